@@ -1,0 +1,99 @@
+"""Diagnostics: what went wrong, where in the XML, under a stable code.
+
+Passes collect diagnostics in an :class:`Collector`; a stage raises once at its
+end (:meth:`Collector.raise_if_errors`).  The CLI renders them one per line as
+``FILE:LINE[:COL]: error[code]: message`` and exits 2.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from attrs import field, frozen
+
+
+@frozen
+class Span:
+    """A place in a source document (1-based line and column; 0 = unknown)."""
+
+    file: str = "<input>"
+    line: int = 0
+    column: int = 0
+
+    def at_column(self, column: int) -> "Span":
+        return Span(self.file, self.line, column)
+
+    def __str__(self) -> str:
+        out = self.file
+        if self.line:
+            out += f":{self.line}"
+            if self.column:
+                out += f":{self.column}"
+        return out
+
+
+NOWHERE = Span()
+
+
+def span_field():
+    """attrs field for a model node's source position: kept out of equality and repr."""
+    return field(default=NOWHERE, eq=False, repr=False, kw_only=True)
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@frozen
+class Diagnostic:
+    code: str
+    message: str
+    span: Span = NOWHERE
+    severity: Severity = Severity.ERROR
+
+    def render(self) -> str:
+        # one line, always: a message never carries a newline into the output
+        msg = " ".join(self.message.split())
+        return f"{self.span}: {self.severity.value}[{self.code}]: {msg}"
+
+
+class DomcError(Exception):
+    """One or more error diagnostics; the CLI turns it into exit status 2."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic):
+        if isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+def fail(code: str, message: str, span: Span = NOWHERE) -> DomcError:
+    """Build (for ``raise``) an error carrying a single diagnostic."""
+    return DomcError(Diagnostic(code, message, span))
+
+
+class Collector:
+    """Collects diagnostics for a stage; errors are raised together at its end."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def error(self, code: str, message: str, span: Span = NOWHERE) -> None:
+        self.items.append(Diagnostic(code, message, span))
+
+    def warning(self, code: str, message: str, span: Span = NOWHERE) -> None:
+        self.items.append(Diagnostic(code, message, span, Severity.WARNING))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity is Severity.WARNING]
+
+    def raise_if_errors(self) -> None:
+        errs = self.errors
+        if errs:
+            raise DomcError(errs)

@@ -1,0 +1,309 @@
+"""The domain model: frozen attrs values, built by parse.py, changed by passes via evolve.
+
+No XML lives here.  Every node carries a ``span`` (file and line it came from) that is
+kept out of equality, so two domains that differ only in layout compare equal.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import ClassVar
+
+from attrs import field, frozen
+
+from .diagnostics import NOWHERE, Span, span_field
+
+# --------------------------------------------------------------------------- addresses
+
+
+@frozen
+class PciAddr:
+    domain: int = 0
+    bus: int = 0
+    slot: int = 0
+    function: int = 0
+    multifunction: bool | None = None
+
+    @property
+    def slot_key(self) -> tuple[int, int, int]:
+        return (self.domain, self.bus, self.slot)
+
+    def __str__(self) -> str:
+        return f"{self.domain:04x}:{self.bus:02x}:{self.slot:02x}.{self.function:x}"
+
+    def qemu_addr(self) -> str:
+        """QEMU's ``addr`` property: slot[.function] in hex."""
+        if self.function:
+            return f"0x{self.slot:x}.0x{self.function:x}"
+        return f"0x{self.slot:x}"
+
+
+@frozen
+class DriveAddr:
+    controller: int = 0
+    bus: int = 0
+    target: int = 0
+    unit: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.controller}:{self.bus}:{self.target}:{self.unit}"
+
+
+@frozen
+class OtherAddr:
+    """Addresses domc keeps but does not assign itself (usb, isa, virtio-serial, ccid...)."""
+
+    type: str
+    attrs: tuple[tuple[str, str], ...] = ()
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        for k, v in self.attrs:
+            if k == key:
+                return v
+        return default
+
+
+Address = PciAddr | DriveAddr | OtherAddr
+
+# --------------------------------------------------------------------------- devices
+
+
+@frozen(kw_only=True)
+class Device:
+    """Common part of every device.
+
+    ``origin`` is the position of the source element among the children of
+    ``<devices>`` (None for devices the normalize passes added); the XML writer uses it
+    to patch addresses and aliases into the original element.
+    """
+
+    tag: ClassVar[str] = ""
+
+    alias: str | None = None
+    address: Address | None = None
+    boot_order: int | None = None
+    origin: int | None = None
+    span: Span = span_field()
+
+    @property
+    def pci(self) -> PciAddr | None:
+        return self.address if isinstance(self.address, PciAddr) else None
+
+    def describe(self) -> str:
+        """Short human name used in diagnostics ("disk 'vda'", "interface net0")."""
+        return self.tag
+
+
+# --------------------------------------------------------------------------- domain parts
+
+
+class VirtType(enum.Enum):
+    KVM = "kvm"
+    QEMU = "qemu"
+
+
+@frozen
+class BootMenu:
+    enable: bool | None = None
+    timeout: int | None = None
+
+
+@frozen
+class Loader:
+    path: str | None = None
+    readonly: bool | None = None
+    type: str | None = None
+    secure: bool | None = None
+
+
+@frozen
+class Os:
+    type: str = "hvm"
+    arch: str = "x86_64"
+    machine: str | None = None
+    boot_devs: tuple[str, ...] = ()
+    boot_menu: BootMenu | None = None
+    loader: Loader | None = None
+    nvram: str | None = None
+    kernel: str | None = None
+    initrd: str | None = None
+    cmdline: str | None = None
+    firmware: str | None = None
+    span: Span = span_field()
+
+
+@frozen
+class Vcpu:
+    count: int = 1
+    current: int | None = None
+    placement: str = "static"
+    cpuset: str | None = None
+    span: Span = span_field()
+
+    @property
+    def online(self) -> int:
+        return self.current if self.current is not None else self.count
+
+
+class CpuMode(enum.Enum):
+    CUSTOM = "custom"
+    HOST_MODEL = "host-model"
+    HOST_PASSTHROUGH = "host-passthrough"
+    MAXIMUM = "maximum"
+
+
+class CpuMatch(enum.Enum):
+    MINIMUM = "minimum"
+    EXACT = "exact"
+    STRICT = "strict"
+
+
+class FeaturePolicy(enum.Enum):
+    FORCE = "force"
+    REQUIRE = "require"
+    OPTIONAL = "optional"
+    DISABLE = "disable"
+    FORBID = "forbid"
+
+
+@frozen
+class CpuFeature:
+    name: str
+    policy: FeaturePolicy = FeaturePolicy.REQUIRE
+    span: Span = span_field()
+
+
+@frozen
+class Topology:
+    sockets: int = 1
+    dies: int = 1
+    cores: int = 1
+    threads: int = 1
+    span: Span = span_field()
+
+    @property
+    def total(self) -> int:
+        return self.sockets * self.dies * self.cores * self.threads
+
+
+@frozen
+class NumaCell:
+    id: int
+    cpus: str
+    memory_kib: int
+    memaccess: str | None = None
+    discard: bool | None = None
+    span: Span = span_field()
+
+
+@frozen
+class Cpu:
+    mode: CpuMode = CpuMode.CUSTOM
+    match: CpuMatch | None = None
+    check: str | None = None
+    migratable: bool | None = None
+    model: str | None = None
+    fallback: str | None = None
+    vendor: str | None = None
+    topology: Topology | None = None
+    features: tuple[CpuFeature, ...] = ()
+    numa: tuple[NumaCell, ...] = ()
+    span: Span = span_field()
+
+
+@frozen
+class Timer:
+    name: str
+    present: bool | None = None
+    tickpolicy: str | None = None
+    track: str | None = None
+
+
+@frozen
+class Clock:
+    offset: str = "utc"
+    adjustment: str | None = None
+    basis: str | None = None
+    timers: tuple[Timer, ...] = ()
+    span: Span = span_field()
+
+
+@frozen
+class Features:
+    """<features>: on/off switches; ``other`` holds names domc keeps but does not act on."""
+
+    acpi: bool = False
+    apic: bool = False
+    pae: bool = False
+    hyperv: tuple[tuple[str, str], ...] = ()  # (feature, value) in document order
+    hyperv_mode: str | None = None
+    kvm: tuple[tuple[str, str], ...] = ()
+    pvspinlock: bool | None = None
+    vmport: bool | None = None
+    smm: bool | None = None
+    other: tuple[str, ...] = ()
+    span: Span = span_field()
+
+
+@frozen
+class Memory:
+    """Memory sizes in KiB."""
+
+    max_kib: int = 0
+    current_kib: int | None = None
+    slots: int | None = None
+    max_memory_kib: int | None = None
+    span: Span = span_field()
+
+
+@frozen
+class Domain:
+    type: VirtType = VirtType.QEMU
+    name: str = ""
+    uuid: str | None = None
+    memory: Memory = Memory()
+    vcpu: Vcpu = Vcpu()
+    os: Os = Os()
+    features: Features = Features()
+    cpu: Cpu | None = None
+    clock: Clock = Clock()
+    on_poweroff: str | None = None
+    on_reboot: str | None = None
+    on_crash: str | None = None
+    emulator: str | None = None
+    devices: tuple[Device, ...] = ()
+    # opaque placement data (<cputune>, <numatune>), owned by compiler/placement
+    tuning: object | None = None
+    file: str = field(default="<input>", eq=False)
+    span: Span = span_field()
+
+    def devices_of(self, cls: type) -> list:
+        return [d for d in self.devices if isinstance(d, cls)]
+
+
+__all__ = [
+    "NOWHERE",
+    "Address",
+    "BootMenu",
+    "Clock",
+    "Cpu",
+    "CpuFeature",
+    "CpuMatch",
+    "CpuMode",
+    "Device",
+    "Domain",
+    "DriveAddr",
+    "FeaturePolicy",
+    "Features",
+    "Loader",
+    "Memory",
+    "NumaCell",
+    "Os",
+    "OtherAddr",
+    "PciAddr",
+    "Span",
+    "Timer",
+    "Topology",
+    "Vcpu",
+    "VirtType",
+]

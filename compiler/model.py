@@ -89,6 +89,11 @@ class Device:
     def pci(self) -> PciAddr | None:
         return self.address if isinstance(self.address, PciAddr) else None
 
+    @property
+    def kind_tag(self) -> str:
+        """The <devices> child element this device is (selects its DeviceKind)."""
+        return self.tag
+
     def describe(self) -> str:
         """Short human name used in diagnostics ("disk 'vda'", "interface net0")."""
         return self.tag

@@ -1,0 +1,180 @@
+"""What every device kind module provides, and the helpers they share."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Callable
+
+from attrs import define, field, frozen
+
+from ..model import Device, DriveAddr, OtherAddr, PciAddr
+from ..xmlread import Reader
+
+if TYPE_CHECKING:
+    from ..model import Domain
+
+
+class PciGroup:
+    """libvirt's order of PCI slot assignment (qemuDomainAssignDevicePCISlots): devices
+    without an address get the first free slot group by group, document order inside
+    a group."""
+
+    PCI_CONTROLLER = 0
+    FILESYSTEM = 1
+    NET = 2
+    SOUND = 3
+    CONTROLLER = 4
+    DISK = 5
+    HOSTDEV = 6
+    MEMBALLOON = 7
+    RNG = 8
+    WATCHDOG = 9
+    VIDEO = 10
+    SHMEM = 11
+    INPUT = 12
+    SERIAL = 13
+    VSOCK = 14
+    IOMMU = 15
+
+
+@frozen
+class XNode:
+    """A minimal element description, for devices domc adds to the normalized XML."""
+
+    tag: str
+    attrs: tuple[tuple[str, str], ...] = ()
+    children: tuple["XNode", ...] = ()
+    text: str | None = None
+
+
+def xnode(tag: str, *children: XNode, text: str | None = None, **attrs) -> XNode:
+    return XNode(tag, tuple((k.rstrip("_").replace("_", "-") if k.endswith("_") else k, str(v))
+                            for k, v in attrs.items() if v is not None), children, text)
+
+
+@define
+class EmitCtx:
+    """State shared by the device emitters of one compile."""
+
+    dom: "Domain"
+    machine_family: str  # "i440fx" or "q35"
+    blockdev_index: int = 0
+    warnings: list[str] = field(factory=list)
+
+    def controller_alias(self, ctype: str, index: int) -> str | None:
+        from .controller import Controller
+
+        for d in self.dom.devices:
+            if isinstance(d, Controller) and d.type == ctype and d.index == index:
+                return d.alias
+        return None
+
+    def controller(self, ctype: str, index: int):
+        from .controller import Controller
+
+        for d in self.dom.devices:
+            if isinstance(d, Controller) and d.type == ctype and d.index == index:
+                return d
+        return None
+
+    def pci_bus_name(self, bus: int) -> str:
+        from .controller import Controller
+
+        for d in self.dom.devices:
+            if isinstance(d, Controller) and d.type == "pci" and d.index == bus:
+                return d.alias or f"pci.{bus}"
+        return f"pci.{bus}"
+
+
+def qjson(obj: dict) -> str:
+    """QEMU JSON option value: compact, keys in insertion order, None dropped."""
+    return json.dumps({k: v for k, v in obj.items() if v is not None}, separators=(",", ":"),
+                      ensure_ascii=False)
+
+
+def pci_props(dev: Device, ctx: EmitCtx) -> dict:
+    a = dev.address
+    if isinstance(a, PciAddr):
+        props = {"bus": ctx.pci_bus_name(a.bus), "addr": a.qemu_addr()}
+        if a.multifunction:
+            props["multifunction"] = True
+        return props
+    return {}
+
+
+def device_arg(driver: str, props: dict) -> list[str]:
+    return ["-device", qjson({"driver": driver, **props})]
+
+
+def read_address(r: Reader):
+    """<address type=...> under the device element -> model address (None if absent)."""
+    a = r.child("address")
+    if a is None:
+        return None
+    t = a.require("type")
+    if t == "pci":
+        return PciAddr(
+            domain=a.attr_int("domain", 0, hi=0xFFFF),
+            bus=a.attr_int("bus", 0, hi=0xFF),
+            slot=a.attr_int("slot", 0, hi=0x1F),
+            function=a.attr_int("function", 0, hi=7),
+            multifunction=a.attr_bool("multifunction"),
+        )
+    if t == "drive":
+        return DriveAddr(
+            controller=a.attr_int("controller", 0, hi=2**31 - 1),
+            bus=a.attr_int("bus", 0, hi=2**31 - 1),
+            target=a.attr_int("target", 0, hi=2**31 - 1),
+            unit=a.attr_int("unit", 0, hi=2**31 - 1),
+        )
+    return OtherAddr(t, tuple((k, v) for k, v in sorted(a.el.attrib.items()) if k != "type"))
+
+
+def address_xnode(addr) -> XNode | None:
+    if isinstance(addr, PciAddr):
+        return xnode("address", type="pci", domain=f"0x{addr.domain:04x}", bus=f"0x{addr.bus:02x}",
+                     slot=f"0x{addr.slot:02x}", function=f"0x{addr.function:x}",
+                     multifunction="on" if addr.multifunction else None)
+    if isinstance(addr, DriveAddr):
+        return xnode("address", type="drive", controller=addr.controller, bus=addr.bus,
+                     target=addr.target, unit=addr.unit)
+    if isinstance(addr, OtherAddr):
+        return XNode("address", (("type", addr.type),) + addr.attrs)
+    return None
+
+
+def read_common(r: Reader) -> dict:
+    """Fields every device may carry: address, alias, boot order."""
+    alias = None
+    a = r.child("alias")
+    if a is not None:
+        alias = a.attr("name")
+    boot = None
+    b = r.child("boot")
+    if b is not None:
+        boot = b.attr_int("order", lo=1, hi=2**31 - 1)
+    return {"address": read_address(r), "alias": alias, "boot_order": boot}
+
+
+@frozen
+class DeviceKind:
+    """How domc handles one element under <devices>.
+
+    from_xml   Reader -> Device (address/alias/boot via read_common)
+    emit       (device, ctx) -> argv words, in registry order
+    pci_group  (device, domain) -> PciGroup value when the device needs a PCI slot
+               and has none yet is decided by ``wants_pci``
+    wants_pci  (device, domain) -> bool: the device lives on a PCI bus
+    alias      (device, nth, domain) -> the QEMU id libvirt gives it (nth counts
+               devices of this kind in document order)
+    to_xml     device -> XNode, for devices the normalize passes add
+    """
+
+    tag: str
+    cls: type
+    from_xml: Callable[[Reader], Device]
+    emit: Callable[[Device, EmitCtx], list[str]]
+    wants_pci: Callable[[Device, "Domain"], bool] = lambda d, dom: False
+    pci_group: Callable[[Device], int] = lambda d: PciGroup.IOMMU
+    alias: Callable[[Device, int, "Domain"], str | None] = lambda d, n, dom: None
+    to_xml: Callable[[Device], XNode] | None = None

@@ -1,0 +1,160 @@
+"""Disk sources (<source>) and their -blockdev node pairs (storage + format)."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from ..diagnostics import fail
+from ..xmlread import Reader
+from .base import EmitCtx, qjson
+
+NETWORK_PROTOCOLS = ("nbd", "iscsi", "rbd", "gluster", "http", "https", "ftp", "ftps", "ssh",
+                     "tftp", "sheepdog", "vxhs", "nfs")
+# protocols whose node is an "url" style driver in QEMU
+_URL_PROTOCOLS = ("http", "https", "ftp", "ftps", "tftp")
+_DEFAULT_PORTS = {"nbd": 10809, "iscsi": 3260, "gluster": 24007, "ssh": 22}
+
+
+@frozen
+class Host:
+    name: str | None = None
+    port: int | None = None
+    transport: str | None = None
+    socket: str | None = None
+
+
+@frozen
+class BlockSource:
+    path: str | None = None  # file / block / dir
+    protocol: str | None = None  # network
+    name: str | None = None
+    hosts: tuple[Host, ...] = ()
+    pool: str | None = None  # volume
+    volume: str | None = None
+
+
+def read_source(r: Reader, dtype: str) -> BlockSource | None:
+    s = r.child("source")
+    if s is None:
+        return None
+    if dtype == "file":
+        p = s.attr("file")
+        return None if p is None else BlockSource(path=p)
+    if dtype == "block":
+        p = s.attr("dev")
+        return None if p is None else BlockSource(path=p)
+    if dtype == "dir":
+        return BlockSource(path=s.attr("dir"))
+    if dtype == "network":
+        proto = s.attr_choice("protocol", NETWORK_PROTOCOLS)
+        hosts = tuple(
+            Host(h.attr("name"), h.attr_int("port", hi=65535), h.attr("transport"), h.attr("socket"))
+            for h in s.children("host"))
+        return BlockSource(protocol=proto, name=s.attr("name"), hosts=hosts)
+    if dtype == "volume":
+        return BlockSource(pool=s.attr("pool"), volume=s.attr("volume"))
+    return BlockSource()
+
+
+def _server(h: Host, proto: str) -> dict:
+    if h.transport == "unix" or h.socket:
+        return {"type": "unix", "path": h.socket}
+    port = h.port if h.port is not None else _DEFAULT_PORTS.get(proto)
+    return {"type": "inet", "host": h.name, "port": None if port is None else str(port)}
+
+
+def _protocol_node(d, src: BlockSource) -> dict:
+    proto = src.protocol
+    span = d.span
+    if not src.hosts and proto not in ("nbd",):
+        raise fail("disk-source", f"{d.describe()}: network source '{proto}' needs a <host>", span)
+    if proto == "nbd":
+        if not src.hosts:
+            raise fail("disk-source", f"{d.describe()}: nbd source needs a <host>", span)
+        node = {"driver": "nbd", "server": _server(src.hosts[0], proto)}
+        if src.name:
+            node["export"] = src.name
+        return node
+    if proto in _URL_PROTOCOLS:
+        h = src.hosts[0]
+        port = f":{h.port}" if h.port else ""
+        path = src.name or ""
+        if not path.startswith("/"):
+            path = "/" + path
+        return {"driver": proto, "url": f"{proto}://{h.name}{port}{path}"}
+    if proto == "iscsi":
+        target, _, lun = (src.name or "").partition("/")
+        h = src.hosts[0]
+        port = h.port or _DEFAULT_PORTS["iscsi"]
+        return {"driver": "iscsi", "portal": f"{h.name}:{port}", "target": target,
+                "lun": int(lun) if lun.isdigit() else 0, "transport": "tcp"}
+    if proto == "rbd":
+        pool, _, image = (src.name or "").partition("/")
+        node = {"driver": "rbd", "pool": pool, "image": image}
+        servers = [{"host": h.name, "port": str(h.port or 6789)} for h in src.hosts if h.name]
+        if servers:
+            node["server"] = servers
+        return node
+    if proto == "gluster":
+        volume, _, path = (src.name or "").strip("/").partition("/")
+        return {"driver": "gluster", "volume": volume, "path": path,
+                "server": [_server(h, proto) for h in src.hosts]}
+    if proto == "ssh":
+        h = src.hosts[0]
+        return {"driver": "ssh", "path": src.name,
+                "server": {"host": h.name, "port": str(h.port or 22)}}
+    raise fail("unsupported-disk", f"{d.describe()}: network protocol '{proto}' is not supported "
+               "by domc yet", span)
+
+
+def storage_node(d, ctx: EmitCtx) -> dict | None:
+    """The protocol/storage node for a disk, or None for an empty drive."""
+    src: BlockSource | None = d.source
+    if src is None:
+        return None
+    if d.type == "file":
+        return {"driver": "file", "filename": src.path}
+    if d.type == "block":
+        return {"driver": "host_cdrom" if d.device == "cdrom" else "host_device",
+                "filename": src.path}
+    if d.type == "network":
+        return _protocol_node(d, src)
+    raise fail("unsupported-disk", f"{d.describe()}: source type '{d.type}' needs a storage "
+               "daemon to resolve; domc compiles only file, block and network disks", d.span)
+
+
+_CACHE = {  # libvirt cache mode -> (cache.direct, cache.no-flush)
+    "none": (True, False),
+    "writeback": (False, False),
+    "writethrough": (False, False),
+    "directsync": (True, False),
+    "unsafe": (False, True),
+}
+
+
+def blockdev_args(d, ctx: EmitCtx) -> tuple[list[str], str | None]:
+    """-blockdev words for a disk and the node name its -device refers to."""
+    storage = storage_node(d, ctx)
+    if storage is None:
+        return [], None
+    n = ctx.blockdev_index
+    ctx.blockdev_index -= 1
+    sname, fname = f"libvirt-{n}-storage", f"libvirt-{n}-format"
+    storage = {**storage, "node-name": sname, "auto-read-only": True, "discard": "unmap"}
+    cache = _CACHE.get(d.cache or "")
+    if cache is not None:
+        storage["cache"] = {"direct": cache[0], "no-flush": cache[1]}
+    if d.io in ("native", "threads", "io_uring") and d.type in ("file", "block"):
+        storage["aio"] = d.io
+    fmt = d.format or "raw"
+    if fmt in ("iso", "aio"):
+        fmt = "raw"
+    readonly = d.readonly or d.device == "cdrom"
+    fnode = {"node-name": fname, "read-only": readonly, "driver": fmt, "file": sname}
+    if cache is not None:
+        fnode["cache"] = storage["cache"]
+    if d.discard in ("unmap", "ignore"):
+        fnode["discard"] = d.discard
+    if d.detect_zeroes in ("on", "unmap"):
+        fnode["detect-zeroes"] = d.detect_zeroes
+    return ["-blockdev", qjson(storage), "-blockdev", qjson(fnode)], fname

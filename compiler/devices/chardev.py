@@ -1,0 +1,216 @@
+"""Character devices: <serial>, <console>, <channel>, <parallel>, and their -chardev backends."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from ..diagnostics import fail
+from ..model import Device
+from ..xmlread import Reader
+from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, read_common
+
+BACKENDS = ("pty", "file", "null", "vc", "stdio", "pipe", "dev", "tcp", "udp", "unix",
+            "spicevmc", "spiceport", "qemu-vdagent", "nmdm")
+
+
+def qemu_opt_value(value: str) -> str:
+    """A value inside a QemuOpts string: commas doubled so QEMU reads one value."""
+    return value.replace(",", ",,")
+
+
+@frozen
+class CharSource:
+    type: str = "pty"
+    path: str | None = None
+    mode: str | None = None  # bind | connect
+    host: str | None = None
+    service: str | None = None
+    local_host: str | None = None  # udp: the bind side
+    local_service: str | None = None
+    append: bool | None = None
+    telnet: bool = False
+    channel_name: str | None = None  # spiceport / spicevmc name
+
+
+def read_char_source(r: Reader) -> CharSource:
+    ctype = r.attr_choice("type", BACKENDS, "pty")
+    path = host = service = lhost = lservice = mode = None
+    append = None
+    for s in r.children("source"):
+        smode = s.attr("mode")
+        if s.attr("path") is not None:
+            path = s.attr("path")
+        if s.attr("append") is not None:
+            append = s.attr_bool("append")
+        if ctype == "udp" and smode == "bind":
+            lhost, lservice = s.attr("host"), s.attr("service")
+            continue
+        if s.attr("host") is not None:
+            host = s.attr("host")
+        if s.attr("service") is not None:
+            service = s.attr("service")
+        if s.attr("channel") is not None:
+            host = s.attr("channel")
+        mode = smode or mode
+    proto = r.child("protocol")
+    telnet = proto is not None and proto.attr("type") in ("telnet", "telnets")
+    return CharSource(ctype, path, mode, host, service, lhost, lservice, append, telnet)
+
+
+def chardev_value(cid: str, src: CharSource, ctx: EmitCtx, span) -> str:
+    """The -chardev argument (QemuOpts syntax, values escaped)."""
+    q = qemu_opt_value
+    t = src.type
+    if t in ("pty", "null", "vc", "stdio"):
+        return f"{t},id={cid}"
+    if t in ("file", "pipe", "dev"):
+        if not src.path:
+            raise fail("chardev-source", f"chardev type '{t}' needs <source path=.../>", span)
+        backend = {"file": "file", "pipe": "pipe", "dev": "serial"}[t]
+        out = f"{backend},id={cid},path={q(src.path)}"
+        if t == "file" and src.append is not None:
+            out += f",append={'on' if src.append else 'off'}"
+        return out
+    if t == "tcp":
+        out = f"socket,id={cid},host={q(src.host or '127.0.0.1')},port={q(src.service or '0')}"
+        if src.telnet:
+            out += ",telnet=on"
+        if src.mode == "bind":
+            out += ",server=on,wait=off"
+        return out
+    if t == "udp":
+        out = f"udp,id={cid},host={q(src.host or '')},port={q(src.service or '0')}"
+        if src.local_host or src.local_service:
+            out += f",localaddr={q(src.local_host or '')},localport={q(src.local_service or '0')}"
+        return out
+    if t == "unix":
+        if not src.path:
+            raise fail("chardev-source", "chardev type 'unix' needs <source path=.../>", span)
+        out = f"socket,id={cid},path={q(src.path)}"
+        if src.mode == "bind":
+            out += ",server=on,wait=off"
+        return out
+    if t == "spicevmc":
+        return f"spicevmc,id={cid},name=vdagent"
+    if t == "spiceport":
+        return f"spiceport,id={cid},name={q(src.host or '')}"
+    if t == "qemu-vdagent":
+        return f"qemu-vdagent,id={cid},name=vdagent"
+    raise fail("unsupported-chardev", f"chardev type '{t}' is not supported by domc yet", span)
+
+
+@frozen(kw_only=True)
+class CharDevice(Device):
+    tag = "serial"
+
+    element: str  # serial | console | channel | parallel
+    source: CharSource
+    target_type: str | None = None
+    target_port: int | None = None
+    target_name: str | None = None
+    target_model: str | None = None
+
+    @property
+    def kind_tag(self) -> str:
+        return self.element
+
+    def describe(self) -> str:
+        return f"{self.element} {self.target_port if self.target_port is not None else ''}".strip()
+
+
+def _from_xml(element: str):
+    def read(r: Reader) -> CharDevice:
+        t = r.child("target")
+        model = None
+        if t is not None and t.child("model") is not None:
+            model = t.child("model").attr("name")
+        return CharDevice(
+            element=element,
+            source=read_char_source(r),
+            target_type=t.attr("type") if t is not None else None,
+            target_port=t.attr_int("port", hi=65535) if t is not None else None,
+            target_name=t.attr("name") if t is not None else None,
+            target_model=model,
+            **read_common(r),
+        )
+    return read
+
+
+def _alias(element: str):
+    def alias(d: CharDevice, nth: int, dom) -> str:
+        return f"{element}{nth}"
+    return alias
+
+
+def serial_wants_pci(d: CharDevice, dom) -> bool:
+    return d.target_type == "pci-serial" or d.target_model == "pci-serial"
+
+
+def emit_serial(d: CharDevice, ctx: EmitCtx) -> list[str]:
+    cid = f"char{d.alias}"
+    argv = ["-chardev", chardev_value(cid, d.source, ctx, d.span)]
+    if serial_wants_pci(d, ctx.dom):
+        return argv + device_arg("pci-serial", {"chardev": cid, "id": d.alias, **pci_props(d, ctx)})
+    if d.target_type == "usb-serial":
+        return argv + device_arg("usb-serial", {"chardev": cid, "id": d.alias})
+    return argv + device_arg("isa-serial", {"chardev": cid, "id": d.alias,
+                                           "index": d.target_port or 0})
+
+
+def emit_parallel(d: CharDevice, ctx: EmitCtx) -> list[str]:
+    cid = f"char{d.alias}"
+    return ["-chardev", chardev_value(cid, d.source, ctx, d.span)] + \
+        device_arg("isa-parallel", {"chardev": cid, "id": d.alias})
+
+
+def _virtio_serial_port(d: CharDevice, driver: str, ctx: EmitCtx) -> list[str]:
+    cid = f"char{d.alias}"
+    props = {}
+    a = d.address
+    ctrl, port = 0, None
+    if a is not None and getattr(a, "type", None) == "virtio-serial":
+        ctrl = int(a.get("controller", "0"))
+        bus = int(a.get("bus", "0"))
+        port = int(a.get("port", "0"))
+    else:
+        bus = 0
+    props["bus"] = f"virtio-serial{ctrl}.{bus}"
+    if port is not None:
+        props["nr"] = port
+    props["chardev"] = cid
+    props["id"] = d.alias
+    if d.target_name:
+        props["name"] = d.target_name
+    elif d.source.type == "spicevmc":
+        props["name"] = "com.redhat.spice.0"
+    return ["-chardev", chardev_value(cid, d.source, ctx, d.span)] + device_arg(driver, props)
+
+
+def emit_console(d: CharDevice, ctx: EmitCtx) -> list[str]:
+    if d.target_type in (None, "serial"):
+        return []  # the same device as the serial it mirrors (see add_implicit_devices)
+    if d.target_type == "virtio":
+        return _virtio_serial_port(d, "virtconsole", ctx)
+    raise fail("unsupported-device", f"console target type '{d.target_type}' is not supported "
+               "by domc yet", d.span)
+
+
+def emit_channel(d: CharDevice, ctx: EmitCtx) -> list[str]:
+    if d.target_type == "virtio":
+        return _virtio_serial_port(d, "virtserialport", ctx)
+    raise fail("unsupported-device", f"channel target type '{d.target_type}' is not supported "
+               "by domc yet", d.span)
+
+
+def serial_group(d) -> int:
+    return PciGroup.SERIAL
+
+
+SERIAL = DeviceKind(tag="serial", cls=CharDevice, from_xml=_from_xml("serial"), emit=emit_serial,
+                    wants_pci=serial_wants_pci, pci_group=serial_group, alias=_alias("serial"))
+PARALLEL = DeviceKind(tag="parallel", cls=CharDevice, from_xml=_from_xml("parallel"),
+                      emit=emit_parallel, alias=_alias("parallel"))
+CONSOLE = DeviceKind(tag="console", cls=CharDevice, from_xml=_from_xml("console"),
+                     emit=emit_console, alias=_alias("console"))
+CHANNEL = DeviceKind(tag="channel", cls=CharDevice, from_xml=_from_xml("channel"),
+                     emit=emit_channel, alias=_alias("channel"))

@@ -1,0 +1,223 @@
+"""<controller>: ide, fdc, sata, scsi, usb, pci, virtio-serial, ccid."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from ..model import Device, PciAddr
+from ..xmlread import Reader
+from .base import DeviceKind, EmitCtx, PciGroup, XNode, address_xnode, device_arg, pci_props, \
+    read_common, xnode
+
+TYPES = ("ide", "fdc", "sata", "scsi", "usb", "pci", "virtio-serial", "ccid", "xenbus", "isa")
+
+# SCSI controller model -> QEMU device
+SCSI_DRIVERS = {
+    "virtio-scsi": "virtio-scsi-pci",
+    "virtio-transitional": "virtio-scsi-pci-transitional",
+    "virtio-non-transitional": "virtio-scsi-pci-non-transitional",
+    "lsilogic": "lsi",
+    "lsisas1068": "mptsas1068",
+    "lsisas1078": "megasas",
+    "vmpvscsi": "pvscsi",
+    "ibmvscsi": None,
+}
+
+# USB controller model -> QEMU device
+USB_DRIVERS = {
+    "piix3-uhci": "piix3-usb-uhci",
+    "piix4-uhci": "piix4-usb-uhci",
+    "ehci": "usb-ehci",
+    "ich9-ehci1": "ich9-usb-ehci1",
+    "ich9-uhci1": "ich9-usb-uhci1",
+    "ich9-uhci2": "ich9-usb-uhci2",
+    "ich9-uhci3": "ich9-usb-uhci3",
+    "vt82c686b-uhci": "vt82c686b-usb-uhci",
+    "pci-ohci": "pci-ohci",
+    "nec-xhci": "nec-usb-xhci",
+    "qemu-xhci": "qemu-xhci",
+}
+USB2_COMPANIONS = ("ich9-uhci1", "ich9-uhci2", "ich9-uhci3")
+
+VIRTIO_SERIAL_DRIVERS = {
+    None: "virtio-serial-pci",
+    "virtio": "virtio-serial-pci",
+    "virtio-transitional": "virtio-serial-pci-transitional",
+    "virtio-non-transitional": "virtio-serial-pci-non-transitional",
+}
+
+# PCI controller model -> (QEMU device, emits a device at all)
+PCI_DRIVERS = {
+    "pci-root": None,
+    "pcie-root": None,
+    "pci-bridge": "pci-bridge",
+    "dmi-to-pci-bridge": "i82801b11-bridge",
+    "pcie-root-port": "pcie-root-port",
+    "pcie-switch-upstream-port": "x3130-upstream",
+    "pcie-switch-downstream-port": "xio3130-downstream",
+    "pci-expander-bus": "pxb",
+    "pcie-expander-bus": "pxb-pcie",
+    "pcie-to-pci-bridge": "pcie-pci-bridge",
+}
+
+# libvirt's "units per bus" for drive addresses by controller type
+IDE_BUSES, IDE_UNITS = 2, 2
+SATA_UNITS = 6
+FDC_UNITS = 2
+SCSI_NARROW_UNITS = 7  # units per controller when an address comes from the target name
+
+
+@frozen(kw_only=True)
+class Controller(Device):
+    tag = "controller"
+
+    type: str
+    index: int
+    model: str | None = None
+    ports: int | None = None
+    vectors: int | None = None
+    queues: int | None = None
+    master_startport: int | None = None  # USB2 companion: <master startport=.../>
+    chassis: int | None = None  # <target chassis=... port=.../> of PCI controllers
+    port: int | None = None
+    busnr: int | None = None
+    hotplug: bool | None = None
+
+    def describe(self) -> str:
+        return f"controller {self.type} index {self.index}"
+
+
+def from_xml(r: Reader) -> Controller:
+    ctype = r.attr_choice("type", TYPES, "ide")
+    drv = r.child("driver")
+    master = r.child("master")
+    target = r.child("target")
+    return Controller(
+        type=ctype,
+        index=r.attr_int("index", 0, hi=2**31 - 1),
+        model=r.attr("model"),
+        ports=r.attr_int("ports", hi=255),
+        vectors=r.attr_int("vectors", hi=2048),
+        queues=drv.attr_int("queues", lo=1, hi=1024) if drv is not None else None,
+        master_startport=master.attr_int("startport", hi=255) if master is not None else None,
+        chassis=target.attr_int("chassis", hi=255) if target is not None else None,
+        port=target.attr_int("port", hi=255) if target is not None else None,
+        busnr=target.attr_int("busNr", hi=255) if target is not None else None,
+        hotplug=target.attr_bool("hotplug") if target is not None else None,
+        **read_common(r),
+    )
+
+
+def wants_pci(c: Controller, dom) -> bool:
+    if c.type == "pci":
+        return c.model not in ("pci-root", "pcie-root")
+    if c.type == "usb":
+        return c.model != "none"
+    if c.type in ("fdc", "ccid", "xenbus", "isa"):
+        return False
+    return True  # the chipset's own IDE/SATA functions are placed by assign_pci_addresses
+
+
+def pci_group(c: Controller) -> int:
+    return PciGroup.PCI_CONTROLLER if c.type == "pci" else PciGroup.CONTROLLER
+
+
+def _is_q35(dom) -> bool:
+    m = dom.os.machine or ""
+    return m == "q35" or m.startswith("pc-q35")
+
+
+def _builtin_ide(dom) -> bool:
+    return not _is_q35(dom)
+
+
+def alias(c: Controller, nth: int, dom) -> str:
+    if c.type == "pci":
+        if c.model == "pcie-root":
+            return "pcie.0"
+        return f"pci.{c.index}"
+    if c.type == "ide" and c.index == 0 and _builtin_ide(dom):
+        return "ide"
+    if c.type == "sata" and c.index == 0 and _is_q35(dom):
+        return "ide"
+    if c.type == "usb" and c.index == 0:
+        return "usb"
+    return f"{c.type}{c.index}"
+
+
+def _usb_props(c: Controller, ctx: EmitCtx) -> dict:
+    props = {}
+    if c.model in USB2_COMPANIONS:
+        master = ctx.controller("usb", c.index)
+        # companions share the index of their EHCI master
+        props["masterbus"] = f"{(master.alias if master else 'usb')}.0"
+        props["firstport"] = c.master_startport or 0
+    if c.ports is not None and c.model in ("qemu-xhci", "nec-xhci"):
+        props["p2"] = c.ports
+        props["p3"] = c.ports
+    return props
+
+
+def emit(c: Controller, ctx: EmitCtx) -> list[str]:
+    common = {"id": c.alias, **pci_props(c, ctx)}
+    if c.type == "usb":
+        if c.model == "none":
+            return []
+        return device_arg(USB_DRIVERS[c.model], {**common, **_usb_props(c, ctx)})
+    if c.type == "scsi":
+        props = dict(common)
+        if c.queues is not None:
+            props["num_queues"] = c.queues
+        return device_arg(SCSI_DRIVERS[c.model], props)
+    if c.type == "virtio-serial":
+        props = dict(common)
+        if c.ports is not None:
+            props["max_ports"] = c.ports
+        if c.vectors is not None:
+            props["vectors"] = c.vectors
+        return device_arg(VIRTIO_SERIAL_DRIVERS[c.model], props)
+    if c.type == "sata":
+        if c.index == 0 and _is_q35(ctx.dom):
+            return []  # the ICH9's own AHCI
+        return device_arg("ahci", common)
+    if c.type == "pci":
+        driver = PCI_DRIVERS.get(c.model)
+        if driver is None:
+            return []
+        props = dict(common)
+        if c.model == "pci-bridge":
+            props["chassis_nr"] = c.chassis
+        elif c.model in ("pcie-root-port", "pcie-switch-downstream-port"):
+            props["port"] = c.port
+            props["chassis"] = c.chassis
+        return device_arg(driver, _pci_controller_order(props))
+    return []  # ide / fdc are built into the machine; ccid is emitted with smartcards
+
+
+def _pci_controller_order(props: dict) -> dict:
+    # libvirt writes port/chassis before id, bus and addr; keep the look
+    order = ["port", "chassis", "chassis_nr", "id", "bus", "addr", "multifunction"]
+    return {k: props[k] for k in order if props.get(k) is not None}
+
+
+def to_xml(c: Controller) -> XNode:
+    children = []
+    if c.model in USB2_COMPANIONS and c.master_startport is not None:
+        children.append(xnode("master", startport=c.master_startport))
+    if c.type == "pci" and (c.chassis is not None or c.port is not None):
+        children.append(xnode("target", chassis=c.chassis,
+                              port=None if c.port is None else f"0x{c.port:x}"))
+    addr = address_xnode(c.address)
+    if addr is not None:
+        children.append(addr)
+    return xnode("controller", *children, type=c.type, index=c.index, model=c.model)
+
+
+def is_pci_root(c: Device) -> bool:
+    return isinstance(c, Controller) and c.type == "pci" and c.model in ("pci-root", "pcie-root")
+
+
+KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit,
+                  wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml)
+
+__all__ = ["Controller", "KIND", "PciAddr", "is_pci_root"]

@@ -1,0 +1,223 @@
+"""<disk>: the guest device (-device) and its block backend (-blockdev)."""
+
+from __future__ import annotations
+
+import re
+
+from attrs import frozen
+
+from ..model import Device, DriveAddr
+from ..xmlread import Reader
+from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common
+from .blockdev import BlockSource, blockdev_args, read_source
+
+BUSES = ("ide", "scsi", "virtio", "sata", "fdc", "usb", "sd", "xen", "uml")
+DEVICES = ("disk", "cdrom", "floppy", "lun")
+
+_NAME_RE = re.compile(r"^(hd|sd|vd|xvd|fd|ubd|mmcblk|nvme)([a-z]+)$")
+
+VIRTIO_BLK = {
+    None: "virtio-blk-pci",
+    "virtio": "virtio-blk-pci",
+    "virtio-transitional": "virtio-blk-pci-transitional",
+    "virtio-non-transitional": "virtio-blk-pci-non-transitional",
+}
+
+
+def disk_name_index(name: str) -> int | None:
+    """'hda' -> 0, 'sdz' -> 25, 'vdaa' -> 26 (bijective base 26, as libvirt counts)."""
+    m = _NAME_RE.match(name)
+    if not m:
+        return None
+    idx = 0
+    for ch in m.group(2):
+        idx = idx * 26 + (ord(ch) - ord("a") + 1)
+    return idx - 1
+
+
+@frozen(kw_only=True)
+class Disk(Device):
+    tag = "disk"
+
+    type: str = "file"
+    device: str = "disk"
+    source: BlockSource | None = None
+    target_dev: str
+    target_bus: str
+    driver_name: str | None = None
+    format: str | None = None
+    cache: str | None = None
+    io: str | None = None
+    discard: str | None = None
+    detect_zeroes: str | None = None
+    copy_on_read: bool | None = None
+    queues: int | None = None
+    readonly: bool = False
+    shareable: bool = False
+    serial: str | None = None
+    wwn: str | None = None
+    model: str | None = None
+    tray: str | None = None
+    removable: bool | None = None
+    rotation_rate: int | None = None
+
+    def describe(self) -> str:
+        return f"disk '{self.target_dev}'"
+
+
+def _default_bus(dev: str, device: str) -> str:
+    if device == "floppy" or dev.startswith("fd"):
+        return "fdc"
+    if dev.startswith("hd"):
+        return "ide"
+    if dev.startswith("sd"):
+        return "scsi"
+    if dev.startswith("vd"):
+        return "virtio"
+    if dev.startswith("xvd"):
+        return "xen"
+    return "ide"
+
+
+def from_xml(r: Reader) -> Disk:
+    target = r.child("target")
+    if target is None:
+        raise r.error("disk-target", "<disk> needs a <target dev=.../> element")
+    dev = target.require("dev")
+    device = r.attr_choice("device", DEVICES, "disk")
+    bus = target.attr_choice("bus", BUSES) or _default_bus(dev, device)
+    drv = r.child("driver")
+    dtype = r.attr("type", "file")
+    serial = r.text("serial")
+    return Disk(
+        type=dtype,
+        device=device,
+        source=read_source(r, dtype),
+        target_dev=dev,
+        target_bus=bus,
+        tray=target.attr("tray"),
+        removable=target.attr_bool("removable"),
+        rotation_rate=target.attr_int("rotation_rate", hi=65535),
+        driver_name=drv.attr("name") if drv is not None else None,
+        format=drv.attr("type") if drv is not None else None,
+        cache=drv.attr("cache") if drv is not None else None,
+        io=drv.attr("io") if drv is not None else None,
+        discard=drv.attr("discard") if drv is not None else None,
+        detect_zeroes=drv.attr("detect_zeroes") if drv is not None else None,
+        copy_on_read=drv.attr_bool("copy_on_read") if drv is not None else None,
+        queues=drv.attr_int("queues", lo=1, hi=1024) if drv is not None else None,
+        readonly=r.has("readonly"),
+        shareable=r.has("shareable"),
+        serial=serial,
+        wwn=r.text("wwn"),
+        model=r.attr("model"),
+        **read_common(r),
+    )
+
+
+def wants_pci(d: Disk, dom) -> bool:
+    return d.target_bus == "virtio"
+
+
+def alias(d: Disk, nth: int, dom) -> str | None:
+    a = d.address
+    if d.target_bus == "virtio":
+        return f"virtio-disk{disk_name_index(d.target_dev)}"
+    if d.target_bus == "usb":
+        return f"usb-disk{disk_name_index(d.target_dev)}"
+    if not isinstance(a, DriveAddr):
+        return None
+    if d.target_bus == "ide":
+        return f"ide{a.controller}-{a.bus}-{a.unit}"
+    if d.target_bus == "sata":
+        return f"sata{a.controller}-{a.bus}-{a.unit}"
+    if d.target_bus == "fdc":
+        return f"fdc{a.controller}-{a.bus}-{a.unit}"
+    if d.target_bus == "scsi":
+        if a.target:
+            return f"scsi{a.controller}-{a.bus}-{a.target}-{a.unit}"
+        return f"scsi{a.controller}-{a.bus}-{a.unit}"
+    return None
+
+
+def _guest_driver(d: Disk, ctx: EmitCtx) -> str:
+    cd = d.device == "cdrom"
+    if d.target_bus in ("ide", "sata"):
+        return "ide-cd" if cd else "ide-hd"
+    if d.target_bus == "scsi":
+        if d.device == "lun":
+            return "scsi-block"
+        return "scsi-cd" if cd else "scsi-hd"
+    if d.target_bus == "virtio":
+        return VIRTIO_BLK.get(d.model, "virtio-blk-pci")
+    if d.target_bus == "fdc":
+        return "floppy"
+    if d.target_bus == "usb":
+        return "usb-storage"
+    raise AssertionError(d.target_bus)
+
+
+def _bus_props(d: Disk, ctx: EmitCtx) -> dict:
+    a = d.address
+    if d.target_bus == "virtio":
+        return pci_props(d, ctx)
+    if d.target_bus == "usb":
+        props = {}
+        if a is not None and getattr(a, "type", None) == "usb":
+            props["bus"] = f"usb.{a.get('bus', '0')}"
+            props["port"] = a.get("port")
+        return props
+    assert isinstance(a, DriveAddr)
+    if d.target_bus == "ide":
+        return {"bus": f"{ctx.controller_alias('ide', a.controller)}.{a.bus}", "unit": a.unit}
+    if d.target_bus == "sata":
+        return {"bus": f"{ctx.controller_alias('sata', a.controller)}.{a.unit}"}
+    if d.target_bus == "fdc":
+        return {"unit": a.unit}
+    if d.target_bus == "scsi":
+        ctl = ctx.controller("scsi", a.controller)
+        calias = ctl.alias if ctl is not None else f"scsi{a.controller}"
+        if ctl is not None and ctl.model == "lsilogic":
+            return {"bus": f"{calias}.{a.bus}", "scsi-id": a.unit}
+        return {"bus": f"{calias}.0", "channel": a.bus, "scsi-id": a.target, "lun": a.unit}
+    return {}
+
+
+def emit(d: Disk, ctx: EmitCtx) -> list[str]:
+    if d.target_bus in ("sd", "xen", "uml"):
+        raise AssertionError("rejected by validate_devices")
+    argv, node = blockdev_args(d, ctx)
+    props = {**_bus_props(d, ctx)}
+    if node is not None:
+        props["drive"] = node
+    props["id"] = d.alias
+    if d.target_bus == "virtio" and d.queues is not None:
+        props["num-queues"] = d.queues
+    if d.boot_order is not None:
+        props["bootindex"] = d.boot_order
+    if d.serial is not None:
+        props["serial"] = d.serial
+    if d.wwn is not None and d.target_bus in ("ide", "sata", "scsi"):
+        props["wwn"] = int(d.wwn, 16)
+    if d.rotation_rate is not None and d.target_bus in ("ide", "sata", "scsi"):
+        props["rotation_rate"] = d.rotation_rate
+    if d.cache in ("none", "writeback", "directsync", "unsafe"):
+        props["write-cache"] = "on"
+    elif d.cache == "writethrough":
+        props["write-cache"] = "off"
+    if d.target_bus == "usb" and d.removable is not None:
+        props["removable"] = d.removable
+    argv += device_arg(_guest_driver(d, ctx), props)
+    if d.target_bus == "fdc" and ctx.machine_family == "i440fx":
+        pass
+    return argv
+
+
+def pci_group(d: Disk) -> int:
+    return PciGroup.DISK
+
+
+KIND = DeviceKind(tag="disk", cls=Disk, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
+                  pci_group=pci_group, alias=alias)
+
+__all__ = ["Disk", "KIND", "disk_name_index", "qjson"]

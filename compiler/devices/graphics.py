@@ -1,0 +1,107 @@
+"""<graphics> (-vnc, -spice, -display) and <audio> (-audiodev)."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from ..diagnostics import fail
+from ..model import Device
+from ..xmlread import Reader
+from .base import DeviceKind, EmitCtx, qjson, read_common
+from .chardev import qemu_opt_value
+
+TYPES = ("vnc", "spice", "sdl", "egl-headless", "dbus", "rdp", "desktop")
+
+
+@frozen(kw_only=True)
+class Graphics(Device):
+    tag = "graphics"
+    type: str
+    port: int | None = None
+    autoport: bool | None = None
+    listen: str | None = None
+    socket: str | None = None
+    passwd: str | None = None
+    keymap: str | None = None
+
+
+def graphics_from_xml(r: Reader) -> Graphics:
+    t = r.attr_choice("type", TYPES)
+    listen = r.attr("listen")
+    socket = r.attr("socket")
+    for lst in r.children("listen"):
+        if lst.attr("type") == "address" and lst.attr("address"):
+            listen = lst.attr("address")
+        elif lst.attr("type") == "socket" and lst.attr("socket"):
+            socket = lst.attr("socket")
+    port = r.attr("port")
+    return Graphics(type=t, port=None if port in (None, "-1") else r.attr_int("port", hi=65535),
+                    autoport=r.attr_bool("autoport"), listen=listen, socket=socket,
+                    passwd=r.attr("passwd"), keymap=r.attr("keymap"), **read_common(r))
+
+
+def _host(listen: str | None) -> str:
+    h = listen or "127.0.0.1"
+    return f"[{h}]" if ":" in h else h
+
+
+def graphics_emit(g: Graphics, ctx: EmitCtx) -> list[str]:
+    if g.type == "vnc":
+        if g.socket:
+            value = f"unix:{qemu_opt_value(g.socket)}"
+        elif g.port is not None and g.port >= 5900 and not g.autoport:
+            value = f"{_host(g.listen)}:{g.port - 5900}"
+        else:
+            # autoport: QEMU itself picks the first free display from 0 to 99
+            value = f"{_host(g.listen)}:0,to=99"
+        if g.passwd:
+            value += ",password=on"
+        return ["-vnc", f"{value},audiodev=audio1"]
+    if g.type == "spice":
+        opts = []
+        if g.port is not None:
+            opts.append(f"port={g.port}")
+        elif not g.socket:
+            opts.append("port=0" if g.autoport is False else "port=5900")
+        if g.socket:
+            opts.append(f"unix=on,addr={qemu_opt_value(g.socket)}")
+        elif g.listen:
+            opts.append(f"addr={qemu_opt_value(g.listen)}")
+        if not g.passwd:
+            opts.append("disable-ticketing=on")
+        opts.append("seamless-migration=on")
+        return ["-spice", ",".join(opts)]
+    if g.type in ("sdl", "egl-headless", "dbus"):
+        return []  # folded into -display, see emit.argv
+    raise fail("unsupported-device", f"graphics type '{g.type}' is not supported by QEMU", g.span)
+
+
+GRAPHICS = DeviceKind(tag="graphics", cls=Graphics, from_xml=graphics_from_xml,
+                      emit=graphics_emit)
+
+AUDIO_DRIVERS = ("none", "alsa", "coreaudio", "jack", "oss", "pulseaudio", "sdl", "spice", "file",
+                 "dbus", "pipewire")
+
+
+@frozen(kw_only=True)
+class Audio(Device):
+    tag = "audio"
+    id: int = 1
+    type: str = "none"
+    path: str | None = None
+
+
+def audio_from_xml(r: Reader) -> Audio:
+    t = r.attr_choice("type", AUDIO_DRIVERS, "none")
+    return Audio(id=r.attr_int("id", 1, lo=1), type=t, path=r.attr("path"), **read_common(r))
+
+
+def audio_emit(a: Audio, ctx: EmitCtx) -> list[str]:
+    drv = {"pulseaudio": "pa"}.get(a.type, a.type)
+    obj = {"id": f"audio{a.id}", "driver": drv}
+    if a.type == "file" and a.path:
+        obj["path"] = a.path
+    return ["-audiodev", qjson(obj)]
+
+
+AUDIO = DeviceKind(tag="audio", cls=Audio, from_xml=audio_from_xml, emit=audio_emit)

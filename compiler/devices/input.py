@@ -1,0 +1,69 @@
+"""<input>: PS/2 (built in), USB and virtio mice, keyboards and tablets."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from ..diagnostics import fail
+from ..model import Device
+from ..xmlread import Reader
+from .base import DeviceKind, EmitCtx, PciGroup, XNode, device_arg, pci_props, read_common, xnode
+
+USB_DRIVERS = {"mouse": "usb-mouse", "keyboard": "usb-kbd", "tablet": "usb-tablet"}
+VIRTIO_DRIVERS = {"mouse": "virtio-mouse-pci", "keyboard": "virtio-keyboard-pci",
+                  "tablet": "virtio-tablet-pci", "passthrough": "virtio-input-host-pci"}
+
+
+@frozen(kw_only=True)
+class Input(Device):
+    tag = "input"
+
+    type: str
+    bus: str
+    evdev: str | None = None
+
+    def describe(self) -> str:
+        return f"input {self.type} on {self.bus}"
+
+
+def from_xml(r: Reader) -> Input:
+    t = r.attr_choice("type", ("mouse", "keyboard", "tablet", "passthrough", "evdev"), "mouse")
+    default_bus = "virtio" if t == "passthrough" else ("usb" if t == "tablet" else "ps2")
+    src = r.child("source")
+    return Input(type=t, bus=r.attr_choice("bus", ("ps2", "usb", "virtio", "xen", "none"),
+                                           default_bus),
+                 evdev=src.attr("evdev") if src is not None else None, **read_common(r))
+
+
+def wants_pci(i: Input, dom) -> bool:
+    return i.bus == "virtio"
+
+
+def alias(i: Input, nth: int, dom) -> str:
+    return f"input{nth}"
+
+
+def emit(i: Input, ctx: EmitCtx) -> list[str]:
+    if i.bus == "ps2":
+        return []
+    if i.bus == "usb":
+        props = {"id": i.alias}
+        a = i.address
+        if a is not None and getattr(a, "type", None) == "usb":
+            props = {"bus": f"usb.{a.get('bus', '0')}", "port": a.get("port"), "id": i.alias}
+        return device_arg(USB_DRIVERS[i.type], props)
+    if i.bus == "virtio":
+        props = {"id": i.alias}
+        if i.type == "passthrough":
+            props["evdev"] = i.evdev
+        props.update(pci_props(i, ctx))
+        return device_arg(VIRTIO_DRIVERS[i.type], props)
+    raise fail("unsupported-device", f"input bus '{i.bus}' is not supported on x86", i.span)
+
+
+def to_xml(i: Input) -> XNode:
+    return xnode("input", type=i.type, bus=i.bus)
+
+
+KIND = DeviceKind(tag="input", cls=Input, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
+                  pci_group=lambda d: PciGroup.INPUT, alias=alias, to_xml=to_xml)

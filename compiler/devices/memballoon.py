@@ -1,0 +1,59 @@
+"""<memballoon>: the virtio balloon (libvirt adds one when the XML has none)."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from ..diagnostics import fail
+from ..model import Device
+from ..xmlread import Reader
+from .base import DeviceKind, EmitCtx, PciGroup, XNode, address_xnode, device_arg, pci_props, \
+    read_common, xnode
+
+DRIVERS = {
+    "virtio": "virtio-balloon-pci",
+    "virtio-transitional": "virtio-balloon-pci-transitional",
+    "virtio-non-transitional": "virtio-balloon-pci-non-transitional",
+}
+
+
+@frozen(kw_only=True)
+class Memballoon(Device):
+    tag = "memballoon"
+
+    model: str = "virtio"
+    autodeflate: bool | None = None
+    free_page_reporting: bool | None = None
+
+
+def from_xml(r: Reader) -> Memballoon:
+    model = r.require("model")
+    if model not in DRIVERS and model not in ("none", "xen"):
+        raise r.error("bad-value", f"memballoon model {model!r}; expected one of: "
+                      f"{', '.join(sorted(DRIVERS))}, none")
+    return Memballoon(model=model, autodeflate=r.attr_bool("autodeflate"),
+                      free_page_reporting=r.attr_bool("freePageReporting"), **read_common(r))
+
+
+def emit(b: Memballoon, ctx: EmitCtx) -> list[str]:
+    if b.model == "none":
+        return []
+    if b.model not in DRIVERS:
+        raise fail("unsupported-device", f"memballoon model '{b.model}' needs a Xen host", b.span)
+    props = {"id": b.alias, **pci_props(b, ctx)}
+    if b.autodeflate is not None:
+        props["deflate-on-oom"] = b.autodeflate
+    if b.free_page_reporting is not None:
+        props["free-page-reporting"] = b.free_page_reporting
+    return device_arg(DRIVERS[b.model], props)
+
+
+def to_xml(b: Memballoon) -> XNode:
+    addr = address_xnode(b.address)
+    return xnode("memballoon", *([addr] if addr else []), model=b.model)
+
+
+KIND = DeviceKind(tag="memballoon", cls=Memballoon, from_xml=from_xml, emit=emit,
+                  wants_pci=lambda b, dom: b.model in DRIVERS,
+                  pci_group=lambda d: PciGroup.MEMBALLOON,
+                  alias=lambda b, n, dom: f"balloon{n}", to_xml=to_xml)

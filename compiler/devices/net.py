@@ -1,0 +1,166 @@
+"""<interface>: a -netdev backend and the guest NIC (-device)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from attrs import frozen
+
+from ..diagnostics import fail
+from ..model import Device
+from ..xmlread import Reader
+from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common
+
+TYPES = ("user", "network", "bridge", "ethernet", "server", "client", "mcast", "udp",
+         "vhostuser", "direct", "hostdev", "vdpa", "null", "vds", "internal")
+SUPPORTED = ("user", "network", "bridge", "ethernet", "server", "client", "mcast", "udp")
+DEFAULT_MODEL = "rtl8139"
+VIRTIO_NET = {
+    "virtio": "virtio-net-pci",
+    "virtio-transitional": "virtio-net-pci-transitional",
+    "virtio-non-transitional": "virtio-net-pci-non-transitional",
+}
+# libvirt model names that differ from the QEMU device
+MODEL_DRIVERS = {"e1000": "e1000", "e1000e": "e1000e", "rtl8139": "rtl8139",
+                 "vmxnet3": "vmxnet3", "ne2k_pci": "ne2k_pci", "pcnet": "pcnet",
+                 "i82559er": "i82559er", "i82551": "i82551", "i82557b": "i82557b",
+                 "usb-net": "usb-net", "spapr-vlan": None, "lan9118": None, "smc91c111": None}
+
+
+@frozen(kw_only=True)
+class Interface(Device):
+    tag = "interface"
+
+    type: str
+    mac: str | None = None
+    model: str | None = None
+    source_network: str | None = None
+    source_bridge: str | None = None
+    source_address: str | None = None
+    source_port: int | None = None
+    source_local_address: str | None = None
+    source_local_port: int | None = None
+    target_dev: str | None = None
+    queues: int | None = None
+    rom_bar: bool | None = None
+    mtu: int | None = None
+
+    def describe(self) -> str:
+        return f"interface {self.mac or self.type}"
+
+
+def _normalize_mac(mac: str, r: Reader) -> str:
+    parts = mac.split(":")
+    if len(parts) != 6 or not all(len(p) in (1, 2) and all(c in "0123456789abcdefABCDEF" for c in p)
+                                  for p in parts):
+        raise r.error("bad-mac", f"MAC address {mac!r} is not six hex bytes separated by ':'")
+    out = ":".join(p.rjust(2, "0").lower() for p in parts)
+    if int(parts[0], 16) & 1:
+        raise r.error("bad-mac", f"MAC address {mac!r} is a multicast address")
+    return out
+
+
+def from_xml(r: Reader) -> Interface:
+    t = r.attr_choice("type", TYPES, "user")
+    m = r.child("mac")
+    src = r.child("source")
+    local = src.child("local") if src is not None else None
+    model = r.child("model")
+    tgt = r.child("target")
+    drv = r.child("driver")
+    rom = r.child("rom")
+    mtu = r.child("mtu")
+    return Interface(
+        type=t,
+        mac=_normalize_mac(m.require("address"), m) if m is not None else None,
+        model=model.attr("type") if model is not None else None,
+        source_network=src.attr("network") if src is not None else None,
+        source_bridge=src.attr("bridge") if src is not None else None,
+        source_address=src.attr("address") if src is not None else None,
+        source_port=src.attr_int("port", hi=65535) if src is not None else None,
+        source_local_address=local.attr("address") if local is not None else None,
+        source_local_port=local.attr_int("port", hi=65535) if local is not None else None,
+        target_dev=tgt.attr("dev") if tgt is not None else None,
+        queues=drv.attr_int("queues", lo=1, hi=256) if drv is not None else None,
+        rom_bar=rom.attr_bool("bar") if rom is not None else None,
+        mtu=mtu.attr_int("size", lo=68, hi=65535) if mtu is not None else None,
+        **read_common(r),
+    )
+
+
+def stable_mac(seed: str, nth: int) -> str:
+    """A MAC in QEMU's 52:54:00 range derived from the domain identity: the same
+    domain always gets the same address (libvirt picks a random one)."""
+    h = hashlib.sha256(f"{seed}/{nth}".encode()).digest()
+    return "52:54:00:%02x:%02x:%02x" % (h[0], h[1], h[2])
+
+
+def driver_of(n: Interface) -> str:
+    model = n.model or DEFAULT_MODEL
+    if model in VIRTIO_NET:
+        return VIRTIO_NET[model]
+    drv = MODEL_DRIVERS.get(model, model)
+    if drv is None:
+        raise fail("unsupported-device", f"NIC model '{model}' does not exist on x86", n.span)
+    return drv
+
+
+def wants_pci(n: Interface, dom) -> bool:
+    return n.type != "hostdev" and (n.model or DEFAULT_MODEL) != "usb-net"
+
+
+def alias(n: Interface, nth: int, dom) -> str:
+    return f"net{nth}"
+
+
+def netdev(n: Interface, nid: str) -> dict:
+    t = n.type
+    if t == "user":
+        return {"type": "user", "id": nid}
+    if t == "bridge" or t == "network":
+        br = n.source_bridge
+        if br is None:
+            if n.source_network != "default":
+                raise fail("unsupported-device", f"interface type='network' source "
+                           f"'{n.source_network}': domc has no network daemon to ask for its "
+                           "bridge; use type='bridge' with <source bridge=.../>", n.span)
+            br = "virbr0"
+        return {"type": "bridge", "br": br, "id": nid}
+    if t == "ethernet":
+        return {"type": "tap", "ifname": n.target_dev, "script": "no", "downscript": "no",
+                "id": nid}
+    if t in ("server", "client", "mcast"):
+        key = {"server": "listen", "client": "connect", "mcast": "mcast"}[t]
+        return {"type": "socket", key: f"{n.source_address or ''}:{n.source_port or 0}", "id": nid}
+    if t == "udp":
+        return {"type": "socket", "udp": f"{n.source_address}:{n.source_port}",
+                "localaddr": f"{n.source_local_address}:{n.source_local_port}", "id": nid}
+    raise fail("unsupported-device", f"interface type '{t}' is not supported by domc yet "
+               f"(supported: {', '.join(SUPPORTED)})", n.span)
+
+
+def emit(n: Interface, ctx: EmitCtx) -> list[str]:
+    nid = f"host{n.alias}"
+    nd = netdev(n, nid)
+    driver = driver_of(n)
+    props = {"netdev": nid, "id": n.alias, "mac": n.mac}
+    if n.queues and n.queues > 1 and driver.startswith("virtio-net"):
+        nd["queues"] = n.queues
+        props["mq"] = True
+        props["vectors"] = 2 * n.queues + 2
+    if n.mtu is not None and driver.startswith("virtio-net"):
+        props["host_mtu"] = n.mtu
+    props.update(pci_props(n, ctx))
+    if n.boot_order is not None:
+        props["bootindex"] = n.boot_order
+    if n.rom_bar is not None:
+        props["rombar"] = 1 if n.rom_bar else 0
+    return ["-netdev", qjson(nd)] + device_arg(driver, props)
+
+
+def pci_group(n) -> int:
+    return PciGroup.NET
+
+
+KIND = DeviceKind(tag="interface", cls=Interface, from_xml=from_xml, emit=emit,
+                  wants_pci=wants_pci, pci_group=pci_group, alias=alias)

@@ -1,0 +1,112 @@
+"""<video>: the primary and secondary display adapters."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from ..diagnostics import fail
+from ..model import Device
+from ..xmlread import Reader
+from .base import DeviceKind, EmitCtx, PciGroup, XNode, address_xnode, device_arg, pci_props, \
+    read_common, xnode
+
+MODELS = ("vga", "cirrus", "vmvga", "xen", "vbox", "qxl", "parallels", "virtio", "gop", "none",
+          "bochs", "ramfb")
+# model -> (primary device, secondary device)
+DRIVERS = {
+    "vga": ("VGA", None),
+    "cirrus": ("cirrus-vga", None),
+    "vmvga": ("vmware-svga", None),
+    "qxl": ("qxl-vga", "qxl"),
+    "virtio": ("virtio-vga", "virtio-gpu-pci"),
+    "bochs": ("bochs-display", "bochs-display"),
+    "ramfb": ("ramfb", None),
+}
+
+
+@frozen(kw_only=True)
+class Video(Device):
+    tag = "video"
+
+    model: str = "cirrus"
+    vram: int | None = None
+    ram: int | None = None
+    vgamem: int | None = None
+    vram64: int | None = None
+    heads: int | None = None
+    primary: bool = False
+    accel3d: bool | None = None
+
+    def describe(self) -> str:
+        return f"video {self.model}"
+
+
+def from_xml(r: Reader) -> Video:
+    m = r.child("model")
+    if m is None:
+        return Video(**read_common(r))
+    accel = m.child("acceleration")
+    return Video(model=m.attr_choice("type", MODELS, "cirrus"), vram=m.attr_int("vram"),
+                 ram=m.attr_int("ram"), vgamem=m.attr_int("vgamem"), vram64=m.attr_int("vram64"),
+                 heads=m.attr_int("heads", lo=1, hi=16), primary=m.attr_bool("primary", False),
+                 accel3d=accel.attr_bool("accel3d") if accel is not None else None,
+                 **read_common(r))
+
+
+def is_primary(v: Video, dom) -> bool:
+    videos = dom.devices_of(Video)
+    return bool(videos) and videos[0] is v
+
+
+def wants_pci(v: Video, dom) -> bool:
+    return v.model not in ("none", "ramfb")
+
+
+def alias(v: Video, nth: int, dom) -> str:
+    return f"video{nth}"
+
+
+def emit(v: Video, ctx: EmitCtx) -> list[str]:
+    if v.model == "none":
+        return []
+    if v.model not in DRIVERS:
+        raise fail("unsupported-device", f"video model '{v.model}' is not supported by QEMU on "
+                   "x86", v.span)
+    primary_drv, secondary_drv = DRIVERS[v.model]
+    driver = primary_drv if is_primary(v, ctx.dom) else secondary_drv
+    if driver is None:
+        raise fail("unsupported-device", f"video model '{v.model}' can only be the primary video "
+                   "device", v.span)
+    if v.model == "virtio" and v.accel3d:
+        driver = "virtio-vga-gl" if driver == "virtio-vga" else "virtio-gpu-gl-pci"
+    props = {"id": v.alias}
+    if v.model == "qxl":
+        if v.ram is not None:
+            props["ram_size"] = v.ram * 1024
+        if v.vram is not None:
+            props["vram_size"] = v.vram * 1024
+        if v.vram64 is not None:
+            props["vram64_size_mb"] = v.vram64 // 1024
+        if v.vgamem is not None:
+            props["vgamem_mb"] = v.vgamem // 1024
+        if v.heads is not None:
+            props["max_outputs"] = v.heads
+    elif v.model == "virtio" and v.heads is not None:
+        props["max_outputs"] = v.heads
+    elif v.model in ("vga", "vmvga") and v.vram is not None:
+        props["vgamem_mb"] = v.vram // 1024
+    props.update(pci_props(v, ctx))
+    return device_arg(driver, props)
+
+
+def to_xml(v: Video) -> XNode:
+    children = [xnode("model", type=v.model, vram=v.vram, heads=v.heads,
+                      primary="yes" if v.primary else None)]
+    addr = address_xnode(v.address)
+    if addr is not None:
+        children.append(addr)
+    return xnode("video", *children)
+
+
+KIND = DeviceKind(tag="video", cls=Video, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
+                  pci_group=lambda d: PciGroup.VIDEO, alias=alias, to_xml=to_xml)

@@ -1,0 +1,1 @@
+"""Emitters: argv (QEMU command line), xml (normalized domain), shell quoting."""

@@ -1,0 +1,280 @@
+"""Normalized Domain -> QEMU 7.2 argv.  Reads the domain, never changes it.
+
+Options come in libvirt's order (qemuBuildCommandLine): machine and CPU first,
+then memory, SMP, identity, display, clock and boot, then devices in registry
+order (controllers by type, then document order), then the audio backend.
+"""
+
+from __future__ import annotations
+
+from ..devices import DEVICE_KINDS
+from ..devices.base import EmitCtx
+from ..devices.controller import Controller
+from ..devices.disk import Disk
+from ..devices.graphics import Audio, Graphics
+from ..devices.misc import Panic, Sound
+from ..model import Domain, FeaturePolicy, VirtType
+from ..passes.machine import machine_family
+from .qemuopts import escape
+
+CONTROLLER_ORDER = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial")
+MIB = 1024  # KiB per MiB
+
+
+def memory_mib(dom: Domain) -> int:
+    """libvirt aligns guest RAM up to whole MiB before giving it to QEMU."""
+    return -(-dom.memory.max_kib // MIB)
+
+
+def emit_argv(dom: Domain, env=None) -> list[str]:
+    family = machine_family(dom.os.machine)
+    argv = [dom.emulator or "/usr/bin/qemu-system-x86_64"]
+    argv += ["-name", f"guest={escape(dom.name)},debug-threads=on"]
+    argv += ["-machine", _machine(dom, family)]
+    argv += ["-accel", "kvm" if dom.type is VirtType.KVM else "tcg"]
+    argv += ["-cpu", cpu_value(dom)]
+    argv += _firmware(dom)
+    argv += _memory(dom, env)
+    argv += ["-overcommit", "mem-lock=off"]
+    argv += ["-smp", _smp(dom)]
+    if dom.uuid:
+        argv += ["-uuid", dom.uuid]
+    argv += _display(dom)
+    argv += ["-no-user-config", "-nodefaults"]
+    argv += _clock(dom)
+    argv += ["-no-shutdown"]
+    if not dom.features.acpi and family == "i440fx":
+        argv += ["-no-acpi"]
+    argv += ["-boot", _boot(dom)]
+    argv += _kernel(dom)
+    argv += _devices(dom, family)
+    argv += ["-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"]
+    argv += ["-msg", "timestamp=on"]
+    return argv
+
+
+def _machine(dom: Domain, family: str) -> str:
+    opts = [dom.os.machine, "usb=off"]
+    if dom.features.vmport is not None:
+        opts.append(f"vmport={'on' if dom.features.vmport else 'off'}")
+    if dom.features.smm is not None:
+        opts.append(f"smm={'on' if dom.features.smm else 'off'}")
+    opts.append("dump-guest-core=off")
+    if any(isinstance(d, Sound) and d.model == "pcspk" for d in dom.devices):
+        opts.append("pcspk-audiodev=audio1")
+    if not (dom.cpu and dom.cpu.numa):
+        opts.append("memory-backend=pc.ram")
+    if dom.os.loader is not None and dom.os.loader.type == "pflash":
+        opts.append("pflash0=libvirt-pflash0-format")
+        if dom.os.nvram:
+            opts.append("pflash1=libvirt-pflash1-format")
+    return ",".join(opts)
+
+
+# <features><hyperv> names -> QEMU CPU properties
+HYPERV_PROPS = {
+    "relaxed": "hv-relaxed", "vapic": "hv-vapic", "spinlocks": "hv-spinlocks",
+    "vpindex": "hv-vpindex", "runtime": "hv-runtime", "synic": "hv-synic",
+    "stimer": "hv-stimer", "stimer-direct": "hv-stimer-direct", "reset": "hv-reset",
+    "vendor_id": "hv-vendor-id", "frequencies": "hv-frequencies",
+    "reenlightenment": "hv-reenlightenment", "tlbflush": "hv-tlbflush", "ipi": "hv-ipi",
+    "evmcs": "hv-evmcs", "avic": "hv-avic",
+}
+KVM_PROPS = {"hidden": "kvm", "hint-dedicated": "kvm-hint-dedicated",
+             "poll-control": "kvm-poll-control", "pv-ipi": "kvm-pv-ipi"}
+
+
+def cpu_value(dom: Domain) -> str:
+    """The -cpu argument: resolved model and flags, then hypervisor enlightenments."""
+    try:
+        from ..passes.resolve_cpu import cpu_argv_value
+    except ImportError:
+        cpu_argv_value = _plain_cpu_value
+    value = cpu_argv_value(dom.cpu) if dom.cpu is not None else "qemu64"
+    extra = []
+    f = dom.features
+    for name, state in f.kvm:
+        prop = KVM_PROPS.get(name)
+        if prop is None:
+            continue
+        on = state == "on"
+        if name == "hidden":
+            on = not on  # hidden=on means kvm=off
+        extra.append(f"{prop}={'on' if on else 'off'}")
+    if f.pvspinlock is not None:
+        extra.append(f"kvm-pv-unhalt={'on' if f.pvspinlock else 'off'}")
+    if f.hyperv_mode == "passthrough":
+        extra.append("hv-passthrough=on")
+    for name, state in f.hyperv:
+        prop = HYPERV_PROPS.get(name)
+        if prop is None or not state.startswith("on"):
+            continue
+        if name == "spinlocks":
+            extra.append(f"{prop}=0x{int(state.split(':', 1)[1]):x}")
+        elif name == "vendor_id":
+            extra.append(f"{prop}={state.split(':', 1)[1]}")
+        else:
+            extra.append(f"{prop}=on")
+    if any(isinstance(d, Panic) and d.model == "hyperv" for d in dom.devices):
+        extra.append("hv-crash")
+    return ",".join([value, *extra])
+
+
+def _plain_cpu_value(cpu) -> str:
+    model = cpu.model or "qemu64"
+    flags = []
+    for feat in sorted(cpu.features, key=lambda x: x.name):
+        if feat.policy in (FeaturePolicy.REQUIRE, FeaturePolicy.FORCE):
+            flags.append(f"+{feat.name}")
+        elif feat.policy in (FeaturePolicy.DISABLE, FeaturePolicy.FORBID):
+            flags.append(f"-{feat.name}")
+    return ",".join([model, *flags])
+
+
+def _memory(dom: Domain, env) -> list[str]:
+    mib = memory_mib(dom)
+    m = dom.memory
+    size = f"{mib}"
+    if m.max_memory_kib is not None:
+        size = f"size={mib * MIB}k,slots={m.slots or 0},maxmem={m.max_memory_kib}k"
+    argv = ["-m", size]
+    if dom.cpu and dom.cpu.numa:
+        try:
+            from .numa import emit_numa
+        except ImportError:
+            emit_numa = None
+        if emit_numa is not None:
+            return argv + emit_numa(dom, env)
+    from ..devices.base import qjson
+
+    return argv + ["-object", qjson({"qom-type": "memory-backend-ram", "id": "pc.ram",
+                                     "size": mib * MIB * 1024})]
+
+
+def _smp(dom: Domain) -> str:
+    v = dom.vcpu
+    topo = dom.cpu.topology if dom.cpu and dom.cpu.topology else None
+    parts = [str(v.online)]
+    if v.online != v.count:
+        parts.append(f"maxcpus={v.count}")
+    if topo is None:
+        parts += [f"sockets={v.count}", "cores=1", "threads=1"]
+    else:
+        parts.append(f"sockets={topo.sockets}")
+        if topo.dies != 1:
+            parts.append(f"dies={topo.dies}")
+        parts += [f"cores={topo.cores}", f"threads={topo.threads}"]
+    return ",".join(parts)
+
+
+def _display(dom: Domain) -> list[str]:
+    gfx = dom.devices_of(Graphics)
+    if not gfx:
+        return ["-display", "none"]
+    types = [g.type for g in gfx]
+    if "sdl" in types:
+        return ["-display", "sdl"]
+    if "egl-headless" in types:
+        return ["-display", "egl-headless"]
+    if "dbus" in types:
+        return ["-display", "dbus"]
+    return []
+
+
+def _clock(dom: Domain) -> list[str]:
+    c = dom.clock
+    base = {"utc": "utc", "localtime": "localtime"}.get(c.offset, "utc")
+    opts = [f"base={base}"]
+    for t in c.timers:
+        if t.name == "rtc" and t.tickpolicy == "catchup":
+            opts.append("driftfix=slew")
+        if t.name == "rtc" and t.track in ("guest", "wall"):
+            opts.append(f"clock={'vm' if t.track == 'guest' else 'host'}")
+    return ["-rtc", ",".join(opts)]
+
+
+def _boot(dom: Domain) -> str:
+    opts = []
+    bm = dom.os.boot_menu
+    if bm is not None and bm.enable is not None:
+        opts.append(f"menu={'on' if bm.enable else 'off'}")
+        if bm.enable and bm.timeout is not None:
+            opts.append(f"splash-time={bm.timeout}")
+    opts.append("strict=on")
+    return ",".join(opts)
+
+
+def _kernel(dom: Domain) -> list[str]:
+    argv = []
+    if dom.os.kernel:
+        argv += ["-kernel", dom.os.kernel]
+    if dom.os.initrd:
+        argv += ["-initrd", dom.os.initrd]
+    if dom.os.cmdline:
+        argv += ["-append", dom.os.cmdline]
+    return argv
+
+
+def _firmware(dom: Domain) -> list[str]:
+    from ..devices.base import qjson
+
+    loader = dom.os.loader
+    if loader is None or not loader.path:
+        return []
+    if loader.type != "pflash":
+        return ["-bios", loader.path]
+    argv = ["-blockdev", qjson({"driver": "file", "filename": loader.path,
+                                "node-name": "libvirt-pflash0-storage", "auto-read-only": True,
+                                "discard": "unmap"}),
+            "-blockdev", qjson({"node-name": "libvirt-pflash0-format",
+                                "read-only": loader.readonly is not False, "driver": "raw",
+                                "file": "libvirt-pflash0-storage"})]
+    if dom.os.nvram:
+        argv += ["-blockdev", qjson({"driver": "file", "filename": dom.os.nvram,
+                                     "node-name": "libvirt-pflash1-storage",
+                                     "auto-read-only": True, "discard": "unmap"}),
+                 "-blockdev", qjson({"node-name": "libvirt-pflash1-format", "read-only": False,
+                                     "driver": "raw", "file": "libvirt-pflash1-storage"})]
+    return argv
+
+
+def _device_order(dom: Domain) -> list:
+    pos = {id(d): i for i, d in enumerate(dom.devices)}
+
+    def key(d):
+        kind_rank = next(i for i, k in enumerate(DEVICE_KINDS) if k.tag == d.kind_tag)
+        sub = 0
+        if isinstance(d, Controller):
+            sub = CONTROLLER_ORDER.index(d.type) if d.type in CONTROLLER_ORDER else 99
+        return (kind_rank, sub, pos[id(d)])
+
+    return sorted(dom.devices, key=key)
+
+
+def _devices(dom: Domain, family: str) -> list[str]:
+    ctx = EmitCtx(dom=dom, machine_family=family,
+                  blockdev_index=sum(1 for d in dom.devices if isinstance(d, Disk)))
+    argv: list[str] = []
+    audio_done = False
+    for d in _device_order(dom):
+        if isinstance(d, (Graphics, Audio)) and not audio_done:
+            argv += _default_audio(dom)
+            audio_done = True
+        argv += DEVICE_KINDS_BY_TAG[d.kind_tag].emit(d, ctx)
+    if not audio_done:
+        argv += _default_audio(dom)
+    return argv
+
+
+def _default_audio(dom: Domain) -> list[str]:
+    """libvirt always gives QEMU one audio backend: the user's, or 'spice' with SPICE
+    graphics, else 'none'."""
+    if dom.devices_of(Audio):
+        return []
+    from ..devices.base import qjson
+
+    spice = any(g.type == "spice" for g in dom.devices_of(Graphics))
+    return ["-audiodev", qjson({"id": "audio1", "driver": "spice" if spice else "none"})]
+
+
+DEVICE_KINDS_BY_TAG = {k.tag: k for k in DEVICE_KINDS}

@@ -1,0 +1,337 @@
+"""Domain XML -> model.Domain.  The only module that imports lxml for reading.
+
+The parser is locked down: no DTD loading, no entity expansion, no network, no
+XInclude, bounded size and depth.  Every failure is a Diagnostic with the line.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from .devices import BY_TAG, NOT_DEVICES
+from .diagnostics import DomcError, Span, fail
+from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy,
+                    Features, Loader, Memory, NumaCell, Os, Timer, Topology, Vcpu, VirtType)
+from .xmlread import Reader
+
+MAX_BYTES = 8 * 1024 * 1024  # a domain definition is kilobytes; refuse anything absurd
+MAX_DEPTH = 64
+MAX_VCPUS = 4096
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                           dtd_validation=False, huge_tree=False, remove_blank_text=False,
+                           remove_comments=False, collect_ids=False)
+
+
+def read_document(data: bytes, file: str):
+    """Bytes -> lxml tree, or a located error.  Shared by every XML input of domc."""
+    if len(data) > MAX_BYTES:
+        raise fail("xml-too-large", f"document is {len(data)} bytes; the limit is {MAX_BYTES}",
+                   Span(file, 1))
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno or 1
+        msg = exc.msg or str(exc)
+        # lxml appends "(line N, column M)"; the location is already in front
+        msg = msg.split(", line ")[0].split(" (line ")[0]
+        raise fail("xml-syntax", msg, Span(file, line, exc.offset or 0)) from None
+    tree = root.getroottree()
+    if tree.docinfo.doctype:
+        raise fail("xml-doctype", "DOCTYPE declarations are not accepted (no DTDs, no entities)",
+                   Span(file, 1))
+    for el in root.iter():
+        if isinstance(el, etree._Entity):
+            raise fail("xml-entity", f"entity reference &{el.name}; is not accepted",
+                       Span(file, el.sourceline or 0))
+        if isinstance(el.tag, str) and "}" in el.tag and el.tag.startswith(
+                "{http://www.w3.org/2001/XInclude}"):
+            raise fail("xml-xinclude", "XInclude is not accepted", Span(file, el.sourceline or 0))
+    _check_depth(root, file)
+    return root
+
+
+def _check_depth(root, file: str) -> None:
+    stack = [(root, 1)]
+    while stack:
+        el, d = stack.pop()
+        if d > MAX_DEPTH:
+            raise fail("xml-too-deep", f"elements nest deeper than {MAX_DEPTH} levels",
+                       Span(file, el.sourceline or 0))
+        stack.extend((c, d + 1) for c in el)
+
+
+def parse_file(path: str) -> tuple[Domain, object]:
+    """Read and parse a domain file.  Returns the Domain and the lxml root (kept by
+    the caller for `normalize`, which patches the original document)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise fail("io", f"cannot read: {exc.strerror}", Span(path, 0)) from None
+    return parse_bytes(data, path)
+
+
+def parse_bytes(data: bytes, file: str = "<input>") -> tuple[Domain, object]:
+    root = read_document(data, file)
+    return domain_from_xml(Reader(root, file)), root
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def domain_from_xml(r: Reader) -> Domain:
+    if r.tag != "domain":
+        raise r.error("not-a-domain", f"root element is <{r.tag}>, expected <domain>")
+    vtype = r.attr("type")
+    if vtype is None:
+        raise r.error("missing-attribute", "<domain> needs the attribute 'type' (kvm or qemu)")
+    try:
+        virt = VirtType(vtype)
+    except ValueError:
+        raise r.error("bad-value", f"domain type {vtype!r} is not supported; expected kvm or "
+                      "qemu") from None
+    name = r.text("name")
+    if name is None:
+        raise r.error("missing-name", "<domain> needs a <name>")
+    devices_el = r.child("devices")
+    emulator = devices_el.text("emulator") if devices_el is not None else None
+    dom = Domain(
+        type=virt,
+        name=name,
+        uuid=_uuid(r),
+        memory=_memory(r),
+        vcpu=_vcpu(r),
+        os=_os(r),
+        features=_features(r),
+        cpu=_cpu(r),
+        clock=_clock(r),
+        on_poweroff=r.text("on_poweroff"),
+        on_reboot=r.text("on_reboot"),
+        on_crash=r.text("on_crash"),
+        emulator=emulator,
+        devices=_devices(devices_el) if devices_el is not None else (),
+        tuning=_tuning(r),
+        file=r.file,
+        span=r.span,
+    )
+    return dom
+
+
+def _tuning(r: Reader):
+    try:
+        from .placement.xml import tuning_from_xml
+    except ImportError:
+        return None
+    return tuning_from_xml(r.el, r.file)
+
+
+def _uuid(r: Reader) -> str | None:
+    u = r.text("uuid")
+    if u is None:
+        return None
+    hexd = u.replace("-", "").lower()
+    if len(hexd) != 32 or any(c not in "0123456789abcdef" for c in hexd):
+        raise r.child("uuid").error("bad-uuid", f"uuid {u!r} is not 32 hex digits")
+    return f"{hexd[:8]}-{hexd[8:12]}-{hexd[12:16]}-{hexd[16:20]}-{hexd[20:]}"
+
+
+def _memory(r: Reader) -> Memory:
+    m = r.child("memory")
+    if m is None:
+        raise r.error("missing-memory", "<domain> needs a <memory> size")
+    cur = r.child("currentMemory")
+    mx = r.child("maxMemory")
+    return Memory(
+        max_kib=m.memory_kib(),
+        current_kib=cur.memory_kib() if cur is not None else None,
+        max_memory_kib=mx.memory_kib() if mx is not None else None,
+        slots=mx.attr_int("slots", hi=255) if mx is not None else None,
+        span=m.span,
+    )
+
+
+def _vcpu(r: Reader) -> Vcpu:
+    v = r.child("vcpu")
+    if v is None:
+        return Vcpu(span=r.span)
+    count = v.text_int(lo=1, hi=MAX_VCPUS)
+    if count is None:
+        raise v.error("bad-number", "<vcpu> needs a count")
+    current = v.attr_int("current", lo=1, hi=count)
+    return Vcpu(count=count, current=current,
+                placement=v.attr_choice("placement", ("static", "auto"), "static"),
+                cpuset=v.attr("cpuset"), span=v.span)
+
+
+def _os(r: Reader) -> Os:
+    o = r.child("os")
+    if o is None:
+        return Os(span=r.span)
+    t = o.child("type")
+    if t is not None and t.text() not in (None, "hvm"):
+        raise t.error("bad-value", f"OS type {t.text()!r} is not supported; only hvm guests run "
+                      "on QEMU x86")
+    arch = (t.attr("arch") if t is not None else None) or "x86_64"
+    if arch not in ("x86_64", "i686"):
+        raise t.error("bad-arch", f"architecture {arch!r} is not supported; domc targets "
+                      "x86_64 and i686")
+    bm = o.child("bootmenu")
+    loader = o.child("loader")
+    return Os(
+        arch=arch,
+        machine=t.attr("machine") if t is not None else None,
+        boot_devs=tuple(b.attr_choice("dev", ("hd", "cdrom", "fd", "network"), "hd")
+                        for b in o.children("boot")),
+        boot_menu=BootMenu(bm.attr_bool("enable"), bm.attr_int("timeout", hi=65535))
+        if bm is not None else None,
+        loader=Loader(loader.text(), loader.attr_bool("readonly"), loader.attr("type"),
+                      loader.attr_bool("secure")) if loader is not None else None,
+        nvram=o.text("nvram"),
+        kernel=o.text("kernel"),
+        initrd=o.text("initrd"),
+        cmdline=o.text("cmdline"),
+        firmware=o.attr("firmware"),
+        span=o.span,
+    )
+
+
+_ONOFF = ("on", "off")
+
+
+def _features(r: Reader) -> Features:
+    f = r.child("features")
+    if f is None:
+        return Features()
+    hyperv, hv_mode, kvm, other = [], None, [], []
+    pvspin = vmport = smm = None
+    for c in f.children():
+        if c.tag == "hyperv":
+            hv_mode = c.attr("mode")
+            for h in c.children():
+                val = h.attr("state", "on")
+                if h.tag == "spinlocks" and val == "on":
+                    val = f"on:{h.attr_int('retries', 4095, lo=4095)}"
+                elif h.tag == "vendor_id" and val == "on":
+                    val = f"on:{h.attr('value', '')}"
+                elif h.tag == "stimer" and h.child("direct") is not None:
+                    if h.child("direct").attr("state") == "on":
+                        hyperv.append((h.tag, val))
+                        hyperv.append(("stimer-direct", "on"))
+                        continue
+                hyperv.append((h.tag, val))
+        elif c.tag == "kvm":
+            kvm.extend((k.tag, k.attr("state", "on")) for k in c.children())
+        elif c.tag == "pvspinlock":
+            pvspin = c.attr("state", "on") == "on"
+        elif c.tag == "vmport":
+            vmport = c.attr("state", "on") == "on"
+        elif c.tag == "smm":
+            smm = c.attr("state", "on") == "on"
+        elif c.tag not in ("acpi", "apic", "pae"):
+            other.append(c.tag)
+    return Features(acpi=f.has("acpi"), apic=f.has("apic"), pae=f.has("pae"),
+                    hyperv=tuple(hyperv), hyperv_mode=hv_mode, kvm=tuple(kvm), pvspinlock=pvspin,
+                    vmport=vmport, smm=smm, other=tuple(other), span=f.span)
+
+
+def _cpu(r: Reader) -> Cpu | None:
+    c = r.child("cpu")
+    if c is None:
+        return None
+    mode = c.attr_enum("mode", CpuMode, CpuMode.CUSTOM)
+    model = c.child("model")
+    topo = c.child("topology")
+    numa = c.child("numa")
+    return Cpu(
+        mode=mode,
+        match=c.attr_enum("match", CpuMatch),
+        check=c.attr("check"),
+        migratable=c.attr_bool("migratable"),
+        model=model.text() if model is not None else None,
+        fallback=model.attr("fallback") if model is not None else None,
+        vendor=c.text("vendor"),
+        topology=Topology(
+            sockets=topo.attr_int("sockets", 1, lo=1, hi=MAX_VCPUS),
+            dies=topo.attr_int("dies", 1, lo=1, hi=MAX_VCPUS),
+            cores=topo.attr_int("cores", 1, lo=1, hi=MAX_VCPUS),
+            threads=topo.attr_int("threads", 1, lo=1, hi=MAX_VCPUS),
+            span=topo.span) if topo is not None else None,
+        features=tuple(CpuFeature(f.require("name"),
+                                  f.attr_enum("policy", FeaturePolicy, FeaturePolicy.REQUIRE),
+                                  span=f.span) for f in c.children("feature")),
+        numa=tuple(NumaCell(id=cell.attr_int("id", n, hi=255), cpus=cell.attr("cpus") or "",
+                            memory_kib=_cell_kib(cell), memaccess=cell.attr("memAccess"),
+                            discard=cell.attr_bool("discard"), span=cell.span)
+                   for n, cell in enumerate(numa.children("cell"))) if numa is not None else (),
+        span=c.span,
+    )
+
+
+def _cell_kib(cell: Reader) -> int:
+    size = cell.attr("memory")
+    if size is None:
+        raise cell.error("missing-attribute", "<cell> needs the attribute 'memory'")
+    fake = _AttrAsText(cell, size, cell.attr("unit", "KiB"))
+    return fake.memory_kib()
+
+
+class _AttrAsText(Reader):
+    """A Reader whose text is an attribute value (for sizes written as attributes)."""
+
+    __slots__ = ("_text", "_unit")
+
+    def __init__(self, base: Reader, text: str, unit: str):
+        super().__init__(base.el, base.file)
+        self._text, self._unit = text, unit
+
+    def text(self, tag=None):
+        return self._text
+
+    def attr(self, name, default=None):
+        return self._unit if name == "unit" else super().attr(name, default)
+
+
+def _clock(r: Reader) -> Clock:
+    c = r.child("clock")
+    if c is None:
+        return Clock()
+    return Clock(
+        offset=c.attr_choice("offset", ("utc", "localtime", "timezone", "variable", "absolute"),
+                             "utc"),
+        adjustment=c.attr("adjustment"),
+        basis=c.attr("basis"),
+        timers=tuple(Timer(t.require("name"), t.attr_bool("present"), t.attr("tickpolicy"),
+                           t.attr("track")) for t in c.children("timer")),
+        span=c.span,
+    )
+
+
+def _devices(d: Reader) -> tuple:
+    out = []
+    errors = []
+    for origin, c in enumerate(d.children()):
+        if c.tag in NOT_DEVICES:
+            continue
+        kind = BY_TAG.get(c.tag)
+        if kind is None:
+            errors.append(fail("unsupported-device", f"device <{c.tag}> is not supported by domc "
+                               "yet; refusing to compile rather than leave it out", c.span))
+            continue
+        try:
+            dev = kind.from_xml(c)
+        except DomcError as exc:
+            errors.append(exc)
+            continue
+        out.append(_place(dev, origin, c.span))
+    if errors:
+        raise DomcError([diag for e in errors for diag in e.diagnostics])
+    return tuple(out)
+
+
+def _place(dev, origin: int, span: Span):
+    from attrs import evolve
+
+    return evolve(dev, origin=origin, span=span)

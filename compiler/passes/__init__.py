@@ -1,0 +1,34 @@
+"""Normalize passes, in order.  Each is ``verb_object(dom, env) -> Domain``."""
+
+from __future__ import annotations
+
+from .aliases import assign_aliases
+from .boot import apply_boot_order
+from .drives import assign_drive_addresses
+from .implicit import add_implicit_devices
+from .machine import canonicalize_machine
+from .pci import assign_pci_addresses
+from .validate import validate_domain
+
+
+def _optional(modname: str, funcname: str):
+    """Passes owned by the CPU and placement engines, present once they are merged."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(f"{__package__}.{modname}"), funcname)
+    except ImportError:
+        return None
+
+
+PASSES = tuple(p for p in (
+    canonicalize_machine,
+    validate_domain,
+    apply_boot_order,
+    assign_drive_addresses,
+    add_implicit_devices,
+    assign_pci_addresses,
+    assign_aliases,
+    _optional("resolve_cpu", "resolve_cpu"),
+    _optional("place_vcpus", "place_vcpus"),
+) if p is not None)

@@ -1,0 +1,38 @@
+"""assign_aliases: the QEMU ids libvirt gives devices (ide0-0-0, scsi3-0-4,
+virtio-disk0, net0, video0, balloon0, usb, scsi0, pci.1 ...).  A user alias
+(libvirt's ``ua-`` prefix) is kept; two devices with one id are rejected."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from attrs import evolve
+
+from ..devices import kind_of
+from ..model import Domain
+
+USER_ALIAS_PREFIX = "ua-"
+
+
+def assign_aliases(dom: Domain, env) -> Domain:
+    counts: Counter = Counter()
+    devices = []
+    for d in dom.devices:
+        kind = kind_of(d)
+        nth = counts[d.kind_tag]
+        counts[d.kind_tag] += 1
+        if d.alias and d.alias.startswith(USER_ALIAS_PREFIX):
+            devices.append(d)
+            continue
+        devices.append(evolve(d, alias=kind.alias(d, nth, dom)))
+    seen = {}
+    for d in devices:
+        if d.alias is None:
+            continue
+        if d.alias in seen:
+            first = seen[d.alias]
+            env.diag.error("duplicate-alias", f"{d.describe()} and {first.describe()} (line "
+                           f"{first.span.line}) would both get the QEMU id '{d.alias}'", d.span)
+        else:
+            seen[d.alias] = d
+    return evolve(dom, devices=tuple(devices))

@@ -1,0 +1,124 @@
+"""add_implicit_devices: the controllers and devices libvirt adds to a QEMU x86 guest.
+
+- controllers implied by disks: every index up to the highest a disk uses
+  (four SCSI disks sda..sdd -> scsi0; sdz -> scsi0..scsi3);
+- the machine's built-ins: pci-root (pcie-root on q35), IDE 0 on i440fx, SATA 0 on q35,
+  USB 0 (piix3-uhci on i440fx, qemu-xhci on q35);
+- virtio-serial 0 for virtio consoles and channels;
+- a virtio memballoon, PS/2 mouse and keyboard, a video card for graphics;
+- a serial port behind a serial console that has none.
+Defaults are filled in: controller models, the video model.
+"""
+
+from __future__ import annotations
+
+from attrs import evolve
+
+from ..devices.chardev import CharDevice
+from ..devices.controller import Controller
+from ..devices.disk import Disk
+from ..devices.graphics import Graphics
+from ..devices.input import Input
+from ..devices.memballoon import Memballoon
+from ..devices.video import Video
+from ..model import Domain, DriveAddr
+from .machine import machine_family
+
+DEFAULT_SCSI_MODEL = "lsilogic"
+DEFAULT_VIDEO = "cirrus"
+
+
+def _insert_controller(devs: list, new: Controller) -> None:
+    """libvirt keeps controllers of one type sorted by index; a new type goes last
+    among the controllers (virDomainControllerInsertPreAlloced)."""
+    last_same = last_ctrl = None
+    for i, d in enumerate(devs):
+        if isinstance(d, Controller):
+            last_ctrl = i
+            if d.type == new.type and d.index < new.index:
+                last_same = i
+    first_higher = next((i for i, d in enumerate(devs) if isinstance(d, Controller)
+                         and d.type == new.type and d.index > new.index), None)
+    if first_higher is not None:
+        devs.insert(first_higher, new)
+    elif last_same is not None:
+        devs.insert(last_same + 1, new)
+    elif last_ctrl is not None:
+        devs.insert(last_ctrl + 1, new)
+    else:
+        devs.insert(0, new)
+
+
+def _has_controller(devs, ctype: str, index: int) -> bool:
+    return any(isinstance(d, Controller) and d.type == ctype and d.index == index for d in devs)
+
+
+def _ensure(devs: list, ctype: str, index: int, model: str | None = None) -> None:
+    if not _has_controller(devs, ctype, index):
+        _insert_controller(devs, Controller(type=ctype, index=index, model=model))
+
+
+def _disk_controllers(devs: list) -> None:
+    for bus in ("ide", "sata", "fdc", "scsi"):
+        highest = -1
+        for d in devs:
+            if isinstance(d, Disk) and d.target_bus == bus and isinstance(d.address, DriveAddr):
+                highest = max(highest, d.address.controller)
+        for index in range(highest + 1):
+            _ensure(devs, bus, index)
+
+
+def _fill_models(devs: list, family: str) -> None:
+    for i, d in enumerate(devs):
+        if isinstance(d, Controller) and d.model is None:
+            model = None
+            if d.type == "scsi":
+                model = DEFAULT_SCSI_MODEL
+            elif d.type == "usb":
+                model = "qemu-xhci" if family == "q35" else "piix3-uhci"
+            elif d.type == "pci" and d.index == 0:
+                model = "pcie-root" if family == "q35" else "pci-root"
+            if model is not None:
+                devs[i] = evolve(d, model=model)
+        elif isinstance(d, Video) and d.model is None:
+            devs[i] = evolve(d, model=DEFAULT_VIDEO)
+
+
+def _serial_for_console(devs: list) -> None:
+    serials = [d for d in devs if isinstance(d, CharDevice) and d.element == "serial"]
+    for d in devs:
+        if isinstance(d, CharDevice) and d.element == "console" and d.target_type in (None, "serial"):
+            port = d.target_port or 0
+            if not any((s.target_port or 0) == port for s in serials):
+                new = CharDevice(element="serial", source=d.source, target_port=port)
+                serials.append(new)
+                # serials come before consoles in libvirt's device lists
+                at = devs.index(d)
+                devs.insert(at, new)
+            return
+
+
+def add_implicit_devices(dom: Domain, env) -> Domain:
+    family = machine_family(dom.os.machine)
+    devs = list(dom.devices)
+    _disk_controllers(devs)
+    _ensure(devs, "pci", 0)
+    if family == "i440fx":
+        _ensure(devs, "ide", 0)
+    else:
+        _ensure(devs, "sata", 0)
+    if not any(isinstance(d, Controller) and d.type == "usb" for d in devs):
+        _ensure(devs, "usb", 0)
+    if any(isinstance(d, CharDevice) and d.target_type == "virtio" for d in devs):
+        _ensure(devs, "virtio-serial", 0)
+    _serial_for_console(devs)
+    if not any(isinstance(d, Input) and d.type == "mouse" and d.bus == "ps2" for d in devs):
+        devs.append(Input(type="mouse", bus="ps2"))
+    if not any(isinstance(d, Input) and d.type == "keyboard" and d.bus == "ps2" for d in devs):
+        devs.append(Input(type="keyboard", bus="ps2"))
+    if any(isinstance(d, Graphics) for d in devs) and not any(isinstance(d, Video) for d in devs):
+        devs.append(Video(model=DEFAULT_VIDEO))
+    if not any(isinstance(d, Memballoon) for d in devs):
+        devs.append(Memballoon(model="virtio"))
+    _fill_models(devs, family)
+    return evolve(dom, devices=tuple(devs))

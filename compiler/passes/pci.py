@@ -1,0 +1,201 @@
+"""assign_pci_addresses: every PCI device gets a unique slot, libvirt's way.
+
+Order (qemuDomainAssignPCIAddresses on i440fx):
+1. reserve every address the user wrote; reject duplicates, unknown buses, and clashes
+   with the host bridge (00.0) and the PIIX3 (slot 1);
+2. the PIIX3 functions: primary IDE at 01.1, the first UHCI controller at 01.2;
+3. the primary video at slot 2 (or the next free slot if 2 is taken);
+4. everything else, group by group (see devices.base.PciGroup), document order within a
+   group, in the first free slot.  No free slot left is an error.
+"""
+
+from __future__ import annotations
+
+from attrs import evolve
+
+from ..devices import kind_of
+from ..devices.controller import USB2_COMPANIONS, Controller
+from ..devices.video import Video
+from ..model import Domain, PciAddr
+from .machine import machine_family
+
+SLOTS = 32
+FUNCTIONS = 8
+PIIX3_SLOT = 1
+HOST_BRIDGE_SLOT = 0
+Q35_LPC_SLOT = 0x1F
+# functions of the PIIX3 that libvirt models as controllers
+PIIX3_IDE_FN, PIIX3_USB_FN = 1, 2
+USB2_FUNCTIONS = {"ich9-ehci1": 7, "ich9-uhci1": 0, "ich9-uhci2": 1, "ich9-uhci3": 2}
+
+
+class SlotMap:
+    """Which (bus, slot, function) is taken, and by whom."""
+
+    def __init__(self, buses: list[int], min_slot: dict[int, int]):
+        self.buses = buses
+        self.min_slot = min_slot
+        self.owner: dict[tuple[int, int, int], str] = {}
+        self.reserved_slots: dict[tuple[int, int], str] = {}
+
+    def slot_used(self, bus: int, slot: int) -> bool:
+        if (bus, slot) in self.reserved_slots:
+            return True
+        return any((bus, slot, f) in self.owner for f in range(FUNCTIONS))
+
+    def who(self, bus: int, slot: int, fn: int) -> str | None:
+        return self.owner.get((bus, slot, fn)) or self.reserved_slots.get((bus, slot))
+
+    def take(self, a: PciAddr, owner: str) -> None:
+        self.owner[(a.bus, a.slot, a.function)] = owner
+
+    def next_free(self) -> PciAddr | None:
+        for bus in self.buses:
+            for slot in range(self.min_slot.get(bus, 1), SLOTS):
+                if not self.slot_used(bus, slot):
+                    return PciAddr(0, bus, slot, 0)
+        return None
+
+
+def _buses(dom: Domain) -> tuple[list[int], dict[int, int]]:
+    buses, min_slot = [], {}
+    for d in dom.devices:
+        if isinstance(d, Controller) and d.type == "pci":
+            buses.append(d.index)
+            min_slot[d.index] = 1 if d.model in ("pci-root", "pci-bridge", "pcie-root") else 0
+    return sorted(set(buses)), min_slot
+
+
+def assign_pci_addresses(dom: Domain, env) -> Domain:
+    family = machine_family(dom.os.machine)
+    devices = list(dom.devices)
+    buses, min_slot = _buses(dom)
+    slots = SlotMap(buses, min_slot)
+    diag = env.diag
+
+    def name(i: int) -> str:
+        d = devices[i]
+        line = f" (line {d.span.line})" if d.span.line else ""
+        return f"{d.describe()}{line}"
+
+    # the chipset's own slots
+    slots.reserved_slots[(0, HOST_BRIDGE_SLOT)] = "the host bridge"
+    if family == "i440fx":
+        slots.reserved_slots[(0, PIIX3_SLOT)] = "the PIIX3 chipset functions"
+    else:
+        slots.reserved_slots[(0, Q35_LPC_SLOT)] = "the ICH9 chipset functions"
+
+    # 1. user addresses
+    wanted = []
+    for i, d in enumerate(devices):
+        kind = kind_of(d)
+        needs = kind.wants_pci(d, dom)
+        a = d.address
+        if isinstance(a, PciAddr):
+            if not needs:
+                diag.error("address-type", f"{d.describe()} is not a PCI device and cannot have "
+                           f"PCI address {a}", d.span)
+                continue
+            if a.domain != 0:
+                diag.error("pci-address-range", f"{d.describe()}: PCI domain {a.domain} does not "
+                           "exist; only domain 0 does", d.span)
+                continue
+            if a.bus not in buses:
+                diag.error("pci-address-range", f"{d.describe()}: PCI bus {a.bus} does not exist "
+                           f"(buses: {', '.join(map(str, buses)) or 'none'})", d.span)
+                continue
+            if a.slot < min_slot.get(a.bus, 1):
+                diag.error("pci-address-reserved", f"{d.describe()}: slot {a.slot} of bus "
+                           f"{a.bus} is not usable", d.span)
+                continue
+            fixed = _fixed_address(d, family, dom)
+            if fixed is not None and isinstance(d, Controller) and d.type in ("ide", "sata") \
+                    and evolve(a, multifunction=None) != fixed:
+                diag.error("pci-address-reserved", f"{d.describe()} is built into the chipset "
+                           f"and must have PCI address {fixed}, not {a}", d.span)
+                continue
+            builtin_ok = fixed is not None and evolve(a, multifunction=None) == fixed
+            reserved = slots.reserved_slots.get((a.bus, a.slot))
+            if reserved and not builtin_ok:
+                diag.error("pci-address-reserved", f"{d.describe()} wants PCI address {a}, "
+                           f"which is reserved for {reserved}", d.span)
+                continue
+            other = slots.owner.get((a.bus, a.slot, a.function))
+            if other is not None:
+                diag.error("pci-address-conflict", f"{d.describe()} and {other} both want PCI "
+                           f"address {a}", d.span)
+                continue
+            slots.take(a, name(i))
+        elif needs:
+            wanted.append(i)
+
+    # 2. + 3. chipset functions and the primary video
+    rest = []
+    for i in wanted:
+        d = devices[i]
+        fixed = _fixed_address(d, family, dom)
+        if fixed is not None:
+            devices[i] = evolve(d, address=fixed)
+            slots.take(fixed, name(i))
+        else:
+            rest.append(i)
+    videos = [i for i in rest if isinstance(devices[i], Video)]
+    first_video = next((i for i, d in enumerate(devices) if isinstance(d, Video)), None)
+    if first_video is not None and first_video in videos:
+        video_slot = 2 if family == "i440fx" else 1
+        if not slots.slot_used(0, video_slot):
+            a = PciAddr(0, 0, video_slot, 0)
+            devices[first_video] = evolve(devices[first_video], address=a)
+            slots.take(a, name(first_video))
+            rest.remove(first_video)
+
+    # 4. everything else, group by group
+    rest.sort(key=lambda i: (kind_of(devices[i]).pci_group(devices[i]), i))
+    usb2_slots: dict[int, PciAddr] = {}
+    for i in rest:
+        d = devices[i]
+        if isinstance(d, Controller) and d.type == "usb" and d.model in USB2_FUNCTIONS:
+            base = usb2_slots.get(d.index)
+            if base is None:
+                base = slots.next_free()
+                if base is None:
+                    _exhausted(diag, d)
+                    break
+                usb2_slots[d.index] = base
+            fn = USB2_FUNCTIONS[d.model]
+            a = PciAddr(0, base.bus, base.slot, fn,
+                        multifunction=True if d.model == "ich9-uhci1" else None)
+            if slots.owner.get((a.bus, a.slot, a.function)):
+                diag.error("pci-address-conflict", f"{d.describe()}: two USB2 controllers of "
+                           f"index {d.index} want function {fn}", d.span)
+                continue
+        else:
+            a = slots.next_free()
+            if a is None:
+                _exhausted(diag, d)
+                break
+        devices[i] = evolve(d, address=a)
+        slots.take(a, name(i))
+    return evolve(dom, devices=tuple(devices))
+
+
+def _exhausted(diag, d) -> None:
+    diag.error("pci-slots-exhausted", f"no free PCI slot left for {d.describe()}: every slot "
+               "of every PCI bus is taken (add a <controller type='pci' model='pci-bridge'/>)",
+               d.span)
+
+
+def _fixed_address(d, family: str, dom: Domain) -> PciAddr | None:
+    """Where the chipset's built-in controllers live."""
+    if not isinstance(d, Controller) or d.index != 0:
+        return None
+    if family == "q35":
+        return PciAddr(0, 0, Q35_LPC_SLOT, 2) if d.type == "sata" else None
+    if d.type == "ide":
+        return PciAddr(0, 0, PIIX3_SLOT, PIIX3_IDE_FN)
+    if d.type == "usb" and d.model == "piix3-uhci":
+        return PciAddr(0, 0, PIIX3_SLOT, PIIX3_USB_FN)
+    return None
+
+
+__all__ = ["assign_pci_addresses", "USB2_COMPANIONS"]

@@ -1,0 +1,175 @@
+"""Typed, located reads from an element tree (lxml's element API, duck-typed).
+
+parse.py and the device modules read XML only through :class:`Reader`, so every
+value comes with the line it was read from and every bad value becomes a
+:class:`~compiler.diagnostics.Diagnostic` naming that line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from .diagnostics import DomcError, Span, fail
+
+_INT_RE = re.compile(r"^\s*[+]?(0[xX][0-9a-fA-F]+|[0-9]+)\s*$")
+
+# libvirt's memory units (virScaleInteger): bytes per unit
+MEMORY_UNITS = {
+    "b": 1, "bytes": 1,
+    "k": 1024, "kib": 1024, "kb": 1000,
+    "m": 1024**2, "mib": 1024**2, "mb": 1000**2,
+    "g": 1024**3, "gib": 1024**3, "gb": 1000**3,
+    "t": 1024**4, "tib": 1024**4, "tb": 1000**4,
+    "p": 1024**5, "pib": 1024**5, "pb": 1000**5,
+    "e": 1024**6, "eib": 1024**6, "eb": 1000**6,
+}
+# libvirt refuses sizes that do not fit an unsigned long long of bytes
+MAX_BYTES = 2**64 - 1
+
+_TRUE = {"yes", "on", "true"}
+_FALSE = {"no", "off", "false"}
+
+
+def parse_int_text(text: str) -> int | None:
+    m = _INT_RE.match(text)
+    if not m:
+        return None
+    v = m.group(1)
+    return int(v, 16) if v[:2].lower() == "0x" else int(v, 10)
+
+
+class Reader:
+    """Wraps one element; ``file`` names the document for diagnostics."""
+
+    __slots__ = ("el", "file")
+
+    def __init__(self, el, file: str):
+        self.el = el
+        self.file = file
+
+    # ------------------------------------------------------------ structure
+    @property
+    def tag(self) -> str:
+        t = self.el.tag
+        return t if isinstance(t, str) else ""
+
+    @property
+    def span(self) -> Span:
+        return Span(self.file, self.el.sourceline or 0)
+
+    def child(self, tag: str) -> "Reader | None":
+        c = self.el.find(tag)
+        return None if c is None else Reader(c, self.file)
+
+    def children(self, tag: str | None = None) -> Iterator["Reader"]:
+        for c in self.el:
+            if not isinstance(c.tag, str):
+                continue  # comments, processing instructions
+            if tag is None or c.tag == tag:
+                yield Reader(c, self.file)
+
+    def text(self, tag: str | None = None) -> str | None:
+        el = self.el if tag is None else self.el.find(tag)
+        if el is None or el.text is None:
+            return None
+        t = el.text.strip()
+        return t or None
+
+    def has(self, tag: str) -> bool:
+        return self.el.find(tag) is not None
+
+    # ------------------------------------------------------------ attributes
+    def attr(self, name: str, default: str | None = None) -> str | None:
+        v = self.el.get(name)
+        return default if v is None else v
+
+    def require(self, name: str) -> str:
+        v = self.el.get(name)
+        if v is None or v == "":
+            raise fail("missing-attribute", f"<{self.tag}> needs the attribute '{name}'", self.span)
+        return v
+
+    def error(self, code: str, message: str) -> DomcError:
+        return fail(code, message, self.span)
+
+    def attr_int(self, name: str, default: int | None = None, *, lo: int = 0,
+                 hi: int | None = None) -> int | None:
+        v = self.el.get(name)
+        if v is None:
+            return default
+        return self._int(v, f"'{name}' of <{self.tag}>", lo, hi)
+
+    def text_int(self, tag: str | None = None, default: int | None = None, *, lo: int = 0,
+                 hi: int | None = None) -> int | None:
+        r = self if tag is None else self.child(tag)
+        if r is None:
+            return default
+        t = r.text()
+        if t is None:
+            return default
+        return r._int(t, f"<{r.tag}>", lo, hi)
+
+    def _int(self, value: str, what: str, lo: int, hi: int | None) -> int:
+        n = parse_int_text(value)
+        if n is None:
+            raise fail("bad-number", f"{what} must be a non-negative integer, not {value!r}",
+                       self.span)
+        if n < lo:
+            raise fail("number-range", f"{what} is {n}; the minimum is {lo}", self.span)
+        if hi is not None and n > hi:
+            raise fail("number-range", f"{what} is {n}; the maximum is {hi}", self.span)
+        return n
+
+    def attr_bool(self, name: str, default: bool | None = None) -> bool | None:
+        v = self.el.get(name)
+        if v is None:
+            return default
+        low = v.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise fail("bad-value", f"'{name}' of <{self.tag}> must be yes/no or on/off, not {v!r}",
+                   self.span)
+
+    def attr_choice(self, name: str, choices, default: str | None = None) -> str | None:
+        v = self.el.get(name)
+        if v is None:
+            return default
+        if v not in choices:
+            opts = ", ".join(sorted(choices))
+            raise fail("bad-value", f"'{name}' of <{self.tag}> is {v!r}; expected one of: {opts}",
+                       self.span)
+        return v
+
+    def attr_enum(self, name: str, enum_cls, default=None):
+        v = self.el.get(name)
+        if v is None:
+            return default
+        try:
+            return enum_cls(v)
+        except ValueError:
+            opts = ", ".join(e.value for e in enum_cls)
+            raise fail("bad-value", f"'{name}' of <{self.tag}> is {v!r}; expected one of: {opts}",
+                       self.span) from None
+
+    def memory_kib(self, unit_attr: str = "unit", default_unit: str = "KiB") -> int:
+        """Element text scaled by its unit attribute, as KiB rounded up (libvirt's rule)."""
+        t = self.text()
+        if t is None:
+            raise fail("missing-value", f"<{self.tag}> needs a size", self.span)
+        n = parse_int_text(t)
+        if n is None:
+            raise fail("bad-number", f"<{self.tag}> must be a non-negative integer size, not {t!r}",
+                       self.span)
+        unit = (self.attr(unit_attr) or default_unit)
+        mult = MEMORY_UNITS.get(unit.lower())
+        if mult is None:
+            raise fail("bad-unit", f"unknown unit {unit!r} in <{self.tag}>; expected one of: "
+                       "b, KiB, MiB, GiB, TiB, PiB, EiB, KB, MB, GB, TB, PB, EB", self.span)
+        nbytes = n * mult
+        if nbytes > MAX_BYTES:
+            raise fail("number-range", f"<{self.tag}> of {n} {unit} is larger than the "
+                       f"{MAX_BYTES} bytes libvirt can represent", self.span)
+        return -(-nbytes // 1024)

@@ -1,0 +1,130 @@
+"""Probe a QEMU binary over QMP and describe what it offers as a JSON profile.
+
+The profile is the compiler's only knowledge of an emulator: machine types (with
+their aliases and default CPU types) and the named CPU models with the QEMU
+properties each one turns on.  ``compiler/tables/qemu-7.2.json`` is this module's
+output for Debian's QEMU 7.2 binary, shipped as the embedded default.
+
+QEMU runs paused, without devices or a display, under TCG with ``-machine none``
+(the CPU model answers do not depend on a machine type there), and is told to
+quit when the questions are answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import tempfile
+
+from .diagnostics import fail
+
+# Properties of a static expansion that are not CPUID features.
+_NON_FEATURE_PROPS = ("family", "model", "stepping", "vendor", "model-id", "min-level", "min-xlevel")
+# Models without a definition of their own: the accelerator's CPU ('host') has
+# nothing to expand under TCG.
+_UNEXPANDABLE = ("host",)
+_TIMEOUT = 60.0
+
+
+def _qemu_argv(emulator: str, sock: str) -> list[str]:
+    return [
+        emulator, "-S", "-nodefaults", "-nographic", "-display", "none",
+        "-machine", "none", "-accel", "tcg", "-qmp", f"unix:{sock}",
+    ]
+
+
+def _machine_entry(m: dict) -> dict:
+    cpu_type = m.get("default-cpu-type")
+    if cpu_type and cpu_type.endswith("-x86_64-cpu"):
+        cpu_type = cpu_type[: -len("-x86_64-cpu")]
+    return {
+        "name": m["name"],
+        "alias": m.get("alias"),
+        "is_default": bool(m.get("is-default", False)),
+        "default_cpu_type": cpu_type,
+        "max_cpus": m.get("cpu-max"),
+        "deprecated": bool(m.get("deprecated", False)),
+    }
+
+
+def _model_entry(d: dict, static: dict | None) -> dict:
+    entry = {
+        "name": d["name"],
+        "alias_of": d.get("alias-of"),
+        "static": bool(d.get("static", False)),
+        "migration_safe": bool(d.get("migration-safe", False)),
+        "deprecated": bool(d.get("deprecated", False)),
+        "unavailable_tcg": sorted(d.get("unavailable-features", [])),
+    }
+    if static is not None:
+        props = static["model"]["props"]
+        entry.update(
+            vendor=props.get("vendor"),
+            family=props.get("family"),
+            model=props.get("model"),
+            stepping=props.get("stepping"),
+            model_id=props.get("model-id"),
+            features=sorted(k for k, v in props.items() if v is True and k not in _NON_FEATURE_PROPS),
+        )
+    return entry
+
+
+async def _ask(emulator: str) -> dict:
+    from qemu.qmp import QMPClient
+
+    with tempfile.TemporaryDirectory(prefix="domc-probe.") as tmp:
+        sock = os.path.join(tmp, "qmp.sock")
+        client = QMPClient("domc-probe")
+        await client.start_server(sock)
+        proc = subprocess.Popen(
+            _qemu_argv(emulator, sock),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        try:
+            await asyncio.wait_for(client.accept(), _TIMEOUT)
+            version = await client.execute("query-version")
+            arch = await client.execute("query-target")
+            machines = await client.execute("query-machines")
+            defs = await client.execute("query-cpu-definitions")
+            models = []
+            for d in sorted(defs, key=lambda d: d["name"]):
+                static = None
+                if d["name"] not in _UNEXPANDABLE:
+                    static = await client.execute(
+                        "query-cpu-model-expansion",
+                        {"type": "static", "model": {"name": d["name"]}},
+                    )
+                models.append(_model_entry(d, static))
+            await client.execute("quit")
+        finally:
+            await client.disconnect()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    q = version["qemu"]
+    return {
+        "emulator_version": f"{q['major']}.{q['minor']}.{q['micro']}",
+        "arch": arch["arch"],
+        "machines": sorted((_machine_entry(m) for m in machines), key=lambda m: m["name"]),
+        "cpu_models": models,
+    }
+
+
+def probe(emulator: str) -> dict:
+    """Run ``emulator`` and return its profile (a JSON-ready dict)."""
+    if not os.path.isfile(emulator) or not os.access(emulator, os.X_OK):
+        raise fail("probe-emulator", f"cannot execute emulator {emulator!r}")
+    try:
+        return asyncio.run(_ask(emulator))
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise fail("probe-failed", f"probing {emulator} failed: {exc}") from None
+    except Exception as exc:  # qemu.qmp raises its own hierarchy (QMPError, ExecuteError ...)
+        raise fail("probe-failed", f"probing {emulator} failed: {type(exc).__name__}: {exc}") from None
+
+
+def dumps(profile: dict) -> str:
+    return json.dumps(profile, indent=1, sort_keys=True) + "\n"

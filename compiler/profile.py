@@ -1,0 +1,139 @@
+"""The emulator capability profile: what one QEMU binary offers.
+
+``load_profile()`` reads the embedded default (``compiler/tables/qemu-7.2.json``,
+made by ``domc probe`` from Debian's QEMU 7.2) or a file the user names.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from attrs import frozen
+
+from .diagnostics import Span, fail
+
+DEFAULT_PROFILE = "qemu-7.2.json"
+
+
+@frozen
+class Machine:
+    name: str
+    alias: str | None = None
+    is_default: bool = False
+    default_cpu_type: str | None = None
+    max_cpus: int | None = None
+    deprecated: bool = False
+
+
+@frozen
+class CpuModelDef:
+    """A named CPU model as QEMU reports it.  ``features`` are QEMU property names
+    (the static expansion's enabled CPUID features); compiler.cpu maps them to
+    libvirt's names."""
+
+    name: str
+    alias_of: str | None = None
+    vendor: str | None = None
+    family: int | None = None
+    model: int | None = None
+    stepping: int | None = None
+    model_id: str | None = None
+    features: tuple[str, ...] = ()
+    static: bool = False
+    migration_safe: bool = False
+    deprecated: bool = False
+    unavailable_tcg: tuple[str, ...] = ()
+
+
+@frozen
+class Profile:
+    emulator_version: str
+    arch: str
+    machines: tuple[Machine, ...]
+    cpu_models: tuple[CpuModelDef, ...]
+
+    def machine_names(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.machines)
+
+    def machine(self, name: str) -> Machine | None:
+        canonical = self.canonical_machine(name)
+        for m in self.machines:
+            if m.name == canonical:
+                return m
+        return None
+
+    def canonical_machine(self, name: str | None) -> str | None:
+        """``pc`` -> ``pc-i440fx-7.2``; a full name stays; unknown -> None.
+        ``None`` asks for the emulator's default machine."""
+        for m in self.machines:
+            if name is None and m.is_default:
+                return m.name
+            if name is not None and (m.name == name or m.alias == name):
+                return m.name
+        return None
+
+    def default_cpu_type(self, machine: str | None) -> str | None:
+        m = self.machine(machine) if machine is not None else self.machine(self.canonical_machine(None))
+        return m.default_cpu_type if m else None
+
+    def cpu_model(self, name: str) -> CpuModelDef | None:
+        for c in self.cpu_models:
+            if c.name == name:
+                return c
+        return None
+
+    def cpu_model_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.cpu_models)
+
+
+def _from_dict(data: dict) -> Profile:
+    machines = tuple(
+        Machine(
+            name=m["name"], alias=m.get("alias"), is_default=bool(m.get("is_default")),
+            default_cpu_type=m.get("default_cpu_type"), max_cpus=m.get("max_cpus"),
+            deprecated=bool(m.get("deprecated")),
+        )
+        for m in data["machines"]
+    )
+    models = tuple(
+        CpuModelDef(
+            name=c["name"], alias_of=c.get("alias_of"), vendor=c.get("vendor"),
+            family=c.get("family"), model=c.get("model"), stepping=c.get("stepping"),
+            model_id=c.get("model_id"), features=tuple(c.get("features", ())),
+            static=bool(c.get("static")), migration_safe=bool(c.get("migration_safe")),
+            deprecated=bool(c.get("deprecated")),
+            unavailable_tcg=tuple(c.get("unavailable_tcg", ())),
+        )
+        for c in data.get("cpu_models", ())
+    )
+    return Profile(
+        emulator_version=str(data.get("emulator_version", "")),
+        arch=str(data.get("arch", "x86_64")),
+        machines=machines,
+        cpu_models=models,
+    )
+
+
+_DEFAULT: Profile | None = None
+
+
+def load_profile(path: str | None = None) -> Profile:
+    """The profile in ``path``, or the embedded default (loaded once)."""
+    global _DEFAULT
+    if path is None:
+        if _DEFAULT is None:
+            text = resources.files("compiler.tables").joinpath(DEFAULT_PROFILE).read_text("utf-8")
+            _DEFAULT = _from_dict(json.loads(text))
+        return _DEFAULT
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except OSError as exc:
+        raise fail("profile-read", f"cannot read profile: {exc.strerror}", Span(path)) from None
+    except json.JSONDecodeError as exc:
+        raise fail("profile-json", f"not JSON: {exc.msg}", Span(path, exc.lineno, exc.colno)) from None
+    try:
+        return _from_dict(data)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise fail("profile-schema", f"not a domc profile: missing or bad {exc}", Span(path)) from None

@@ -11,13 +11,4 @@ COMMAND_MODULES = (
     "normalize",
     "validate",
     "probe",
-    "host_cpu",
-    "capabilities",
-    "cpu_compare",
-    "cpu_baseline",
-    "nodeinfo",
-    "freecell",
-    "run",
-    "vcpupin",
-    "vcpuinfo",
 )

@@ -18,7 +18,7 @@ def canonicalize_machine(dom: Domain, env) -> Domain:
     profile = env.profile
     name = dom.os.machine
     if name is None:
-        canon = profile.default_machine()
+        canon = profile.canonical_machine(None)
     else:
         canon = profile.canonical_machine(name)
     if canon is None:

@@ -1,0 +1,45 @@
+"""The library face of domc: compile and normalize a domain file."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from .emit.argv import emit_argv
+from .model import Domain
+from .parse import parse_file
+from .pipeline import Env, normalize
+from .profile import load_profile
+
+
+@frozen
+class Compiled:
+    domain: Domain
+    root: object  # the parsed lxml document, for write_normalized
+    argv: tuple[str, ...]
+    plan: dict
+    warnings: tuple[str, ...]
+
+
+def make_env(profile: str | None = None, host: str | None = None,
+             host_root: str | None = None) -> Env:
+    return Env(profile=load_profile(profile), host_cpu_file=host, host_root=host_root)
+
+
+def normalize_file(path: str, env: Env) -> tuple[Domain, object]:
+    dom, root = parse_file(path)
+    return normalize(dom, env), root
+
+
+def _plan(dom: Domain, env: Env) -> dict:
+    try:
+        from .emit.taskset import plan_json
+    except ImportError:
+        return {}
+    return plan_json(dom, env)
+
+
+def compile_file(path: str, env: Env) -> Compiled:
+    dom, root = normalize_file(path, env)
+    argv = tuple(emit_argv(dom, env))
+    warnings = tuple(d.render() for d in env.diag.warnings)
+    return Compiled(dom, root, argv, _plan(dom, env), warnings)

@@ -1,0 +1,144 @@
+"""Normalized domain -> XML, by patching the user's own document.
+
+Everything domc does not model (unknown elements, attributes, comments) stays where
+it was; domc only writes what the compile used: the canonical machine type, device
+addresses and aliases, and the devices the normalize passes added.  Writing the
+result back through this function again changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from lxml import etree
+
+from ..devices import kind_of
+from ..devices.base import XNode, address_xnode
+from ..model import Domain
+
+INDENT = "  "
+
+
+def _build(node: XNode) -> etree._Element:
+    el = etree.Element(node.tag, dict(node.attrs))
+    if node.text is not None:
+        el.text = node.text
+    for c in node.children:
+        el.append(_build(c))
+    return el
+
+
+def _indent_of(el) -> str:
+    """The whitespace that precedes ``el`` on its line (from the previous node's tail)."""
+    prev = el.getprevious()
+    ws = prev.tail if prev is not None else el.getparent().text
+    if ws and "\n" in ws:
+        return ws.rsplit("\n", 1)[1]
+    return ""
+
+
+def _pretty(el, depth_indent: str) -> None:
+    """Indent a freshly built subtree to sit at ``depth_indent``."""
+    children = list(el)
+    if not children:
+        return
+    inner = depth_indent + INDENT
+    el.text = "\n" + inner
+    for i, c in enumerate(children):
+        _pretty(c, inner)
+        c.tail = "\n" + (inner if i < len(children) - 1 else depth_indent)
+
+
+def _set_child(parent, new, before_tags=()) -> None:
+    """Replace parent's child of new.tag with new, or insert it (before the first child
+    whose tag is in before_tags, else at the end), keeping the indentation."""
+    old = parent.find(new.tag)
+    if old is not None:
+        new.tail = old.tail
+        _pretty(new, _indent_of(old))
+        parent.replace(old, new)
+        return
+    kids = [c for c in parent if isinstance(c.tag, str)]
+    anchor = next((c for c in kids if c.tag in before_tags), None)
+    if kids:
+        ref = kids[-1] if anchor is None else anchor
+        indent = _indent_of(ref)
+    else:
+        base = _indent_of(parent) if parent.getparent() is not None else ""
+        indent = base + INDENT
+        parent.text = "\n" + indent
+        _pretty(new, indent)
+        new.tail = "\n" + base
+        parent.append(new)
+        return
+    _pretty(new, indent)
+    if anchor is not None:
+        anchor.addprevious(new)
+        new.tail = "\n" + indent
+    else:
+        last = kids[-1]
+        new.tail = last.tail
+        last.tail = "\n" + indent
+        last.addnext(new)
+
+
+def _machine(root, dom: Domain) -> None:
+    os_el = root.find("os")
+    if os_el is None:
+        os_el = etree.Element("os")
+        _set_child(root, os_el, before_tags=("features", "cpu", "clock", "devices"))
+    t = os_el.find("type")
+    if t is None:
+        t = etree.Element("type")
+        t.text = "hvm"
+        _set_child(os_el, t, before_tags=("loader", "boot", "kernel"))
+    t.set("arch", dom.os.arch)
+    t.set("machine", dom.os.machine)
+
+
+def write_normalized(root, dom: Domain) -> bytes:
+    root = copy.deepcopy(root)
+    _machine(root, dom)
+    devices_el = root.find("devices")
+    if devices_el is None:
+        devices_el = etree.Element("devices")
+        _set_child(root, devices_el)
+    elements = [c for c in devices_el if isinstance(c.tag, str)]
+    for d in dom.devices:
+        if d.origin is None:
+            continue
+        el = elements[d.origin]
+        if d.alias is not None:
+            _set_child(el, etree.Element("alias", name=d.alias), before_tags=("address",))
+        addr = address_xnode(d.address)
+        if addr is not None:
+            _set_child(el, _build(addr))
+    for d in dom.devices:
+        if d.origin is not None:
+            continue
+        kind = kind_of(d)
+        if kind.to_xml is None:
+            continue
+        node = _build(kind.to_xml(d))
+        if d.alias is not None:
+            alias = etree.Element("alias", name=d.alias)
+            addr = node.find("address")
+            if addr is not None:
+                addr.addprevious(alias)
+            else:
+                node.append(alias)
+        _insert_device(devices_el, node)
+    return etree.tostring(root, encoding="unicode").encode() + b"\n"
+
+
+def _insert_device(devices_el, node) -> None:
+    """Added devices go after the last element of their tag, else at the end."""
+    same = [c for c in devices_el if c.tag == node.tag]
+    if same:
+        last = same[-1]
+        _pretty(node, _indent_of(last))
+        node.tail = last.tail
+        last.tail = "\n" + _indent_of(last)
+        last.addnext(node)
+    else:
+        _set_child(devices_el, node)

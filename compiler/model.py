@@ -239,6 +239,7 @@ class Features:
 
     acpi: bool = False
     apic: bool = False
+    apic_eoi: bool | None = None
     pae: bool = False
     hyperv: tuple[tuple[str, str], ...] = ()  # (feature, value) in document order
     hyperv_mode: str | None = None

@@ -232,7 +232,9 @@ def _features(r: Reader) -> Features:
             smm = c.attr("state", "on") == "on"
         elif c.tag not in ("acpi", "apic", "pae"):
             other.append(c.tag)
-    return Features(acpi=f.has("acpi"), apic=f.has("apic"), pae=f.has("pae"),
+    apic = f.child("apic")
+    return Features(acpi=f.has("acpi"), apic=apic is not None, pae=f.has("pae"),
+                    apic_eoi=apic.attr_bool("eoi") if apic is not None else None,
                     hyperv=tuple(hyperv), hyperv_mode=hv_mode, kvm=tuple(kvm), pvspinlock=pvspin,
                     vmport=vmport, smm=smm, other=tuple(other), span=f.span)
 

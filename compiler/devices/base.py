@@ -143,6 +143,18 @@ def address_xnode(addr) -> XNode | None:
     return None
 
 
+def usb_props(dev: Device, ctx: "EmitCtx") -> dict:
+    """bus/port of a device on a USB controller (from its usb address)."""
+    a = dev.address
+    if isinstance(a, OtherAddr) and a.type == "usb":
+        index = int(a.get("bus", "0"))
+        props = {"bus": f"{ctx.controller_alias('usb', index) or 'usb'}.0"}
+        if a.get("port"):
+            props["port"] = a.get("port")
+        return props
+    return {}
+
+
 def read_common(r: Reader) -> dict:
     """Fields every device may carry: address, alias, boot order."""
     alias = None
@@ -168,6 +180,7 @@ class DeviceKind:
     alias      (device, nth, domain) -> the QEMU id libvirt gives it (nth counts
                devices of this kind in document order)
     to_xml     device -> XNode, for devices the normalize passes add
+    wants_usb  (device, domain) -> bool: the device plugs into a USB port
     """
 
     tag: str
@@ -178,3 +191,4 @@ class DeviceKind:
     pci_group: Callable[[Device], int] = lambda d: PciGroup.IOMMU
     alias: Callable[[Device, int, "Domain"], str | None] = lambda d, n, dom: None
     to_xml: Callable[[Device], XNode] | None = None
+    wants_usb: Callable[[Device, "Domain"], bool] = lambda d, dom: False

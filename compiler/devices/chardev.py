@@ -151,6 +151,11 @@ def emit_serial(d: CharDevice, ctx: EmitCtx) -> list[str]:
     argv = ["-chardev", chardev_value(cid, d.source, ctx, d.span)]
     if serial_wants_pci(d, ctx.dom):
         return argv + device_arg("pci-serial", {"chardev": cid, "id": d.alias, **pci_props(d, ctx)})
+    if d.target_model == "isa-debugcon":
+        return argv + device_arg("isa-debugcon", {"chardev": cid, "id": d.alias,
+                                                 "iobase": int(d.address.get("iobase"), 0)
+                                                 if getattr(d.address, "type", None) == "isa"
+                                                 and d.address.get("iobase") else None})
     if d.target_type == "usb-serial":
         return argv + device_arg("usb-serial", {"chardev": cid, "id": d.alias})
     return argv + device_arg("isa-serial", {"chardev": cid, "id": d.alias,
@@ -167,16 +172,10 @@ def _virtio_serial_port(d: CharDevice, driver: str, ctx: EmitCtx) -> list[str]:
     cid = f"char{d.alias}"
     props = {}
     a = d.address
-    ctrl, port = 0, None
     if a is not None and getattr(a, "type", None) == "virtio-serial":
         ctrl = int(a.get("controller", "0"))
-        bus = int(a.get("bus", "0"))
-        port = int(a.get("port", "0"))
-    else:
-        bus = 0
-    props["bus"] = f"virtio-serial{ctrl}.{bus}"
-    if port is not None:
-        props["nr"] = port
+        props["bus"] = f"{ctx.controller_alias('virtio-serial', ctrl)}.{a.get('bus', '0')}"
+        props["nr"] = int(a.get("port", "0"))
     props["chardev"] = cid
     props["id"] = d.alias
     if d.target_name:

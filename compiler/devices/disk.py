@@ -8,7 +8,8 @@ from attrs import frozen
 
 from ..model import Device, DriveAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common
+from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common, \
+    usb_props
 from .blockdev import BlockSource, blockdev_args, read_source
 
 BUSES = ("ide", "scsi", "virtio", "sata", "fdc", "usb", "sd", "xen", "uml")
@@ -162,11 +163,7 @@ def _bus_props(d: Disk, ctx: EmitCtx) -> dict:
     if d.target_bus == "virtio":
         return pci_props(d, ctx)
     if d.target_bus == "usb":
-        props = {}
-        if a is not None and getattr(a, "type", None) == "usb":
-            props["bus"] = f"usb.{a.get('bus', '0')}"
-            props["port"] = a.get("port")
-        return props
+        return usb_props(d, ctx)
     assert isinstance(a, DriveAddr)
     if d.target_bus == "ide":
         return {"bus": f"{ctx.controller_alias('ide', a.controller)}.{a.bus}", "unit": a.unit}
@@ -193,7 +190,7 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
     props["id"] = d.alias
     if d.target_bus == "virtio" and d.queues is not None:
         props["num-queues"] = d.queues
-    if d.boot_order is not None:
+    if d.boot_order is not None and d.target_bus != "fdc":
         props["bootindex"] = d.boot_order
     if d.serial is not None:
         props["serial"] = d.serial
@@ -208,8 +205,9 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
     if d.target_bus == "usb" and d.removable is not None:
         props["removable"] = d.removable
     argv += device_arg(_guest_driver(d, ctx), props)
-    if d.target_bus == "fdc" and ctx.machine_family == "i440fx":
-        pass
+    if d.target_bus == "fdc" and d.boot_order is not None:
+        # libvirt boots floppies through the controller's per-drive property
+        argv += ["-global", f"isa-fdc.bootindex{'AB'[d.address.unit]}={d.boot_order}"]
     return argv
 
 
@@ -218,6 +216,7 @@ def pci_group(d: Disk) -> int:
 
 
 KIND = DeviceKind(tag="disk", cls=Disk, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
-                  pci_group=pci_group, alias=alias)
+                  pci_group=pci_group, alias=alias,
+                  wants_usb=lambda d, dom: d.target_bus == "usb")
 
 __all__ = ["Disk", "KIND", "disk_name_index", "qjson"]

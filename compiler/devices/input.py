@@ -7,7 +7,8 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, XNode, device_arg, pci_props, read_common, xnode
+from .base import DeviceKind, EmitCtx, PciGroup, XNode, device_arg, pci_props, read_common, \
+    usb_props, xnode
 
 USB_DRIVERS = {"mouse": "usb-mouse", "keyboard": "usb-kbd", "tablet": "usb-tablet"}
 VIRTIO_DRIVERS = {"mouse": "virtio-mouse-pci", "keyboard": "virtio-keyboard-pci",
@@ -47,11 +48,7 @@ def emit(i: Input, ctx: EmitCtx) -> list[str]:
     if i.bus == "ps2":
         return []
     if i.bus == "usb":
-        props = {"id": i.alias}
-        a = i.address
-        if a is not None and getattr(a, "type", None) == "usb":
-            props = {"bus": f"usb.{a.get('bus', '0')}", "port": a.get("port"), "id": i.alias}
-        return device_arg(USB_DRIVERS[i.type], props)
+        return device_arg(USB_DRIVERS[i.type], {**usb_props(i, ctx), "id": i.alias})
     if i.bus == "virtio":
         props = {"id": i.alias}
         if i.type == "passthrough":
@@ -66,4 +63,5 @@ def to_xml(i: Input) -> XNode:
 
 
 KIND = DeviceKind(tag="input", cls=Input, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
-                  pci_group=lambda d: PciGroup.INPUT, alias=alias, to_xml=to_xml)
+                  pci_group=lambda d: PciGroup.INPUT, alias=alias, to_xml=to_xml,
+                  wants_usb=lambda i, dom: i.bus == "usb")

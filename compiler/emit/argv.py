@@ -93,6 +93,13 @@ def cpu_value(dom: Domain) -> str:
     value = cpu_argv_value(dom.cpu) if dom.cpu is not None else "qemu64"
     extra = []
     f = dom.features
+    for t in dom.clock.timers:
+        if t.name == "kvmclock" and t.present is not None:
+            extra.append(f"kvmclock={'on' if t.present else 'off'}")
+        elif t.name == "hypervclock" and t.present:
+            extra.append("hv-time=on")
+    if f.apic_eoi is not None:
+        extra.append(f"kvm-pv-eoi={'on' if f.apic_eoi else 'off'}")
     for name, state in f.kvm:
         prop = KVM_PROPS.get(name)
         if prop is None:

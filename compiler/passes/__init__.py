@@ -7,8 +7,11 @@ from .boot import apply_boot_order
 from .drives import assign_drive_addresses
 from .implicit import add_implicit_devices
 from .machine import canonicalize_machine
+from .order import order_devices
 from .pci import assign_pci_addresses
+from .usb import assign_usb_ports
 from .validate import validate_domain
+from .virtio_serial import assign_virtio_serial_ports
 
 
 def _optional(modname: str, funcname: str):
@@ -24,10 +27,13 @@ def _optional(modname: str, funcname: str):
 PASSES = tuple(p for p in (
     canonicalize_machine,
     validate_domain,
+    order_devices,
     apply_boot_order,
     assign_drive_addresses,
     add_implicit_devices,
     assign_pci_addresses,
+    assign_usb_ports,
+    assign_virtio_serial_ports,
     assign_aliases,
     _optional("resolve_cpu", "resolve_cpu"),
     _optional("place_vcpus", "place_vcpus"),

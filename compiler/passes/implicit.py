@@ -109,8 +109,14 @@ def add_implicit_devices(dom: Domain, env) -> Domain:
         _ensure(devs, "sata", 0)
     if not any(isinstance(d, Controller) and d.type == "usb" for d in devs):
         _ensure(devs, "usb", 0)
-    if any(isinstance(d, CharDevice) and d.target_type == "virtio" for d in devs):
-        _ensure(devs, "virtio-serial", 0)
+    for d in list(devs):
+        if isinstance(d, CharDevice) and d.target_type == "virtio":
+            a = d.address
+            index = int(a.get("controller", "0")) if getattr(a, "type", None) == "virtio-serial" \
+                else 0
+            if not any(isinstance(c, Controller) and c.type == "virtio-serial" for c in devs) \
+                    or a is not None:
+                _ensure(devs, "virtio-serial", index)
     _serial_for_console(devs)
     if not any(isinstance(d, Input) and d.type == "mouse" and d.bus == "ps2" for d in devs):
         devs.append(Input(type="mouse", bus="ps2"))

@@ -1,0 +1,61 @@
+"""order_devices: libvirt keeps disks and controllers in sorted lists, and that order
+decides which disk is "the first hard disk" for <boot dev='hd'/>, which device gets
+the next PCI slot, and the argv order.
+
+- disks: grouped by bus, by target index inside a bus (virDomainDiskInsert);
+- controllers: grouped by type, by index inside a type (virDomainControllerInsert).
+Each list is rebuilt by inserting its members in document order, then written back
+into the positions that kind occupied, so other devices keep their places.
+"""
+
+from __future__ import annotations
+
+from attrs import evolve
+
+from ..devices.controller import Controller
+from ..devices.disk import Disk, disk_name_index
+from ..model import Domain
+
+
+def _disk_insert(ordered: list[Disk], new: Disk) -> None:
+    new_idx = disk_name_index(new.target_dev)
+    at = None
+    for i in range(len(ordered) - 1, -1, -1):
+        d = ordered[i]
+        if d.target_bus != new.target_bus:
+            continue
+        if (disk_name_index(d.target_dev) or 0) > (new_idx or 0):
+            at = i
+        elif at is None:
+            at = i + 1
+    ordered.insert(len(ordered) if at is None else at, new)
+
+
+def _controller_insert(ordered: list[Controller], new: Controller) -> None:
+    at = None
+    for i in range(len(ordered) - 1, -1, -1):
+        c = ordered[i]
+        if c.type != new.type:
+            continue
+        if c.index > new.index:
+            at = i
+        elif at is None:
+            at = i + 1
+            break
+    ordered.insert(len(ordered) if at is None else at, new)
+
+
+def _reorder(devices: list, cls: type, insert) -> None:
+    slots = [i for i, d in enumerate(devices) if isinstance(d, cls)]
+    ordered: list = []
+    for i in slots:
+        insert(ordered, devices[i])
+    for i, d in zip(slots, ordered):
+        devices[i] = d
+
+
+def order_devices(dom: Domain, env) -> Domain:
+    devices = list(dom.devices)
+    _reorder(devices, Disk, _disk_insert)
+    _reorder(devices, Controller, _controller_insert)
+    return evolve(dom, devices=tuple(devices))

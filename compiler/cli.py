@@ -26,7 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for modname in COMMAND_MODULES:
-        mod = importlib.import_module(f"{__package__}.commands.{modname}")
+        qualname = f"{__package__}.commands.{modname}"
+        try:
+            mod = importlib.import_module(qualname)
+        except ModuleNotFoundError as exc:
+            if exc.name != qualname:
+                raise
+            continue  # a command listed before its module is written (parallel branches)
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)

@@ -56,10 +56,12 @@ def _check_guest(dom: Domain, t: Tuning, env) -> None:
             diag.error("memnode-without-numa", "<memnode> needs guest NUMA cells in <cpu><numa>", m.span)
         elif m.cellid not in cells:
             diag.error("memnode-cell", f"<memnode cellid='{m.cellid}'>: the guest has no such NUMA cell", m.span)
+    page_cells = cells or {0}  # a guest without <numa> is one node, 0
     for page in t.backing.pages:
         for cell in page.cells or ():
-            if cell not in cells:
-                diag.error("hugepages-cell", f"hugepages: guest NUMA node {cell} not found", page.span)
+            if cell not in page_cells:
+                have = ",".join(map(str, sorted(page_cells)))
+                diag.error("hugepages-cell", f"hugepages: node {cell} not found (guest nodes: {have})", page.span)
     if vcpu_placement(dom) is Placement.AUTO and dom.vcpu.cpuset:
         diag.warning("cpuset-ignored", "<vcpu cpuset> is ignored with placement='auto'", dom.vcpu.span)
     for knob in t.ignored:

@@ -38,7 +38,7 @@ def domain_from_file(path: str | Path) -> Domain:
     numa = root.find("cpu/numa")
     for c in numa.findall("cell") if numa is not None else ():
         mem = int(int(c.get("memory")) * _UNIT[(c.get("unit") or "KiB").lower()])
-        cells.append(NumaCell(int(c.get("id")), c.get("cpus") or "", mem, c.get("memAccess"), None, span=Span(path, c.sourceline)))
+        cells.append(NumaCell(int(c.get("id")), c.get("cpus") or "", mem, c.get("memAccess"), {"yes": True, "no": False}.get(c.get("discard") or ""), span=Span(path, c.sourceline)))
     ty = root.find("os/type")
     return Domain(
         name=root.findtext("name") or "",
@@ -54,3 +54,13 @@ def domain_from_file(path: str | Path) -> Domain:
 
 def env_for(host_root: str | None) -> Env:
     return Env(profile=None, host_root=host_root)
+
+
+def placed(path: str | Path, host_root: str | None = None) -> tuple[Domain, Env]:
+    """Read ``path`` and run place_vcpus the way pipeline.normalize does (raise after)."""
+    from compiler.passes.place_vcpus import place_vcpus
+
+    env = env_for(host_root)
+    dom = place_vcpus(domain_from_file(path), env)
+    env.diag.raise_if_errors()
+    return dom, env

@@ -117,7 +117,7 @@ def apply_plan(sock: str, plan: AffinityPlan) -> tuple[dict[int, int], dict[int,
 
 def run_guest(
     argv: list[str], plan: AffinityPlan, *, check: bool, sock: str | None = None,
-    where: Span = Span("domc run"), out=sys.stdout,
+    where: Span = Span("domc run"), out=None,
 ) -> RunResult:  # fmt: skip
     check_plan_fits(plan, where)
     tmpdir = None
@@ -133,7 +133,7 @@ def run_guest(
         if check:
             time.sleep(SETTLE_SECONDS)  # let the vCPUs run once where they are pinned
         rows = thread_table(proc.pid, vcpu_tids, io_tids)
-        print(format_table(rows), file=out, flush=True)
+        print(format_table(rows), file=out or sys.stdout, flush=True)
         mismatches = compare(rows, plan, ran=check)
         if check:
             qmp(sock, "quit")

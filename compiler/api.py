@@ -16,7 +16,7 @@ class Compiled:
     domain: Domain
     root: object  # the parsed lxml document, for write_normalized
     argv: tuple[str, ...]
-    plan: dict
+    plan: object  # emit.taskset.AffinityPlan
     warnings: tuple[str, ...]
 
 
@@ -30,12 +30,10 @@ def normalize_file(path: str, env: Env) -> tuple[Domain, object]:
     return normalize(dom, env), root
 
 
-def _plan(dom: Domain, env: Env) -> dict:
-    try:
-        from .emit.taskset import plan_json
-    except ImportError:
-        return {}
-    return plan_json(dom, env)
+def _plan(dom: Domain, env: Env):
+    from .emit.taskset import plan
+
+    return plan(dom, env)
 
 
 def compile_file(path: str, env: Env) -> Compiled:

@@ -11,4 +11,9 @@ COMMAND_MODULES = (
     "normalize",
     "validate",
     "probe",
+    "nodeinfo",
+    "freecell",
+    "run",
+    "vcpupin",
+    "vcpuinfo",
 )

@@ -10,14 +10,15 @@ from ._common import add_compile_options, env_from_args
 
 NAME = "compile"
 HELP = "compile a domain XML file to a QEMU command line"
-FORMATS = ("shell", "argv", "json")
+FORMATS = ("args", "argv", "json", "shell")
 
 
 def add_arguments(p) -> None:
     p.add_argument("file", metavar="FILE.xml")
-    p.add_argument("--format", choices=FORMATS, default="shell",
-                   help="shell: quoted, one option per line (default); argv: one argument per "
-                        "line; json: {argv, plan, warnings}")
+    p.add_argument("--format", choices=FORMATS, default="args",
+                   help="args: shell-quoted, one option per line (default); argv: one argument "
+                        "per line; json: {argv, plan, warnings}; shell: a runnable launcher "
+                        "that applies the CPU/memory placement plan")
     add_compile_options(p)
 
 
@@ -45,16 +46,17 @@ def run(args) -> int:
         print(w, file=sys.stderr)
     argv = list(result.argv)
     if args.format == "json":
-        out = json.dumps({"argv": argv, "plan": result.plan, "warnings": list(result.warnings)},
+        from ..emit.taskset import plan_json
+
+        out = json.dumps({"argv": argv, "plan": plan_json(result.plan), "warnings": list(result.warnings)},
                          indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     elif args.format == "argv":
         out = "".join(a + "\n" for a in argv)
+    elif args.format == "shell":
+        from ..emit.shell import shell_launcher
+
+        out = shell_launcher(argv, result.plan)
     else:
-        try:
-            from ..emit.shell import shell_launcher
-        except ImportError:
-            shell_launcher = None
-        out = shell_lines(argv) if shell_launcher is None or not result.plan \
-            else shell_launcher(argv, result.plan)
+        out = shell_lines(argv)
     sys.stdout.write(out)
     return 0

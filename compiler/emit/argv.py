@@ -139,23 +139,38 @@ def _plain_cpu_value(cpu) -> str:
 
 
 def _memory(dom: Domain, env) -> list[str]:
-    mib = memory_mib(dom)
+    """-m, then either the NUMA cells' backends and -numa nodes, or the one backend
+    for all guest RAM (pc.ram, named by -machine memory-backend=)."""
+    from ..devices.base import qjson
+    from .numa import emit_numa, memory_backend_props, numa_memory_kib
+
     m = dom.memory
+    numa = bool(dom.cpu and dom.cpu.numa)
+    mib = numa_memory_kib(dom) // MIB if numa else memory_mib(dom)
     size = f"{mib}"
     if m.max_memory_kib is not None:
         size = f"size={mib * MIB}k,slots={m.slots or 0},maxmem={m.max_memory_kib}k"
     argv = ["-m", size]
-    if dom.cpu and dom.cpu.numa:
-        try:
-            from .numa import emit_numa
-        except ImportError:
-            emit_numa = None
-        if emit_numa is not None:
-            return argv + emit_numa(dom, env)
-    from ..devices.base import qjson
+    if numa:
+        objects = []
+        tail = emit_numa(dom, env)
+    else:
+        objects, _ = memory_backend_props(dom, "pc.ram", mib * MIB)
+        tail = []
+    for obj in objects:
+        argv += ["-object", qjson(obj)]
+    if _wants_mem_prealloc(dom, objects, tail):
+        argv.append("-mem-prealloc")
+    return argv + tail
 
-    return argv + ["-object", qjson({"qom-type": "memory-backend-ram", "id": "pc.ram",
-                                     "size": mib * MIB * 1024})]
+
+def _wants_mem_prealloc(dom: Domain, objects: list, tail: list) -> bool:
+    """<allocation mode='immediate'> with no backend preallocating itself."""
+    tuning = dom.tuning
+    backing = getattr(tuning, "backing", None)
+    if backing is None or not backing.prealloc:
+        return False
+    return not any(o.get("prealloc") for o in objects) and '"prealloc":true' not in " ".join(tail)
 
 
 def _smp(dom: Domain) -> str:

@@ -1,0 +1,155 @@
+"""CPU and node sets: the value type and its parser front end.
+
+libvirt writes both CPU sets and NUMA node sets in one syntax (``0-7,^2``); the
+grammar is ``grammar/cpuset.lark``.  Errors point at the column inside the XML
+line when the attribute can be found there, else at the column inside the value.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+
+from attrs import frozen
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput
+
+from ..diagnostics import Span, fail
+from ..grammars import CPUSET_ERROR_EXAMPLES, CpusetTransformer, CpusetValueError, load
+
+# libvirt's VIR_DOMAIN_CPUMASK_LEN: ids 0..16383
+MAX_ID = 16383
+
+
+@frozen(order=True)
+class CpuSet:
+    """A set of CPU (or NUMA node) ids; ``str()`` is libvirt's canonical form."""
+
+    ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def of(cls, ids: Iterable[int]) -> "CpuSet":
+        return cls(frozenset(ids))
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(sorted(self.ids))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __bool__(self) -> bool:
+        return bool(self.ids)
+
+    def __contains__(self, item: int) -> bool:
+        return item in self.ids
+
+    def __or__(self, other: "CpuSet") -> "CpuSet":
+        return CpuSet(self.ids | other.ids)
+
+    def __and__(self, other: "CpuSet") -> "CpuSet":
+        return CpuSet(self.ids & other.ids)
+
+    def __sub__(self, other: "CpuSet") -> "CpuSet":
+        return CpuSet(self.ids - other.ids)
+
+    def issubset(self, other: "CpuSet") -> bool:
+        return self.ids <= other.ids
+
+    def ranges(self) -> list[tuple[int, int]]:
+        """Maximal runs of consecutive ids, ascending."""
+        out: list[tuple[int, int]] = []
+        for i in sorted(self.ids):
+            if out and out[-1][1] == i - 1:
+                out[-1] = (out[-1][0], i)
+            else:
+                out.append((i, i))
+        return out
+
+    def __str__(self) -> str:
+        return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in self.ranges())
+
+    def to_list(self) -> list[int]:
+        return sorted(self.ids)
+
+
+def _match_code(exc: UnexpectedInput, parser) -> str:
+    if isinstance(exc, UnexpectedCharacters):
+        return "cpuset-character"
+    code = exc.match_examples(
+        parser.parse, CPUSET_ERROR_EXAMPLES, use_accepts=True, token_type_match_fallback=True
+    )
+    return code or "cpuset-syntax"
+
+
+_MESSAGES = {
+    "cpuset-character": "unexpected character {char!r}",
+    "cpuset-stray-dash": "'-' must follow the first number of a range",
+    "cpuset-empty": "empty set: expected an id, a range N-M or ^N",
+    "cpuset-negated-range": "'^' removes a single id, not a range",
+    "cpuset-incomplete-range": "range without an end: expected a number after '-'",
+    "cpuset-double-range": "a range has one '-': N-M",
+    "cpuset-separator": "expected ',' between items and an item after ','",
+    "cpuset-syntax": "malformed set",
+}
+
+
+def parse_cpuset(text: str, span: Span, what: str = "cpuset", max_id: int = MAX_ID) -> CpuSet:
+    """Parse ``text`` (the value of attribute ``what``); errors carry a column."""
+    parser = load("cpuset")
+    try:
+        ids = CpusetTransformer(max_id).transform(parser.parse(text))
+    except UnexpectedInput as exc:
+        code = _match_code(exc, parser)
+        column = getattr(exc, "column", 0) or 0
+        token = getattr(exc, "token", None)
+        if column <= 0 or getattr(token, "type", None) == "$END":  # end of input
+            column = len(text) + 1
+        char = text[column - 1] if 0 < column <= len(text) else ""
+        detail = _MESSAGES[code].format(char=char)
+        raise _located(code, f"{what} {text!r}: {detail}", span, what, text, column) from None
+    except CpusetValueError as exc:
+        raise _located(exc.code, f"{what} {text!r}: {exc.message}", span, what, text, exc.column) from None
+    except Exception as exc:  # lark wraps transformer errors in VisitError
+        inner = getattr(exc, "orig_exc", None)
+        if isinstance(inner, CpusetValueError):
+            raise _located(
+                inner.code, f"{what} {text!r}: {inner.message}", span, what, text, inner.column
+            ) from None
+        raise
+    if not ids:
+        raise _located("cpuset-no-ids", f"{what} {text!r} selects no id at all", span, what, text, 1)
+    return CpuSet(ids)
+
+
+def _located(code: str, message: str, span: Span, attr: str, value: str, column: int):
+    """The error for ``column`` (1-based) inside attribute ``attr``'s value.
+
+    When the source line can be read and the attribute found on it, the column is
+    made absolute; otherwise it stays relative to the value and the message says so.
+    """
+    start = attribute_value_column(span.file, span.line, attr, value)
+    if start:
+        return fail(code, message, span.at_column(start + column - 1))
+    return fail(code, f"{message} (column {column} of the value)", span)
+
+
+def attribute_value_column(file: str, line: int, attr: str, value: str) -> int:
+    """1-based column where ``attr``'s value starts on ``line`` of ``file``, or 0."""
+    lines = _source_lines(file)
+    if not line or line > len(lines):
+        return 0
+    text = lines[line - 1]
+    for quote in ("'", '"'):
+        needle = f"{attr}={quote}{value}{quote}"
+        pos = text.find(needle)
+        if pos >= 0:
+            return pos + len(attr) + 3
+    return 0
+
+
+@functools.lru_cache(maxsize=8)
+def _source_lines(file: str) -> tuple[str, ...]:
+    try:
+        with open(file, encoding="utf-8") as fh:
+            return tuple(fh.read().splitlines())
+    except (OSError, UnicodeDecodeError):
+        return ()

@@ -13,7 +13,8 @@ from compiler.emit.taskset import plan, plan_json
 from .corpus import REPO
 from .domains import placed
 
-EXAMPLES = sorted((REPO / "examples" / "placement").glob("*.xml"))
+EXAMPLES = sorted([*(REPO / "examples" / "placement").glob("*.xml"),
+                   REPO / "examples" / "invalid" / "auto-too-big.xml"])
 HOSTS = ["seed-2node-8cpu", "snc-4node-16cpu-smt"]
 
 

@@ -1,0 +1,31 @@
+"""Shared test helpers: paths to examples and the reference corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+CORPUS = ROOT.parent / "shared" / "corpus" / "libvirt-9.0.0"
+# every example compiles against this captured host, so results do not depend on the
+# machine the tests run on
+SEED_HOST = ROOT / "fixtures" / "topologies" / "seed-2node-8cpu"
+
+
+def example_files() -> list[Path]:
+    """Every valid example domain (examples/invalid/ holds the ones that must fail)."""
+    return sorted(p for p in EXAMPLES.rglob("*.xml") if "invalid" not in p.parts)
+
+
+def invalid_examples() -> list[Path]:
+    return sorted((EXAMPLES / "invalid").glob("*.xml"))
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"reference corpus not found at {CORPUS} (it lives beside the repo, "
+                    "in ../shared; a fresh clone does not have it)")
+    return CORPUS

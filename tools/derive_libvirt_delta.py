@@ -16,10 +16,13 @@ order = ["486","pentium","pentium2","pentium3","coreduo","n270","core2duo","qemu
  "EPYC-Rome","EPYC-Milan","Dhyana"]
 delta = {}
 for n in order:
-    lf = set(re.findall(r"feature name='([^']*)'/>", open(D + "x86_%s.xml" % n).read()))
+    text = open(D + "x86_%s.xml" % n).read()
+    lf = set(re.findall(r"feature name='([^']*)'", text))
+    removed = sorted(re.findall(r"feature name='([^']*)' removed='yes'", text))
     qf = {q2l[x] for x in prof[n]["features"] if x in q2l} - {"hypervisor"}
     d = {}
     if lf - qf: d["add"] = sorted(lf - qf)
     if qf - lf: d["remove"] = sorted(qf - lf)
+    if removed: d["removed"] = removed
     if d: delta[n] = d
 print(json.dumps(delta))

@@ -48,16 +48,20 @@ def _better(cur: Decoded | None, cand: Decoded, sig) -> bool:
 
 def decode(cat: Catalogue, features: frozenset[str], vendor: str | None,
            signature: tuple[int, int, int] | None = None, *, host: bool,
-           span: Span = Span()) -> Decoded:
+           preferred: str | None = None, span: Span = Span()) -> Decoded:
+    """``preferred`` (a model every input CPU named) wins as soon as it is usable."""
     tab = table()
     best: Decoded | None = None
     for model in reversed(cat.models):
         if vendor and model.vendor and model.vendor != vendor:
             continue
-        cand = Decoded(model, tuple(tab.sort(features - model.features)),
+        extra = (features - model.features) | (features & model.removed)
+        cand = Decoded(model, tuple(tab.sort(extra)),
                        tuple(tab.sort(model.features - features)))
         if host and cand.disable:
             continue
+        if preferred is not None and model.name == preferred:
+            return cand
         if _better(best, cand, signature):
             best = cand
     if best is None:

@@ -25,6 +25,9 @@ class X86Model:
     vendor: str | None  # libvirt vendor name ("Intel", "AMD", "Hygon"); None = any vendor
     features: frozenset[str]  # libvirt names
     signatures: tuple[tuple[int, int], ...] = ()
+    # features still in the definition but listed explicitly whenever a decoded CPU
+    # has them (libvirt marks them removed='yes': they were dropped from the model)
+    removed: frozenset[str] = frozenset()
     in_catalogue: bool = True  # False: a QEMU-only name (versioned model etc.)
 
 
@@ -72,7 +75,8 @@ class Catalogue:
             feats -= set(delta.get("remove", ()))
             vendor = None if m.get("vendor_neutral") else self.vendors.get(defn.vendor or "")
             model = X86Model(m["name"], vendor, frozenset(feats),
-                             tuple(tuple(s) for s in m.get("signatures", ())))
+                             tuple(tuple(s) for s in m.get("signatures", ())),
+                             frozenset(delta.get("removed", ())))
             self.models.append(model)
             self._by_name[model.name] = model
         for defn in profile.cpu_models:

@@ -114,10 +114,11 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
                   for n in sorted(enable, key=tab.qemu_name)) + tuple(
         CpuFeature(tab.qemu_name(n), FeaturePolicy.DISABLE, span=_feature_span(cpu, n))
         for n in sorted(disable, key=tab.qemu_name))
-    match = cpu.match
-    if migratable and cpu.mode is CpuMode.CUSTOM:
-        match = cpu.match or CpuMatch.EXACT
-    return evolve(cpu, model=model, features=feats, match=match)
+    mode, match = cpu.mode, cpu.match
+    if migratable and mode in (CpuMode.CUSTOM, CpuMode.HOST_MODEL) and model:
+        # what a migration destination needs: a named model and explicit features
+        mode, match = CpuMode.CUSTOM, CpuMatch.EXACT
+    return evolve(cpu, mode=mode, model=model, features=feats, match=match)
 
 
 def argv_value(cpu: Cpu) -> str:

@@ -33,9 +33,10 @@ async def _cpu_props(cpu_value: str, props: list[str]) -> dict:
             (vcpu,) = await client.execute("query-cpus-fast")
             out = {p: await client.execute("qom-get", {"path": vcpu["qom-path"], "property": p}) for p in props}
             out["model-id"] = await client.execute("qom-get", {"path": vcpu["qom-path"], "property": "model-id"})
-            await client.execute("quit")
         finally:
-            await client.disconnect()
+            from compiler.probe import _quit
+
+            await _quit(client)
             proc.wait(timeout=10)
     return out
 

@@ -70,3 +70,16 @@ def test_errors_name_feature_and_line(cpu, code, line):
     _, diag = run(cpu, SERVER)
     (d,) = diag.errors
     assert d.code == code and d.span.line == line
+
+
+def test_migratable_definition_fixes_optional_features_and_host_model():
+    env = Env(profile=load_profile(), host_cpu_file=SERVER)
+    env.cache["migratable"] = True
+    cpu = Cpu(model="Westmere", match=CpuMatch.MINIMUM,
+              features=(feat("vmx", P.OPTIONAL), feat("avx", P.OPTIONAL)))
+    got = resolve_cpu(Domain(cpu=cpu), env).cpu
+    assert got.match is CpuMatch.EXACT
+    assert ("vmx", P.REQUIRE) in {(f.name, f.policy) for f in got.features}
+    assert ("avx", P.DISABLE) in {(f.name, f.policy) for f in got.features}
+    hm = resolve_cpu(Domain(cpu=Cpu(mode=CpuMode.HOST_MODEL)), env).cpu
+    assert (hm.mode, hm.match, hm.model) == (CpuMode.CUSTOM, CpuMatch.EXACT, "Westmere")

@@ -71,6 +71,18 @@ def _model_entry(d: dict, static: dict | None) -> dict:
     return entry
 
 
+async def _quit(client) -> None:
+    """Ask QEMU to quit; it may close the socket before or after answering."""
+    try:
+        await client.execute("quit")
+    except Exception:  # noqa: BLE001 - EOF or a disconnect race: QEMU is going away either way
+        pass
+    try:
+        await client.disconnect()
+    except Exception:  # noqa: BLE001
+        pass
+
+
 async def _ask(emulator: str) -> dict:
     from qemu.qmp import QMPClient
 
@@ -97,9 +109,8 @@ async def _ask(emulator: str) -> dict:
                         {"type": "static", "model": {"name": d["name"]}},
                     )
                 models.append(_model_entry(d, static))
-            await client.execute("quit")
         finally:
-            await client.disconnect()
+            await _quit(client)
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -1,0 +1,44 @@
+"""resolve_cpu: the guest ``<cpu>`` becomes the model and +/- flags QEMU runs."""
+
+from __future__ import annotations
+
+from attrs import evolve
+
+from ..cpu.models import catalogue
+from ..cpu.policy import argv_value, check_names, needs_host, resolve
+from ..model import Cpu, CpuMode, Domain
+from ..pipeline import Env
+
+HOST_CACHE_KEY = "compiler.cpu.host"
+
+
+def _host(env: Env):
+    if HOST_CACHE_KEY not in env.cache:
+        from ..cpu.host import load_host
+
+        env.cache[HOST_CACHE_KEY] = load_host(env.host_cpu_file)
+    return env.cache[HOST_CACHE_KEY]
+
+
+def resolve_cpu(dom: Domain, env: Env) -> Domain:
+    cpu = dom.cpu
+    if cpu is None:
+        model = env.profile.default_cpu_type(dom.os.machine) or "qemu64"
+        return evolve(dom, cpu=Cpu(mode=CpuMode.CUSTOM, model=model))
+    if cpu.mode is CpuMode.CUSTOM and cpu.model is None and not cpu.features:
+        return dom  # topology/NUMA only: QEMU's default CPU type
+    policies = check_names(cpu, env.profile, env.diag)
+    if policies is None:
+        return dom
+    host_given = env.host_cpu_file is not None
+    host = _host(env) if needs_host(cpu, host_given) else None
+    if cpu.mode is CpuMode.CUSTOM and cpu.model is None:
+        cpu = evolve(cpu, model=env.profile.default_cpu_type(dom.os.machine) or "qemu64")
+    resolved = resolve(cpu, policies, catalogue(env.profile), env.profile, host, env.diag,
+                       host_given=host_given, migratable=bool(env.cache.get("migratable")))
+    return evolve(dom, cpu=resolved)
+
+
+def cpu_argv_value(cpu: Cpu) -> str:
+    """``MODEL,+flag,-flag`` for ``-cpu`` (``host``/``max`` for host-passthrough/maximum)."""
+    return argv_value(cpu)

@@ -1,0 +1,85 @@
+"""passes/resolve_cpu: policies, modes and errors, table-driven."""
+
+import os
+
+import pytest
+
+from compiler.diagnostics import Span
+from compiler.model import Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy as P, Os
+from compiler.passes.resolve_cpu import cpu_argv_value, resolve_cpu
+from compiler.pipeline import Env
+from compiler.profile import load_profile
+
+from .conftest import HOSTS
+
+SERVER = os.path.join(HOSTS, "server.xml")
+
+
+def feat(name, policy=P.REQUIRE, line=0):
+    return CpuFeature(name, policy, span=Span("guest.xml", line))
+
+
+def run(cpu, host=None, machine=None):
+    env = Env(profile=load_profile(), host_cpu_file=host)
+    dom = resolve_cpu(Domain(cpu=cpu, os=Os(machine=machine)), env)
+    return dom, env.diag
+
+
+@pytest.mark.parametrize("cpu, host, want", [
+    (None, None, "qemu64"),
+    (Cpu(model="Penryn", match=CpuMatch.EXACT), None, "Penryn"),
+    (Cpu(model="Penryn", features=(feat("sse4_2", P.FORCE), feat("lahf_lm"), feat("vmx", P.DISABLE))),
+     None, "Penryn,+lahf-lm,+sse4.2,-vmx"),
+    (Cpu(model="Westmere", features=(feat("vmx", P.OPTIONAL), feat("avx", P.OPTIONAL))), SERVER,
+     "Westmere,+vmx,-avx"),
+    (Cpu(model="Westmere", features=(feat("avx", P.FORBID),)), SERVER, "Westmere,-avx"),
+    (Cpu(mode=CpuMode.HOST_PASSTHROUGH), None, "host"),
+    (Cpu(mode=CpuMode.MAXIMUM, features=(feat("vmx", P.DISABLE),)), None, "max,-vmx"),
+    (Cpu(mode=CpuMode.HOST_MODEL), SERVER,
+     "Westmere,+acpi,+dca,+ds,+ds-cpl,+est,+ht,+monitor,+pbe,+pdpe1gb,+rdtscp,+ss,+tm,+tm2,+vme,+vmx,+xtpr"
+     ",-arat,-pclmulqdq"),
+])
+def test_resolved_argv(cpu, host, want):
+    dom, diag = run(cpu, host)
+    assert diag.items == []
+    assert cpu_argv_value(dom.cpu) == want
+
+
+def test_isapc_default_cpu():
+    dom, _ = run(None, machine="isapc")
+    assert dom.cpu.model == "486"
+
+
+def test_custom_exact_needs_no_host(monkeypatch):
+    import compiler.cpu.host as host
+
+    monkeypatch.setattr(host, "from_this_machine", lambda: pytest.fail("host consulted"))
+    dom, diag = run(Cpu(model="Haswell", match=CpuMatch.EXACT, features=(feat("vmx"),)))
+    assert diag.items == [] and cpu_argv_value(dom.cpu) == "Haswell,+vmx"
+
+
+@pytest.mark.parametrize("cpu, code, line", [
+    (Cpu(model="Westmere", features=(feat("avx", P.REQUIRE, 7),)), "cpu-require", 7),
+    (Cpu(model="Westmere", features=(feat("vmx", P.FORBID, 9),)), "cpu-forbid", 9),
+    (Cpu(model="Westmere", features=(feat("bogus", P.REQUIRE, 4),)), "cpu-feature", 4),
+    (Cpu(model="Westmere", features=(feat("vmx", line=4), feat("vmx", P.DISABLE, 5))), "cpu-feature-dup", 5),
+    (Cpu(model="Pentium9000", span=Span("guest.xml", 3)), "cpu-model", 3),
+    (Cpu(model="Westmere", match=CpuMatch.STRICT, span=Span("guest.xml", 2)), "cpu-strict", 2),
+])
+def test_errors_name_feature_and_line(cpu, code, line):
+    _, diag = run(cpu, SERVER)
+    (d,) = diag.errors
+    assert d.code == code and d.span.line == line
+
+
+def test_migratable_definition_fixes_optional_features_and_host_model():
+    env = Env(profile=load_profile(), host_cpu_file=SERVER)
+    env.cache["migratable"] = True
+    cpu = Cpu(model="Westmere", match=CpuMatch.MINIMUM,
+              features=(feat("vmx", P.OPTIONAL), feat("avx", P.OPTIONAL)))
+    got = resolve_cpu(Domain(cpu=cpu), env).cpu
+    assert got.match is CpuMatch.EXACT
+    assert ("vmx", P.REQUIRE) in {(f.name, f.policy) for f in got.features}
+    assert ("avx", P.DISABLE) in {(f.name, f.policy) for f in got.features}
+    hm = resolve_cpu(Domain(cpu=Cpu(mode=CpuMode.HOST_MODEL)), env).cpu
+    assert (hm.mode, hm.match, hm.model) == (CpuMode.CUSTOM, CpuMatch.EXACT, "Westmere")

@@ -27,7 +27,7 @@ def test_capabilities(domc, snapshot):
 
 @pytest.mark.parametrize("host, cpu, rc", [
     (SERVER, LAPTOP, 1), (LAPTOP, SERVER, 1), (SERVER, SERVER, 0), (LAPTOP, LAPTOP, 0),
-])
+], ids=["server-laptop", "laptop-server", "server-server", "laptop-laptop"])
 def test_cpu_compare(domc, snapshot, host, cpu, rc):
     got_rc, out, err = domc("cpu-compare", "--host", host, cpu)
     assert (got_rc, err) == (rc, "")

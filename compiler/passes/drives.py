@@ -81,6 +81,17 @@ def assign_drive_addresses(dom: Domain, env) -> Domain:
         elif not isinstance(d.address, DriveAddr):
             env.diag.error("address-type", f"{d.describe()} on bus '{d.target_bus}' needs a drive "
                            f"address, not type '{getattr(d.address, 'type', 'pci')}'", d.span)
+    # the chipset's IDE controller is the only one there is
+    from .machine import machine_family
+
+    ide_max = 0 if machine_family(dom.os.machine) == "i440fx" else -1
+    for d in devices:
+        if isinstance(d, Disk) and d.target_bus == "ide" and isinstance(d.address, DriveAddr) \
+                and d.address.controller > ide_max:
+            env.diag.error("unsupported-controller", f"{d.describe()} needs IDE controller "
+                           f"{d.address.controller}, but this machine has "
+                           f"{'only IDE controller 0' if ide_max == 0 else 'no IDE controller'}",
+                           d.span)
     # capacity and conflicts
     scsi_models = {c.index: c.model for c in dom.devices
                    if isinstance(c, Controller) and c.type == "scsi"}

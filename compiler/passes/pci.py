@@ -142,9 +142,13 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
     videos = [i for i in rest if isinstance(devices[i], Video)]
     first_video = next((i for i, d in enumerate(devices) if isinstance(d, Video)), None)
     if first_video is not None and first_video in videos:
+        # QEMU's primary VGA is the first device after the chipset: slot 2 on
+        # i440fx, else the first free slot, taken before any other device
         video_slot = 2 if family == "i440fx" else 1
-        if not slots.slot_used(0, video_slot):
-            a = PciAddr(0, 0, video_slot, 0)
+        a = PciAddr(0, 0, video_slot, 0)
+        if slots.slot_used(0, video_slot):
+            a = slots.next_free()
+        if a is not None:
             devices[first_video] = evolve(devices[first_video], address=a)
             slots.take(a, name(first_video))
             rest.remove(first_video)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from ..model import Device, PciAddr
 from ..xmlread import Reader
@@ -94,7 +94,7 @@ def from_xml(r: Reader) -> Controller:
     target = r.child("target")
     return Controller(
         type=ctype,
-        index=r.attr_int("index", 0, hi=2**31 - 1),
+        index=r.attr_int("index", hi=2**31 - 1),  # None: numbered by number_controllers
         model=r.attr("model"),
         ports=r.attr_int("ports", hi=255),
         vectors=r.attr_int("vectors", hi=2048),
@@ -106,6 +106,24 @@ def from_xml(r: Reader) -> Controller:
         hotplug=target.attr_bool("hotplug") if target is not None else None,
         **read_common(r),
     )
+
+
+def number_controllers(devices: list) -> list:
+    """Controllers written without index= get the lowest index of their type nobody uses
+    yet, in document order (libvirt's virDomainControllerFindUnusedIndex)."""
+    used: dict[str, set[int]] = {}
+    for d in devices:
+        if isinstance(d, Controller) and d.index is not None:
+            used.setdefault(d.type, set()).add(d.index)
+    out = []
+    for d in devices:
+        if isinstance(d, Controller) and d.index is None:
+            taken = used.setdefault(d.type, set())
+            idx = next(i for i in range(len(taken) + 1) if i not in taken)
+            taken.add(idx)
+            d = evolve(d, index=idx)
+        out.append(d)
+    return out
 
 
 def wants_pci(c: Controller, dom) -> bool:

@@ -208,13 +208,14 @@ def emit(c: Controller, ctx: EmitCtx) -> list[str]:
         elif c.model in ("pcie-root-port", "pcie-switch-downstream-port"):
             props["port"] = c.port
             props["chassis"] = c.chassis
+            props["hotplug"] = c.hotplug
         return device_arg(driver, _pci_controller_order(props))
     return []  # ide / fdc are built into the machine; ccid is emitted with smartcards
 
 
 def _pci_controller_order(props: dict) -> dict:
     # libvirt writes port/chassis before id, bus and addr; keep the look
-    order = ["port", "chassis", "chassis_nr", "id", "bus", "addr", "multifunction"]
+    order = ["port", "chassis", "chassis_nr", "id", "hotplug", "bus", "multifunction", "addr"]
     return {k: props[k] for k in order if props.get(k) is not None}
 
 

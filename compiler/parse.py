@@ -9,6 +9,7 @@ from __future__ import annotations
 from lxml import etree
 
 from .devices import BY_TAG, NOT_DEVICES
+from .devices.controller import number_controllers
 from .diagnostics import DomcError, Span, fail
 from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy,
                     Features, Loader, Memory, NumaCell, Os, Timer, Topology, Vcpu, VirtType)
@@ -330,7 +331,7 @@ def _devices(d: Reader) -> tuple:
         out.append(_place(dev, origin, c.span))
     if errors:
         raise DomcError([diag for e in errors for diag in e.diagnostics])
-    return tuple(out)
+    return tuple(number_controllers(out))
 
 
 def _place(dev, origin: int, span: Span):

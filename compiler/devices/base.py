@@ -82,6 +82,9 @@ class EmitCtx:
 
         for d in self.dom.devices:
             if isinstance(d, Controller) and d.type == "pci" and d.index == bus:
+                if d.model in ("pci-root", "pcie-root"):
+                    # QEMU names the root bus itself; a user alias cannot rename it
+                    return "pcie.0" if d.model == "pcie-root" else "pci.0"
                 return d.alias or f"pci.{bus}"
         return f"pci.{bus}"
 
@@ -96,8 +99,8 @@ def pci_props(dev: Device, ctx: EmitCtx) -> dict:
     a = dev.address
     if isinstance(a, PciAddr):
         props = {"bus": ctx.pci_bus_name(a.bus), "addr": a.qemu_addr()}
-        if a.multifunction:
-            props["multifunction"] = True
+        if a.multifunction is not None:  # libvirt writes an explicit off as false
+            props["multifunction"] = a.multifunction
         return props
     return {}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from ..model import Device, PciAddr
 from ..xmlread import Reader
@@ -94,7 +94,7 @@ def from_xml(r: Reader) -> Controller:
     target = r.child("target")
     return Controller(
         type=ctype,
-        index=r.attr_int("index", 0, hi=2**31 - 1),
+        index=r.attr_int("index", hi=2**31 - 1),  # None: numbered by number_controllers
         model=r.attr("model"),
         ports=r.attr_int("ports", hi=255),
         vectors=r.attr_int("vectors", hi=2048),
@@ -106,6 +106,24 @@ def from_xml(r: Reader) -> Controller:
         hotplug=target.attr_bool("hotplug") if target is not None else None,
         **read_common(r),
     )
+
+
+def number_controllers(devices: list) -> list:
+    """Controllers written without index= get the lowest index of their type nobody uses
+    yet, in document order (libvirt's virDomainControllerFindUnusedIndex)."""
+    used: dict[str, set[int]] = {}
+    for d in devices:
+        if isinstance(d, Controller) and d.index is not None:
+            used.setdefault(d.type, set()).add(d.index)
+    out = []
+    for d in devices:
+        if isinstance(d, Controller) and d.index is None:
+            taken = used.setdefault(d.type, set())
+            idx = next(i for i in range(len(taken) + 1) if i not in taken)
+            taken.add(idx)
+            d = evolve(d, index=idx)
+        out.append(d)
+    return out
 
 
 def wants_pci(c: Controller, dom) -> bool:
@@ -140,6 +158,8 @@ def alias(c: Controller, nth: int, dom) -> str:
         return "ide"
     if c.type == "sata" and c.index == 0 and _is_q35(dom):
         return "ide"
+    if c.type == "usb" and c.model in USB2_COMPANIONS:
+        return None  # companions live under their EHCI master's id (masterbus)
     if c.type == "usb" and c.index == 0:
         return "usb"
     return f"{c.type}{c.index}"
@@ -190,13 +210,14 @@ def emit(c: Controller, ctx: EmitCtx) -> list[str]:
         elif c.model in ("pcie-root-port", "pcie-switch-downstream-port"):
             props["port"] = c.port
             props["chassis"] = c.chassis
+            props["hotplug"] = c.hotplug
         return device_arg(driver, _pci_controller_order(props))
     return []  # ide / fdc are built into the machine; ccid is emitted with smartcards
 
 
 def _pci_controller_order(props: dict) -> dict:
     # libvirt writes port/chassis before id, bus and addr; keep the look
-    order = ["port", "chassis", "chassis_nr", "id", "bus", "addr", "multifunction"]
+    order = ["port", "chassis", "chassis_nr", "id", "hotplug", "bus", "multifunction", "addr"]
     return {k: props[k] for k in order if props.get(k) is not None}
 
 

@@ -191,7 +191,7 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
     if d.target_bus == "virtio" and d.queues is not None:
         props["num-queues"] = d.queues
     if d.boot_order is not None and d.target_bus != "fdc":
-        props["bootindex"] = d.boot_order
+        props["bootindex"] = d.boot_order  # a floppy's goes to its isa-fdc
     if d.serial is not None:
         props["serial"] = d.serial
     if d.wwn is not None and d.target_bus in ("ide", "sata", "scsi"):
@@ -205,10 +205,24 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
     if d.target_bus == "usb" and d.removable is not None:
         props["removable"] = d.removable
     argv += device_arg(_guest_driver(d, ctx), props)
-    if d.target_bus == "fdc" and d.boot_order is not None:
-        # libvirt boots floppies through the controller's per-drive property
-        argv += ["-global", f"isa-fdc.bootindex{'AB'[d.address.unit]}={d.boot_order}"]
+    if d.target_bus == "fdc":
+        argv = _isa_fdc_args(d, ctx) + argv
     return argv
+
+
+def _isa_fdc_args(d: Disk, ctx: EmitCtx) -> list[str]:
+    """Before the first floppy: the floppy controller's boot indexes (bootindexA/B by
+    unit).  i440fx has an isa-fdc built in (-global); q35 has none, so libvirt adds one."""
+    floppies = [f for f in ctx.dom.devices if isinstance(f, Disk) and f.target_bus == "fdc"]
+    if not floppies or floppies[0] is not d:
+        return []
+    boot = {}
+    for f in floppies:
+        if f.boot_order is not None and isinstance(f.address, DriveAddr) and f.address.unit < 2:
+            boot["bootindex" + "AB"[f.address.unit]] = f.boot_order
+    if ctx.machine_family == "q35":
+        return device_arg("isa-fdc", boot)
+    return [w for k, v in boot.items() for w in ("-global", f"isa-fdc.{k}={v}")]
 
 
 def pci_group(d: Disk) -> int:

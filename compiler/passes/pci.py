@@ -18,6 +18,7 @@ from ..devices.controller import USB2_COMPANIONS, Controller
 from ..devices.video import Video
 from ..model import Domain, PciAddr
 from .machine import machine_family
+from .pcie import assign_pcie_addresses
 
 SLOTS = 32
 FUNCTIONS = 8
@@ -68,6 +69,8 @@ def _buses(dom: Domain) -> tuple[list[int], dict[int, int]]:
 
 def assign_pci_addresses(dom: Domain, env) -> Domain:
     family = machine_family(dom.os.machine)
+    if family == "q35":
+        return assign_pcie_addresses(dom, env)
     devices = list(dom.devices)
     buses, min_slot = _buses(dom)
     slots = SlotMap(buses, min_slot)

@@ -1,0 +1,540 @@
+"""assign_pcie_addresses: PCI addresses on a machine with a pcie-root (q35), libvirt's way.
+
+libvirt 9.0 (qemuDomainAssignPCIAddresses with virDomainPCIAddressSet) works in two
+passes over a set of buses, each bus a PCI controller with a *connect-flags* mask that
+says what may plug into it:
+
+1. a dry run: reserve the user's addresses and the chipset's slots, then find a slot
+   for every device in libvirt's order; when no bus accepts a device, *grow* the set:
+   a PCI Express endpoint gets a new pcie-root-port, a conventional PCI device gets a
+   pcie-root-port + pcie-to-pci-bridge (or a pci-bridge when something already
+   accepts bridges).  When buses were added and the user wrote no PCI controller of
+   their own, one more empty pcie-root-port is added for hotplug.  Every added
+   controller then needs a slot itself (root ports share slots, functions 0..7);
+2. the real run over all buses: same order, first compatible free slot, no growth.
+
+Rules that decide the layout:
+- pcie-root (bus 0) does not auto-assign endpoints: only root ports, the
+  dmi-to-pci-bridge and the chipset's fixed functions land there by themselves;
+- the ICH9 owns 00:1f (LPC 1f.0, SATA 1f.2, SMBus 1f.3); the first ich9-uhci1 goes
+  to 00:1d (else 00:1a), a dmi-to-pci-bridge to 00:1e, the primary video to 00:01.0,
+  an ich9 sound card to 00:1b, each only when that slot is still free;
+- a root port is a one-slot bus; a pcie-to-pci-bridge / pci-bridge offers slots 1..31,
+  a dmi-to-pci-bridge slots 0..31 (bridges only, no endpoints by themselves);
+- afterwards: multifunction=on on function 0 of every shared slot (unless the user
+  said off), pcie-root-port chassis=index, port=(slot << 3) + function,
+  pci-bridge chassis_nr=index.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from attrs import define, evolve, field
+
+from ..devices import kind_of
+from ..devices.controller import Controller
+from ..devices.disk import Disk
+from ..devices.input import Input
+from ..devices.memballoon import Memballoon
+from ..devices.misc import Rng, Sound, Watchdog
+from ..devices.net import Interface
+from ..devices.video import Video
+from ..diagnostics import NOWHERE
+from ..model import Domain, PciAddr
+
+SLOTS = 32
+FUNCTIONS = 8
+
+
+class Conn(enum.IntFlag):
+    """virDomainPCIConnectFlags: what a device is, and what a bus accepts."""
+
+    HOTPLUGGABLE = 1 << 0
+    PCI_DEVICE = 1 << 1
+    PCIE_DEVICE = 1 << 2
+    ROOT_PORT = 1 << 3
+    UPSTREAM_PORT = 1 << 4
+    DOWNSTREAM_PORT = 1 << 5
+    DMI_BRIDGE = 1 << 6
+    PCI_EXPANDER = 1 << 7
+    PCIE_EXPANDER = 1 << 8
+    PCI_BRIDGE = 1 << 9
+    PCIE_TO_PCI_BRIDGE = 1 << 10
+    AUTOASSIGN = 1 << 11
+    AGGREGATE = 1 << 12
+    INTEGRATED = 1 << 13
+
+
+TYPES = ~(Conn.HOTPLUGGABLE | Conn.AUTOASSIGN | Conn.AGGREGATE | Conn.INTEGRATED)
+ENDPOINT = Conn.PCI_DEVICE | Conn.PCIE_DEVICE
+PCI = Conn.PCI_DEVICE | Conn.AUTOASSIGN
+PCIE = Conn.PCIE_DEVICE | Conn.AUTOASSIGN
+
+# controller model -> (what it accepts downstream, min slot, max slot)
+BUS_MODELS: dict[str, tuple[Conn, int, int]] = {
+    "pci-root": (Conn.AUTOASSIGN | Conn.PCI_DEVICE | Conn.PCI_BRIDGE | Conn.PCI_EXPANDER, 1, 31),
+    "pci-bridge": (Conn.AUTOASSIGN | Conn.PCI_DEVICE | Conn.PCI_BRIDGE, 1, 31),
+    "pci-expander-bus": (Conn.AUTOASSIGN | Conn.PCI_DEVICE | Conn.PCI_BRIDGE, 0, 31),
+    "pcie-root": (Conn.PCIE_DEVICE | Conn.ROOT_PORT | Conn.DMI_BRIDGE | Conn.PCIE_EXPANDER, 1, 31),
+    "dmi-to-pci-bridge": (Conn.PCI_DEVICE | Conn.PCI_BRIDGE, 0, 31),
+    "pcie-to-pci-bridge": (Conn.AUTOASSIGN | Conn.PCI_DEVICE | Conn.PCI_BRIDGE, 1, 31),
+    "pcie-root-port": (Conn.AUTOASSIGN | Conn.PCIE_DEVICE | Conn.UPSTREAM_PORT
+                       | Conn.PCIE_TO_PCI_BRIDGE, 0, 0),
+    "pcie-switch-downstream-port": (Conn.AUTOASSIGN | Conn.PCIE_DEVICE | Conn.UPSTREAM_PORT
+                                    | Conn.PCIE_TO_PCI_BRIDGE, 0, 0),
+    "pcie-switch-upstream-port": (Conn.DOWNSTREAM_PORT, 0, 31),
+    "pcie-expander-bus": (Conn.ROOT_PORT | Conn.DMI_BRIDGE, 0, 31),
+}
+HOTPLUG_BUSES = ("pci-root", "pci-bridge", "pci-expander-bus", "pcie-to-pci-bridge",
+                 "pcie-root-port", "pcie-switch-downstream-port")
+
+# controller model -> how it plugs in upstream
+CONTROLLER_CONN: dict[str, Conn] = {
+    "pci-bridge": Conn.PCI_BRIDGE,
+    "pci-expander-bus": Conn.PCI_EXPANDER,
+    "pcie-expander-bus": Conn.PCIE_EXPANDER,
+    "dmi-to-pci-bridge": Conn.DMI_BRIDGE,
+    "pcie-to-pci-bridge": Conn.PCIE_TO_PCI_BRIDGE,
+    "pcie-root-port": Conn.ROOT_PORT | Conn.AGGREGATE,
+    "pcie-switch-upstream-port": Conn.UPSTREAM_PORT,
+    "pcie-switch-downstream-port": Conn.DOWNSTREAM_PORT,
+}
+CONN_NAMES = (
+    (Conn.PCI_DEVICE, "standard PCI device"), (Conn.PCIE_DEVICE, "PCI Express device"),
+    (Conn.ROOT_PORT, "pcie-root-port"), (Conn.UPSTREAM_PORT, "pcie-switch-upstream-port"),
+    (Conn.DOWNSTREAM_PORT, "pcie-switch-downstream-port"), (Conn.DMI_BRIDGE, "dmi-to-pci-bridge"),
+    (Conn.PCIE_TO_PCI_BRIDGE, "pcie-to-pci-bridge"), (Conn.PCI_EXPANDER, "pci-expander-bus"),
+    (Conn.PCIE_EXPANDER, "pcie-expander-bus"), (Conn.PCI_BRIDGE, "pci-bridge"),
+)
+
+TRANSITIONAL = "virtio-transitional"
+EXPRESS_NICS = ("virtio", "virtio-non-transitional", "e1000e", "igb")
+EXPRESS_USB = ("qemu-xhci", "nec-xhci")
+EXPRESS_VIDEO = ("virtio", "bochs")
+ICH9_LPC, ICH9_SATA, ICH9_SMBUS = (0x1F, 0), (0x1F, 2), (0x1F, 3)
+USB2_FUNCTIONS = {"ich9-ehci1": 7, "ich9-uhci1": 0, "ich9-uhci2": 1, "ich9-uhci3": 2}
+USB2_SLOTS = (0x1D, 0x1A)
+DMI_BRIDGE_SLOT = 0x1E
+ICH9_SOUND_SLOT = 0x1B
+PRIMARY_VIDEO_SLOT = 1
+
+
+def connect_flags(d) -> Conn:
+    """qemuDomainDeviceCalculatePCIConnectFlags for a machine with pcie-root and a QEMU
+    that knows the (non-)transitional virtio devices: virtio counts as PCI Express
+    unless the model says transitional."""
+    if isinstance(d, Controller):
+        if d.type == "pci":
+            return CONTROLLER_CONN.get(d.model, Conn(0))
+        if d.type == "usb":
+            return PCIE if d.model in EXPRESS_USB else PCI
+        if d.type in ("scsi", "virtio-serial"):
+            return PCIE if d.model in (None, "virtio", "virtio-scsi", "virtio-non-transitional") \
+                else PCI
+        return PCI
+    if isinstance(d, Interface):
+        return PCIE if (d.model or "") in EXPRESS_NICS else PCI
+    if isinstance(d, Video):
+        return PCIE if d.model in EXPRESS_VIDEO else PCI
+    if isinstance(d, (Disk, Memballoon, Rng)):
+        return PCI if getattr(d, "model", None) == TRANSITIONAL else PCIE
+    if isinstance(d, Input):
+        return PCIE
+    if isinstance(d, (Sound, Watchdog)):
+        return PCI
+    if getattr(d, "model", None) == "pvpanic":
+        return PCI | Conn.INTEGRATED
+    return PCI
+
+
+def _conn_name(flags: Conn) -> str:
+    return next((n for f, n in CONN_NAMES if flags & f), "device")
+
+
+@define
+class Bus:
+    model: str
+    flags: Conn
+    min_slot: int
+    max_slot: int
+    functions: list[int] = field(factory=lambda: [0] * SLOTS)
+    aggregate: list[bool] = field(factory=lambda: [False] * SLOTS)
+
+    @classmethod
+    def of(cls, model: str, hotplug: bool = True) -> "Bus":
+        flags, lo, hi = BUS_MODELS[model]
+        if hotplug and model in HOTPLUG_BUSES:
+            flags |= Conn.HOTPLUGGABLE
+        return cls(model, flags, lo, hi)
+
+    def empty(self) -> bool:
+        return not any(self.functions[self.min_slot:self.max_slot + 1])
+
+
+def compatible(bus_flags: Conn, dev_flags: Conn, bus: int, from_config: bool) -> str | None:
+    """virDomainPCIAddressFlagsCompatible: None when the device may plug in, else why not."""
+    if dev_flags & Conn.INTEGRATED:
+        if bus != 0:
+            return "must be an integrated device (bus 0)"
+        bus_flags |= Conn.AUTOASSIGN
+    if from_config:
+        if bus_flags & ENDPOINT:
+            bus_flags |= ENDPOINT
+        if dev_flags & Conn.PCI_BRIDGE:
+            dev_flags |= Conn.PCI_DEVICE
+    elif dev_flags & Conn.AUTOASSIGN and not bus_flags & Conn.AUTOASSIGN:
+        return "does not take automatically placed devices"
+    if not (dev_flags & bus_flags & TYPES):
+        return f"requires a controller that accepts a {_conn_name(dev_flags)}"
+    return None
+
+
+class AddressSet:
+    """virDomainPCIAddressSet: buses, the functions taken in each slot, and by whom."""
+
+    def __init__(self, buses: list[Bus], dry_run: bool):
+        self.buses = buses
+        self.dry_run = dry_run
+        self.owner: dict[tuple[int, int, int], str] = {}
+
+    def slot_in_use(self, bus: int, slot: int) -> bool:
+        return bus < len(self.buses) and bool(self.buses[bus].functions[slot])
+
+    def check(self, a: PciAddr, flags: Conn, from_config: bool) -> str | None:
+        if a.domain != 0:
+            return f"PCI domain {a.domain} does not exist; only domain 0 does"
+        if a.bus >= len(self.buses):
+            return f"PCI bus {a.bus} does not exist (buses: 0..{len(self.buses) - 1})"
+        bus = self.buses[a.bus]
+        why = compatible(bus.flags, flags, a.bus, from_config)
+        if why:
+            return f"cannot be plugged into PCI controller index {a.bus} ({bus.model}): it {why}"
+        if not bus.min_slot <= a.slot <= bus.max_slot:
+            rng = f"{bus.min_slot}" if bus.min_slot == bus.max_slot else \
+                f"{bus.min_slot}..{bus.max_slot}"
+            return f"slot {a.slot} does not exist on PCI controller index {a.bus} ({bus.model}); " \
+                f"slots: {rng}"
+        return None
+
+    def take(self, a: PciAddr, flags: Conn, owner: str) -> None:
+        bus = self.buses[a.bus]
+        if not bus.functions[a.slot] and flags & Conn.AGGREGATE:
+            bus.aggregate[a.slot] = True
+        bus.functions[a.slot] |= 1 << a.function
+        self.owner[(a.bus, a.slot, a.function)] = owner
+
+    def who(self, a: PciAddr) -> str | None:
+        if a.bus < len(self.buses) and self.buses[a.bus].functions[a.slot] & (1 << a.function):
+            return self.owner.get((a.bus, a.slot, a.function), "another device")
+        return None
+
+    def _find_on_bus(self, n: int, flags: Conn, function: int) -> PciAddr | None:
+        bus = self.buses[n]
+        if compatible(bus.flags, flags, n, False):
+            return None
+        for slot in range(bus.min_slot, bus.max_slot + 1):
+            used = bus.functions[slot]
+            if not used:
+                return PciAddr(0, n, slot, max(function, 0))
+            if flags & Conn.AGGREGATE and bus.aggregate[slot]:
+                fns = range(FUNCTIONS) if function == -1 else (function,)
+                for fn in fns:
+                    if not used & (1 << fn):
+                        return PciAddr(0, n, slot, fn)
+        return None
+
+    def next_addr(self, flags: Conn, function: int = -1) -> PciAddr | None:
+        for n in range(len(self.buses)):
+            a = self._find_on_bus(n, flags, function)
+            if a is not None:
+                return a
+        if self.dry_run:
+            return self._grow(flags, function)
+        return None
+
+    def _grow(self, flags: Conn, function: int) -> PciAddr | None:
+        """virDomainPCIAddressSetGrow: add the controller(s) that give the device a slot."""
+        n = len(self.buses)
+        if flags & Conn.PCI_DEVICE:
+            if not any(b.flags & Conn.PCI_BRIDGE for b in self.buses):
+                port = Bus.of("pcie-root-port")
+                port.flags = Conn.PCIE_TO_PCI_BRIDGE  # reserved for the bridge below
+                self.buses += [port, Bus.of("pcie-to-pci-bridge")]
+                n += 1
+            else:
+                self.buses.append(Bus.of("pci-bridge"))
+        elif flags & (Conn.PCIE_DEVICE | Conn.UPSTREAM_PORT):
+            self.buses.append(Bus.of("pcie-root-port"))
+        else:
+            return None
+        return PciAddr(0, n, self.buses[n].min_slot, max(function, 0))
+
+
+# --------------------------------------------------------------------------- the pass
+
+
+def _name(d) -> str:
+    line = f" (line {d.span.line})" if d.span.line else ""
+    return f"{d.describe()}{line}"
+
+
+def _buses_of(devices: list) -> tuple[list[Bus], int]:
+    """One Bus per PCI controller index; gaps become pcie-root-ports (libvirt's default
+    model for a bus with no controller when the root is pcie-root)."""
+    ctrls = {d.index: d for d in devices if isinstance(d, Controller) and d.type == "pci"}
+    max_idx = max(ctrls, default=-1)
+    buses = []
+    for i in range(max_idx + 1):
+        c = ctrls.get(i)
+        model = c.model if c is not None and c.model in BUS_MODELS else \
+            ("pcie-root" if i == 0 else "pcie-root-port")
+        buses.append(Bus.of(model, hotplug=not (c is not None and c.hotplug is False)))
+    return buses, max_idx
+
+
+def _wants(d, dom) -> bool:
+    if isinstance(d, Controller) and d.type == "pci" and d.model in ("pci-root", "pcie-root"):
+        return False
+    return kind_of(d).wants_pci(d, dom)
+
+
+class _Run:
+    """One pass of libvirt's assignment over ``devices`` (a list it may update)."""
+
+    def __init__(self, dom: Domain, devices: list, buses: list[Bus], dry_run: bool, diag):
+        self.dom, self.devices, self.diag = dom, devices, diag
+        self.addrs = AddressSet(buses, dry_run)
+        self.placed: dict[int, PciAddr] = {}
+
+    def reserve_user(self, report: bool) -> None:
+        """qemuDomainCollectPCIAddress: every address the XML (or the chipset step of
+        the dry run) already holds."""
+        for i, d in enumerate(self.devices):
+            a = d.address
+            if not isinstance(a, PciAddr):
+                continue
+            if not _wants(d, self.dom):
+                if report:
+                    self.diag.error("address-type", f"{d.describe()} is not a PCI device and "
+                                    f"cannot have PCI address {a}", d.span)
+                continue
+            flags = connect_flags(d)
+            why = self.addrs.check(a, flags, from_config=True)
+            if why is not None:
+                if report:
+                    code = "pci-address-range" if "does not exist" in why else "pci-bus-mismatch"
+                    self.diag.error(code, f"{d.describe()} at PCI address {a}: {why}", d.span)
+                continue
+            other = self.addrs.who(a)
+            if other is not None:
+                if report:
+                    self.diag.error("pci-address-conflict", f"{d.describe()} and {other} both "
+                                    f"want PCI address {a}", d.span)
+                continue
+            self.addrs.take(a, flags, _name(d))
+
+    def fix(self, i: int, a: PciAddr) -> None:
+        d = self.devices[i]
+        self.devices[i] = evolve(d, address=a)
+        self.addrs.take(a, connect_flags(d), _name(d))
+
+    def chipset(self) -> int | None:
+        """qemuDomainValidateDevicePCISlotsQ35.  Returns the index of a primary video that
+        must be placed before everything else (its usual slot was taken)."""
+        diag, addrs = self.diag, self.addrs
+        for i, d in enumerate(self.devices):
+            if not isinstance(d, Controller):
+                continue
+            if d.type == "sata" and d.index == 0:
+                want = PciAddr(0, 0, *ICH9_SATA)
+                if isinstance(d.address, PciAddr):
+                    if evolve(d.address, multifunction=None) != want:
+                        diag.error("pci-address-reserved", f"{d.describe()} is built into the "
+                                   f"ICH9 chipset and must have PCI address {want}, not "
+                                   f"{d.address}", d.span)
+                else:
+                    self.fix(i, want)
+            elif d.type == "usb" and d.model == "ich9-uhci1" and d.address is None:
+                slot = next((s for s in USB2_SLOTS if not addrs.slot_in_use(0, s)), None)
+                if slot is not None:
+                    self.fix(i, PciAddr(0, 0, slot, 0, multifunction=True))
+            elif d.type == "pci" and d.model == "dmi-to-pci-bridge" and d.address is None:
+                if not addrs.slot_in_use(0, DMI_BRIDGE_SLOT):
+                    self.fix(i, PciAddr(0, 0, DMI_BRIDGE_SLOT, 0))
+        for slot, fn in (ICH9_LPC, ICH9_SMBUS):
+            a = PciAddr(0, 0, slot, fn)
+            other = addrs.who(a)
+            if other is not None:
+                diag.error("pci-address-reserved", f"{other} wants PCI address {a}, which is "
+                           "reserved for the ICH9 chipset functions", _span_at(self.devices, a))
+            else:
+                addrs.take(a, PCIE, "the ICH9 chipset functions")
+        late_video = None
+        videos = [i for i, d in enumerate(self.devices) if isinstance(d, Video)]
+        if videos and _wants(self.devices[videos[0]], self.dom) \
+                and self.devices[videos[0]].address is None:
+            if addrs.slot_in_use(0, PRIMARY_VIDEO_SLOT):
+                late_video = videos[0]
+            else:
+                self.fix(videos[0], PciAddr(0, 0, PRIMARY_VIDEO_SLOT, 0))
+        if not addrs.slot_in_use(0, ICH9_SOUND_SLOT):
+            for i, d in enumerate(self.devices):
+                if isinstance(d, Sound) and d.model == "ich9" and d.address is None:
+                    self.fix(i, PciAddr(0, 0, ICH9_SOUND_SLOT, 0))
+                    break
+        return late_video
+
+    def place(self, i: int, function: int = -1, flags: Conn | None = None) -> bool:
+        d = self.devices[i]
+        flags = connect_flags(d) if flags is None else flags
+        a = self.addrs.next_addr(flags, function)
+        if a is None:
+            return False
+        self.addrs.take(a, flags, _name(d))
+        self.placed[i] = a
+        if not self.addrs.dry_run:
+            self.devices[i] = evolve(d, address=a)
+        return True
+
+    def assign_all(self, late_video: int | None) -> int | None:
+        """qemuDomainAssignDevicePCISlots.  Returns the index of a device that found no
+        slot (only possible outside the dry run), else None."""
+        if late_video is not None and not self.place(late_video):
+            return late_video
+        order = [i for i, d in enumerate(self.devices)
+                 if d.address is None and i != late_video and _wants(d, self.dom)]
+        order.sort(key=lambda i: (kind_of(self.devices[i]).pci_group(self.devices[i]), i))
+        for i in order:
+            d = self.devices[i]
+            if isinstance(d, Controller) and d.type == "usb" and d.model in USB2_FUNCTIONS:
+                fn = USB2_FUNCTIONS[d.model]
+                # a companion joins the slot of an already addressed part of its set
+                base = next((e.address for e in self.devices
+                             if isinstance(e, Controller) and e.type == "usb"
+                             and e.model in USB2_FUNCTIONS and e.index == d.index
+                             and isinstance(e.address, PciAddr)), None)
+                if base is not None:
+                    a = PciAddr(0, base.bus, base.slot, fn,
+                                multifunction=True if fn == 0 else None)
+                    if self.addrs.who(a):
+                        self.diag.error("pci-address-conflict", f"{d.describe()}: PCI address "
+                                        f"{a} is already taken by {self.addrs.who(a)}", d.span)
+                        continue
+                    self.addrs.take(a, connect_flags(d), _name(d))
+                    self.placed[i] = a
+                    if not self.addrs.dry_run:
+                        self.devices[i] = evolve(d, address=a)
+                    continue
+                if not self.place(i, function=fn):
+                    return i
+                if fn == 0 and not self.addrs.dry_run:
+                    self.devices[i] = evolve(self.devices[i], address=evolve(
+                        self.devices[i].address, multifunction=True))
+                continue
+            if not self.place(i):
+                return i
+        return None
+
+
+def _span_at(devices: list, a: PciAddr):
+    for d in devices:
+        if isinstance(d.address, PciAddr) and (d.address.bus, d.address.slot,
+                                                d.address.function) == (a.bus, a.slot, a.function):
+            return d.span
+    return NOWHERE
+
+
+def assign_pcie_addresses(dom: Domain, env) -> Domain:
+    from .implicit import _insert_controller
+
+    diag = env.diag
+    devices = list(dom.devices)
+    buses, max_idx = _buses_of(devices)
+    if not buses:
+        return dom
+    errors_before = len(diag.errors)
+
+    # 1. the dry run: how many buses, of which models
+    dry = _Run(dom, devices, buses, dry_run=True, diag=diag)
+    dry.reserve_user(report=True)
+    late_video = dry.chipset()
+    if len(diag.errors) > errors_before:
+        return dom
+    failed = dry.assign_all(late_video)
+    if failed is not None:
+        _exhausted(diag, devices[failed])
+        return dom
+    grown = dry.addrs.buses
+    if max_idx <= 0 and len(grown) > max_idx + 1:
+        a = dry.addrs.next_addr(PCIE)  # one empty root port, kept free for hotplug
+        if a is not None:
+            dry.addrs.take(a, PCIE, "hotplug reserve")
+    for n in range(max(max_idx + 1, 1), len(grown)):
+        new = Controller(type="pci", index=n, model=grown[n].model)
+        _insert_controller(devices, new)
+        flags = connect_flags(new)
+        a = dry.addrs.next_addr(flags)
+        if a is None:
+            diag.error("pci-slots-exhausted", f"a {new.model} is needed for more PCI slots, "
+                       "but no free slot is left to plug it into", dom.os.span)
+            return dom
+        dry.addrs.take(a, flags, new.describe())
+
+    # 2. the real run over every bus
+    buses, _ = _buses_of(devices)
+    run = _Run(dom, devices, buses, dry_run=False, diag=diag)
+    run.reserve_user(report=False)
+    late_video = run.chipset()
+    failed = run.assign_all(late_video)
+    if failed is not None:
+        _exhausted(diag, devices[failed])
+        return dom
+    devices = _set_multifunction(devices)
+    devices = _controller_defaults(devices, diag)
+    return evolve(dom, devices=tuple(devices))
+
+
+def _exhausted(diag, d) -> None:
+    diag.error("pci-slots-exhausted", f"no free PCI slot left for {d.describe()}: every slot "
+               "that accepts it is taken (add a <controller type='pci' model='pcie-root-port'/>)",
+               d.span)
+
+
+def _set_multifunction(devices: list) -> list:
+    """virDomainPCIAddressSetAllMulti: function 0 of a shared slot gets multifunction=on
+    unless the user wrote off."""
+    shared = {(d.address.bus, d.address.slot) for d in devices
+              if isinstance(d.address, PciAddr) and d.address.function != 0}
+    out = []
+    for d in devices:
+        a = d.address
+        if isinstance(a, PciAddr) and a.function == 0 and (a.bus, a.slot) in shared \
+                and a.multifunction is None:
+            d = evolve(d, address=evolve(a, multifunction=True))
+        out.append(d)
+    return out
+
+
+def _controller_defaults(devices: list, diag) -> list:
+    out = []
+    for d in devices:
+        if isinstance(d, Controller) and d.type == "pci" and isinstance(d.address, PciAddr):
+            a = d.address
+            if d.model == "pci-bridge":
+                if d.chassis is None:
+                    d = evolve(d, chassis=d.index)
+                if d.index <= a.bus:
+                    diag.error("pci-bridge-index", f"{d.describe()} sits on PCI bus {a.bus}; "
+                               "a pci-bridge's index must be larger than its bus", d.span)
+            elif d.model == "pcie-root-port":
+                d = evolve(d, chassis=d.index if d.chassis is None else d.chassis,
+                           port=(a.slot << 3) + a.function if d.port is None else d.port)
+            elif d.model == "pcie-switch-downstream-port":
+                d = evolve(d, chassis=d.index if d.chassis is None else d.chassis,
+                           port=a.slot if d.port is None else d.port)
+        out.append(d)
+    return out
+
+
+__all__ = ["AddressSet", "Bus", "Conn", "assign_pcie_addresses", "compatible", "connect_flags"]

@@ -3,7 +3,8 @@ through DEVICE_KINDS; its order is the order devices appear in the argv."""
 
 from __future__ import annotations
 
-from . import chardev, controller, disk, graphics, input, memballoon, misc, net, video
+from . import (chardev, controller, disk, graphics, hostdev, input, memballoon, misc, net,
+               video)
 from .base import DeviceKind
 
 DEVICE_KINDS: tuple[DeviceKind, ...] = (
@@ -20,6 +21,7 @@ DEVICE_KINDS: tuple[DeviceKind, ...] = (
     video.KIND,
     misc.SOUND,
     misc.WATCHDOG,
+    hostdev.KIND,
     memballoon.KIND,
     misc.RNG,
     misc.PANIC,

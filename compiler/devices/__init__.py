@@ -4,11 +4,12 @@ through DEVICE_KINDS; its order is the order devices appear in the argv."""
 from __future__ import annotations
 
 from . import (chardev, controller, disk, filesystem, graphics, hostdev, input, memballoon,
-               misc, net, video)
+               memory, misc, net, video)
 from .base import DeviceKind
 
 DEVICE_KINDS: tuple[DeviceKind, ...] = (
     controller.KIND,
+    memory.KIND,
     disk.KIND,
     filesystem.KIND,
     net.KIND,

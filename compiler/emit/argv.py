@@ -60,6 +60,7 @@ def _machine(dom: Domain, family: str) -> str:
     if dom.features.smm is not None:
         opts.append(f"smm={'on' if dom.features.smm else 'off'}")
     opts.append("dump-guest-core=off")
+    opts += dict.fromkeys(o for d in dom.devices for o in DEVICE_KINDS_BY_TAG[d.kind_tag].machine_opts(d))
     if any(isinstance(d, Sound) and d.model == "pcspk" for d in dom.devices):
         opts.append("pcspk-audiodev=audio1")
     if not (dom.cpu and dom.cpu.numa):

@@ -8,7 +8,7 @@ order (controllers by type, then document order), then the audio backend.
 from __future__ import annotations
 
 from ..devices import DEVICE_KINDS
-from ..devices.base import EmitCtx
+from ..devices.base import EmitCtx, qjson
 from ..devices.controller import Controller
 from ..devices.disk import Disk
 from ..devices.graphics import Audio, Graphics
@@ -39,6 +39,8 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += ["-smp", _smp(dom)]
     if dom.uuid:
         argv += ["-uuid", dom.uuid]
+    if dom.genid:
+        argv += ["-device", qjson({"driver": "vmgenid", "guid": dom.genid, "id": "vmgenid0"})]
     argv += _display(dom)
     argv += ["-no-user-config", "-nodefaults"]
     argv += _clock(dom)

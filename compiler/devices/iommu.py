@@ -38,10 +38,16 @@ def from_xml(r: Reader) -> Iommu:
         raise r.error("missing-attribute", "<iommu> needs the attribute 'model' (intel or virtio)")
     d = r.child("driver")
     get = (lambda name: d.attr_bool(name)) if d is not None else (lambda name: None)
+    common = read_common(r)
+    a = common["address"]
+    if model == "virtio" and a is not None and not isinstance(a, PciAddr):
+        # checked here: the PCI pass would replace the address with one of its own
+        raise r.error("address-type", "IOMMU device 'virtio' needs a PCI address, not "
+                      f"type '{a.type}'")
     return Iommu(model=model, intremap=get("intremap"), caching_mode=get("caching_mode"),
                  eim=get("eim"), iotlb=get("iotlb"),
                  aw_bits=d.attr_int("aw_bits", lo=1, hi=64) if d is not None else None,
-                 **read_common(r))
+                 **common)
 
 
 def emit(i: Iommu, ctx: EmitCtx) -> list[str]:
@@ -60,8 +66,6 @@ def emit(i: Iommu, ctx: EmitCtx) -> list[str]:
     if not ctx.dom.features.acpi:
         raise fail("iommu-acpi", "IOMMU device 'virtio' needs ACPI (<features><acpi/>)", i.span)
     a = i.address
-    if a is not None and not isinstance(a, PciAddr):
-        raise fail("address-type", "IOMMU device 'virtio' needs a PCI address", i.span)
     if isinstance(a, PciAddr) and a.bus != 0:
         raise fail("address-type", f"IOMMU device 'virtio' at {a} must be an integrated "
                    "device (bus 0)", i.span)

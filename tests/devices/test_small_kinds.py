@@ -63,6 +63,8 @@ BAD = [
     ("vsock-auto", "<vsock><cid auto='yes'/></vsock>", {}, "<vsock", "automatic CID"),
     ("vsock-low-cid", "<vsock><cid address='2'/></vsock>", {}, "<cid", "minimum is 3"),
     ("intel-iommu-i440fx", "<iommu model='intel'/>", {}, "<iommu", "Q35"),
+    ("virtio-iommu-mmio", "<iommu model='virtio'>\n<address type='virtio-mmio'/></iommu>",
+     {**Q35, "extra": ACPI}, "<iommu", "needs a PCI address"),
     ("virtio-iommu-no-acpi", "<iommu model='virtio'/>", Q35, "<iommu", "ACPI"),
     ("tpm-emulator", "<tpm><backend type='emulator'/></tpm>", {}, "<tpm", "external"),
     ("smartcard-2-certs", "<smartcard mode='host-certificates'><certificate>a</certificate>"

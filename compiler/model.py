@@ -267,6 +267,7 @@ class Domain:
     type: VirtType = VirtType.QEMU
     name: str = ""
     uuid: str | None = None
+    genid: str | None = None  # <genid>: the VM generation ID (vmgenid device)
     memory: Memory = Memory()
     vcpu: Vcpu = Vcpu()
     os: Os = Os()

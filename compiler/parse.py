@@ -103,6 +103,7 @@ def domain_from_xml(r: Reader) -> Domain:
         type=virt,
         name=name,
         uuid=_uuid(r),
+        genid=_genid(r),
         memory=_memory(r),
         vcpu=_vcpu(r),
         os=_os(r),
@@ -129,13 +130,21 @@ def _tuning(r: Reader):
     return tuning_from_xml(r.el, r.file)
 
 
-def _uuid(r: Reader) -> str | None:
-    u = r.text("uuid")
+def _genid(r: Reader) -> str | None:
+    g = r.child("genid")
+    if g is not None and g.text() is None:
+        raise g.error("genid-value", "an empty <genid/> asks libvirt to invent a generation ID; "
+                      "domc compiles reproducibly, so give the GUID")
+    return _uuid(r, "genid")
+
+
+def _uuid(r: Reader, tag: str = "uuid") -> str | None:
+    u = r.text(tag)
     if u is None:
         return None
     hexd = u.replace("-", "").lower()
     if len(hexd) != 32 or any(c not in "0123456789abcdef" for c in hexd):
-        raise r.child("uuid").error("bad-uuid", f"uuid {u!r} is not 32 hex digits")
+        raise r.child(tag).error(f"bad-{tag}", f"{tag} {u!r} is not 32 hex digits")
     return f"{hexd[:8]}-{hexd[8:12]}-{hexd[12:16]}-{hexd[16:20]}-{hexd[20:]}"
 
 

@@ -3,26 +3,35 @@ through DEVICE_KINDS; its order is the order devices appear in the argv."""
 
 from __future__ import annotations
 
-from . import chardev, controller, disk, graphics, input, memballoon, misc, net, video
+from . import (chardev, controller, disk, filesystem, graphics, hostdev, input, iommu,
+               memballoon, memory, misc, net, redirdev, smartcard, tpm, video, vsock)
 from .base import DeviceKind
 
 DEVICE_KINDS: tuple[DeviceKind, ...] = (
+    iommu.KIND,
     controller.KIND,
+    memory.KIND,
     disk.KIND,
+    filesystem.KIND,
     net.KIND,
+    smartcard.KIND,
     chardev.SERIAL,
     chardev.PARALLEL,
     chardev.CHANNEL,
     chardev.CONSOLE,
+    tpm.KIND,
     input.KIND,
     graphics.AUDIO,
     graphics.GRAPHICS,
     video.KIND,
     misc.SOUND,
     misc.WATCHDOG,
+    redirdev.KIND,
+    hostdev.KIND,
     memballoon.KIND,
     misc.RNG,
     misc.PANIC,
+    vsock.KIND,
 )
 
 BY_TAG: dict[str, DeviceKind] = {k.tag: k for k in DEVICE_KINDS}

@@ -184,6 +184,7 @@ class DeviceKind:
                devices of this kind in document order)
     to_xml     device -> XNode, for devices the normalize passes add
     wants_usb  (device, domain) -> bool: the device plugs into a USB port
+    machine_opts  device -> extra -machine options the device needs (nvdimm=on)
     """
 
     tag: str
@@ -195,3 +196,4 @@ class DeviceKind:
     alias: Callable[[Device, int, "Domain"], str | None] = lambda d, n, dom: None
     to_xml: Callable[[Device], XNode] | None = None
     wants_usb: Callable[[Device, "Domain"], bool] = lambda d, dom: False
+    machine_opts: Callable[[Device], tuple[str, ...]] = lambda d: ()

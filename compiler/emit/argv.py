@@ -8,7 +8,7 @@ order (controllers by type, then document order), then the audio backend.
 from __future__ import annotations
 
 from ..devices import DEVICE_KINDS
-from ..devices.base import EmitCtx
+from ..devices.base import EmitCtx, qjson
 from ..devices.controller import Controller
 from ..devices.disk import Disk
 from ..devices.graphics import Audio, Graphics
@@ -39,6 +39,8 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += ["-smp", _smp(dom)]
     if dom.uuid:
         argv += ["-uuid", dom.uuid]
+    if dom.genid:
+        argv += ["-device", qjson({"driver": "vmgenid", "guid": dom.genid, "id": "vmgenid0"})]
     argv += _display(dom)
     argv += ["-no-user-config", "-nodefaults"]
     argv += _clock(dom)
@@ -60,6 +62,7 @@ def _machine(dom: Domain, family: str) -> str:
     if dom.features.smm is not None:
         opts.append(f"smm={'on' if dom.features.smm else 'off'}")
     opts.append("dump-guest-core=off")
+    opts += dict.fromkeys(o for d in dom.devices for o in DEVICE_KINDS_BY_TAG[d.kind_tag].machine_opts(d))
     if any(isinstance(d, Sound) and d.model == "pcspk" for d in dom.devices):
         opts.append("pcspk-audiodev=audio1")
     if not (dom.cpu and dom.cpu.numa):

@@ -1,0 +1,187 @@
+"""<filesystem>: a host directory shared with the guest.
+
+libvirt 9.0 + QEMU 7.2 (qemuBuildFilesystemCommandLine):
+
+  9p (driver type path/handle, the default)
+      -fsdev local,security_model=...,id=fsdev-fsN,path=DIR
+      -device virtio-9p-pci {"id":"fsN","fsdev":"fsdev-fsN","mount_tag":TARGET,...}
+  virtiofs (driver type='virtiofs')
+      -chardev socket,id=chr-vu-fsN,path=SOCKET
+      -device vhost-user-fs-pci {"id":"fsN","chardev":"chr-vu-fsN","tag":TARGET,...}
+      libvirt starts virtiofsd itself and invents the socket path; domc starts
+      nothing, so it needs <source socket=.../> naming a virtiofsd already running.
+
+Aliases fs0.. in document order, PCI slots in the FILESYSTEM group.
+"""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from ..diagnostics import fail
+from ..model import Device
+from ..xmlread import Reader
+from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, read_common
+from .chardev import qemu_opt_value
+
+DRIVERS = ("path", "handle", "virtiofs", "loop", "nbd", "ploop")
+ACCESS_MODES = {"passthrough": "passthrough", "mapped": "mapped", "squash": "none"}
+MULTIDEVS = ("default", "remap", "forbid", "warn")
+MODELS_9P = {
+    "virtio": "virtio-9p-pci",
+    "virtio-transitional": "virtio-9p-pci-transitional",
+    "virtio-non-transitional": "virtio-9p-pci-non-transitional",
+}
+# <driver> virtio options -> QEMU properties (qemuBuildVirtioOptionsProps)
+VIRTIO_OPTIONS = (("iommu", "iommu_platform"), ("ats", "ats"), ("packed", "packed"),
+                  ("page_per_vq", "page-per-vq"))
+
+
+@frozen(kw_only=True)
+class Filesystem(Device):
+    tag = "filesystem"
+
+    type: str = "mount"
+    driver: str = "path"
+    accessmode: str = "passthrough"
+    model: str = "virtio"
+    source_dir: str | None = None
+    source_socket: str | None = None
+    target_dir: str = ""
+    readonly: bool = False
+    wrpolicy: str | None = None
+    multidevs: str | None = None
+    fmode: int | None = None
+    dmode: int | None = None
+    queue: int | None = None
+    virtio_options: tuple[tuple[str, bool], ...] = ()
+
+    def describe(self) -> str:
+        return f"filesystem '{self.target_dir}'"
+
+
+def _octal(r: Reader, name: str) -> int | None:
+    v = r.attr(name)
+    if v is None:
+        return None
+    try:
+        n = int(v, 8)
+    except ValueError:
+        raise r.error("bad-number", f"'{name}' of <{r.tag}> must be an octal mode such as "
+                      f"0644, not {v!r}") from None
+    if not 0 <= n <= 0o777:
+        raise r.error("number-range", f"'{name}' of <{r.tag}> is {v!r}; the maximum is 0777")
+    return n
+
+
+def read_virtio_options(drv: Reader | None) -> tuple[tuple[str, bool], ...]:
+    if drv is None:
+        return ()
+    out = []
+    for attr, prop in VIRTIO_OPTIONS:
+        v = drv.attr_bool(attr)
+        if v is not None:
+            out.append((prop, v))
+    return tuple(out)
+
+
+def from_xml(r: Reader) -> Filesystem:
+    t = r.attr_choice("type", ("mount", "block", "file", "template", "ram", "bind", "volume"),
+                      "mount")
+    drv = r.child("driver")
+    driver = drv.attr_choice("type", DRIVERS, "path") if drv is not None else "path"
+    src = r.child("source")
+    tgt = r.child("target")
+    if tgt is None or tgt.attr("dir") is None:
+        raise r.error("filesystem-target", "<filesystem> needs <target dir=.../> (the mount tag "
+                      "the guest uses)")
+    model = r.attr_choice("model", tuple(MODELS_9P), "virtio")
+    return Filesystem(
+        type=t, driver=driver,
+        accessmode=r.attr_choice("accessmode", tuple(ACCESS_MODES), "passthrough"),
+        model=model,
+        source_dir=src.attr("dir") if src is not None else None,
+        source_socket=src.attr("socket") if src is not None else None,
+        target_dir=tgt.attr("dir"),
+        readonly=r.has("readonly"),
+        wrpolicy=drv.attr_choice("wrpolicy", ("immediate",)) if drv is not None else None,
+        multidevs=r.attr_choice("multidevs", MULTIDEVS),
+        fmode=_octal(r, "fmode"), dmode=_octal(r, "dmode"),
+        queue=drv.attr_int("queue", lo=1, hi=32768) if drv is not None else None,
+        virtio_options=read_virtio_options(drv),
+        **read_common(r))
+
+
+def wants_pci(f: Filesystem, dom) -> bool:
+    return True
+
+
+def _check(f: Filesystem) -> None:
+    if f.type != "mount":
+        raise fail("unsupported-filesystem", f"{f.describe()}: type '{f.type}' is for "
+                   "containers; a QEMU guest shares directories with type='mount'", f.span)
+    if f.driver not in ("path", "handle", "virtiofs"):
+        raise fail("unsupported-filesystem", f"{f.describe()}: driver '{f.driver}' is not "
+                   "available with QEMU; use path, handle or virtiofs", f.span)
+
+
+def _emit_9p(f: Filesystem, ctx: EmitCtx) -> list[str]:
+    if f.source_dir is None:
+        raise fail("filesystem-source", f"{f.describe()} needs <source dir=.../>", f.span)
+    if f.driver == "handle":
+        opts = ["handle"]
+    else:
+        opts = ["local", f"security_model={ACCESS_MODES[f.accessmode]}"]
+        if f.multidevs not in (None, "default"):
+            opts.append(f"multidevs={f.multidevs}")
+        if f.fmode is not None:
+            opts.append(f"fmode={f.fmode:04o}")
+        if f.dmode is not None:
+            opts.append(f"dmode={f.dmode:04o}")
+    if f.wrpolicy:
+        opts.append(f"writeout={f.wrpolicy}")
+    fsdev = f"fsdev-{f.alias}"
+    opts += [f"id={fsdev}", f"path={qemu_opt_value(f.source_dir)}"]
+    if f.readonly:
+        opts.append("readonly=on")
+    props = {**dict(f.virtio_options), "id": f.alias, "fsdev": fsdev,
+             "mount_tag": f.target_dir, **pci_props(f, ctx)}
+    return ["-fsdev", ",".join(opts)] + device_arg(MODELS_9P[f.model], props)
+
+
+def _shared_memory(dom) -> bool:
+    """vhost-user backends map guest RAM: it must be shared (libvirt's
+    qemuValidateDomainDefVhostUserRequireSharedMemory)."""
+    backing = getattr(dom.tuning, "backing", None)
+    access = getattr(backing, "access", None)
+    if getattr(access, "value", None) == "shared":
+        return True
+    cells = dom.cpu.numa if dom.cpu else ()
+    return bool(cells) and all(c.memaccess == "shared" for c in cells)
+
+
+def _emit_virtiofs(f: Filesystem, ctx: EmitCtx) -> list[str]:
+    if f.source_socket is None:
+        raise fail("virtiofs-socket", f"{f.describe()}: libvirt starts virtiofsd itself; domc "
+                   "starts no helper processes, so give the socket of a running virtiofsd "
+                   "with <source socket='/path/to/sock'/>", f.span)
+    if not _shared_memory(ctx.dom):
+        raise fail("virtiofs-memory", f"{f.describe()}: virtiofs needs shared guest memory "
+                   "(<memoryBacking><access mode='shared'/></memoryBacking>)", f.span)
+    cid = f"chr-vu-{f.alias}"
+    props = {"id": f.alias, "chardev": cid, "queue-size": f.queue, "tag": f.target_dir,
+             "bootindex": f.boot_order, **dict(f.virtio_options), **pci_props(f, ctx)}
+    return ["-chardev", f"socket,id={cid},path={qemu_opt_value(f.source_socket)}"] + \
+        device_arg("vhost-user-fs-pci", props)
+
+
+def emit(f: Filesystem, ctx: EmitCtx) -> list[str]:
+    _check(f)
+    if f.driver == "virtiofs":
+        return _emit_virtiofs(f, ctx)
+    return _emit_9p(f, ctx)
+
+
+KIND = DeviceKind(tag="filesystem", cls=Filesystem, from_xml=from_xml, emit=emit,
+                  wants_pci=wants_pci, pci_group=lambda d: PciGroup.FILESYSTEM,
+                  alias=lambda f, n, dom: f"fs{n}")

@@ -1,0 +1,273 @@
+"""<memory model='dimm|nvdimm|virtio-mem'>: hot-pluggable guest memory.
+
+libvirt 9.0 + QEMU 7.2 (qemuBuildMemoryDeviceCommandLine): each device is a memory
+backend object ``mem<alias>`` plus a device using it:
+
+  dimm        -device pc-dimm   {"node","memdev","id","slot","addr"}   alias dimmN
+  nvdimm      -device nvdimm    {"node","label-size","uuid","unarmed","memdev","id","slot"}
+              and ``nvdimm=on`` on -machine                        alias nvdimmN
+  virtio-mem  -device virtio-mem-pci {"node","block-size","requested-size","memdev",
+              "prealloc","id",bus,addr}; the backend gets reserve=false  alias virtiomemN
+
+The guest needs <maxMemory slots=...> and at least one NUMA cell (libvirt refuses
+memory hotplug without them on x86).  The backend follows libvirt's rules, with the
+same host-independent hugetlbfs and memory-backing paths domc uses for NUMA cells
+(compiler/emit/numa.py).
+"""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from ..diagnostics import fail
+from ..model import Device, OtherAddr
+from ..xmlread import Reader
+from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common
+
+MODELS = ("dimm", "nvdimm", "virtio-mem")
+UNSUPPORTED = ("virtio-pmem", "sgx-epc")
+DRIVERS = {"dimm": "pc-dimm", "nvdimm": "nvdimm", "virtio-mem": "virtio-mem-pci"}
+ALIAS_PREFIX = {"dimm": "dimm", "nvdimm": "nvdimm", "virtio-mem": "virtiomem"}
+SYSTEM_PAGE_KIB = 4
+# x86: memory device sizes are rounded up to 2 MiB (qemuDomainMemoryDeviceAlignSize)
+DIMM_ALIGN_KIB = 2048
+
+
+@frozen(kw_only=True)
+class MemoryDevice(Device):
+    tag = "memory"
+
+    model: str
+    access: str | None = None
+    discard: bool | None = None
+    size_kib: int
+    node: int | None = None
+    source_path: str | None = None
+    pagesize_kib: int | None = None
+    nodemask: str | None = None
+    pmem: bool = False
+    label_kib: int | None = None
+    readonly: bool = False
+    block_kib: int | None = None
+    requested_kib: int | None = None
+    uuid: str | None = None
+
+    def describe(self) -> str:
+        return f"memory device ({self.model})"
+
+
+def _size(r: Reader | None, tag: str) -> int | None:
+    c = r.child(tag) if r is not None else None
+    return c.memory_kib() if c is not None else None
+
+
+def from_xml(r: Reader) -> MemoryDevice:
+    model = r.attr("model")
+    if model in UNSUPPORTED:
+        raise r.error("unsupported-device", f"memory model '{model}' is not supported by domc "
+                      "yet")
+    model = r.attr_choice("model", MODELS)
+    if model is None:
+        raise r.error("missing-attribute", "<memory> needs the attribute 'model' (one of: "
+                      f"{', '.join(MODELS)})")
+    src = r.child("source")
+    tgt = r.child("target")
+    size = _size(tgt, "size")
+    if size is None:
+        raise r.error("memory-size", "a memory device needs <target><size>...</size></target>")
+    label = tgt.child("label")
+    dev = MemoryDevice(
+        model=model,
+        access=r.attr_choice("access", ("shared", "private")),
+        discard=r.attr_bool("discard"),
+        size_kib=-(-size // DIMM_ALIGN_KIB) * DIMM_ALIGN_KIB,
+        node=tgt.text_int("node", hi=255),
+        source_path=src.text("path") if src is not None else None,
+        pagesize_kib=_size(src, "pagesize"),
+        nodemask=src.text("nodemask") if src is not None else None,
+        pmem=src is not None and src.has("pmem"),
+        label_kib=_size(label, "size"),
+        readonly=tgt.has("readonly"),
+        block_kib=_size(tgt, "block"),
+        requested_kib=_size(tgt, "requested"),
+        uuid=r.text("uuid"),
+        **read_common(r))
+    if model == "nvdimm" and dev.source_path is None:
+        raise r.error("memory-source", "an nvdimm needs <source><path>FILE</path></source>")
+    if model == "virtio-mem" and dev.block_kib is None:
+        raise r.error("memory-size", "a virtio-mem device needs <target><block>")
+    return dev
+
+
+def wants_pci(m: MemoryDevice, dom) -> bool:
+    return m.model == "virtio-mem"
+
+
+def _nodes(m: MemoryDevice, ctx: EmitCtx):
+    """(host node list, QEMU policy) for the backend, or None."""
+    from ..placement.cpuset import parse_cpuset
+    from ..placement.tuning import EMPTY, Tuning
+    from ..emit.taskset import cell_policy, memory_policy
+
+    if m.nodemask:
+        return parse_cpuset(m.nodemask, m.span, what="nodemask").to_list(), "bind"
+    t = ctx.dom.tuning if isinstance(ctx.dom.tuning, Tuning) else EMPTY
+    pol = cell_policy(t, m.node) if m.node is not None else memory_policy(t)
+    if pol is None or pol.mode.qemu_policy is None:
+        return None
+    return pol.nodes.to_list(), pol.mode.qemu_policy
+
+
+def backend(m: MemoryDevice, ctx: EmitCtx) -> tuple[list[dict], bool]:
+    """The -object dicts for the device's backend (thread-context first) and whether
+    the device itself preallocates (virtio-mem)."""
+    from ..emit.numa import HUGEPAGE_DIRS, MEMORY_BACKING_DIR, hugepage_kib
+    from ..placement.tuning import EMPTY, MemoryAccess, MemorySource, Tuning
+
+    dom = ctx.dom
+    t = dom.tuning if isinstance(dom.tuning, Tuning) else EMPTY
+    oid = f"mem{m.alias}"
+    huge = m.pagesize_kib if m.pagesize_kib is not None else hugepage_kib(t, m.node)
+    if huge == SYSTEM_PAGE_KIB:
+        huge = None
+    cells = {c.id: c for c in (dom.cpu.numa if dom.cpu else ())}
+    cell = cells.get(m.node if m.node is not None else 0)
+    access = m.access or (cell.memaccess if cell is not None else None) or \
+        (t.backing.access.value if t.backing.access else None)
+    discard = m.discard if m.discard is not None else (t.backing.discard or None)
+    props: dict = {}
+    prealloc = bool(t.backing.prealloc)
+    if m.source_path is not None:
+        qom = "memory-backend-file"
+        props["mem-path"] = m.source_path
+        prealloc = prealloc or not m.pmem
+    elif huge is not None:
+        qom = "memory-backend-file"
+        props["mem-path"] = f"{HUGEPAGE_DIRS.get(huge, f'/dev/hugepages{huge}K')}/libvirt/qemu/" \
+                            f"{dom.name}"
+        prealloc = True
+    elif t.backing.source is MemorySource.MEMFD:
+        qom = "memory-backend-memfd"
+    elif access is not None or discard is not None or t.backing.source is MemorySource.FILE:
+        qom = "memory-backend-file"
+        props["mem-path"] = f"{MEMORY_BACKING_DIR}/{dom.name}/{m.alias}"
+    else:
+        qom = "memory-backend-ram"
+    if qom == "memory-backend-file" and discard is not None:
+        props["discard-data"] = discard
+    if access is not None and qom != "memory-backend-ram":
+        props["share"] = access == MemoryAccess.SHARED.value
+    if m.pmem:
+        props["pmem"] = True
+    device_prealloc = False
+    if m.model == "virtio-mem":
+        # virtio-mem preallocates on the device, as blocks are plugged
+        props["reserve"] = False
+        device_prealloc, prealloc = prealloc, False
+    elif prealloc:
+        props["prealloc"] = True
+        if t.backing.prealloc_threads:
+            props["prealloc-threads"] = t.backing.prealloc_threads
+    props["size"] = m.size_kib * 1024
+    objects = []
+    nodes = _nodes(m, ctx)
+    if nodes is not None:
+        props["host-nodes"], props["policy"] = nodes
+        if prealloc:
+            tc = f"tc-{oid}"
+            objects.append({"qom-type": "thread-context", "id": tc, "node-affinity": nodes[0]})
+            props["prealloc-context"] = tc
+    objects.append({"qom-type": qom, "id": oid, **props})
+    return objects, device_prealloc
+
+
+def _check(m: MemoryDevice, ctx: EmitCtx) -> None:
+    dom = ctx.dom
+    if not dom.memory.slots or dom.memory.max_memory_kib is None:
+        raise fail("memory-hotplug", f"{m.describe()} needs <maxMemory slots=...> in the "
+                   "domain", m.span)
+    cells = dom.cpu.numa if dom.cpu else ()
+    if not cells:
+        raise fail("memory-hotplug", f"{m.describe()}: memory hotplug needs at least one guest "
+                   "NUMA cell (<cpu><numa><cell .../></numa></cpu>)", m.span)
+    if m.node is not None and m.node >= len(cells):
+        raise fail("memory-hotplug", f"{m.describe()}: target node {m.node} does not exist "
+                   f"(the guest has {len(cells)} NUMA cells)", m.span)
+    a = m.address
+    if a is not None and not (isinstance(a, OtherAddr) and a.type == "dimm") \
+            and m.model != "virtio-mem":
+        raise fail("address-type", f"{m.describe()} takes <address type='dimm' slot=.../>",
+                   m.span)
+
+
+def _user_slot(d) -> int | None:
+    a = d.address
+    if isinstance(a, OtherAddr) and a.type == "dimm" and a.get("slot") is not None:
+        try:
+            return int(a.get("slot"), 0)
+        except ValueError:
+            raise fail("bad-number", f"DIMM slot {a.get('slot')!r} is not a number",
+                       d.span) from None
+    return None
+
+
+def dimm_slot(m: MemoryDevice, dom) -> int:
+    """The DIMM slot: the user's, else the first free one, in document order
+    (qemuDomainAssignMemorySlots)."""
+    if not dom.memory.slots or dom.memory.max_memory_kib is None:
+        raise fail("memory-hotplug", f"{m.describe()} needs <maxMemory slots=...> in the "
+                   "domain", m.span)
+    if _user_slot(m) is not None:
+        return _user_slot(m)
+    dimms = [d for d in dom.devices if isinstance(d, MemoryDevice) and d.model != "virtio-mem"]
+    taken = {s for s in map(_user_slot, dimms) if s is not None}
+    free = [s for s in range(dom.memory.slots or 0) if s not in taken]
+    unplaced = [d for d in dimms if _user_slot(d) is None]
+    nth = next(i for i, d in enumerate(unplaced) if d.origin == m.origin)
+    if nth >= len(free):
+        raise fail("memory-slots", f"{m.describe()}: no free memory slot left (maxMemory has "
+                   f"{dom.memory.slots})", m.span)
+    return free[nth]
+
+
+def alias(m: MemoryDevice, nth: int, dom) -> str:
+    """dimmN/nvdimmN take the slot number; virtiomemN counts its model (qemuAssignDeviceMemoryAlias)."""
+    if m.model != "virtio-mem":
+        return f"{ALIAS_PREFIX[m.model]}{dimm_slot(m, dom)}"
+    same = [d for d in dom.devices if isinstance(d, MemoryDevice) and d.model == m.model]
+    return f"{ALIAS_PREFIX[m.model]}{next(i for i, d in enumerate(same) if d.origin == m.origin)}"
+
+
+def emit(m: MemoryDevice, ctx: EmitCtx) -> list[str]:
+    _check(m, ctx)
+    objects, device_prealloc = backend(m, ctx)
+    props: dict = {"node": m.node if m.node is not None else 0}
+    if m.model == "nvdimm":
+        props["label-size"] = m.label_kib * 1024 if m.label_kib else None
+        props["uuid"] = m.uuid
+        props["unarmed"] = True if m.readonly else None
+    if m.model == "virtio-mem":
+        props["block-size"] = m.block_kib * 1024
+        props["requested-size"] = (m.requested_kib or 0) * 1024
+    props["memdev"] = f"mem{m.alias}"
+    props["prealloc"] = True if device_prealloc else None
+    props["id"] = m.alias
+    if m.model == "virtio-mem":
+        props.update(pci_props(m, ctx))
+    else:
+        props["slot"] = dimm_slot(m, ctx.dom)
+        base = m.address.get("base") if isinstance(m.address, OtherAddr) else None
+        props["addr"] = int(base, 0) if base else None
+    argv: list[str] = []
+    for obj in objects:
+        argv += ["-object", qjson(obj)]
+    return argv + device_arg(DRIVERS[m.model], props)
+
+
+def machine_opts(m: MemoryDevice) -> tuple[str, ...]:
+    return ("nvdimm=on",) if m.model == "nvdimm" else ()
+
+
+KIND = DeviceKind(tag="memory", cls=MemoryDevice, from_xml=from_xml, emit=emit,
+                  wants_pci=wants_pci, pci_group=lambda d: PciGroup.IOMMU,
+                  alias=alias, machine_opts=machine_opts)

@@ -1,0 +1,80 @@
+"""vsock, iommu, smartcard, tpm, redirdev, genid: snippet -> device dict, bad -> located error."""
+
+import pytest
+
+from .helpers import compile_snippet, devices_of, error_of, line_of, options
+
+Q35 = {"machine": "q35"}
+ACPI = "  <features><acpi/></features>\n"
+
+GOOD = [
+    ("vsock", "<vsock model='virtio'><cid auto='no' address='4'/></vsock>", {},
+     {"driver": "vhost-vsock-pci", "id": "vsock0", "guest-cid": 4, "bus": "pci.0",
+      "addr": "0x3"}),  # after the implicit balloon, as libvirt assigns
+    ("intel-iommu", "<iommu model='intel'><driver intremap='on' iotlb='on'/></iommu>", Q35,
+     {"driver": "intel-iommu", "id": "iommu0", "intremap": "on", "device-iotlb": True}),
+    ("virtio-iommu", "<iommu model='virtio'/>", {**Q35, "extra": ACPI},
+     {"driver": "virtio-iommu", "id": "iommu0", "bus": "pcie.0"}),
+    ("smartcard-host", "<smartcard mode='host'/>", {},
+     {"driver": "ccid-card-emulated", "backend": "nss-emulated", "id": "smartcard0",
+      "bus": "ccid0.0"}),
+    ("smartcard-certs", "<smartcard mode='host-certificates'><certificate>a,b</certificate>"
+     "<certificate>c</certificate><certificate>d</certificate></smartcard>", {},
+     {"driver": "ccid-card-emulated", "backend": "certificates", "cert1": "a,b", "cert2": "c",
+      "cert3": "d", "db": "/etc/pki/nssdb", "id": "smartcard0", "bus": "ccid0.0"}),
+    ("tpm-crb", "<tpm model='tpm-crb'><backend type='passthrough'><device path='/dev/tpm0'/>"
+     "</backend></tpm>", {}, {"driver": "tpm-crb", "tpmdev": "tpm-tpm0", "id": "tpm0"}),
+    ("redirdev", "<redirdev bus='usb' type='unix'><source mode='connect' path='/tmp/s'/>"
+     "</redirdev>", {},
+     {"driver": "usb-redir", "chardev": "charredir0", "id": "redir0", "bus": "usb.0",
+      "port": "1"}),
+]
+
+
+@pytest.mark.parametrize("snippet,kw,expected", [g[1:] for g in GOOD], ids=[g[0] for g in GOOD])
+def test_emit(tmp_path, snippet, kw, expected):
+    got = devices_of(compile_snippet(tmp_path, snippet, **kw), expected["driver"])
+    assert len(got) == 1
+    if expected["driver"] == "virtio-iommu":
+        got[0].pop("addr")
+    assert got == [expected]
+
+
+def test_smartcard_brings_usb_ccid(tmp_path):
+    argv = compile_snippet(tmp_path, "<smartcard mode='host'/><smartcard mode='host'/>")
+    assert devices_of(argv, "usb-ccid") == [
+        {"driver": "usb-ccid", "id": "ccid0", "bus": "usb.0", "port": "1"}]
+
+
+def test_tpm_and_intremap_options(tmp_path):
+    argv = compile_snippet(tmp_path, "<tpm><backend type='passthrough'/></tpm>")
+    assert options(argv, "-tpmdev") == ["passthrough,id=tpm-tpm0,path=/dev/tpm0"]
+    argv = compile_snippet(tmp_path, "<iommu model='intel'><driver intremap='on'/></iommu>", **Q35)
+    assert "kernel_irqchip=split" in options(argv, "-machine")[0].split(",")
+
+
+def test_genid(tmp_path):
+    argv = compile_snippet(tmp_path, "", extra="  <genid>E9392370-2917-565e-692b-d057f46512d6</genid>\n")
+    assert devices_of(argv, "vmgenid") == [
+        {"driver": "vmgenid", "guid": "e9392370-2917-565e-692b-d057f46512d6", "id": "vmgenid0"}]
+
+
+BAD = [
+    ("vsock-auto", "<vsock><cid auto='yes'/></vsock>", {}, "<vsock", "automatic CID"),
+    ("vsock-low-cid", "<vsock><cid address='2'/></vsock>", {}, "<cid", "minimum is 3"),
+    ("intel-iommu-i440fx", "<iommu model='intel'/>", {}, "<iommu", "Q35"),
+    ("virtio-iommu-mmio", "<iommu model='virtio'>\n<address type='virtio-mmio'/></iommu>",
+     {**Q35, "extra": ACPI}, "<iommu", "needs a PCI address"),
+    ("virtio-iommu-no-acpi", "<iommu model='virtio'/>", Q35, "<iommu", "ACPI"),
+    ("tpm-emulator", "<tpm><backend type='emulator'/></tpm>", {}, "<tpm", "external"),
+    ("smartcard-2-certs", "<smartcard mode='host-certificates'><certificate>a</certificate>"
+     "</smartcard>", {}, "<smartcard", "exactly three"),
+    ("genid-empty", "", {"extra": "  <genid/>\n"}, "<genid", "give the GUID"),
+]
+
+
+@pytest.mark.parametrize("snippet,kw,needle,message", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_errors(tmp_path, snippet, kw, needle, message):
+    err = error_of(tmp_path, snippet, **kw)
+    assert message in err
+    assert f"guest.xml:{line_of(snippet, needle, kw.get('extra', ''))}:" in err

@@ -145,6 +145,10 @@ def connect_flags(d) -> Conn:
         return PCI
     if getattr(d, "model", None) == "pvpanic":
         return PCI | Conn.INTEGRATED
+    if d.kind_tag == "iommu":
+        return PCIE | Conn.INTEGRATED
+    if d.kind_tag in ("hostdev", "filesystem", "vsock", "memory"):
+        return PCI if getattr(d, "model", None) == TRANSITIONAL else PCIE
     return PCI
 
 

@@ -42,7 +42,7 @@ def graphics_from_xml(r: Reader) -> Graphics:
 
 def _host(listen: str | None) -> str:
     h = listen or "127.0.0.1"
-    return f"[{h}]" if ":" in h else h
+    return qemu_opt_value(f"[{h}]" if ":" in h else h)
 
 
 def graphics_emit(g: Graphics, ctx: EmitCtx) -> list[str]:

@@ -14,6 +14,7 @@ from .blockdev import BlockSource, blockdev_args, read_source
 BUSES = ("ide", "scsi", "virtio", "sata", "fdc", "usb", "sd", "xen", "uml")
 DEVICES = ("disk", "cdrom", "floppy", "lun")
 
+_WWN_RE = re.compile(r"^(0x)?[0-9a-fA-F]{16}$")
 _NAME_RE = re.compile(r"^(hd|sd|vd|xvd|fd|ubd|mmcblk|nvme)([a-z]+)$")
 
 VIRTIO_BLK = {
@@ -89,6 +90,9 @@ def from_xml(r: Reader) -> Disk:
     drv = r.child("driver")
     dtype = r.attr("type", "file")
     serial = r.text("serial")
+    wwn = r.text("wwn")
+    if wwn is not None and not _WWN_RE.match(wwn):
+        raise r.error("bad-wwn", f"wwn {wwn!r} is not 16 hex digits")
     return Disk(
         type=dtype,
         device=device,
@@ -109,7 +113,7 @@ def from_xml(r: Reader) -> Disk:
         readonly=r.has("readonly"),
         shareable=r.has("shareable"),
         serial=serial,
-        wwn=r.text("wwn"),
+        wwn=wwn,
         model=r.attr("model"),
         **read_common(r),
     )

@@ -169,9 +169,11 @@ def _virtio_serial_port(d: CharDevice, driver: str, ctx: EmitCtx) -> list[str]:
     a = d.address
     ctrl, port = 0, None
     if a is not None and getattr(a, "type", None) == "virtio-serial":
-        ctrl = int(a.get("controller", "0"))
-        bus = int(a.get("bus", "0"))
-        port = int(a.get("port", "0"))
+        try:
+            ctrl, bus, port = (int(a.get(k, "0"), 0) for k in ("controller", "bus", "port"))
+        except ValueError:
+            raise fail("bad-number", "virtio-serial address controller, bus and port must be "
+                       "integers", d.span) from None
     else:
         bus = 0
     props["bus"] = f"virtio-serial{ctrl}.{bus}"

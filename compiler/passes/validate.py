@@ -73,6 +73,12 @@ def _controller(c: Controller, family: str, diag) -> None:
     elif c.type == "usb" and c.model not in (None, "none") and c.model not in USB_DRIVERS:
         diag.error("unsupported-controller", f"USB controller model '{c.model}' is not "
                    "supported on x86", c.span)
+    elif c.type == "virtio-serial" and c.model not in VIRTIO_SERIAL_DRIVERS:
+        diag.error("unsupported-controller", f"virtio-serial controller model '{c.model}' is "
+                   "not supported", c.span)
+    elif c.type == "pci" and c.model is not None and c.model not in PCI_DRIVERS:
+        diag.error("unsupported-controller", f"PCI controller model '{c.model}' is not "
+                   f"supported; expected one of: {', '.join(PCI_DRIVERS)}", c.span)
     elif c.type in ("xenbus", "isa"):
         diag.error("unsupported-controller", f"{c.describe()} does not exist on a QEMU x86 "
                    "guest", c.span)

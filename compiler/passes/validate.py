@@ -6,7 +6,7 @@ import re
 
 from ..devices.controller import PCI_DRIVERS, VIRTIO_SERIAL_DRIVERS, Controller, SCSI_DRIVERS, \
     USB_DRIVERS
-from ..devices.disk import Disk
+from ..devices.disk import Disk, disk_name_index
 from ..model import Domain
 from .machine import machine_family
 
@@ -94,5 +94,8 @@ def _disk(d: Disk, diag) -> None:
         diag.error("unsupported-disk", f"{d.describe()}: bus 'fdc' takes only floppies", d.span)
     if d.device == "lun" and d.target_bus != "scsi":
         diag.error("unsupported-disk", f"{d.describe()}: device 'lun' needs bus 'scsi'", d.span)
+    if d.target_bus in ("virtio", "usb") and disk_name_index(d.target_dev) is None:
+        diag.error("disk-target", f"{d.describe()}: target name must be a disk name such as "
+                   "vda or sdb (it numbers the device id)", d.span)
     if d.device == "cdrom" and d.target_bus == "virtio":
         diag.error("unsupported-disk", f"{d.describe()}: a cdrom cannot be on bus 'virtio'", d.span)

@@ -49,16 +49,17 @@ def read_document(data: bytes, file: str):
         msg = exc.msg or str(exc)
         # lxml appends "(line N, column M)"; the location is already in front
         msg = msg.split(", line ")[0].split(" (line ")[0]
+        if "amplification" in msg:
+            raise fail("xml-entity", "entity expansion is not accepted (DOCTYPE declarations are "
+                       "refused)", Span(file, _doctype_line(data))) from None
         if msg.startswith("Excessive depth in document"):
             raise fail("xml-too-deep", f"elements nest deeper than {MAX_DEPTH} levels",
                        Span(file, line, exc.offset or 0)) from None
         raise fail("xml-syntax", msg, Span(file, line, exc.offset or 0)) from None
     tree = root.getroottree()
     if tree.docinfo.doctype:
-        at = data.find(b"<!DOCTYPE")
-        line = data.count(b"\n", 0, at) + 1 if at >= 0 else 1
         raise fail("xml-doctype", "DOCTYPE declarations are not accepted (no DTDs, no entities)",
-                   Span(file, line))
+                   Span(file, _doctype_line(data)))
     for el in root.iter():
         if isinstance(el, etree._Entity):
             raise fail("xml-entity", f"entity reference &{el.name}; is not accepted",
@@ -68,6 +69,11 @@ def read_document(data: bytes, file: str):
             raise fail("xml-xinclude", "XInclude is not accepted", Span(file, el.sourceline or 0))
     _check_depth(root, file)
     return root
+
+
+def _doctype_line(data: bytes) -> int:
+    at = data.find(b"<!DOCTYPE")
+    return data.count(b"\n", 0, at) + 1 if at >= 0 else 1
 
 
 def _check_depth(root, file: str) -> None:

@@ -65,8 +65,30 @@ def capacity_error(bus: str, a: DriveAddr, scsi_model: str | None) -> str | None
     return None
 
 
+def _libvirt_disk_order(disks: list) -> list:
+    """virDomainDiskInsert: libvirt keeps disks of one bus sorted by target name as it
+    parses them, so vdb written before vda is still the second virtio disk."""
+    out: list = []
+    for disk in disks:
+        at = None
+        idx = disk_name_index(disk.target_dev)
+        for j in range(len(out) - 1, -1, -1):
+            if out[j].target_bus != disk.target_bus:
+                continue
+            other = disk_name_index(out[j].target_dev)
+            if idx is not None and other is not None and other > idx:
+                at = j
+            elif at is None:
+                break
+        out.insert(len(out) if at is None else at, disk)
+    return out
+
+
 def assign_drive_addresses(dom: Domain, env) -> Domain:
     devices = list(dom.devices)
+    disk_slots = [i for i, d in enumerate(devices) if isinstance(d, Disk)]
+    for i, d in zip(disk_slots, _libvirt_disk_order([devices[i] for i in disk_slots])):
+        devices[i] = d
     for i, d in enumerate(devices):
         if not isinstance(d, Disk) or d.target_bus not in DRIVE_BUSES:
             continue

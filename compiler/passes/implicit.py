@@ -59,7 +59,7 @@ def _ensure(devs: list, ctype: str, index: int, model: str | None = None) -> Non
 
 
 def _disk_controllers(devs: list) -> None:
-    for bus in ("ide", "sata", "fdc", "scsi"):
+    for bus in ("scsi", "fdc", "ide", "sata"):  # virDomainDefAddDiskControllers order
         highest = -1
         for d in devs:
             if isinstance(d, Disk) and d.target_bus == bus and isinstance(d.address, DriveAddr):

@@ -138,9 +138,12 @@ def alias(d: Disk, nth: int, dom) -> str | None:
     if d.target_bus == "fdc":
         return f"fdc{a.controller}-{a.bus}-{a.unit}"
     if d.target_bus == "scsi":
-        if a.target:
-            return f"scsi{a.controller}-{a.bus}-{a.target}-{a.unit}"
-        return f"scsi{a.controller}-{a.bus}-{a.unit}"
+        # qemuAssignDeviceDiskAlias: the short form only on lsilogic controllers
+        model = next((c.model for c in dom.devices if getattr(c, "kind_tag", None) ==
+                      "controller" and c.type == "scsi" and c.index == a.controller), None)
+        if model in (None, "lsilogic"):
+            return f"scsi{a.controller}-{a.bus}-{a.unit}"
+        return f"scsi{a.controller}-{a.bus}-{a.target}-{a.unit}"
     return None
 
 

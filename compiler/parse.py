@@ -20,10 +20,22 @@ MAX_DEPTH = 64
 MAX_VCPUS = 4096
 
 
+class _RefuseExternal(etree.Resolver):
+    """libxml2 still opens external DTDs and parameter entities (file: URLs, relative
+    paths) with load_dtd=False and resolve_entities=False; answer every such request
+    with an empty document so nothing named by the input is ever read.  The DOCTYPE
+    check in read_document then refuses the document."""
+
+    def resolve(self, url, pubid, context):
+        return self.resolve_string("", context)
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, huge_tree=False, remove_blank_text=False,
-                           remove_comments=False, collect_ids=False)
+    p = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                        dtd_validation=False, huge_tree=False, remove_blank_text=False,
+                        remove_comments=False, collect_ids=False)
+    p.resolvers.add(_RefuseExternal())
+    return p
 
 
 def read_document(data: bytes, file: str):
@@ -38,11 +50,17 @@ def read_document(data: bytes, file: str):
         msg = exc.msg or str(exc)
         # lxml appends "(line N, column M)"; the location is already in front
         msg = msg.split(", line ")[0].split(" (line ")[0]
+        if "amplification" in msg:
+            raise fail("xml-entity", "entity expansion is not accepted (DOCTYPE declarations are "
+                       "refused)", Span(file, _doctype_line(data))) from None
+        if msg.startswith("Excessive depth in document"):
+            raise fail("xml-too-deep", f"elements nest deeper than {MAX_DEPTH} levels",
+                       Span(file, line, exc.offset or 0)) from None
         raise fail("xml-syntax", msg, Span(file, line, exc.offset or 0)) from None
     tree = root.getroottree()
     if tree.docinfo.doctype:
         raise fail("xml-doctype", "DOCTYPE declarations are not accepted (no DTDs, no entities)",
-                   Span(file, 1))
+                   Span(file, _doctype_line(data)))
     for el in root.iter():
         if isinstance(el, etree._Entity):
             raise fail("xml-entity", f"entity reference &{el.name}; is not accepted",
@@ -52,6 +70,11 @@ def read_document(data: bytes, file: str):
             raise fail("xml-xinclude", "XInclude is not accepted", Span(file, el.sourceline or 0))
     _check_depth(root, file)
     return root
+
+
+def _doctype_line(data: bytes) -> int:
+    at = data.find(b"<!DOCTYPE")
+    return data.count(b"\n", 0, at) + 1 if at >= 0 else 1
 
 
 def _check_depth(root, file: str) -> None:

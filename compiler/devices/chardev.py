@@ -173,9 +173,13 @@ def _virtio_serial_port(d: CharDevice, driver: str, ctx: EmitCtx) -> list[str]:
     props = {}
     a = d.address
     if a is not None and getattr(a, "type", None) == "virtio-serial":
-        ctrl = int(a.get("controller", "0"))
-        props["bus"] = f"{ctx.controller_alias('virtio-serial', ctrl)}.{a.get('bus', '0')}"
-        props["nr"] = int(a.get("port", "0"))
+        try:
+            ctrl, bus, port = (int(a.get(k, "0"), 0) for k in ("controller", "bus", "port"))
+        except ValueError:
+            raise fail("bad-number", "virtio-serial address controller, bus and port must be "
+                       "integers", d.span) from None
+        props["bus"] = f"{ctx.controller_alias('virtio-serial', ctrl)}.{bus}"
+        props["nr"] = port
     props["chardev"] = cid
     props["id"] = d.alias
     if d.target_name:

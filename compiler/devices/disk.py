@@ -15,6 +15,7 @@ from .blockdev import BlockSource, blockdev_args, read_source
 BUSES = ("ide", "scsi", "virtio", "sata", "fdc", "usb", "sd", "xen", "uml")
 DEVICES = ("disk", "cdrom", "floppy", "lun")
 
+_WWN_RE = re.compile(r"^(0x)?[0-9a-fA-F]{16}$")
 _NAME_RE = re.compile(r"^(hd|sd|vd|xvd|fd|ubd|mmcblk|nvme)([a-z]+)$")
 
 VIRTIO_BLK = {
@@ -90,6 +91,9 @@ def from_xml(r: Reader) -> Disk:
     drv = r.child("driver")
     dtype = r.attr("type", "file")
     serial = r.text("serial")
+    wwn = r.text("wwn")
+    if wwn is not None and not _WWN_RE.match(wwn):
+        raise r.error("bad-wwn", f"wwn {wwn!r} is not 16 hex digits")
     return Disk(
         type=dtype,
         device=device,
@@ -110,7 +114,7 @@ def from_xml(r: Reader) -> Disk:
         readonly=r.has("readonly"),
         shareable=r.has("shareable"),
         serial=serial,
-        wwn=r.text("wwn"),
+        wwn=wwn,
         model=r.attr("model"),
         **read_common(r),
     )
@@ -135,9 +139,12 @@ def alias(d: Disk, nth: int, dom) -> str | None:
     if d.target_bus == "fdc":
         return f"fdc{a.controller}-{a.bus}-{a.unit}"
     if d.target_bus == "scsi":
-        if a.target:
-            return f"scsi{a.controller}-{a.bus}-{a.target}-{a.unit}"
-        return f"scsi{a.controller}-{a.bus}-{a.unit}"
+        # qemuAssignDeviceDiskAlias: the short form only on lsilogic controllers
+        model = next((c.model for c in dom.devices if getattr(c, "kind_tag", None) ==
+                      "controller" and c.type == "scsi" and c.index == a.controller), None)
+        if model in (None, "lsilogic"):
+            return f"scsi{a.controller}-{a.bus}-{a.unit}"
+        return f"scsi{a.controller}-{a.bus}-{a.target}-{a.unit}"
     return None
 
 

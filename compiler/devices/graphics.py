@@ -42,18 +42,21 @@ def graphics_from_xml(r: Reader) -> Graphics:
 
 def _host(listen: str | None) -> str:
     h = listen or "127.0.0.1"
-    return f"[{h}]" if ":" in h else h
+    return qemu_opt_value(f"[{h}]" if ":" in h else h)
 
 
 def graphics_emit(g: Graphics, ctx: EmitCtx) -> list[str]:
     if g.type == "vnc":
         if g.socket:
-            value = f"unix:{qemu_opt_value(g.socket)}"
+            # libvirt's form: the explicit key keeps an '=' in the path out of the key
+            value = f"vnc=unix:{qemu_opt_value(g.socket)}"
         elif g.port is not None and g.port >= 5900 and not g.autoport:
             value = f"{_host(g.listen)}:{g.port - 5900}"
         else:
             # autoport: QEMU itself picks the first free display from 0 to 99
             value = f"{_host(g.listen)}:0,to=99"
+        if "=" in value.split(",")[0] and not value.startswith("vnc="):
+            value = "vnc=" + value  # QemuOpts would read 'host=...' as a key
         if g.passwd:
             value += ",password=on"
         return ["-vnc", f"{value},audiodev=audio1"]

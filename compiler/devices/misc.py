@@ -125,7 +125,14 @@ def panic_emit(p: Panic, ctx: EmitCtx) -> list[str]:
     props = {}
     a = p.address
     if a is not None and getattr(a, "type", None) == "isa" and a.get("iobase"):
-        props["ioport"] = int(a.get("iobase"), 0)
+        try:
+            props["ioport"] = int(a.get("iobase"), 16)
+        except ValueError:
+            raise fail("bad-number", f"isa iobase {a.get('iobase')!r} is not a hex number",
+                       p.span) from None
+        if not 0 <= props["ioport"] <= 0xFFFF:
+            raise fail("number-range", f"isa iobase {a.get('iobase')!r} is outside 0-0xffff",
+                       p.span)
     return device_arg("pvpanic", props)
 
 

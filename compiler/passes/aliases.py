@@ -4,6 +4,7 @@ virtio-disk0, net0, video0, balloon0, usb, scsi0, pci.1 ...).  A user alias
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from attrs import evolve
@@ -12,6 +13,8 @@ from ..devices import kind_of
 from ..model import Domain
 
 USER_ALIAS_PREFIX = "ua-"
+# libvirt's USER_ALIAS_CHARS: the alias becomes a QEMU id and part of QemuOpts strings
+USER_ALIAS_RE = re.compile(r"^ua-[A-Za-z0-9_-]+$")
 
 
 def assign_aliases(dom: Domain, env) -> Domain:
@@ -22,6 +25,9 @@ def assign_aliases(dom: Domain, env) -> Domain:
         nth = counts[d.kind_tag]
         counts[d.kind_tag] += 1
         if d.alias and d.alias.startswith(USER_ALIAS_PREFIX):
+            if not USER_ALIAS_RE.match(d.alias):
+                env.diag.error("bad-alias", f"{d.describe()}: alias {d.alias!r} has characters "
+                               "other than letters, digits, '_' and '-'", d.span)
             devices.append(d)
             continue
         devices.append(evolve(d, alias=kind.alias(d, nth, dom)))

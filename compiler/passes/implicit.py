@@ -2,7 +2,7 @@
 
 - controllers implied by disks: every index up to the highest a disk uses
   (four SCSI disks sda..sdd -> scsi0; sdz -> scsi0..scsi3);
-- the machine's built-ins: pci-root (pcie-root on q35), IDE 0 on i440fx, SATA 0 on q35,
+- the machine's built-ins: pci-root (pcie-root on q35), SATA 0 on q35,
   USB 0 (piix3-uhci on i440fx, qemu-xhci on q35);
 - virtio-serial 0 for virtio consoles and channels;
 - a virtio memballoon, PS/2 mouse and keyboard, a video card for graphics;
@@ -59,7 +59,7 @@ def _ensure(devs: list, ctype: str, index: int, model: str | None = None) -> Non
 
 
 def _disk_controllers(devs: list) -> None:
-    for bus in ("ide", "sata", "fdc", "scsi"):
+    for bus in ("scsi", "fdc", "ide", "sata"):  # virDomainDefAddDiskControllers order
         highest = -1
         for d in devs:
             if isinstance(d, Disk) and d.target_bus == bus and isinstance(d.address, DriveAddr):
@@ -103,10 +103,9 @@ def add_implicit_devices(dom: Domain, env) -> Domain:
     devs = list(dom.devices)
     _disk_controllers(devs)
     _ensure(devs, "pci", 0)
-    if family == "i440fx":
-        _ensure(devs, "ide", 0)
-    else:
+    if family == "q35":
         _ensure(devs, "sata", 0)
+    # i440fx: libvirt 9.0 adds IDE 0 only for IDE disks (done by _disk_controllers above)
     if not any(isinstance(d, Controller) and d.type == "usb" for d in devs):
         _ensure(devs, "usb", 0)
     for d in list(devs):

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from ..devices.controller import Controller, SCSI_DRIVERS, USB_DRIVERS
-from ..devices.disk import Disk
+import re
+
+from ..devices.controller import PCI_DRIVERS, VIRTIO_SERIAL_DRIVERS, Controller, SCSI_DRIVERS, \
+    USB_DRIVERS
+from ..devices.disk import Disk, disk_name_index
 from ..model import Domain
 from .machine import machine_family
 
 MAX_MEMORY_KIB = 16 * 1024**3  # 16 TiB: far above any x86 host QEMU 7.2 runs on
 MIN_MEMORY_KIB = 1024
+# QEMU splits -cpu at every comma and has no ',,' escape there, so CPU model and
+# feature names (and the Hyper-V vendor id) must be plain words
+CPU_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+HV_VENDOR_ID_MAX = 12  # libvirt's limit (VIR_DOMAIN_HYPERV_VENDOR_ID_MAX)
 
 
 def validate_domain(dom: Domain, env) -> Domain:
@@ -29,12 +36,31 @@ def validate_domain(dom: Domain, env) -> Domain:
         diag.error("cpu-topology", f"CPU topology {topo.sockets} sockets x {topo.dies} dies x "
                    f"{topo.cores} cores x {topo.threads} threads = {topo.total} CPUs does not "
                    f"match the {dom.vcpu.count} vCPUs of <vcpu>", topo.span)
+    _cpu_names(dom, diag)
     for d in dom.devices:
         if isinstance(d, Controller):
             _controller(d, family, diag)
         elif isinstance(d, Disk):
             _disk(d, diag)
     return dom
+
+
+def _cpu_names(dom: Domain, diag) -> None:
+    cpu = dom.cpu
+    if cpu is not None and cpu.model is not None and not CPU_NAME_RE.match(cpu.model):
+        diag.error("bad-cpu-name", f"CPU model {cpu.model!r} is not a plain name (letters, "
+                   "digits, '_', '.', '-')", cpu.span)
+    for f in cpu.features if cpu is not None else ():
+        if not CPU_NAME_RE.match(f.name):
+            diag.error("bad-cpu-name", f"CPU feature {f.name!r} is not a plain name (letters, "
+                       "digits, '_', '.', '-')", f.span)
+    for name, state in dom.features.hyperv:
+        if name == "vendor_id" and state.startswith("on:"):
+            value = state[3:]
+            if not value or len(value) > HV_VENDOR_ID_MAX or not CPU_NAME_RE.match(value):
+                diag.error("bad-hyperv-vendor-id", f"Hyper-V vendor_id {value!r} must be 1 to "
+                           f"{HV_VENDOR_ID_MAX} letters, digits, '_', '.' or '-'",
+                           dom.features.span)
 
 
 def _controller(c: Controller, family: str, diag) -> None:
@@ -47,6 +73,12 @@ def _controller(c: Controller, family: str, diag) -> None:
     elif c.type == "usb" and c.model not in (None, "none") and c.model not in USB_DRIVERS:
         diag.error("unsupported-controller", f"USB controller model '{c.model}' is not "
                    "supported on x86", c.span)
+    elif c.type == "virtio-serial" and c.model not in VIRTIO_SERIAL_DRIVERS:
+        diag.error("unsupported-controller", f"virtio-serial controller model '{c.model}' is "
+                   "not supported", c.span)
+    elif c.type == "pci" and c.model is not None and c.model not in PCI_DRIVERS:
+        diag.error("unsupported-controller", f"PCI controller model '{c.model}' is not "
+                   f"supported; expected one of: {', '.join(PCI_DRIVERS)}", c.span)
     elif c.type in ("xenbus", "isa"):
         diag.error("unsupported-controller", f"{c.describe()} does not exist on a QEMU x86 "
                    "guest", c.span)
@@ -62,5 +94,8 @@ def _disk(d: Disk, diag) -> None:
         diag.error("unsupported-disk", f"{d.describe()}: bus 'fdc' takes only floppies", d.span)
     if d.device == "lun" and d.target_bus != "scsi":
         diag.error("unsupported-disk", f"{d.describe()}: device 'lun' needs bus 'scsi'", d.span)
+    if d.target_bus in ("virtio", "usb") and disk_name_index(d.target_dev) is None:
+        diag.error("disk-target", f"{d.describe()}: target name must be a disk name such as "
+                   "vda or sdb (it numbers the device id)", d.span)
     if d.device == "cdrom" and d.target_bus == "virtio":
         diag.error("unsupported-disk", f"{d.describe()}: a cdrom cannot be on bus 'virtio'", d.span)

@@ -15,6 +15,7 @@ from .diagnostics import DomcError
 EXIT_OK = 0
 EXIT_NEGATIVE = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,5 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # a bug in domc: still one line, never a traceback
+        print(f"domc: internal error: {type(exc).__name__}: {exc} (please report this with "
+              "the input that caused it)", file=sys.stderr)
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         return 130

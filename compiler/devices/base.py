@@ -130,7 +130,29 @@ def read_address(r: Reader):
             target=a.attr_int("target", 0, hi=2**31 - 1),
             unit=a.attr_int("unit", 0, hi=2**31 - 1),
         )
-    return OtherAddr(t, tuple((k, v) for k, v in sorted(a.el.attrib.items()) if k != "type"))
+    attrs = []
+    for k, v in sorted(a.el.attrib.items()):
+        if k == "type":
+            continue
+        if k in _NUMERIC_ADDRESS_KEYS.get(t, ()):
+            v = str(a.attr_int(k, hi=2**31 - 1))
+        elif t == "usb" and k == "port":
+            parts = v.split(".")
+            if not all(p.isdigit() and 0 < int(p) < 256 for p in parts) or len(parts) > 5:
+                raise a.error("bad-number", f"USB port {v!r} must be a port number or a "
+                              "dotted path of hub ports (1-255), like 1 or 1.3")
+            v = ".".join(str(int(p)) for p in parts)
+        attrs.append((k, v))
+    return OtherAddr(t, tuple(attrs))
+
+
+# address types whose attributes are plain numbers (decimal or 0x hex)
+_NUMERIC_ADDRESS_KEYS = {
+    "virtio-serial": ("controller", "bus", "port"),
+    "usb": ("bus",),
+    "ccid": ("controller", "slot"),
+    "isa": ("iobase", "irq"),
+}
 
 
 def address_xnode(addr) -> XNode | None:

@@ -126,7 +126,7 @@ def panic_emit(p: Panic, ctx: EmitCtx) -> list[str]:
     a = p.address
     if a is not None and getattr(a, "type", None) == "isa" and a.get("iobase"):
         try:
-            props["ioport"] = int(a.get("iobase"), 16)
+            props["ioport"] = int(a.get("iobase"))
         except ValueError:
             raise fail("bad-number", f"isa iobase {a.get('iobase')!r} is not a hex number",
                        p.span) from None

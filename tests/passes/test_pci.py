@@ -22,7 +22,7 @@ def slots(dom) -> dict[str, tuple[int, int]]:
 
 
 def test_chipset_functions_video_and_order():
-    dom = normalized(disk("vda", "virtio") + nic() + "<graphics type='vnc'/>"
+    dom = normalized(disk("hda", "ide") + disk("vda", "virtio") + nic() + "<graphics type='vnc'/>"
                      "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>")
     assert slots(dom) == {
         "ide": (1, 1), "usb": (1, 2),  # PIIX3 functions

@@ -151,7 +151,7 @@ def emit_serial(d: CharDevice, ctx: EmitCtx) -> list[str]:
     argv = ["-chardev", chardev_value(cid, d.source, ctx, d.span)]
     if serial_wants_pci(d, ctx.dom):
         return argv + device_arg("pci-serial", {"chardev": cid, "id": d.alias, **pci_props(d, ctx)})
-    if d.target_model == "isa-debugcon":
+    if d.target_model == "isa-debugcon" or d.target_type == "isa-debug":
         return argv + device_arg("isa-debugcon", {"chardev": cid, "id": d.alias,
                                                  "iobase": int(d.address.get("iobase"), 0)
                                                  if getattr(d.address, "type", None) == "isa"

@@ -158,8 +158,6 @@ def alias(c: Controller, nth: int, dom) -> str:
         return "ide"
     if c.type == "sata" and c.index == 0 and _is_q35(dom):
         return "ide"
-    if c.type == "usb" and c.model in USB2_COMPANIONS:
-        return None  # companions live under their EHCI master's id (masterbus)
     if c.type == "usb" and c.index == 0:
         return "usb"
     return f"{c.type}{c.index}"
@@ -179,7 +177,8 @@ def _usb_props(c: Controller, ctx: EmitCtx) -> dict:
 
 
 def emit(c: Controller, ctx: EmitCtx) -> list[str]:
-    common = {"id": c.alias, **pci_props(c, ctx)}
+    # USB2 companions have no id: QEMU finds them through their master's bus
+    common = {"id": None if c.model in USB2_COMPANIONS else c.alias, **pci_props(c, ctx)}
     if c.type == "usb":
         if c.model == "none":
             return []

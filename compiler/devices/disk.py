@@ -173,7 +173,8 @@ def _bus_props(d: Disk, ctx: EmitCtx) -> dict:
         return usb_props(d, ctx)
     assert isinstance(a, DriveAddr)
     if d.target_bus == "ide":
-        return {"bus": f"{ctx.controller_alias('ide', a.controller)}.{a.bus}", "unit": a.unit}
+        # the chipset's IDE buses are ide.0 and ide.1 whatever the controller's alias
+        return {"bus": f"ide.{a.bus}", "unit": a.unit}
     if d.target_bus == "sata":
         return {"bus": f"{ctx.controller_alias('sata', a.controller)}.{a.unit}"}
     if d.target_bus == "fdc":

@@ -36,6 +36,7 @@ class Video(Device):
     heads: int | None = None
     primary: bool = False
     accel3d: bool | None = None
+    backend: str | None = None  # <driver name='qemu|vhostuser'>
 
     def describe(self) -> str:
         return f"video {self.model}"
@@ -43,14 +44,20 @@ class Video(Device):
 
 def from_xml(r: Reader) -> Video:
     m = r.child("model")
+    drv = r.child("driver")
+    backend = drv.attr("name") if drv is not None else None
+    if backend == "vhostuser":
+        raise r.error("unsupported-device", "a vhost-user video device needs the "
+                      "vhost-user-gpu helper that libvirt starts and connects; domc starts no "
+                      "helper processes")
     if m is None:
-        return Video(**read_common(r))
+        return Video(backend=backend, **read_common(r))
     accel = m.child("acceleration")
     return Video(model=m.attr_choice("type", MODELS, "cirrus"), vram=m.attr_int("vram"),
                  ram=m.attr_int("ram"), vgamem=m.attr_int("vgamem"), vram64=m.attr_int("vram64"),
                  heads=m.attr_int("heads", lo=1, hi=16), primary=m.attr_bool("primary", False),
                  accel3d=accel.attr_bool("accel3d") if accel is not None else None,
-                 **read_common(r))
+                 backend=backend, **read_common(r))
 
 
 def is_primary(v: Video, dom) -> bool:

@@ -10,11 +10,17 @@ from collections import Counter
 from attrs import evolve
 
 from ..devices import kind_of
+from ..devices.controller import USB2_COMPANIONS, Controller
 from ..model import Domain
 
 USER_ALIAS_PREFIX = "ua-"
 # libvirt's USER_ALIAS_CHARS: the alias becomes a QEMU id and part of QemuOpts strings
 USER_ALIAS_RE = re.compile(r"^ua-[A-Za-z0-9_-]+$")
+
+
+def _is_usb_companion(d) -> bool:
+    """UHCI companions share their EHCI master's id (and emit none of their own)."""
+    return isinstance(d, Controller) and d.type == "usb" and d.model in USB2_COMPANIONS
 
 
 def assign_aliases(dom: Domain, env) -> Domain:
@@ -33,7 +39,7 @@ def assign_aliases(dom: Domain, env) -> Domain:
         devices.append(evolve(d, alias=kind.alias(d, nth, dom)))
     seen = {}
     for d in devices:
-        if d.alias is None:
+        if d.alias is None or _is_usb_companion(d):
             continue
         if d.alias in seen:
             first = seen[d.alias]

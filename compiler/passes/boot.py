@@ -33,7 +33,8 @@ def apply_boot_order(dom: Domain, env) -> Domain:
         return dom
     devices = list(dom.devices)
     order = 0
-    for bootdev in dom.os.boot_devs:
+    # with no <boot> at all libvirt boots from the first hard disk
+    for bootdev in dom.os.boot_devs or ("hd",):
         for i, d in enumerate(devices):
             if _matches(d, bootdev) and d.boot_order is None:
                 order += 1

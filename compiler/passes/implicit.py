@@ -98,6 +98,21 @@ def _serial_for_console(devs: list) -> None:
             return
 
 
+# where unix channels without a path get their socket (libvirt uses its state dir)
+CHANNEL_DIR = "/run/domc/channel"
+
+
+def _channel_paths(devs: list, name: str) -> None:
+    """A virtio channel of type unix with no path listens on a socket named after the
+    domain and the channel's target name, as libvirt does for the guest agent."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    for i, d in enumerate(devs):
+        if isinstance(d, CharDevice) and d.element == "channel" and d.target_type == "virtio" \
+                and d.source.type == "unix" and not d.source.path and d.target_name:
+            src = evolve(d.source, path=f"{CHANNEL_DIR}/{safe}/{d.target_name}", mode="bind")
+            devs[i] = evolve(d, source=src)
+
+
 def add_implicit_devices(dom: Domain, env) -> Domain:
     family = machine_family(dom.os.machine)
     devs = list(dom.devices)
@@ -117,6 +132,7 @@ def add_implicit_devices(dom: Domain, env) -> Domain:
                     or a is not None:
                 _ensure(devs, "virtio-serial", index)
     _serial_for_console(devs)
+    _channel_paths(devs, dom.name)
     if not any(isinstance(d, Input) and d.type == "mouse" and d.bus == "ps2" for d in devs):
         devs.append(Input(type="mouse", bus="ps2"))
     if not any(isinstance(d, Input) and d.type == "keyboard" and d.bus == "ps2" for d in devs):

@@ -15,6 +15,8 @@ MIN_MEMORY_KIB = 1024
 # QEMU splits -cpu at every comma and has no ',,' escape there, so CPU model and
 # feature names (and the Hyper-V vendor id) must be plain words
 CPU_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# -cpu has no escape for ',', so the vendor id may hold anything printable but that
+HV_VENDOR_RE = re.compile(r"^[\x20-\x2b\x2d-\x7e]+$")
 HV_VENDOR_ID_MAX = 12  # libvirt's limit (VIR_DOMAIN_HYPERV_VENDOR_ID_MAX)
 
 
@@ -57,9 +59,9 @@ def _cpu_names(dom: Domain, diag) -> None:
     for name, state in dom.features.hyperv:
         if name == "vendor_id" and state.startswith("on:"):
             value = state[3:]
-            if not value or len(value) > HV_VENDOR_ID_MAX or not CPU_NAME_RE.match(value):
+            if not value or len(value) > HV_VENDOR_ID_MAX or not HV_VENDOR_RE.match(value):
                 diag.error("bad-hyperv-vendor-id", f"Hyper-V vendor_id {value!r} must be 1 to "
-                           f"{HV_VENDOR_ID_MAX} letters, digits, '_', '.' or '-'",
+                           f"{HV_VENDOR_ID_MAX} printable ASCII characters other than ','",
                            dom.features.span)
 
 

@@ -247,6 +247,7 @@ class Features:
     pvspinlock: bool | None = None
     vmport: bool | None = None
     smm: bool | None = None
+    tseg_kib: int | None = None
     other: tuple[str, ...] = ()
     span: Span = span_field()
 

@@ -239,7 +239,7 @@ def _features(r: Reader) -> Features:
     if f is None:
         return Features()
     hyperv, hv_mode, kvm, other = [], None, [], []
-    pvspin = vmport = smm = None
+    pvspin = vmport = smm = tseg = None
     for c in f.children():
         if c.tag == "hyperv":
             hv_mode = c.attr("mode")
@@ -263,13 +263,16 @@ def _features(r: Reader) -> Features:
             vmport = c.attr("state", "on") == "on"
         elif c.tag == "smm":
             smm = c.attr("state", "on") == "on"
+            t = c.child("tseg")
+            if t is not None:
+                tseg = t.memory_kib(default_unit="MiB")
         elif c.tag not in ("acpi", "apic", "pae"):
             other.append(c.tag)
     apic = f.child("apic")
     return Features(acpi=f.has("acpi"), apic=apic is not None, pae=f.has("pae"),
                     apic_eoi=apic.attr_bool("eoi") if apic is not None else None,
                     hyperv=tuple(hyperv), hyperv_mode=hv_mode, kvm=tuple(kvm), pvspinlock=pvspin,
-                    vmport=vmport, smm=smm, other=tuple(other), span=f.span)
+                    vmport=vmport, smm=smm, tseg_kib=tseg, other=tuple(other), span=f.span)
 
 
 def _cpu(r: Reader) -> Cpu | None:

@@ -147,8 +147,8 @@ def blockdev_args(d, ctx: EmitCtx) -> tuple[list[str], str | None]:
     if d.io in ("native", "threads", "io_uring") and d.type in ("file", "block"):
         storage["aio"] = d.io
     fmt = d.format or "raw"
-    if fmt in ("iso", "aio"):
-        fmt = "raw"
+    if fmt == "aio":
+        fmt = "raw"  # libvirt's old name for raw
     readonly = d.readonly or d.device == "cdrom"
     fnode = {"node-name": fname, "read-only": readonly, "driver": fmt, "file": sname}
     if cache is not None:

@@ -62,6 +62,8 @@ class Disk(Device):
     tray: str | None = None
     removable: bool | None = None
     rotation_rate: int | None = None
+    vendor: str | None = None
+    product: str | None = None
 
     def describe(self) -> str:
         return f"disk '{self.target_dev}'"
@@ -115,6 +117,8 @@ def from_xml(r: Reader) -> Disk:
         shareable=r.has("shareable"),
         serial=serial,
         wwn=wwn,
+        vendor=r.text("vendor"),
+        product=r.text("product"),
         model=r.attr("model"),
         **read_common(r),
     )
@@ -204,6 +208,11 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
         props["serial"] = d.serial
     if d.wwn is not None and d.target_bus in ("ide", "sata", "scsi"):
         props["wwn"] = int(d.wwn, 16)
+    if d.target_bus == "scsi":
+        if d.vendor is not None:
+            props["vendor"] = d.vendor
+        if d.product is not None:
+            props["product"] = d.product
     if d.rotation_rate is not None and d.target_bus in ("ide", "sata", "scsi"):
         props["rotation_rate"] = d.rotation_rate
     if d.cache in ("none", "writeback", "directsync", "unsafe"):

@@ -23,6 +23,7 @@ class Graphics(Device):
     socket: str | None = None
     passwd: str | None = None
     keymap: str | None = None
+    gl: bool = False
 
 
 def graphics_from_xml(r: Reader) -> Graphics:
@@ -37,7 +38,9 @@ def graphics_from_xml(r: Reader) -> Graphics:
     port = r.attr("port")
     return Graphics(type=t, port=None if port in (None, "-1") else r.attr_int("port", hi=65535),
                     autoport=r.attr_bool("autoport"), listen=listen, socket=socket,
-                    passwd=r.attr("passwd"), keymap=r.attr("keymap"), **read_common(r))
+                    passwd=r.attr("passwd"), keymap=r.attr("keymap"),
+                    gl=bool(r.child("gl") is not None and r.child("gl").attr_bool("enable")),
+                    **read_common(r))
 
 
 def _host(listen: str | None) -> str:

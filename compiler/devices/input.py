@@ -22,6 +22,7 @@ class Input(Device):
     type: str
     bus: str
     evdev: str | None = None
+    model: str | None = None
 
     def describe(self) -> str:
         return f"input {self.type} on {self.bus}"
@@ -31,7 +32,13 @@ def from_xml(r: Reader) -> Input:
     t = r.attr_choice("type", ("mouse", "keyboard", "tablet", "passthrough", "evdev"), "mouse")
     default_bus = "virtio" if t == "passthrough" else ("usb" if t == "tablet" else "ps2")
     src = r.child("source")
-    return Input(type=t, bus=r.attr_choice("bus", ("ps2", "usb", "virtio", "xen", "none"),
+    model = r.attr("model")
+    if model in ("virtio-transitional", "virtio-non-transitional"):
+        raise r.error("unsupported-device", f"virtio input devices have no {model} variant "
+                      f"(input type={t})")
+    if model not in (None, "virtio"):
+        raise r.error("bad-value", f"input model {model!r}; expected 'virtio'")
+    return Input(model=model, type=t, bus=r.attr_choice("bus", ("ps2", "usb", "virtio", "xen", "none"),
                                            default_bus),
                  evdev=src.attr("evdev") if src is not None else None, **read_common(r))
 

@@ -32,6 +32,8 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += ["-name", f"guest={escape(dom.name)},debug-threads=on"]
     argv += ["-machine", _machine(dom, family)]
     argv += ["-accel", "kvm" if dom.type is VirtType.KVM else "tcg"]
+    if dom.features.tseg_kib is not None:
+        argv += ["-global", f"mch.extended-tseg-mbytes={dom.features.tseg_kib // 1024}"]
     argv += ["-cpu", cpu_value(dom)]
     argv += _firmware(dom)
     argv += _memory(dom, env)

@@ -39,6 +39,8 @@ def validate_domain(dom: Domain, env) -> Domain:
                    f"{topo.cores} cores x {topo.threads} threads = {topo.total} CPUs does not "
                    f"match the {dom.vcpu.count} vCPUs of <vcpu>", topo.span)
     _cpu_names(dom, diag)
+    _features(dom, family, diag)
+    _graphics(dom, diag)
     for d in dom.devices:
         if isinstance(d, Controller):
             _controller(d, family, diag)
@@ -86,7 +88,28 @@ def _controller(c: Controller, family: str, diag) -> None:
                    "guest", c.span)
 
 
+# image formats QEMU 7.2 opens (libvirt's names); 'iso' and 'cow' are refused as libvirt does
+DISK_FORMATS = ("raw", "aio", "qcow2", "qcow", "qed", "vmdk", "vpc", "vdi", "vhdx", "luks", "bochs",
+                "cloop", "dmg", "parallels", "ploop", "fat")
+# the 8 and 16 byte limits of SCSI INQUIRY data
+SCSI_VENDOR_MAX, SCSI_PRODUCT_MAX = 8, 16
+
+
 def _disk(d: Disk, diag) -> None:
+    if d.format == "iso":
+        diag.error("disk-format", f"{d.describe()}: storage format 'iso' is not a QEMU format; "
+                   "use 'raw'", d.span)
+    elif d.format is not None and d.format not in DISK_FORMATS:
+        diag.error("disk-format", f"{d.describe()}: storage format {d.format!r} is not "
+                   f"supported; expected one of: {', '.join(DISK_FORMATS)}", d.span)
+    if (d.vendor is not None or d.product is not None) and d.target_bus != "scsi":
+        diag.error("disk-vpd", f"{d.describe()}: <vendor> and <product> exist only for SCSI "
+                   "disks", d.span)
+    for what, value, limit in (("vendor", d.vendor, SCSI_VENDOR_MAX),
+                               ("product", d.product, SCSI_PRODUCT_MAX)):
+        if value is not None and (len(value) > limit or not value.isprintable()):
+            diag.error("disk-vpd", f"{d.describe()}: <{what}> must be at most {limit} printable "
+                       "characters", d.span)
     if d.target_bus in ("sd", "xen", "uml"):
         diag.error("unsupported-disk", f"{d.describe()}: bus '{d.target_bus}' does not exist on "
                    "a QEMU x86 guest", d.span)
@@ -101,3 +124,32 @@ def _disk(d: Disk, diag) -> None:
                    "vda or sdb (it numbers the device id)", d.span)
     if d.device == "cdrom" and d.target_bus == "virtio":
         diag.error("unsupported-disk", f"{d.describe()}: a cdrom cannot be on bus 'virtio'", d.span)
+
+
+def _features(dom: Domain, family: str, diag) -> None:
+    f = dom.features
+    if f.tseg_kib is not None:
+        if family != "q35":
+            diag.error("unsupported-feature", "an SMM TSEG size exists only on q35 machines",
+                       f.span)
+        elif f.tseg_kib % 1024:
+            diag.error("unsupported-feature", f"the SMM TSEG size ({f.tseg_kib} KiB) must be a "
+                       "whole number of MiB", f.span)
+        elif not f.smm:
+            diag.error("unsupported-feature", "an SMM TSEG size needs <smm state='on'>", f.span)
+
+
+def _graphics(dom: Domain, diag) -> None:
+    from ..devices.graphics import Graphics
+
+    gfx = dom.devices_of(Graphics)
+    egl = [g for g in gfx if g.type == "egl-headless"]
+    if not egl:
+        return
+    others = [g for g in gfx if g.type != "egl-headless"]
+    if any(g.type not in ("vnc", "spice") for g in others):
+        diag.error("unsupported-graphics", "graphics type 'egl-headless' can only be combined "
+                   "with 'vnc' or 'spice' graphics", egl[0].span)
+    if len(egl) > 1 or any(g.gl for g in others):
+        diag.error("unsupported-graphics", "QEMU supports only one OpenGL display: "
+                   "'egl-headless' cannot be combined with another GL display", egl[0].span)

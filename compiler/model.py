@@ -283,6 +283,8 @@ class Domain:
     # opaque placement data (<cputune>, <numatune>), owned by compiler/placement
     tuning: object | None = None
     file: str = field(default="<input>", eq=False)
+    # warnings from parsing: parts of the XML no reader used (see xmlread.Usage)
+    ignored: tuple = field(default=(), eq=False, repr=False)
     span: Span = span_field()
 
     def devices_of(self, cls: type) -> list:

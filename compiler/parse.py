@@ -10,10 +10,10 @@ from lxml import etree
 
 from .devices import BY_TAG, NOT_DEVICES
 from .devices.controller import number_controllers
-from .diagnostics import DomcError, Span, fail
+from .diagnostics import Diagnostic, DomcError, Severity, Span, fail
 from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy,
                     Features, Loader, Memory, NumaCell, Os, Timer, Topology, Vcpu, VirtType)
-from .xmlread import Reader
+from .xmlread import Reader, Usage
 
 MAX_BYTES = 8 * 1024 * 1024  # a domain definition is kilobytes; refuse anything absurd
 MAX_DEPTH = 64
@@ -121,6 +121,7 @@ def domain_from_xml(r: Reader) -> Domain:
     if name is None:
         raise r.error("missing-name", "<domain> needs a <name>")
     devices_el = r.child("devices")
+    devices, ignored = _devices(devices_el) if devices_el is not None else ((), ())
     emulator = devices_el.text("emulator") if devices_el is not None else None
     dom = Domain(
         type=virt,
@@ -137,7 +138,8 @@ def domain_from_xml(r: Reader) -> Domain:
         on_reboot=r.text("on_reboot"),
         on_crash=r.text("on_crash"),
         emulator=emulator,
-        devices=_devices(devices_el) if devices_el is not None else (),
+        devices=devices,
+        ignored=ignored,
         tuning=_tuning(r),
         file=r.file,
         span=r.span,
@@ -322,7 +324,7 @@ class _AttrAsText(Reader):
     __slots__ = ("_text", "_unit")
 
     def __init__(self, base: Reader, text: str, unit: str):
-        super().__init__(base.el, base.file)
+        super().__init__(base.el, base.file, base.usage)
         self._text, self._unit = text, unit
 
     def text(self, tag=None):
@@ -347,9 +349,12 @@ def _clock(r: Reader) -> Clock:
     )
 
 
-def _devices(d: Reader) -> tuple:
+def _devices(d: Reader) -> tuple[tuple, tuple]:
+    """The devices, and a warning for every element or attribute of theirs that no
+    device reader used (so nothing is dropped without a word)."""
     out = []
     errors = []
+    ignored = []
     for origin, c in enumerate(d.children()):
         if c.tag in NOT_DEVICES:
             continue
@@ -358,15 +363,22 @@ def _devices(d: Reader) -> tuple:
             errors.append(fail("unsupported-device", f"device <{c.tag}> is not supported by domc "
                                "yet; refusing to compile rather than leave it out", c.span))
             continue
+        usage = Usage()
         try:
-            dev = kind.from_xml(c)
+            dev = kind.from_xml(Reader(c.el, c.file, usage))
         except DomcError as exc:
             errors.append(exc)
             continue
         out.append(_place(dev, origin, c.span))
+        for span, what in usage.unread(c.el, c.file):
+            if what.startswith("element <alias>") or what.startswith("attribute 'name' of <alias>"):
+                continue
+            ignored.append(Diagnostic("ignored", f"{what} of <{c.tag}> is not used by domc; "
+                                      "the compiled guest does not have it", span,
+                                      Severity.WARNING))
     if errors:
         raise DomcError([diag for e in errors for diag in e.diagnostics])
-    return tuple(number_controllers(out))
+    return tuple(number_controllers(out)), tuple(ignored)
 
 
 def _place(dev, origin: int, span: Span):

@@ -36,6 +36,7 @@ def passes():
 
 
 def normalize(dom: Domain, env: Env) -> Domain:
+    env.diag.items.extend(dom.ignored)
     for p in passes():
         dom = p(dom, env)
         env.diag.raise_if_errors()

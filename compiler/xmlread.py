@@ -39,14 +39,68 @@ def parse_int_text(text: str) -> int | None:
     return int(v, 16) if v[:2].lower() == "0x" else int(v, 10)
 
 
+class Usage:
+    """Which elements and attributes a reader looked at, so that what nobody read can
+    be reported instead of silently dropped."""
+
+    def __init__(self) -> None:
+        self.elements: set[str] = set()
+        self.attributes: set[tuple[str, str]] = set()
+
+    @staticmethod
+    def key(el) -> str:
+        """A stable name for an element (lxml's Python proxies come and go, so id()
+        is not one): its path in the document."""
+        return el.getroottree().getpath(el)
+
+    def unread(self, root, file: str) -> list[tuple[Span, str]]:
+        """(place, description) of every element and attribute under root not read."""
+        out = []
+        stack = [root]
+        while stack:
+            el = stack.pop()
+            if not isinstance(el.tag, str):
+                continue
+            if self.key(el) not in self.elements:
+                out.append((Span(file, el.sourceline or 0), f"element <{el.tag}>"))
+                continue
+            for name in el.attrib:
+                if (self.key(el), name) not in self.attributes:
+                    where = "" if el is root else f" of <{el.tag}>"
+                    out.append((Span(file, el.sourceline or 0), f"attribute '{name}'{where}"))
+            stack.extend(reversed(list(el)))
+        return sorted(out, key=lambda x: x[0].line)
+
+
 class Reader:
-    """Wraps one element; ``file`` names the document for diagnostics."""
+    """Wraps one element; ``file`` names the document for diagnostics.  With a
+    :class:`Usage`, every element and attribute it reads is recorded there."""
 
-    __slots__ = ("el", "file")
+    __slots__ = ("el", "file", "usage")
 
-    def __init__(self, el, file: str):
+    def __init__(self, el, file: str, usage: Usage | None = None):
         self.el = el
         self.file = file
+        self.usage = usage
+        if usage is not None:
+            usage.elements.add(Usage.key(el))
+
+    def _get(self, name: str) -> str | None:
+        if self.usage is not None:
+            self.usage.attributes.add((Usage.key(self.el), name))
+        return self.el.get(name)
+
+    def _find(self, tag: str):
+        c = self.el.find(tag)
+        if c is not None and self.usage is not None:
+            self.usage.elements.add(Usage.key(c))
+        return c
+
+    def mark_all(self) -> None:
+        """Count every attribute of this element as read (generic readers)."""
+        if self.usage is not None:
+            key = Usage.key(self.el)
+            self.usage.attributes.update((key, k) for k in self.el.attrib)
 
     # ------------------------------------------------------------ structure
     @property
@@ -59,33 +113,33 @@ class Reader:
         return Span(self.file, self.el.sourceline or 0)
 
     def child(self, tag: str) -> "Reader | None":
-        c = self.el.find(tag)
-        return None if c is None else Reader(c, self.file)
+        c = self._find(tag)
+        return None if c is None else Reader(c, self.file, self.usage)
 
     def children(self, tag: str | None = None) -> Iterator["Reader"]:
         for c in self.el:
             if not isinstance(c.tag, str):
                 continue  # comments, processing instructions
             if tag is None or c.tag == tag:
-                yield Reader(c, self.file)
+                yield Reader(c, self.file, self.usage)
 
     def text(self, tag: str | None = None) -> str | None:
-        el = self.el if tag is None else self.el.find(tag)
+        el = self.el if tag is None else self._find(tag)
         if el is None or el.text is None:
             return None
         t = el.text.strip()
         return t or None
 
     def has(self, tag: str) -> bool:
-        return self.el.find(tag) is not None
+        return self._find(tag) is not None
 
     # ------------------------------------------------------------ attributes
     def attr(self, name: str, default: str | None = None) -> str | None:
-        v = self.el.get(name)
+        v = self._get(name)
         return default if v is None else v
 
     def require(self, name: str) -> str:
-        v = self.el.get(name)
+        v = self._get(name)
         if v is None or v == "":
             raise fail("missing-attribute", f"<{self.tag}> needs the attribute '{name}'", self.span)
         return v
@@ -95,7 +149,7 @@ class Reader:
 
     def attr_int(self, name: str, default: int | None = None, *, lo: int = 0,
                  hi: int | None = None) -> int | None:
-        v = self.el.get(name)
+        v = self._get(name)
         if v is None:
             return default
         return self._int(v, f"'{name}' of <{self.tag}>", lo, hi)
@@ -122,7 +176,7 @@ class Reader:
         return n
 
     def attr_bool(self, name: str, default: bool | None = None) -> bool | None:
-        v = self.el.get(name)
+        v = self._get(name)
         if v is None:
             return default
         low = v.strip().lower()
@@ -134,7 +188,7 @@ class Reader:
                    self.span)
 
     def attr_choice(self, name: str, choices, default: str | None = None) -> str | None:
-        v = self.el.get(name)
+        v = self._get(name)
         if v is None:
             return default
         if v not in choices:
@@ -144,7 +198,7 @@ class Reader:
         return v
 
     def attr_enum(self, name: str, enum_cls, default=None):
-        v = self.el.get(name)
+        v = self._get(name)
         if v is None:
             return default
         try:

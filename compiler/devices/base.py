@@ -131,6 +131,7 @@ def read_address(r: Reader):
             unit=a.attr_int("unit", 0, hi=2**31 - 1),
         )
     attrs = []
+    a.mark_all()
     for k, v in sorted(a.el.attrib.items()):
         if k == "type":
             continue

@@ -1,0 +1,32 @@
+"""Nothing is dropped without a word: parts of a device no reader used are warnings."""
+
+from __future__ import annotations
+
+from compiler.api import make_env
+from compiler.parse import parse_bytes
+from compiler.pipeline import normalize
+
+from ._domains import disk, domain_xml
+
+
+def _warnings(devices: str) -> list[str]:
+    dom, _ = parse_bytes(domain_xml(devices), "t.xml")
+    env = make_env()
+    normalize(dom, env)
+    return [d.render() for d in env.diag.warnings if d.code == "ignored"]
+
+
+def test_unknown_child_and_attribute_are_reported_with_their_line():
+    devices = disk("vda", "virtio").replace(
+        "<target", "<iotune>\n<total_bytes_sec>1</total_bytes_sec></iotune><target sparkle='1'")
+    assert _warnings(devices) == [
+        "t.xml:6: warning[ignored]: element <iotune> of <disk> is not used by domc; the compiled "
+        "guest does not have it",
+        "t.xml:6: warning[ignored]: attribute 'sparkle' of <target> of <disk> is not used by "
+        "domc; the compiled guest does not have it",
+    ]
+
+
+def test_fully_understood_devices_are_quiet():
+    assert _warnings(disk("vda", "virtio") + "<interface type='user'><mac address="
+                     "'52:54:00:00:00:01'/><model type='e1000'/></interface>") == []

@@ -22,7 +22,7 @@ def test_unknown_child_and_attribute_are_reported_with_their_line():
     assert _warnings(devices) == [
         "t.xml:6: warning[ignored]: element <iotune> of <disk> is not used by domc; the compiled "
         "guest does not have it",
-        "t.xml:6: warning[ignored]: attribute 'sparkle' of <target> of <disk> is not used by "
+        "t.xml:7: warning[ignored]: attribute 'sparkle' of <target> of <disk> is not used by "
         "domc; the compiled guest does not have it",
     ]
 

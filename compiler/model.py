@@ -82,6 +82,8 @@ class Device:
     alias: str | None = None
     address: Address | None = None
     boot_order: int | None = None
+    acpi_index: int | None = None
+    virtio_options: tuple[tuple[str, bool], ...] = ()  # (QEMU property, value)
     origin: int | None = None
     span: Span = span_field()
 

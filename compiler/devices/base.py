@@ -101,6 +101,9 @@ def pci_props(dev: Device, ctx: EmitCtx) -> dict:
         props = {"bus": ctx.pci_bus_name(a.bus), "addr": a.qemu_addr()}
         if a.multifunction is not None:  # libvirt writes an explicit off as false
             props["multifunction"] = a.multifunction
+        if dev.acpi_index is not None:
+            props["acpi-index"] = dev.acpi_index
+        props.update(dev.virtio_options)
         return props
     return {}
 
@@ -181,8 +184,15 @@ def usb_props(dev: Device, ctx: "EmitCtx") -> dict:
     return {}
 
 
+# <driver> attributes every virtio device takes -> QEMU property
+VIRTIO_OPTIONS = (("iommu", "iommu_platform"), ("ats", "ats"), ("packed", "packed"),
+                  ("page_per_vq", "page-per-vq"))
+ACPI_INDEX_MAX = 16383
+
+
 def read_common(r: Reader) -> dict:
-    """Fields every device may carry: address, alias, boot order."""
+    """Fields every device may carry: address, alias, boot order, ACPI index, and the
+    virtio transport options of <driver>."""
     alias = None
     a = r.child("alias")
     if a is not None:
@@ -191,7 +201,16 @@ def read_common(r: Reader) -> dict:
     b = r.child("boot")
     if b is not None:
         boot = b.attr_int("order", lo=1, hi=2**31 - 1)
-    return {"address": read_address(r), "alias": alias, "boot_order": boot}
+    acpi = r.child("acpi")
+    drv = r.child("driver")
+    virtio = ()
+    if drv is not None:
+        virtio = tuple((prop, v) for attr, prop in VIRTIO_OPTIONS
+                       if (v := drv.attr_bool(attr)) is not None)
+    return {"address": read_address(r), "alias": alias, "boot_order": boot,
+            "acpi_index": acpi.attr_int("index", lo=1, hi=ACPI_INDEX_MAX)
+            if acpi is not None else None,
+            "virtio_options": virtio}
 
 
 @frozen

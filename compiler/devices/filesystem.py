@@ -32,9 +32,6 @@ MODELS_9P = {
     "virtio-transitional": "virtio-9p-pci-transitional",
     "virtio-non-transitional": "virtio-9p-pci-non-transitional",
 }
-# <driver> virtio options -> QEMU properties (qemuBuildVirtioOptionsProps)
-VIRTIO_OPTIONS = (("iommu", "iommu_platform"), ("ats", "ats"), ("packed", "packed"),
-                  ("page_per_vq", "page-per-vq"))
 
 
 @frozen(kw_only=True)
@@ -54,7 +51,6 @@ class Filesystem(Device):
     fmode: int | None = None
     dmode: int | None = None
     queue: int | None = None
-    virtio_options: tuple[tuple[str, bool], ...] = ()
 
     def describe(self) -> str:
         return f"filesystem '{self.target_dir}'"
@@ -72,17 +68,6 @@ def _octal(r: Reader, name: str) -> int | None:
     if not 0 <= n <= 0o777:
         raise r.error("number-range", f"'{name}' of <{r.tag}> is {v!r}; the maximum is 0777")
     return n
-
-
-def read_virtio_options(drv: Reader | None) -> tuple[tuple[str, bool], ...]:
-    if drv is None:
-        return ()
-    out = []
-    for attr, prop in VIRTIO_OPTIONS:
-        v = drv.attr_bool(attr)
-        if v is not None:
-            out.append((prop, v))
-    return tuple(out)
 
 
 def from_xml(r: Reader) -> Filesystem:
@@ -108,7 +93,6 @@ def from_xml(r: Reader) -> Filesystem:
         multidevs=r.attr_choice("multidevs", MULTIDEVS),
         fmode=_octal(r, "fmode"), dmode=_octal(r, "dmode"),
         queue=drv.attr_int("queue", lo=1, hi=32768) if drv is not None else None,
-        virtio_options=read_virtio_options(drv),
         **read_common(r))
 
 

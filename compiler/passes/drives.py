@@ -98,6 +98,10 @@ def assign_drive_addresses(dom: Domain, env) -> Domain:
     seen: dict[tuple, Disk] = {}
     targets: dict[str, Disk] = {}
     for d in devices:
+        if d.kind_tag == "hostdev" and isinstance(d.address, DriveAddr):
+            # a SCSI host device sits on the same controller units as SCSI disks
+            _claim(env, seen, ("scsi",) + _addr_key(d.address), d, "scsi")
+            continue
         if not isinstance(d, Disk):
             continue
         other = targets.get(d.target_dev)
@@ -112,13 +116,19 @@ def assign_drive_addresses(dom: Domain, env) -> Domain:
         if why:
             env.diag.error("drive-address-range", f"{d.describe()}: {why}", d.span)
             continue
-        key = (d.target_bus if d.target_bus != "sata" else "sata", a.controller, a.bus, a.target,
-               a.unit)
-        if key in seen:
-            first = seen[key]
-            env.diag.error("drive-address-conflict", f"{d.describe()} and {first.describe()} "
-                           f"(line {first.span.line}) both use {d.target_bus} address {a}",
-                           d.span)
-        else:
-            seen[key] = d
+        _claim(env, seen, (d.target_bus,) + _addr_key(a), d, d.target_bus)
     return evolve(dom, devices=tuple(devices))
+
+
+def _addr_key(a: DriveAddr) -> tuple[int, int, int, int]:
+    return (a.controller, a.bus, a.target, a.unit)
+
+
+def _claim(env, seen: dict, key: tuple, d, bus: str) -> None:
+    """Record that ``d`` uses drive address ``key``; a second user is a conflict."""
+    first = seen.get(key)
+    if first is None:
+        seen[key] = d
+        return
+    env.diag.error("drive-address-conflict", f"{d.describe()} and {first.describe()} "
+                   f"(line {first.span.line}) both use {bus} address {d.address}", d.span)

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 
 from .diagnostics import fail
+from .qmpclient import quit_and_disconnect
 
 # Properties of a static expansion that are not CPUID features.
 _NON_FEATURE_PROPS = ("family", "model", "stepping", "vendor", "model-id", "min-level", "min-xlevel")
@@ -71,18 +72,6 @@ def _model_entry(d: dict, static: dict | None) -> dict:
     return entry
 
 
-async def _quit(client) -> None:
-    """Ask QEMU to quit; it may close the socket before or after answering."""
-    try:
-        await client.execute("quit")
-    except Exception:  # noqa: BLE001 - EOF or a disconnect race: QEMU is going away either way
-        pass
-    try:
-        await client.disconnect()
-    except Exception:  # noqa: BLE001
-        pass
-
-
 async def _ask(emulator: str) -> dict:
     from qemu.qmp import QMPClient
 
@@ -110,7 +99,7 @@ async def _ask(emulator: str) -> dict:
                     )
                 models.append(_model_entry(d, static))
         finally:
-            await _quit(client)
+            await quit_and_disconnect(client)
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:

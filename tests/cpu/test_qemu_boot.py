@@ -34,9 +34,9 @@ async def _cpu_props(cpu_value: str, props: list[str]) -> dict:
             out = {p: await client.execute("qom-get", {"path": vcpu["qom-path"], "property": p}) for p in props}
             out["model-id"] = await client.execute("qom-get", {"path": vcpu["qom-path"], "property": "model-id"})
         finally:
-            from compiler.probe import _quit
+            from compiler.qmpclient import quit_and_disconnect
 
-            await _quit(client)
+            await quit_and_disconnect(client)
             proc.wait(timeout=10)
     return out
 

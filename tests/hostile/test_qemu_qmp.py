@@ -64,8 +64,9 @@ async def _ask(sock: str) -> dict:
             "status": await qmp.execute("query-status"),
         }
     finally:
-        await qmp.execute("quit")
-        await qmp.disconnect()
+        from compiler.qmpclient import quit_and_disconnect
+
+        await quit_and_disconnect(qmp)
 
 
 def test_qemu_sees_exact_values(tmp_path):

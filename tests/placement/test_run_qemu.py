@@ -22,9 +22,24 @@ pytestmark = [
 
 
 def _argv():
-    # the core's compile_file is on another branch: the argv is built by hand
-    return [QEMU, "-name", "guest=pin2,debug-threads=on", "-machine", "pc,accel=tcg", "-m", "64",
-            "-smp", "2", "-display", "none", "-nodefaults", "-no-user-config"]  # fmt: skip
+    from compiler.api import compile_file, make_env
+
+    return list(compile_file(XML, make_env()).argv)
+
+
+def test_cli_run_check_passes():
+    """The command a user types: exit 0 because /proc shows exactly the plan."""
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p = subprocess.run([sys.executable, "-m", "compiler", "run", "--check", XML], cwd=root,
+                       capture_output=True, text=True, timeout=120)
+    assert (p.returncode, p.stderr) == (0, "")
+    rows = [ln.split() for ln in p.stdout.splitlines()[1:]]
+    assert [r[:2] for r in rows] == [["emulator", "-"], ["vcpu", "0"], ["vcpu", "1"]]
+    # each vCPU thread is pinned to exactly its CPU and last ran there
+    assert [(r[3], r[4]) for r in rows[1:]] == [("0", "0"), ("1", "1")]
 
 
 def test_check_passes(capsys):

@@ -31,6 +31,7 @@ class BlockSource:
     hosts: tuple[Host, ...] = ()
     pool: str | None = None  # volume
     volume: str | None = None
+    auth_user: str | None = None  # <auth username=...>: credentials domc cannot supply
 
 
 def read_source(r: Reader, dtype: str) -> BlockSource | None:
@@ -47,13 +48,38 @@ def read_source(r: Reader, dtype: str) -> BlockSource | None:
         return BlockSource(path=s.attr("dir"))
     if dtype == "network":
         proto = s.attr_choice("protocol", NETWORK_PROTOCOLS)
+        auth = s.child("auth") or r.child("auth")
+        user = _read_auth(auth, proto) if auth is not None else None
         hosts = tuple(
             Host(h.attr("name"), h.attr_int("port", hi=65535), h.attr("transport"), h.attr("socket"))
             for h in s.children("host"))
-        return BlockSource(protocol=proto, name=s.attr("name"), hosts=hosts)
+        return BlockSource(protocol=proto, name=s.attr("name"), hosts=hosts, auth_user=user)
     if dtype == "volume":
         return BlockSource(pool=s.attr("pool"), volume=s.attr("volume"))
     return BlockSource()
+
+
+# the libvirt secret type a protocol authenticates with: ceph for RBD, iscsi (libvirt's
+# generic user/password secret) for every other protocol
+AUTH_SECRET_CEPH, AUTH_SECRET_DEFAULT = "ceph", "iscsi"
+
+
+def _read_auth(auth: Reader, proto: str) -> str:
+    """Check <auth username=...><secret type=... usage=|uuid=/></auth>; returns the user."""
+    user = auth.require("username")
+    secret = auth.child("secret")
+    if secret is None:
+        raise auth.error("disk-auth", "<auth> needs a <secret usage=... or uuid=...>")
+    want = AUTH_SECRET_CEPH if proto == "rbd" else AUTH_SECRET_DEFAULT
+    stype = secret.attr("type")
+    if stype is None:
+        raise secret.error("disk-auth", f"the <secret> of an {proto} <auth> needs type='{want}'")
+    if stype != want:
+        raise secret.error("disk-auth", f"secret type {stype!r} does not fit protocol '{proto}'; "
+                           f"expected '{want}'")
+    if secret.attr("usage") is None and secret.attr("uuid") is None:
+        raise secret.error("disk-auth", "<secret> needs usage=... or uuid=...")
+    return user
 
 
 def _server(h: Host, proto: str) -> dict:

@@ -96,6 +96,10 @@ SCSI_VENDOR_MAX, SCSI_PRODUCT_MAX = 8, 16
 
 
 def _disk(d: Disk, diag) -> None:
+    if d.source is not None and d.source.auth_user is not None:
+        diag.warning("disk-auth", f"{d.describe()}: the password of user "
+                     f"'{d.source.auth_user}' lives in libvirt's secret store; domc passes no "
+                     "credentials, so QEMU connects without them", d.span)
     if d.format == "iso":
         diag.error("disk-format", f"{d.describe()}: storage format 'iso' is not a QEMU format; "
                    "use 'raw'", d.span)

@@ -58,6 +58,24 @@ def test_rule_accepts(devices, machine, features):
     assert _errors(devices, machine, features) == set()
 
 
+def _net_disk(proto: str, secret: str) -> str:
+    return (f"<disk type='network' device='disk'><source protocol='{proto}' name='p/i'>"
+            f"<host name='h'/><auth username='u'>{secret}</auth></source>"
+            "<target dev='vda' bus='virtio'/></disk>")
+
+
+@pytest.mark.parametrize("proto, secret, code", [
+    ("iscsi", "<secret usage='x'/>", "disk-auth"),                 # no type
+    ("iscsi", "<secret type='ceph' usage='x'/>", "disk-auth"),     # wrong type
+    ("rbd", "<secret type='iscsi' usage='x'/>", "disk-auth"),
+    ("rbd", "<secret type='ceph'/>", "disk-auth"),                 # no usage or uuid
+    ("rbd", "<secret type='ceph' usage='x'/>", None),
+    ("https", "<secret type='iscsi' usage='x'/>", None),
+])
+def test_disk_auth(proto, secret, code):
+    assert _errors(_net_disk(proto, secret)) == ({code} if code else set())
+
+
 def test_scsi_vpd_reaches_the_device():
     dom = normalized(disk("sda", "scsi").replace(
         "</disk>", "<vendor>SEAGATE</vendor><product>ST3146707LC</product></disk>"))

@@ -226,6 +226,8 @@ class DeviceKind:
                devices of this kind in document order)
     to_xml     device -> XNode, for devices the normalize passes add
     wants_usb  (device, domain) -> bool: the device plugs into a USB port
+    filled     device -> child elements normalize writes into the user's element
+               (values the passes filled in, e.g. a generated MAC address)
     machine_opts  device -> extra -machine options the device needs (nvdimm=on)
     """
 
@@ -238,4 +240,5 @@ class DeviceKind:
     alias: Callable[[Device, int, "Domain"], str | None] = lambda d, n, dom: None
     to_xml: Callable[[Device], XNode] | None = None
     wants_usb: Callable[[Device, "Domain"], bool] = lambda d, dom: False
+    filled: Callable[[Device], tuple[XNode, ...]] = lambda d: ()
     machine_opts: Callable[[Device], tuple[str, ...]] = lambda d: ()

@@ -9,7 +9,8 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common
+from .base import DeviceKind, EmitCtx, PciGroup, XNode, device_arg, pci_props, qjson, \
+    read_common, xnode
 
 TYPES = ("user", "network", "bridge", "ethernet", "server", "client", "mcast", "udp",
          "vhostuser", "direct", "hostdev", "vdpa", "null", "vds", "internal")
@@ -162,5 +163,9 @@ def pci_group(n) -> int:
     return PciGroup.NET
 
 
+def filled(n: Interface) -> tuple[XNode, ...]:
+    return (xnode("mac", address=n.mac), xnode("model", type=n.model or DEFAULT_MODEL))
+
+
 KIND = DeviceKind(tag="interface", cls=Interface, from_xml=from_xml, emit=emit,
-                  wants_pci=wants_pci, pci_group=pci_group, alias=alias)
+                  wants_pci=wants_pci, pci_group=pci_group, alias=alias, filled=filled)

@@ -37,6 +37,13 @@ def _indent_of(el) -> str:
     return ""
 
 
+def _inline(el) -> bool:
+    """Whether ``el`` shares its line with what comes before it."""
+    prev = el.getprevious()
+    ws = prev.tail if prev is not None else el.getparent().text
+    return not ws or "\n" not in ws
+
+
 def _pretty(el, depth_indent: str) -> None:
     """Indent a freshly built subtree to sit at ``depth_indent``."""
     children = list(el)
@@ -63,6 +70,12 @@ def _set_child(parent, new, before_tags=()) -> None:
     if kids:
         ref = kids[-1] if anchor is None else anchor
         indent = _indent_of(ref)
+        if _inline(ref):
+            # the user wrote these children on one line: keep it that way
+            (anchor.addprevious if anchor is not None else kids[-1].addnext)(new)
+            if anchor is None:
+                new.tail, kids[-1].tail = kids[-1].tail, None
+            return
     else:
         base = _indent_of(parent) if parent.getparent() is not None else ""
         indent = base + INDENT
@@ -108,6 +121,8 @@ def write_normalized(root, dom: Domain) -> bytes:
         if d.origin is None:
             continue
         el = elements[d.origin]
+        for node in kind_of(d).filled(d):
+            _set_child(el, _build(node), before_tags=("alias", "address"))
         if d.alias is not None:
             _set_child(el, etree.Element("alias", name=d.alias), before_tags=("address",))
         addr = address_xnode(d.address)

@@ -20,6 +20,7 @@ from ..devices.disk import Disk
 from ..devices.graphics import Graphics
 from ..devices.input import Input
 from ..devices.memballoon import Memballoon
+from ..devices.net import Interface, stable_mac
 from ..devices.video import Video
 from ..model import Domain, DriveAddr
 from .machine import machine_family
@@ -113,16 +114,36 @@ def _channel_paths(devs: list, name: str) -> None:
             devs[i] = evolve(d, source=src)
 
 
+def _fill_macs(devs: list, dom: Domain) -> None:
+    """Interfaces without a MAC get one derived from the domain's identity, so the same
+    domain always gets the same addresses (libvirt picks random ones)."""
+    seed = dom.uuid or dom.name
+    taken = {d.mac for d in devs if isinstance(d, Interface) and d.mac}
+    nth = 0
+    for i, d in enumerate(devs):
+        if isinstance(d, Interface) and d.mac is None:
+            mac = stable_mac(seed, nth)
+            while mac in taken:
+                nth += 1
+                mac = stable_mac(seed, nth)
+            taken.add(mac)
+            devs[i] = evolve(d, mac=mac)
+        if isinstance(d, Interface):
+            nth += 1
+
+
 def add_implicit_devices(dom: Domain, env) -> Domain:
     family = machine_family(dom.os.machine)
     devs = list(dom.devices)
-    _disk_controllers(devs)
-    _ensure(devs, "pci", 0)
-    if family == "q35":
-        _ensure(devs, "sata", 0)
-    # i440fx: libvirt 9.0 adds IDE 0 only for IDE disks (done by _disk_controllers above)
+    # the machine's own controllers first (qemuDomainDefAddDefaultDevices), then those
+    # the disks imply (virDomainDefAddImplicitDevices); the order decides PCI slots
     if not any(isinstance(d, Controller) and d.type == "usb" for d in devs):
         _ensure(devs, "usb", 0)
+    if family == "q35":
+        _ensure(devs, "sata", 0)
+    _ensure(devs, "pci", 0)
+    # i440fx: libvirt 9.0 adds IDE 0 only for IDE disks (done by _disk_controllers below)
+    _disk_controllers(devs)
     for d in list(devs):
         if isinstance(d, CharDevice) and d.target_type == "virtio":
             a = d.address
@@ -133,6 +154,7 @@ def add_implicit_devices(dom: Domain, env) -> Domain:
                 _ensure(devs, "virtio-serial", index)
     _serial_for_console(devs)
     _channel_paths(devs, dom.name)
+    _fill_macs(devs, dom)
     if not any(isinstance(d, Input) and d.type == "mouse" and d.bus == "ps2" for d in devs):
         devs.append(Input(type="mouse", bus="ps2"))
     if not any(isinstance(d, Input) and d.type == "keyboard" and d.bus == "ps2" for d in devs):

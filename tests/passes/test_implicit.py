@@ -1,0 +1,63 @@
+"""add_implicit_devices: what libvirt adds, and the values domc fills in."""
+
+from __future__ import annotations
+
+from compiler.devices.chardev import CharDevice
+from compiler.devices.controller import Controller
+from compiler.devices.input import Input
+from compiler.devices.memballoon import Memballoon
+from compiler.devices.net import Interface
+from compiler.devices.video import Video
+
+from ._domains import disk, normalized
+
+
+def test_i440fx_defaults():
+    dom = normalized("")
+    ctrls = [(c.type, c.index, c.model) for c in dom.devices_of(Controller)]
+    assert ctrls == [("usb", 0, "piix3-uhci"), ("pci", 0, "pci-root")]  # no IDE without IDE disks
+    assert [(i.type, i.bus) for i in dom.devices_of(Input)] == [("mouse", "ps2"), ("keyboard", "ps2")]
+    assert [b.model for b in dom.devices_of(Memballoon)] == ["virtio"]
+    assert dom.devices_of(Video) == []
+
+
+def test_graphics_bring_a_video_card():
+    dom = normalized("<graphics type='vnc'/>")
+    assert [v.model for v in dom.devices_of(Video)] == ["cirrus"]
+
+
+def test_q35_defaults():
+    dom = normalized("", machine="q35")
+    ctrls = {(c.type, c.index, c.model) for c in dom.devices_of(Controller)}
+    assert {("pci", 0, "pcie-root"), ("sata", 0, None), ("usb", 0, "qemu-xhci")} <= ctrls
+
+
+def test_missing_macs_are_stable_distinct_and_in_qemus_range():
+    devices = "<interface type='user'/>" * 3
+    first = [n.mac for n in normalized(devices).devices_of(Interface)]
+    again = [n.mac for n in normalized(devices).devices_of(Interface)]
+    assert first == again
+    assert len(set(first)) == 3
+    assert all(m.startswith("52:54:00:") for m in first)
+
+
+def test_a_given_mac_is_kept_and_never_generated_twice():
+    dom = normalized("<interface type='user'><mac address='52:54:00:AA:bb:01'/></interface>"
+                     "<interface type='user'/>")
+    macs = [n.mac for n in dom.devices_of(Interface)]
+    assert macs[0] == "52:54:00:aa:bb:01" and macs[1] != macs[0]
+
+
+def test_guest_agent_channel_gets_a_socket_and_a_virtio_serial_controller():
+    dom = normalized("<channel type='unix'><target type='virtio' "
+                     "name='org.qemu.guest_agent.0'/></channel>")
+    (ch,) = [d for d in dom.devices_of(CharDevice) if d.element == "channel"]
+    assert ch.source.path == "/run/domc/channel/t/org.qemu.guest_agent.0"
+    assert ch.source.mode == "bind"
+    assert any(c.type == "virtio-serial" and c.index == 0 for c in dom.devices_of(Controller))
+
+
+def test_disk_controllers_come_in_libvirts_order():
+    dom = normalized(disk("hda", "ide") + disk("sda", "scsi") + disk("fda", "fdc",
+                                                                       device="floppy"))
+    assert [c.type for c in dom.devices_of(Controller)] == ["usb", "pci", "scsi", "fdc", "ide"]

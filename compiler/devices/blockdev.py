@@ -32,6 +32,9 @@ class BlockSource:
     pool: str | None = None  # volume
     volume: str | None = None
     auth_user: str | None = None  # <auth username=...>: credentials domc cannot supply
+    nfs_user: int | None = None  # <identity user='+N' group='+N'> of an NFS source
+    nfs_group: int | None = None
+    reconnect: int | None = None  # vhost-user: <reconnect enabled='yes' timeout=N>
 
 
 def read_source(r: Reader, dtype: str) -> BlockSource | None:
@@ -53,10 +56,33 @@ def read_source(r: Reader, dtype: str) -> BlockSource | None:
         hosts = tuple(
             Host(h.attr("name"), h.attr_int("port", hi=65535), h.attr("transport"), h.attr("socket"))
             for h in s.children("host"))
-        return BlockSource(protocol=proto, name=s.attr("name"), hosts=hosts, auth_user=user)
+        ident = s.child("identity")
+        return BlockSource(protocol=proto, name=s.attr("name"), hosts=hosts, auth_user=user,
+                           nfs_user=_numeric_id(ident, "user") if ident is not None else None,
+                           nfs_group=_numeric_id(ident, "group") if ident is not None else None)
+    if dtype == "vhostuser":
+        if s.attr_choice("type", ("unix",), "unix") and not s.attr("path"):
+            raise s.error("disk-source", "a vhost-user disk needs <source type='unix' path=...>")
+        rc = s.child("reconnect")
+        timeout = None
+        if rc is not None and rc.attr_bool("enabled"):
+            timeout = rc.attr_int("timeout", lo=1, hi=2**31 - 1)
+        return BlockSource(path=s.attr("path"), reconnect=timeout)
     if dtype == "volume":
         return BlockSource(pool=s.attr("pool"), volume=s.attr("volume"))
     return BlockSource()
+
+
+def _numeric_id(ident: Reader, name: str) -> int | None:
+    """NFS identities are numeric ids written '+N' (libvirt resolves names on the host;
+    a compile cannot)."""
+    v = ident.attr(name)
+    if v is None:
+        return None
+    if not (v.startswith("+") and v[1:].isdigit()):
+        raise ident.error("nfs-identity", f"NFS {name} {v!r}: domc needs a numeric id written "
+                          f"'+N' (looking up a {name} name needs the host's account database)")
+    return int(v[1:])
 
 
 # the libvirt secret type a protocol authenticates with: ceph for RBD, iscsi (libvirt's
@@ -92,8 +118,16 @@ def _server(h: Host, proto: str) -> dict:
 def _protocol_node(d, src: BlockSource) -> dict:
     proto = src.protocol
     span = d.span
-    if not src.hosts and proto not in ("nbd",):
+    if not src.hosts and proto not in ("nbd", "rbd"):  # rbd may take its monitors from ceph.conf
         raise fail("disk-source", f"{d.describe()}: network source '{proto}' needs a <host>", span)
+    if proto == "nfs":
+        node = {"driver": "nfs", "server": {"host": src.hosts[0].name, "type": "inet"},
+                "path": src.name}
+        if src.nfs_user is not None:
+            node["user"] = src.nfs_user
+        if src.nfs_group is not None:
+            node["group"] = src.nfs_group
+        return node
     if proto == "nbd":
         if not src.hosts:
             raise fail("disk-source", f"{d.describe()}: nbd source needs a <host>", span)

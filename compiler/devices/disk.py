@@ -6,10 +6,12 @@ import re
 
 from attrs import frozen
 
+from ..diagnostics import fail
 from ..model import Device, DriveAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common, \
     usb_props
+from .chardev import qemu_opt_value
 from .blockdev import BlockSource, blockdev_args, read_source
 
 BUSES = ("ide", "scsi", "virtio", "sata", "fdc", "usb", "sd", "xen", "uml")
@@ -195,6 +197,8 @@ def _bus_props(d: Disk, ctx: EmitCtx) -> dict:
 def emit(d: Disk, ctx: EmitCtx) -> list[str]:
     if d.target_bus in ("sd", "xen", "uml"):
         raise AssertionError("rejected by validate_devices")
+    if d.type == "vhostuser":
+        return _emit_vhost_user(d, ctx)
     argv, node = blockdev_args(d, ctx)
     props = {**_bus_props(d, ctx)}
     if node is not None:
@@ -225,6 +229,23 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
     if d.target_bus == "fdc":
         argv = _isa_fdc_args(d, ctx) + argv
     return argv
+
+
+def _emit_vhost_user(d: Disk, ctx: EmitCtx) -> list[str]:
+    """A disk served by a vhost-user backend process over a unix socket."""
+    if d.target_bus != "virtio":
+        raise fail("unsupported-disk", f"{d.describe()}: a vhost-user disk must be on bus "
+                   "'virtio'", d.span)
+    cid = f"chr-vu-{d.alias}"
+    chardev = f"socket,id={cid},path={qemu_opt_value(d.source.path)}"
+    if d.source.reconnect is not None:
+        chardev += f",reconnect={d.source.reconnect}"
+    props = {**pci_props(d, ctx), "chardev": cid, "id": d.alias}
+    if d.queues is not None:
+        props["num-queues"] = d.queues
+    if d.boot_order is not None:
+        props["bootindex"] = d.boot_order
+    return ["-chardev", chardev] + device_arg("vhost-user-blk-pci", props)
 
 
 def _isa_fdc_args(d: Disk, ctx: EmitCtx) -> list[str]:

@@ -9,12 +9,14 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
+from .chardev import qemu_opt_value
 from .base import DeviceKind, EmitCtx, PciGroup, XNode, device_arg, pci_props, qjson, \
     read_common, xnode
 
 TYPES = ("user", "network", "bridge", "ethernet", "server", "client", "mcast", "udp",
          "vhostuser", "direct", "hostdev", "vdpa", "null", "vds", "internal")
-SUPPORTED = ("user", "network", "bridge", "ethernet", "server", "client", "mcast", "udp")
+SUPPORTED = ("user", "network", "bridge", "ethernet", "server", "client", "mcast", "udp",
+             "vhostuser", "vdpa")
 DEFAULT_MODEL = "rtl8139"
 VIRTIO_NET = {
     "virtio": "virtio-net-pci",
@@ -36,6 +38,9 @@ class Interface(Device):
     mac: str | None = None
     model: str | None = None
     source_network: str | None = None
+    source_path: str | None = None  # vhostuser socket
+    source_mode: str | None = None  # vhostuser: server | client
+    source_dev: str | None = None  # vdpa character device
     source_bridge: str | None = None
     source_address: str | None = None
     source_port: int | None = None
@@ -76,6 +81,9 @@ def from_xml(r: Reader) -> Interface:
         mac=_normalize_mac(m.require("address"), m) if m is not None else None,
         model=model.attr("type") if model is not None else None,
         source_network=src.attr("network") if src is not None else None,
+        source_path=src.attr("path") if src is not None else None,
+        source_mode=src.attr_choice("mode", ("server", "client")) if src is not None else None,
+        source_dev=src.attr("dev") if src is not None else None,
         source_bridge=src.attr("bridge") if src is not None else None,
         source_address=src.attr("address") if src is not None else None,
         source_port=src.attr_int("port", hi=65535) if src is not None else None,
@@ -96,8 +104,13 @@ def stable_mac(seed: str, nth: int) -> str:
     return "52:54:00:%02x:%02x:%02x" % (h[0], h[1], h[2])
 
 
+def default_nic_model(n: Interface) -> str:
+    """libvirt's NIC model when the XML names none: vhost backends speak only virtio."""
+    return "virtio" if n.type in ("vhostuser", "vdpa") else DEFAULT_MODEL
+
+
 def driver_of(n: Interface) -> str:
-    model = n.model or DEFAULT_MODEL
+    model = n.model or default_nic_model(n)
     if model in VIRTIO_NET:
         return VIRTIO_NET[model]
     drv = MODEL_DRIVERS.get(model, model)
@@ -140,9 +153,32 @@ def netdev(n: Interface, nid: str) -> dict:
                f"(supported: {', '.join(SUPPORTED)})", n.span)
 
 
+def _vhost_user_chardev(n: Interface) -> list[str]:
+    """vhost-user talks to its backend over a unix socket chardev (QemuOpts)."""
+    if not n.source_path:
+        raise fail("net-source", "a vhost-user interface needs <source type='unix' path=...>",
+                   n.span)
+    value = f"socket,id=char{n.alias},path={qemu_opt_value(n.source_path)}"
+    if n.source_mode == "server":
+        value += ",server=on"
+    return ["-chardev", value]
+
+
 def emit(n: Interface, ctx: EmitCtx) -> list[str]:
     nid = f"host{n.alias}"
-    nd = netdev(n, nid)
+    pre = []
+    if n.type in ("vhostuser", "vdpa") and not (n.model or "virtio").startswith("virtio"):
+        raise fail("unsupported-device", f"interface type '{n.type}' needs a virtio model",
+                   n.span)
+    if n.type == "vhostuser":
+        pre = _vhost_user_chardev(n)
+        nd = {"type": "vhost-user", "chardev": f"char{n.alias}", "id": nid}
+    elif n.type == "vdpa":
+        if not n.source_dev:
+            raise fail("net-source", "a vdpa interface needs <source dev=...>", n.span)
+        nd = {"type": "vhost-vdpa", "vhostdev": n.source_dev, "id": nid}
+    else:
+        nd = netdev(n, nid)
     driver = driver_of(n)
     props = {"netdev": nid, "id": n.alias, "mac": n.mac}
     if n.queues and n.queues > 1 and driver.startswith("virtio-net"):
@@ -156,7 +192,7 @@ def emit(n: Interface, ctx: EmitCtx) -> list[str]:
         props["bootindex"] = n.boot_order
     if n.rom_bar is not None:
         props["rombar"] = 1 if n.rom_bar else 0
-    return ["-netdev", qjson(nd)] + device_arg(driver, props)
+    return pre + ["-netdev", qjson(nd)] + device_arg(driver, props)
 
 
 def pci_group(n) -> int:
@@ -164,7 +200,7 @@ def pci_group(n) -> int:
 
 
 def filled(n: Interface) -> tuple[XNode, ...]:
-    return (xnode("mac", address=n.mac), xnode("model", type=n.model or DEFAULT_MODEL))
+    return (xnode("mac", address=n.mac), xnode("model", type=n.model or default_nic_model(n)))
 
 
 KIND = DeviceKind(tag="interface", cls=Interface, from_xml=from_xml, emit=emit,

@@ -20,7 +20,7 @@ from ..devices.disk import Disk
 from ..devices.graphics import Graphics
 from ..devices.input import Input
 from ..devices.memballoon import Memballoon
-from ..devices.net import Interface, stable_mac
+from ..devices.net import Interface, default_nic_model, stable_mac
 from ..devices.video import Video
 from ..model import Domain, DriveAddr
 from .machine import machine_family
@@ -83,6 +83,8 @@ def _fill_models(devs: list, family: str) -> None:
                 devs[i] = evolve(d, model=model)
         elif isinstance(d, Video) and d.model is None:
             devs[i] = evolve(d, model=DEFAULT_VIDEO)
+        elif isinstance(d, Interface) and d.model is None:
+            devs[i] = evolve(d, model=default_nic_model(d))
 
 
 def _serial_for_console(devs: list) -> None:

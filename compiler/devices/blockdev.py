@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from ..diagnostics import fail
 from ..xmlread import Reader
@@ -35,12 +35,31 @@ class BlockSource:
     nfs_user: int | None = None  # <identity user='+N' group='+N'> of an NFS source
     nfs_group: int | None = None
     reconnect: int | None = None  # vhost-user: <reconnect enabled='yes' timeout=N>
+    nvme_device: str | None = None  # nvme: host PCI address DDDD:BB:SS.F
+    nvme_namespace: int | None = None
+    slice: tuple[int, int] | None = None  # <slices><slice type='storage' offset size>
 
 
 def read_source(r: Reader, dtype: str) -> BlockSource | None:
     s = r.child("source")
     if s is None:
         return None
+    src = _read_source(r, s, dtype)
+    enc = s.child("encryption") or r.child("encryption")
+    if enc is not None:
+        raise enc.error("disk-encryption", f"{enc.attr('format') or 'encrypted'} disk "
+                        "encryption needs its passphrase from libvirt's secret store; domc has "
+                        "none and will not hand QEMU the ciphertext as plain data")
+    sl = s.child("slices")
+    if sl is not None and src is not None:
+        for one in sl.children("slice"):
+            one.attr_choice("type", ("storage",))
+            src = evolve(src, slice=(one.attr_int("offset", 0, hi=2**63 - 1),
+                                     one.attr_int("size", lo=1, hi=2**63 - 1) or 0))
+    return src
+
+
+def _read_source(r: Reader, s: Reader, dtype: str) -> BlockSource | None:
     if dtype == "file":
         p = s.attr("file")
         return None if p is None else BlockSource(path=p)
@@ -70,6 +89,17 @@ def read_source(r: Reader, dtype: str) -> BlockSource | None:
         return BlockSource(path=s.attr("path"), reconnect=timeout)
     if dtype == "volume":
         return BlockSource(pool=s.attr("pool"), volume=s.attr("volume"))
+    if dtype == "nvme":
+        s.attr_choice("type", ("pci",), "pci")
+        s.attr_bool("managed")  # detaching the device from its host driver is the host's job
+        a = s.child("address")
+        if a is None:
+            raise s.error("disk-source", "an nvme disk needs the host controller's "
+                          "<address domain= bus= slot= function=/>")
+        dev = (f"{a.attr_int('domain', 0, hi=0xFFFF):04x}:{a.attr_int('bus', 0, hi=0xFF):02x}:"
+               f"{a.attr_int('slot', 0, hi=0x1F):02x}.{a.attr_int('function', 0, hi=7):x}")
+        return BlockSource(nvme_device=dev,
+                           nvme_namespace=s.attr_int("namespace", 1, lo=1, hi=2**32 - 1))
     return BlockSource()
 
 
@@ -179,6 +209,8 @@ def storage_node(d, ctx: EmitCtx) -> dict | None:
                 "filename": src.path}
     if d.type == "network":
         return _protocol_node(d, src)
+    if d.type == "nvme":
+        return {"driver": "nvme", "device": src.nvme_device, "namespace": src.nvme_namespace}
     raise fail("unsupported-disk", f"{d.describe()}: source type '{d.type}' needs a storage "
                "daemon to resolve; domc compiles only file, block and network disks", d.span)
 
@@ -210,11 +242,23 @@ def blockdev_args(d, ctx: EmitCtx) -> tuple[list[str], str | None]:
     if fmt == "aio":
         fmt = "raw"  # libvirt's old name for raw
     readonly = d.readonly or d.device == "cdrom"
-    fnode = {"node-name": fname, "read-only": readonly, "driver": fmt, "file": sname}
+    argv = ["-blockdev", qjson(storage)]
+    fnode = {"node-name": fname, "read-only": readonly, "driver": fmt}
+    if d.source.slice is not None:
+        offset, size = d.source.slice
+        if fmt == "raw":
+            fnode.update(offset=offset, size=size)
+        else:  # a raw slice node between the storage and the format layer
+            slice_name = f"libvirt-{n}-slice-sto"
+            argv += ["-blockdev", qjson({"driver": "raw", "node-name": slice_name,
+                                         "offset": offset, "size": size, "file": sname,
+                                         "auto-read-only": True, "discard": "unmap"})]
+            sname = slice_name
+    fnode["file"] = sname
     if cache is not None:
         fnode["cache"] = storage["cache"]
     if d.discard in ("unmap", "ignore"):
         fnode["discard"] = d.discard
     if d.detect_zeroes in ("on", "unmap"):
         fnode["detect-zeroes"] = d.detect_zeroes
-    return ["-blockdev", qjson(storage), "-blockdev", qjson(fnode)], fname
+    return argv + ["-blockdev", qjson(fnode)], fname

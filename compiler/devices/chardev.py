@@ -7,7 +7,7 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, read_common
+from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common
 
 BACKENDS = ("pty", "file", "null", "vc", "stdio", "pipe", "dev", "tcp", "udp", "unix",
             "spicevmc", "spiceport", "qemu-vdagent", "nmdm")
@@ -109,6 +109,7 @@ class CharDevice(Device):
     target_port: int | None = None
     target_name: str | None = None
     target_model: str | None = None
+    target_address: str | None = None  # guestfwd: the guest-side IP
 
     @property
     def kind_tag(self) -> str:
@@ -130,6 +131,7 @@ def _from_xml(element: str):
             target_type=t.attr("type") if t is not None else None,
             target_port=t.attr_int("port", hi=65535) if t is not None else None,
             target_name=t.attr("name") if t is not None else None,
+            target_address=t.attr("address") if t is not None else None,
             target_model=model,
             **read_common(r),
         )
@@ -201,6 +203,15 @@ def emit_console(d: CharDevice, ctx: EmitCtx) -> list[str]:
 def emit_channel(d: CharDevice, ctx: EmitCtx) -> list[str]:
     if d.target_type == "virtio":
         return _virtio_serial_port(d, "virtserialport", ctx)
+    if d.target_type == "guestfwd":
+        # guest TCP connections to address:port reach the chardev through user networking
+        if not d.target_address or d.target_port is None:
+            raise fail("channel-target", "a guestfwd channel needs <target address=... "
+                       "port=...>", d.span)
+        cid = f"char{d.alias}"
+        fwd = f"tcp:{d.target_address}:{d.target_port}-chardev:{cid}"
+        return ["-chardev", chardev_value(cid, d.source, ctx, d.span),
+                "-netdev", qjson({"type": "user", "guestfwd": [{"str": fwd}], "id": d.alias})]
     raise fail("unsupported-device", f"channel target type '{d.target_type}' is not supported "
                "by domc yet", d.span)
 

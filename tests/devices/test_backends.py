@@ -62,3 +62,52 @@ def test_nfs_identity_must_be_numeric(tmp_path):
                    "name='/x'><host name='h'/><identity user='qemu'/></source>"
                    "<target dev='vda' bus='virtio'/></disk>")
     assert "error[nfs-identity]" in err
+
+
+def _disk_nodes(argv):
+    return [json.loads(b) for b in options(argv, "-blockdev")]
+
+
+def test_raw_slice_is_an_offset_and_size_on_the_format_node(tmp_path):
+    argv = compile_snippet(tmp_path, "<disk type='file' device='disk'><source file='/r.img'>"
+                           "<slices><slice type='storage' offset='512' size='4096'/></slices>"
+                           "</source><target dev='vda' bus='virtio'/></disk>")
+    storage, fmt = _disk_nodes(argv)
+    assert (fmt["driver"], fmt["offset"], fmt["size"], fmt["file"]) == (
+        "raw", 512, 4096, storage["node-name"])
+
+
+def test_qcow2_slice_gets_a_raw_node_underneath(tmp_path):
+    argv = compile_snippet(tmp_path, "<disk type='file' device='disk'><driver name='qemu' "
+                           "type='qcow2'/><source file='/q.img'><slices><slice type='storage' "
+                           "offset='0' size='1048576'/></slices></source>"
+                           "<target dev='vda' bus='virtio'/></disk>")
+    storage, sl, fmt = _disk_nodes(argv)
+    assert (sl["driver"], sl["file"], sl["size"]) == ("raw", storage["node-name"], 1048576)
+    assert (fmt["driver"], fmt["file"]) == ("qcow2", sl["node-name"])
+
+
+def test_nvme_source(tmp_path):
+    argv = compile_snippet(tmp_path, "<disk type='nvme' device='disk'><source type='pci' "
+                           "managed='no' namespace='2'><address domain='0x0001' bus='0x02' "
+                           "slot='0x00' function='0x0'/></source><target dev='vda' bus='virtio'/>"
+                           "</disk>")
+    storage = _disk_nodes(argv)[0]
+    assert (storage["driver"], storage["device"], storage["namespace"]) == (
+        "nvme", "0001:02:00.0", 2)
+
+
+def test_encryption_is_refused_not_passed_as_plain_data(tmp_path):
+    err = error_of(tmp_path, "<disk type='file' device='disk'><source file='/l.img'>"
+                   "<encryption format='luks'><secret type='passphrase' usage='x'/></encryption>"
+                   "</source><target dev='vda' bus='virtio'/></disk>")
+    assert "error[disk-encryption]" in err
+
+
+def test_guestfwd_channel(tmp_path):
+    argv = compile_snippet(tmp_path, "<channel type='pipe'><source path='/tmp/fwd'/>"
+                           "<target type='guestfwd' address='10.0.2.1' port='4600'/></channel>")
+    assert "pipe,id=charchannel0,path=/tmp/fwd" in options(argv, "-chardev")
+    assert [json.loads(n) for n in options(argv, "-netdev")] == [
+        {"type": "user", "guestfwd": [{"str": "tcp:10.0.2.1:4600-chardev:charchannel0"}],
+         "id": "channel0"}]

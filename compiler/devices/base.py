@@ -228,6 +228,7 @@ class DeviceKind:
     wants_usb  (device, domain) -> bool: the device plugs into a USB port
     filled     device -> child elements normalize writes into the user's element
                (values the passes filled in, e.g. a generated MAC address)
+    filled_attrs  device -> attributes normalize sets on the user's element
     machine_opts  device -> extra -machine options the device needs (nvdimm=on)
     """
 
@@ -241,4 +242,5 @@ class DeviceKind:
     to_xml: Callable[[Device], XNode] | None = None
     wants_usb: Callable[[Device, "Domain"], bool] = lambda d, dom: False
     filled: Callable[[Device], tuple[XNode, ...]] = lambda d: ()
+    filled_attrs: Callable[[Device], tuple[tuple[str, str], ...]] = lambda d: ()
     machine_opts: Callable[[Device], tuple[str, ...]] = lambda d: ()

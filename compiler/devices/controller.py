@@ -237,7 +237,14 @@ def is_pci_root(c: Device) -> bool:
     return isinstance(c, Controller) and c.type == "pci" and c.model in ("pci-root", "pcie-root")
 
 
+def filled_attrs(c: Controller) -> tuple[tuple[str, str], ...]:
+    """The index and model the passes settled on, written back by normalize."""
+    out = (("index", str(c.index)),)
+    return out + ((("model", c.model),) if c.model is not None else ())
+
+
 KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit,
-                  wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml)
+                  wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml,
+                  filled_attrs=filled_attrs)
 
 __all__ = ["Controller", "KIND", "PciAddr", "is_pci_root"]

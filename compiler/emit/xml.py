@@ -121,6 +121,8 @@ def write_normalized(root, dom: Domain) -> bytes:
         if d.origin is None:
             continue
         el = elements[d.origin]
+        for name, value in kind_of(d).filled_attrs(d):
+            el.set(name, value)
         for node in kind_of(d).filled(d):
             _set_child(el, _build(node), before_tags=("alias", "address"))
         if d.alias is not None:

@@ -260,5 +260,7 @@ def blockdev_args(d, ctx: EmitCtx) -> tuple[list[str], str | None]:
     if d.discard in ("unmap", "ignore"):
         fnode["discard"] = d.discard
     if d.detect_zeroes in ("on", "unmap"):
-        fnode["detect-zeroes"] = d.detect_zeroes
+        # QEMU unmaps zeroes only where discards are passed down; otherwise 'on'
+        unmap = d.detect_zeroes == "unmap" and d.discard == "unmap"
+        fnode["detect-zeroes"] = "unmap" if unmap else "on"
     return argv + ["-blockdev", qjson(fnode)], fname

@@ -103,7 +103,7 @@ def audio_from_xml(r: Reader) -> Audio:
 
 
 def audio_emit(a: Audio, ctx: EmitCtx) -> list[str]:
-    drv = {"pulseaudio": "pa"}.get(a.type, a.type)
+    drv = {"pulseaudio": "pa", "file": "wav"}.get(a.type, a.type)  # QEMU names
     obj = {"id": f"audio{a.id}", "driver": drv}
     if a.type == "file" and a.path:
         obj["path"] = a.path

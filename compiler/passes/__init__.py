@@ -7,11 +7,13 @@ from .boot import apply_boot_order
 from .drives import assign_drive_addresses
 from .implicit import add_implicit_devices
 from .machine import canonicalize_machine
+from .multifunction import check_multifunction
 from .order import order_devices
 from .pci import assign_pci_addresses
 from .usb import assign_usb_ports
 from .validate import validate_domain
 from .virtio_serial import assign_virtio_serial_ports
+from .virtio_transport import check_virtio_transport
 
 
 def _optional(modname: str, funcname: str):
@@ -32,6 +34,8 @@ PASSES = tuple(p for p in (
     assign_drive_addresses,
     add_implicit_devices,
     assign_pci_addresses,
+    check_multifunction,
+    check_virtio_transport,
     assign_usb_ports,
     assign_virtio_serial_ports,
     assign_aliases,

@@ -126,6 +126,9 @@ def _disk(d: Disk, diag) -> None:
     if d.target_bus in ("virtio", "usb") and disk_name_index(d.target_dev) is None:
         diag.error("disk-target", f"{d.describe()}: target name must be a disk name such as "
                    "vda or sdb (it numbers the device id)", d.span)
+    if d.target_bus == "usb" and d.source is None:
+        diag.error("unsupported-disk", f"{d.describe()}: QEMU's usb-storage cannot be empty; "
+                   "give the USB disk a <source>", d.span)
     if d.device == "cdrom" and d.target_bus == "virtio":
         diag.error("unsupported-disk", f"{d.describe()}: a cdrom cannot be on bus 'virtio'", d.span)
 

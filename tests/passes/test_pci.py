@@ -82,3 +82,12 @@ def test_out_of_range_numbers_name_the_limit(attrs):
         normalized(f"<interface type='user'><address type='pci' {attrs}/></interface>")
     assert exc.value.diagnostics[0].code == "number-range"
     assert "maximum" in exc.value.diagnostics[0].message
+
+
+def test_function_beside_a_single_function_device_is_refused():
+    with pytest.raises(DomcError) as exc:
+        normalized(nic().replace("</interface>", "<address type='pci' slot='5' function='0' "
+                                 "multifunction='off'/></interface>")
+                   + nic().replace("</interface>", "<address type='pci' slot='5' "
+                                   "function='1'/></interface>"))
+    assert [d.code for d in exc.value.diagnostics] == ["pci-multifunction"]

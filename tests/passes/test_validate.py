@@ -84,3 +84,16 @@ def test_scsi_vpd_reaches_the_device():
     argv = emit_argv(dom)
     dev = next(a for a in argv if '"scsi-hd"' in a)
     assert '"vendor":"SEAGATE"' in dev and '"product":"ST3146707LC"' in dev
+
+
+@pytest.mark.parametrize("machine, model, refused", [
+    ("pc", None, True),                          # conventional bus: transitional device
+    ("pc", "virtio-non-transitional", False),
+    ("q35", None, False),                        # on a PCIe root port: modern
+])
+def test_virtio_iommu_needs_a_modern_device(machine, model, refused):
+    model_attr = f" model='{model}'" if model else ""
+    devices = (f"<rng model='{model or 'virtio'}'><backend model='random'>/dev/urandom"
+               "</backend><driver iommu='on'/></rng>")
+    codes = _errors(devices, machine)
+    assert ("virtio-iommu-transitional" in codes) == refused

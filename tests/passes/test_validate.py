@@ -92,7 +92,6 @@ def test_scsi_vpd_reaches_the_device():
     ("q35", None, False),                        # on a PCIe root port: modern
 ])
 def test_virtio_iommu_needs_a_modern_device(machine, model, refused):
-    model_attr = f" model='{model}'" if model else ""
     devices = (f"<rng model='{model or 'virtio'}'><backend model='random'>/dev/urandom"
                "</backend><driver iommu='on'/></rng>")
     codes = _errors(devices, machine)

@@ -152,6 +152,7 @@ class Os:
     loader: Loader | None = None
     nvram: str | None = None
     nvram_template: str | None = None
+    nvram_network: bool = False  # <nvram type='network'>: a remote store, no local path
     nvram_span: Span = span_field()
     kernel: str | None = None
     initrd: str | None = None

@@ -242,6 +242,7 @@ def _os(r: Reader) -> Os:
                       span=loader.span) if loader is not None else None,
         nvram=o.text("nvram"),
         nvram_template=nvram.attr("template") if nvram is not None else None,
+        nvram_network=nvram is not None and nvram.attr("type") == "network",
         nvram_span=nvram.span if nvram is not None else o.span,
         kernel=o.text("kernel"),
         initrd=o.text("initrd"),

@@ -37,9 +37,13 @@ def select_firmware(dom: Domain, env) -> Domain:
         return dom
     if dom.os.firmware is None:
         return _manual(dom)
-    if not _validate_autoselection(dom, env):
+    candidates = env.profile.firmware
+    done = _preselected(dom, candidates)
+    if done is not None:
+        candidates = (done,)
+    elif not _validate_autoselection(dom, env):
         return dom
-    fw = next((f for f in env.profile.firmware if _matches(dom, f)), None)
+    fw = next((f for f in candidates if _matches(dom, f)), None)
     if fw is None:
         if dom.os.firmware is FirmwareKind.BIOS:
             env.diag.warning("firmware-builtin-bios",
@@ -116,6 +120,21 @@ def _validate_autoselection(dom: Domain, env) -> bool:
         diag.error("loader-autoselect", "nvram attribute 'template' cannot be specified when "
                    "firmware autoselection is enabled", o.nvram_span)
     return len(diag.errors) == n
+
+
+def _preselected(dom: Domain, firmware):
+    """The descriptor a normalized domain already names: domc's normalized XML keeps
+    firmware= and adds the chosen <loader>/<nvram> (as libvirt's live XML does), so
+    compiling it again must accept exactly that loader."""
+    loader = dom.os.loader
+    if loader is None or loader.path is None:
+        return None
+    for fw in firmware:
+        if (fw.executable == loader.path and loader.readonly in (None, True)
+                and loader.type == ("pflash" if fw.device == "flash" else "rom")
+                and dom.os.nvram_template in (None, fw.nvram_template)):
+            return fw
+    return None
 
 
 # --------------------------------------------------------------------------- matching

@@ -121,6 +121,25 @@ class Loader:
     readonly: bool | None = None
     type: str | None = None
     secure: bool | None = None
+    stateless: bool | None = None
+    format: str | None = None
+    span: Span = span_field()
+
+
+class FirmwareKind(enum.Enum):
+    """<os firmware=...>: ask libvirt (and domc) to pick the firmware."""
+
+    BIOS = "bios"
+    EFI = "efi"
+
+
+@frozen
+class FirmwareFeature:
+    """<os><firmware><feature name=... enabled=.../>: a requirement on autoselection."""
+
+    name: str  # secure-boot, enrolled-keys
+    enabled: bool
+    span: Span = span_field()
 
 
 @frozen
@@ -132,10 +151,16 @@ class Os:
     boot_menu: BootMenu | None = None
     loader: Loader | None = None
     nvram: str | None = None
+    nvram_template: str | None = None
+    nvram_network: bool = False  # <nvram type='network'>: a remote store, no local path
+    nvram_span: Span = span_field()
     kernel: str | None = None
     initrd: str | None = None
     cmdline: str | None = None
-    firmware: str | None = None
+    firmware: FirmwareKind | None = None
+    firmware_features: tuple[FirmwareFeature, ...] = ()
+    # the descriptor file firmware autoselection chose (set by select_firmware)
+    firmware_file: str | None = None
     span: Span = span_field()
 
 
@@ -307,6 +332,8 @@ __all__ = [
     "DriveAddr",
     "FeaturePolicy",
     "Features",
+    "FirmwareFeature",
+    "FirmwareKind",
     "Loader",
     "Memory",
     "NumaCell",

@@ -12,7 +12,8 @@ from .devices import BY_TAG, NOT_DEVICES
 from .devices.controller import number_controllers
 from .diagnostics import Diagnostic, DomcError, Severity, Span, fail
 from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy,
-                    Features, Loader, Memory, NumaCell, Os, Timer, Topology, Vcpu, VirtType)
+                    Features, FirmwareFeature, FirmwareKind, Loader, Memory, NumaCell, Os,
+                    Timer, Topology, Vcpu, VirtType)
 from .xmlread import Reader, Usage
 
 MAX_BYTES = 8 * 1024 * 1024  # a domain definition is kilobytes; refuse anything absurd
@@ -201,6 +202,16 @@ def _vcpu(r: Reader) -> Vcpu:
                 cpuset=v.attr("cpuset"), span=v.span)
 
 
+_FIRMWARE_FEATURES = ("enrolled-keys", "secure-boot")
+
+
+def _firmware_feature(f: Reader) -> FirmwareFeature:
+    f.require("name")
+    f.require("enabled")
+    return FirmwareFeature(f.attr_choice("name", _FIRMWARE_FEATURES), f.attr_bool("enabled"),
+                           span=f.span)
+
+
 def _os(r: Reader) -> Os:
     o = r.child("os")
     if o is None:
@@ -215,6 +226,9 @@ def _os(r: Reader) -> Os:
                       "x86_64 and i686")
     bm = o.child("bootmenu")
     loader = o.child("loader")
+    nvram = o.child("nvram")
+    fw = o.child("firmware")
+    fw_features = tuple(_firmware_feature(f) for f in fw.children("feature")) if fw else ()
     return Os(
         arch=arch,
         machine=t.attr("machine") if t is not None else None,
@@ -222,13 +236,19 @@ def _os(r: Reader) -> Os:
                         for b in o.children("boot")),
         boot_menu=BootMenu(bm.attr_bool("enable"), bm.attr_int("timeout", hi=65535))
         if bm is not None else None,
-        loader=Loader(loader.text(), loader.attr_bool("readonly"), loader.attr("type"),
-                      loader.attr_bool("secure")) if loader is not None else None,
+        loader=Loader(loader.text(), loader.attr_bool("readonly"),
+                      loader.attr_choice("type", ("rom", "pflash")), loader.attr_bool("secure"),
+                      loader.attr_bool("stateless"), loader.attr_choice("format", ("raw", "qcow2")),
+                      span=loader.span) if loader is not None else None,
         nvram=o.text("nvram"),
+        nvram_template=nvram.attr("template") if nvram is not None else None,
+        nvram_network=nvram is not None and nvram.attr("type") == "network",
+        nvram_span=nvram.span if nvram is not None else o.span,
         kernel=o.text("kernel"),
         initrd=o.text("initrd"),
         cmdline=o.text("cmdline"),
-        firmware=o.attr("firmware"),
+        firmware=o.attr_enum("firmware", FirmwareKind),
+        firmware_features=fw_features,
         span=o.span,
     )
 

@@ -27,6 +27,7 @@ _NON_FEATURE_PROPS = ("family", "model", "stepping", "vendor", "model-id", "min-
 # nothing to expand under TCG.
 _UNEXPANDABLE = ("host",)
 _TIMEOUT = 60.0
+DEFAULT_FIRMWARE_DIR = "/usr/share/qemu/firmware"
 
 
 def _qemu_argv(emulator: str, sock: str) -> list[str]:
@@ -114,16 +115,70 @@ async def _ask(emulator: str) -> dict:
     }
 
 
-def probe(emulator: str) -> dict:
-    """Run ``emulator`` and return its profile (a JSON-ready dict)."""
+def _firmware_entry(name: str, d: dict) -> dict:
+    """One firmware descriptor (QEMU's docs/interop/firmware.json) as profile data."""
+    mapping = d.get("mapping") or {}
+    device = mapping.get("device")
+    entry = {
+        "file": name,
+        "interface_types": list(d.get("interface-types", [])),
+        "device": device,
+        "targets": [{"architecture": t["architecture"], "machines": list(t.get("machines", []))}
+                    for t in d.get("targets", [])],
+        "features": sorted(d.get("features", [])),
+    }
+    if device == "flash":
+        exe = mapping.get("executable") or {}
+        tmpl = mapping.get("nvram-template")
+        entry.update(
+            mode=mapping.get("mode", "split"),
+            executable=exe.get("filename"),
+            executable_format=exe.get("format", "raw"),
+            nvram_template=tmpl.get("filename") if tmpl else None,
+            nvram_template_format=tmpl.get("format", "raw") if tmpl else None,
+        )
+    elif device in ("memory", "kernel"):
+        entry["executable"] = mapping.get("filename")
+    return entry
+
+
+def read_firmware_dir(path: str) -> list[dict]:
+    """The descriptors in ``path`` in file-name order (the order libvirt tries them).
+    A directory that does not exist reads as none."""
+    if not os.path.isdir(path):
+        return []
+    out = []
+    for name in sorted(os.listdir(path)):
+        if not name.endswith(".json"):
+            continue
+        full = os.path.join(path, name)
+        try:
+            with open(full, encoding="utf-8") as fh:
+                d = json.load(fh)
+            out.append(_firmware_entry(name, d))
+        except OSError as exc:
+            raise fail("probe-firmware", f"cannot read firmware descriptor {full}: "
+                       f"{exc.strerror}") from None
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise fail("probe-firmware", f"firmware descriptor {full} is not valid: "
+                       f"{type(exc).__name__}: {exc}") from None
+    return out
+
+
+def probe(emulator: str, firmware_dir: str | None = DEFAULT_FIRMWARE_DIR) -> dict:
+    """Run ``emulator`` and return its profile (a JSON-ready dict).  The firmware
+    descriptors come from ``firmware_dir`` (None: no firmware section)."""
     if not os.path.isfile(emulator) or not os.access(emulator, os.X_OK):
         raise fail("probe-emulator", f"cannot execute emulator {emulator!r}")
     try:
-        return asyncio.run(_ask(emulator))
+        profile = asyncio.run(_ask(emulator))
     except (OSError, asyncio.TimeoutError) as exc:
         raise fail("probe-failed", f"probing {emulator} failed: {exc}") from None
     except Exception as exc:  # qemu.qmp raises its own hierarchy (QMPError, ExecuteError ...)
         raise fail("probe-failed", f"probing {emulator} failed: {type(exc).__name__}: {exc}") from None
+    if firmware_dir is not None:
+        profile["firmware"] = read_firmware_dir(firmware_dir)
+    return profile
 
 
 def dumps(profile: dict) -> str:

@@ -47,11 +47,35 @@ class CpuModelDef:
 
 
 @frozen
+class FirmwareTarget:
+    architecture: str
+    machines: tuple[str, ...] = ()  # globs, e.g. "pc-q35-*"
+
+
+@frozen
+class FirmwareDescriptor:
+    """One QEMU firmware descriptor (docs/interop/firmware.json), as probed.
+    ``file`` is the descriptor's file name: libvirt tries them in that order."""
+
+    file: str
+    interface_types: tuple[str, ...]
+    device: str  # flash, memory, kernel
+    targets: tuple[FirmwareTarget, ...] = ()
+    features: tuple[str, ...] = ()
+    mode: str | None = None  # flash only: split, combined, stateless
+    executable: str | None = None
+    executable_format: str | None = None
+    nvram_template: str | None = None
+    nvram_template_format: str | None = None
+
+
+@frozen
 class Profile:
     emulator_version: str
     arch: str
     machines: tuple[Machine, ...]
     cpu_models: tuple[CpuModelDef, ...]
+    firmware: tuple[FirmwareDescriptor, ...] = ()
 
     def machine_names(self) -> tuple[str, ...]:
         return tuple(m.name for m in self.machines)
@@ -107,11 +131,24 @@ def _from_dict(data: dict) -> Profile:
         )
         for c in data.get("cpu_models", ())
     )
+    firmware = tuple(
+        FirmwareDescriptor(
+            file=f["file"], interface_types=tuple(f["interface_types"]), device=f["device"],
+            targets=tuple(FirmwareTarget(t["architecture"], tuple(t.get("machines", ())))
+                          for t in f.get("targets", ())),
+            features=tuple(f.get("features", ())), mode=f.get("mode"),
+            executable=f.get("executable"), executable_format=f.get("executable_format"),
+            nvram_template=f.get("nvram_template"),
+            nvram_template_format=f.get("nvram_template_format"),
+        )
+        for f in data.get("firmware", ())
+    )
     return Profile(
         emulator_version=str(data.get("emulator_version", "")),
         arch=str(data.get("arch", "x86_64")),
         machines=machines,
         cpu_models=models,
+        firmware=firmware,
     )
 
 

@@ -1,6 +1,7 @@
 """The shipped profile is what probing Debian's QEMU 7.2 says, and loads as package data."""
 
 import json
+import os
 import shutil
 from importlib import resources
 
@@ -10,6 +11,7 @@ from compiler.diagnostics import DomcError
 from compiler.profile import load_profile
 
 QEMU = shutil.which("qemu-system-x86_64")
+DEBIAN_FIRMWARE = "/usr/share/qemu/firmware"
 
 
 def shipped() -> dict:
@@ -27,6 +29,57 @@ def test_reprobe_matches_shipped_profile():
     assert got["arch"] == want["arch"]
     assert got["machines"] == want["machines"]
     assert {m["name"]: m for m in got["cpu_models"]} == {m["name"]: m for m in want["cpu_models"]}
+    if not os.path.isdir(DEBIAN_FIRMWARE) or not os.path.exists(os.path.join(DEBIAN_FIRMWARE, "60-edk2-x86_64.json")):
+        pytest.skip(f"{DEBIAN_FIRMWARE} does not hold Debian's descriptors")
+    assert got["firmware"] == want["firmware"]
+
+
+def _descriptor(device="flash", **over) -> dict:
+    d = {"description": "test", "interface-types": ["uefi"],
+         "mapping": {"device": device,
+                     "executable": {"filename": "/fw/CODE.fd", "format": "raw"},
+                     "nvram-template": {"filename": "/fw/VARS.fd", "format": "raw"}},
+         "targets": [{"architecture": "x86_64", "machines": ["pc-q35-*"]}],
+         "features": ["secure-boot", "requires-smm"], "tags": []}
+    d.update(over)
+    return d
+
+
+def test_firmware_dir_is_read_in_file_name_order(tmp_path):
+    from compiler.probe import read_firmware_dir
+
+    (tmp_path / "60-b.json").write_text(json.dumps(_descriptor()))
+    (tmp_path / "10-a.json").write_text(json.dumps(_descriptor(**{"interface-types": ["bios"]})))
+    (tmp_path / "README").write_text("not a descriptor")
+    got = read_firmware_dir(str(tmp_path))
+    assert [f["file"] for f in got] == ["10-a.json", "60-b.json"]
+    b = got[1]
+    assert b["executable"] == "/fw/CODE.fd" and b["nvram_template"] == "/fw/VARS.fd"
+    assert b["mode"] == "split" and b["features"] == ["requires-smm", "secure-boot"]
+    assert b["targets"] == [{"architecture": "x86_64", "machines": ["pc-q35-*"]}]
+
+
+def test_firmware_dir_absent_reads_as_empty(tmp_path):
+    from compiler.probe import read_firmware_dir
+
+    assert read_firmware_dir(str(tmp_path / "nope")) == []
+
+
+def test_bad_firmware_descriptor_is_a_diagnostic(tmp_path):
+    from compiler.probe import read_firmware_dir
+
+    (tmp_path / "50-bad.json").write_text("{ nope")
+    with pytest.raises(DomcError) as exc:
+        read_firmware_dir(str(tmp_path))
+    assert exc.value.diagnostics[0].code == "probe-firmware"
+    assert "50-bad.json" in exc.value.diagnostics[0].message
+
+
+def test_shipped_profile_loads_firmware_in_order():
+    fw = load_profile().firmware
+    assert [f.file for f in fw] == sorted(f.file for f in fw)
+    assert any("secure-boot" in f.features for f in fw)
+    assert all(f.interface_types for f in fw)
 
 
 def test_probe_refuses_a_missing_binary(tmp_path):

@@ -30,6 +30,7 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     family = machine_family(dom.os.machine)
     argv = [dom.emulator or "/usr/bin/qemu-system-x86_64"]
     argv += ["-name", f"guest={escape(dom.name)},debug-threads=on"]
+    argv += _pflash(dom)
     argv += ["-machine", _machine(dom, family)]
     argv += ["-accel", "kvm" if dom.type is VirtType.KVM else "tcg"]
     if dom.features.tseg_kib is not None:
@@ -243,18 +244,31 @@ def _kernel(dom: Domain) -> list[str]:
 
 
 def _firmware(dom: Domain) -> list[str]:
-    from ..devices.base import qjson
-
+    """After -cpu: a ROM loader (-bios), or the SMM-only flash switch for secure boot."""
     loader = dom.os.loader
     if loader is None or not loader.path:
         return []
     if loader.type != "pflash":
         return ["-bios", loader.path]
+    if loader.secure:
+        return ["-global", "driver=cfi.pflash01,property=secure,value=on"]
+    return []
+
+
+def _pflash(dom: Domain) -> list[str]:
+    """Before -machine: the code flash (pflash0) and the variable store (pflash1) as
+    blockdev pairs; -machine pflash0=/pflash1= names them."""
+    from ..devices.base import qjson
+
+    loader = dom.os.loader
+    if loader is None or not loader.path or loader.type != "pflash":
+        return []
     argv = ["-blockdev", qjson({"driver": "file", "filename": loader.path,
                                 "node-name": "libvirt-pflash0-storage", "auto-read-only": True,
                                 "discard": "unmap"}),
             "-blockdev", qjson({"node-name": "libvirt-pflash0-format",
-                                "read-only": loader.readonly is not False, "driver": "raw",
+                                "read-only": loader.readonly is True,
+                                "driver": loader.format or "raw",
                                 "file": "libvirt-pflash0-storage"})]
     if dom.os.nvram:
         argv += ["-blockdev", qjson({"driver": "file", "filename": dom.os.nvram,

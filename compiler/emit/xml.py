@@ -109,9 +109,35 @@ def _machine(root, dom: Domain) -> None:
     t.set("machine", dom.os.machine)
 
 
+def _firmware(root, dom: Domain) -> None:
+    """The firmware select_firmware chose: <loader> and <nvram>, as libvirt's live XML
+    shows them (libvirt 9.0's persistent XML keeps only firmware=)."""
+    o = dom.os
+    if o.firmware_file is None or o.loader is None:
+        return
+    os_el = root.find("os")
+    loader = etree.Element("loader")
+    if o.loader.readonly:
+        loader.set("readonly", "yes")
+    if o.loader.secure:
+        loader.set("secure", "yes")
+    loader.set("type", o.loader.type)
+    if o.loader.stateless:
+        loader.set("stateless", "yes")
+    loader.text = o.loader.path
+    _set_child(os_el, loader, before_tags=("nvram", "boot", "bootmenu", "smbios", "bios"))
+    if o.nvram:
+        nvram = etree.Element("nvram")
+        if o.nvram_template:
+            nvram.set("template", o.nvram_template)
+        nvram.text = o.nvram
+        _set_child(os_el, nvram, before_tags=("boot", "bootmenu", "smbios", "bios"))
+
+
 def write_normalized(root, dom: Domain) -> bytes:
     root = copy.deepcopy(root)
     _machine(root, dom)
+    _firmware(root, dom)
     devices_el = root.find("devices")
     if devices_el is None:
         devices_el = etree.Element("devices")

@@ -10,11 +10,11 @@ GOOD = [
       "bus": "pci.0", "addr": "0x2"}),
     ("9p-mapped-modes",
      "<filesystem accessmode='mapped' fmode='644' dmode='0750' multidevs='remap'>"
-     "<driver type='path' wrpolicy='immediate' iommu='on'/><source dir='/a,b'/>"
+     "<driver type='path' wrpolicy='immediate' packed='on'/><source dir='/a,b'/>"
      "<target dir='t'/><readonly/></filesystem>",
      "local,security_model=mapped,multidevs=remap,fmode=0644,dmode=0750,writeout=immediate,"
      "id=fsdev-fs0,path=/a,,b,readonly=on",
-     {"driver": "virtio-9p-pci", "iommu_platform": True, "id": "fs0", "fsdev": "fsdev-fs0",
+     {"driver": "virtio-9p-pci", "packed": True, "id": "fs0", "fsdev": "fsdev-fs0",
       "mount_tag": "t", "bus": "pci.0", "addr": "0x2"}),
     ("9p-handle",
      "<filesystem><driver type='handle'/><source dir='/h'/><target dir='h'/></filesystem>",

@@ -68,13 +68,14 @@ LAYOUTS = [
      "<address type='pci' bus='0' slot='5'/></interface>", {
          "net0": "0:05.0", "pci.1": "0:01.0+m", "pci.2": "0:01.1", "pci.3": "0:01.2",
          "usb": "1:00.0", "balloon0": "2:00.0", "ide": "0:1f.2"}),
-    # user root ports (no index): numbered 1, 2; no extra hotplug port, explicit off kept
+    # user root ports (no index): numbered 1, 2; no extra hotplug port, explicit on kept
+    # (an explicit off beside function 1 is refused: see test_pci)
     ("user-ports", "<controller type='pci' model='pcie-root'/>"
      "<controller type='pci' model='pcie-root-port'>"
-     "<address type='pci' slot='4' function='0' multifunction='off'/></controller>"
+     "<address type='pci' slot='4' function='0' multifunction='on'/></controller>"
      "<controller type='pci' model='pcie-root-port'>"
      "<address type='pci' slot='4' function='1'/></controller>", {
-         "pci.1": "0:04.0-m", "pci.2": "0:04.1", "usb": "1:00.0", "balloon0": "2:00.0",
+         "pci.1": "0:04.0+m", "pci.2": "0:04.1", "usb": "1:00.0", "balloon0": "2:00.0",
          "ide": "0:1f.2"}),
     # a dmi-to-pci-bridge goes to 00:1e, a pci-bridge behind it at slot 0
     ("dmi", "<controller type='pci' index='0' model='pcie-root'/>"

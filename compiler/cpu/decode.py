@@ -5,6 +5,11 @@ feature the model has (no ``disable`` lines); for a guest/baseline result it may
 Among the usable candidates the one leaving the shortest feature list wins; a
 model whose CPUID family/model signature matches the CPU is preferred, and once
 one matches, only matching candidates are considered.
+
+A model's ``removed`` features are not part of it, so a CPU that has one lists it
+like any other extra feature; a guest CPU that lacks one gets a ``disable`` line
+for it once the model is chosen (libvirt's answer for a CPU naming only EPYC is
+EPYC with ``disable monitor``).  Host CPUs list only what they have.
 """
 
 from __future__ import annotations
@@ -55,15 +60,17 @@ def decode(cat: Catalogue, features: frozenset[str], vendor: str | None,
     for model in reversed(cat.models):
         if vendor and model.vendor and model.vendor != vendor:
             continue
-        extra = (features - model.features) | (features & model.removed)
-        cand = Decoded(model, tuple(tab.sort(extra)),
+        cand = Decoded(model, tuple(tab.sort(features - model.features)),
                        tuple(tab.sort(model.features - features)))
         if host and cand.disable:
             continue
         if preferred is not None and model.name == preferred:
-            return cand
+            best = cand
+            break
         if _better(best, cand, signature):
             best = cand
     if best is None:
         raise fail("cpu-decode", "no CPU model describes these features", span)
+    if not host and best.model.removed - features:
+        best = Decoded(best.model, best.require, tuple(tab.sort(set(best.disable) | (best.model.removed - features))))
     return best

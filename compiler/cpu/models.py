@@ -25,8 +25,8 @@ class X86Model:
     vendor: str | None  # libvirt vendor name ("Intel", "AMD", "Hygon"); None = any vendor
     features: frozenset[str]  # libvirt names
     signatures: tuple[tuple[int, int], ...] = ()
-    # features still in the definition but listed explicitly whenever a decoded CPU
-    # has them (libvirt marks them removed='yes': they were dropped from the model)
+    # features dropped from libvirt's model (not in ``features``) that a decoded guest
+    # CPU always mentions: require when it has them, disable when it does not
     removed: frozenset[str] = frozenset()
     in_catalogue: bool = True  # False: a QEMU-only name (versioned model etc.)
 

@@ -6,7 +6,7 @@ from attrs import evolve, frozen
 
 from ..model import Device, PciAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, XNode, address_xnode, device_arg, pci_props, \
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, address_xnode, device_arg, pci_props, \
     read_common, xnode
 
 TYPES = ("ide", "fdc", "sata", "scsi", "usb", "pci", "virtio-serial", "ccid", "xenbus", "isa")
@@ -59,6 +59,20 @@ PCI_DRIVERS = {
     "pcie-expander-bus": "pxb-pcie",
     "pcie-to-pci-bridge": "pcie-pci-bridge",
 }
+
+# PCI controller model -> how it plugs in upstream (the roots plug in nowhere)
+PCI_CONNECT = {
+    "pci-bridge": PciConnect.PCI_BRIDGE,
+    "pci-expander-bus": PciConnect.PCI_EXPANDER,
+    "pcie-expander-bus": PciConnect.PCIE_EXPANDER,
+    "dmi-to-pci-bridge": PciConnect.DMI_BRIDGE,
+    "pcie-to-pci-bridge": PciConnect.PCIE_TO_PCI_BRIDGE,
+    "pcie-root-port": PciConnect.ROOT_PORT,
+    "pcie-switch-upstream-port": PciConnect.UPSTREAM_PORT,
+    "pcie-switch-downstream-port": PciConnect.DOWNSTREAM_PORT,
+}
+EXPRESS_USB = ("qemu-xhci", "nec-xhci")
+EXPRESS_VIRTIO = (None, "virtio", "virtio-scsi", "virtio-non-transitional")
 
 # libvirt's "units per bus" for drive addresses by controller type
 IDE_BUSES, IDE_UNITS = 2, 2
@@ -237,7 +251,18 @@ def is_pci_root(c: Device) -> bool:
     return isinstance(c, Controller) and c.type == "pci" and c.model in ("pci-root", "pcie-root")
 
 
+def pci_connect(c: Controller) -> PciConnect:
+    if c.type == "pci":
+        return PCI_CONNECT.get(c.model, PciConnect.NONE)
+    if c.type == "usb":
+        return PciConnect.PCIE if c.model in EXPRESS_USB else PciConnect.PCI
+    if c.type in ("scsi", "virtio-serial"):
+        return PciConnect.PCIE if c.model in EXPRESS_VIRTIO else PciConnect.PCI
+    return PciConnect.PCI
+
+
 KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit,
-                  wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml)
+                  wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml,
+                  pci_connect=pci_connect)
 
 __all__ = ["Controller", "KIND", "PciAddr", "is_pci_root"]

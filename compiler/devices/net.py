@@ -9,7 +9,7 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, qjson, read_common
 
 TYPES = ("user", "network", "bridge", "ethernet", "server", "client", "mcast", "udp",
          "vhostuser", "direct", "hostdev", "vdpa", "null", "vds", "internal")
@@ -162,5 +162,13 @@ def pci_group(n) -> int:
     return PciGroup.NET
 
 
+# NIC models that are PCI Express devices
+EXPRESS_NICS = ("virtio", "virtio-non-transitional", "e1000e", "igb")
+
+
+def pci_connect(n: Interface) -> PciConnect:
+    return PciConnect.PCIE if (n.model or "") in EXPRESS_NICS else PciConnect.PCI
+
+
 KIND = DeviceKind(tag="interface", cls=Interface, from_xml=from_xml, emit=emit,
-                  wants_pci=wants_pci, pci_group=pci_group, alias=alias)
+                  wants_pci=wants_pci, pci_group=pci_group, alias=alias, pci_connect=pci_connect)

@@ -33,12 +33,9 @@ import enum
 from attrs import define, evolve, field
 
 from ..devices import kind_of
+from ..devices.base import PciConnect
 from ..devices.controller import Controller
-from ..devices.disk import Disk
-from ..devices.input import Input
-from ..devices.memballoon import Memballoon
-from ..devices.misc import Rng, Sound, Watchdog
-from ..devices.net import Interface
+from ..devices.misc import Sound
 from ..devices.video import Video
 from ..diagnostics import NOWHERE
 from ..model import Domain, PciAddr
@@ -89,17 +86,6 @@ BUS_MODELS: dict[str, tuple[Conn, int, int]] = {
 HOTPLUG_BUSES = ("pci-root", "pci-bridge", "pci-expander-bus", "pcie-to-pci-bridge",
                  "pcie-root-port", "pcie-switch-downstream-port")
 
-# controller model -> how it plugs in upstream
-CONTROLLER_CONN: dict[str, Conn] = {
-    "pci-bridge": Conn.PCI_BRIDGE,
-    "pci-expander-bus": Conn.PCI_EXPANDER,
-    "pcie-expander-bus": Conn.PCIE_EXPANDER,
-    "dmi-to-pci-bridge": Conn.DMI_BRIDGE,
-    "pcie-to-pci-bridge": Conn.PCIE_TO_PCI_BRIDGE,
-    "pcie-root-port": Conn.ROOT_PORT | Conn.AGGREGATE,
-    "pcie-switch-upstream-port": Conn.UPSTREAM_PORT,
-    "pcie-switch-downstream-port": Conn.DOWNSTREAM_PORT,
-}
 CONN_NAMES = (
     (Conn.PCI_DEVICE, "standard PCI device"), (Conn.PCIE_DEVICE, "PCI Express device"),
     (Conn.ROOT_PORT, "pcie-root-port"), (Conn.UPSTREAM_PORT, "pcie-switch-upstream-port"),
@@ -108,10 +94,6 @@ CONN_NAMES = (
     (Conn.PCIE_EXPANDER, "pcie-expander-bus"), (Conn.PCI_BRIDGE, "pci-bridge"),
 )
 
-TRANSITIONAL = "virtio-transitional"
-EXPRESS_NICS = ("virtio", "virtio-non-transitional", "e1000e", "igb")
-EXPRESS_USB = ("qemu-xhci", "nec-xhci")
-EXPRESS_VIDEO = ("virtio", "bochs")
 ICH9_LPC, ICH9_SATA, ICH9_SMBUS = (0x1F, 0), (0x1F, 2), (0x1F, 3)
 USB2_FUNCTIONS = {"ich9-ehci1": 7, "ich9-uhci1": 0, "ich9-uhci2": 1, "ich9-uhci3": 2}
 USB2_SLOTS = (0x1D, 0x1A)
@@ -120,36 +102,29 @@ ICH9_SOUND_SLOT = 0x1B
 PRIMARY_VIDEO_SLOT = 1
 
 
+# how a device plugs in (its kind says, devices.base.PciConnect) -> connect flags
+CONNECT_FLAGS: dict[PciConnect, Conn] = {
+    PciConnect.NONE: Conn(0),
+    PciConnect.PCI: PCI,
+    PciConnect.PCIE: PCIE,
+    PciConnect.PCI_INTEGRATED: PCI | Conn.INTEGRATED,
+    PciConnect.PCIE_INTEGRATED: PCIE | Conn.INTEGRATED,
+    PciConnect.PCI_BRIDGE: Conn.PCI_BRIDGE,
+    PciConnect.PCI_EXPANDER: Conn.PCI_EXPANDER,
+    PciConnect.PCIE_EXPANDER: Conn.PCIE_EXPANDER,
+    PciConnect.DMI_BRIDGE: Conn.DMI_BRIDGE,
+    PciConnect.PCIE_TO_PCI_BRIDGE: Conn.PCIE_TO_PCI_BRIDGE,
+    PciConnect.ROOT_PORT: Conn.ROOT_PORT | Conn.AGGREGATE,
+    PciConnect.UPSTREAM_PORT: Conn.UPSTREAM_PORT,
+    PciConnect.DOWNSTREAM_PORT: Conn.DOWNSTREAM_PORT,
+}
+assert set(CONNECT_FLAGS) == set(PciConnect), "a PciConnect has no connect flags"
+
+
 def connect_flags(d) -> Conn:
     """qemuDomainDeviceCalculatePCIConnectFlags for a machine with pcie-root and a QEMU
-    that knows the (non-)transitional virtio devices: virtio counts as PCI Express
-    unless the model says transitional."""
-    if isinstance(d, Controller):
-        if d.type == "pci":
-            return CONTROLLER_CONN.get(d.model, Conn(0))
-        if d.type == "usb":
-            return PCIE if d.model in EXPRESS_USB else PCI
-        if d.type in ("scsi", "virtio-serial"):
-            return PCIE if d.model in (None, "virtio", "virtio-scsi", "virtio-non-transitional") \
-                else PCI
-        return PCI
-    if isinstance(d, Interface):
-        return PCIE if (d.model or "") in EXPRESS_NICS else PCI
-    if isinstance(d, Video):
-        return PCIE if d.model in EXPRESS_VIDEO else PCI
-    if isinstance(d, (Disk, Memballoon, Rng)):
-        return PCI if getattr(d, "model", None) == TRANSITIONAL else PCIE
-    if isinstance(d, Input):
-        return PCIE
-    if isinstance(d, (Sound, Watchdog)):
-        return PCI
-    if getattr(d, "model", None) == "pvpanic":
-        return PCI | Conn.INTEGRATED
-    if d.kind_tag == "iommu":
-        return PCIE | Conn.INTEGRATED
-    if d.kind_tag in ("hostdev", "filesystem", "vsock", "memory"):
-        return PCI if getattr(d, "model", None) == TRANSITIONAL else PCIE
-    return PCI
+    that knows the (non-)transitional virtio devices; the device's kind decides."""
+    return CONNECT_FLAGS[kind_of(d).pci_connect(d)]
 
 
 def _conn_name(flags: Conn) -> str:

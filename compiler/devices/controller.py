@@ -38,6 +38,8 @@ USB_DRIVERS = {
     "qemu-xhci": "qemu-xhci",
 }
 USB2_COMPANIONS = ("ich9-uhci1", "ich9-uhci2", "ich9-uhci3")
+# the PCI function each part of an ICH9 USB2 set takes in the slot the set shares
+USB2_FUNCTIONS = {"ich9-ehci1": 7, "ich9-uhci1": 0, "ich9-uhci2": 1, "ich9-uhci3": 2}
 
 VIRTIO_SERIAL_DRIVERS = {
     None: "virtio-serial-pci",
@@ -265,4 +267,4 @@ KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit
                   wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml,
                   pci_connect=pci_connect)
 
-__all__ = ["Controller", "KIND", "PciAddr", "is_pci_root"]
+__all__ = ["Controller", "KIND", "PciAddr", "USB2_FUNCTIONS", "is_pci_root"]

@@ -8,7 +8,7 @@ import pytest
 from compiler.devices import DEVICE_KINDS
 from compiler.devices.controller import Controller
 from compiler.parse import parse_bytes
-from compiler.passes.pcie import Conn, connect_flags
+from compiler.passes.pci_buses import Conn, connect_flags
 
 HEAD = """<domain type='qemu'><name>t</name><memory>131072</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='q35'>hvm</type></os>

@@ -153,7 +153,7 @@ def _tuning(r: Reader):
         from .placement.xml import tuning_from_xml
     except ImportError:
         return None
-    return tuning_from_xml(r.el, r.file)
+    return tuning_from_xml(r)
 
 
 def _genid(r: Reader) -> str | None:

@@ -213,9 +213,20 @@ class Reader:
         t = self.text()
         if t is None:
             raise fail("missing-value", f"<{self.tag}> needs a size", self.span)
-        n = parse_int_text(t)
+        return self._kib(t, f"<{self.tag}>", unit_attr, default_unit)
+
+    def attr_memory_kib(self, name: str, unit_attr: str = "unit",
+                        default_unit: str = "KiB") -> int | None:
+        """Attribute ``name`` as a size scaled by ``unit_attr``, in KiB rounded up."""
+        v = self._get(name)
+        if v is None:
+            return None
+        return self._kib(v, f"'{name}' of <{self.tag}>", unit_attr, default_unit)
+
+    def _kib(self, value: str, what: str, unit_attr: str, default_unit: str) -> int:
+        n = parse_int_text(value)
         if n is None:
-            raise fail("bad-number", f"<{self.tag}> must be a non-negative integer size, not {t!r}",
+            raise fail("bad-number", f"{what} must be a non-negative integer size, not {value!r}",
                        self.span)
         unit = (self.attr(unit_attr) or default_unit)
         mult = MEMORY_UNITS.get(unit.lower())
@@ -224,6 +235,6 @@ class Reader:
                        "b, KiB, MiB, GiB, TiB, PiB, EiB, KB, MB, GB, TB, PB, EB", self.span)
         nbytes = n * mult
         if nbytes > MAX_BYTES:
-            raise fail("number-range", f"<{self.tag}> of {n} {unit} is larger than the "
+            raise fail("number-range", f"{what} of {n} {unit} is larger than the "
                        f"{MAX_BYTES} bytes libvirt can represent", self.span)
         return -(-nbytes // 1024)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 from typing import TYPE_CHECKING, Callable
 
@@ -35,6 +36,33 @@ class PciGroup:
     SERIAL = 13
     VSOCK = 14
     IOMMU = 15
+
+
+class PciConnect(enum.Enum):
+    """How a device plugs into a PCI bus: the device half of libvirt's
+    qemuDomainDeviceCalculatePCIConnectFlags.  The q35 allocator
+    (passes/pci_buses.py) turns it into the connect flags a bus must accept."""
+
+    NONE = "none"  # plugs into no bus (pci-root, pcie-root)
+    PCI = "pci"  # conventional PCI endpoint
+    PCIE = "pcie"  # PCI Express endpoint
+    PCI_INTEGRATED = "pci-integrated"  # conventional, built into bus 0 (pvpanic)
+    PCIE_INTEGRATED = "pcie-integrated"  # PCI Express, built into bus 0 (iommu)
+    # PCI controllers, by what they are upstream
+    PCI_BRIDGE = "pci-bridge"
+    PCI_EXPANDER = "pci-expander-bus"
+    PCIE_EXPANDER = "pcie-expander-bus"
+    DMI_BRIDGE = "dmi-to-pci-bridge"
+    PCIE_TO_PCI_BRIDGE = "pcie-to-pci-bridge"
+    ROOT_PORT = "pcie-root-port"
+    UPSTREAM_PORT = "pcie-switch-upstream-port"
+    DOWNSTREAM_PORT = "pcie-switch-downstream-port"
+
+
+def virtio_connect(model: str | None) -> PciConnect:
+    """A virtio device is PCI Express unless its model asks for the transitional
+    (conventional PCI) variant."""
+    return PciConnect.PCI if model == "virtio-transitional" else PciConnect.PCIE
 
 
 @frozen
@@ -230,6 +258,8 @@ class DeviceKind:
                (values the passes filled in, e.g. a generated MAC address)
     filled_attrs  device -> attributes normalize sets on the user's element
     machine_opts  device -> extra -machine options the device needs (nvdimm=on)
+    pci_connect   device -> PciConnect: how it plugs into a PCI bus (what kind of
+               bus it needs on q35); conventional PCI unless the kind says otherwise
     """
 
     tag: str
@@ -244,3 +274,4 @@ class DeviceKind:
     filled: Callable[[Device], tuple[XNode, ...]] = lambda d: ()
     filled_attrs: Callable[[Device], tuple[tuple[str, str], ...]] = lambda d: ()
     machine_opts: Callable[[Device], tuple[str, ...]] = lambda d: ()
+    pci_connect: Callable[[Device], PciConnect] = lambda d: PciConnect.PCI

@@ -7,7 +7,7 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, qjson, read_common
 
 BACKENDS = ("pty", "file", "null", "vc", "stdio", "pipe", "dev", "tcp", "udp", "unix",
             "spicevmc", "spiceport", "qemu-vdagent", "nmdm")
@@ -221,7 +221,8 @@ def serial_group(d) -> int:
 
 
 SERIAL = DeviceKind(tag="serial", cls=CharDevice, from_xml=_from_xml("serial"), emit=emit_serial,
-                    wants_pci=serial_wants_pci, pci_group=serial_group, alias=_alias("serial"))
+                    wants_pci=serial_wants_pci, pci_group=serial_group, alias=_alias("serial"),
+                    pci_connect=lambda c: PciConnect.PCI)
 PARALLEL = DeviceKind(tag="parallel", cls=CharDevice, from_xml=_from_xml("parallel"),
                       emit=emit_parallel, alias=_alias("parallel"))
 CONSOLE = DeviceKind(tag="console", cls=CharDevice, from_xml=_from_xml("console"),

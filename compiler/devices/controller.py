@@ -6,7 +6,7 @@ from attrs import evolve, frozen
 
 from ..model import Device, PciAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, XNode, address_xnode, device_arg, pci_props, \
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, address_xnode, device_arg, pci_props, \
     read_common, xnode
 
 TYPES = ("ide", "fdc", "sata", "scsi", "usb", "pci", "virtio-serial", "ccid", "xenbus", "isa")
@@ -38,6 +38,8 @@ USB_DRIVERS = {
     "qemu-xhci": "qemu-xhci",
 }
 USB2_COMPANIONS = ("ich9-uhci1", "ich9-uhci2", "ich9-uhci3")
+# the PCI function each part of an ICH9 USB2 set takes in the slot the set shares
+USB2_FUNCTIONS = {"ich9-ehci1": 7, "ich9-uhci1": 0, "ich9-uhci2": 1, "ich9-uhci3": 2}
 
 VIRTIO_SERIAL_DRIVERS = {
     None: "virtio-serial-pci",
@@ -59,6 +61,20 @@ PCI_DRIVERS = {
     "pcie-expander-bus": "pxb-pcie",
     "pcie-to-pci-bridge": "pcie-pci-bridge",
 }
+
+# PCI controller model -> how it plugs in upstream (the roots plug in nowhere)
+PCI_CONNECT = {
+    "pci-bridge": PciConnect.PCI_BRIDGE,
+    "pci-expander-bus": PciConnect.PCI_EXPANDER,
+    "pcie-expander-bus": PciConnect.PCIE_EXPANDER,
+    "dmi-to-pci-bridge": PciConnect.DMI_BRIDGE,
+    "pcie-to-pci-bridge": PciConnect.PCIE_TO_PCI_BRIDGE,
+    "pcie-root-port": PciConnect.ROOT_PORT,
+    "pcie-switch-upstream-port": PciConnect.UPSTREAM_PORT,
+    "pcie-switch-downstream-port": PciConnect.DOWNSTREAM_PORT,
+}
+EXPRESS_USB = ("qemu-xhci", "nec-xhci")
+EXPRESS_VIRTIO = (None, "virtio", "virtio-scsi", "virtio-non-transitional")
 
 # libvirt's "units per bus" for drive addresses by controller type
 IDE_BUSES, IDE_UNITS = 2, 2
@@ -243,8 +259,18 @@ def filled_attrs(c: Controller) -> tuple[tuple[str, str], ...]:
     return out + ((("model", c.model),) if c.model is not None else ())
 
 
+def pci_connect(c: Controller) -> PciConnect:
+    if c.type == "pci":
+        return PCI_CONNECT.get(c.model, PciConnect.NONE)
+    if c.type == "usb":
+        return PciConnect.PCIE if c.model in EXPRESS_USB else PciConnect.PCI
+    if c.type in ("scsi", "virtio-serial"):
+        return PciConnect.PCIE if c.model in EXPRESS_VIRTIO else PciConnect.PCI
+    return PciConnect.PCI
+
+
 KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit,
                   wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml,
-                  filled_attrs=filled_attrs)
+                  pci_connect=pci_connect, filled_attrs=filled_attrs)
 
-__all__ = ["Controller", "KIND", "PciAddr", "is_pci_root"]
+__all__ = ["Controller", "KIND", "PciAddr", "USB2_FUNCTIONS", "is_pci_root"]

@@ -10,7 +10,7 @@ from ..diagnostics import fail
 from ..model import Device, DriveAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common, \
-    usb_props
+    usb_props, virtio_connect
 from .chardev import qemu_opt_value
 from .blockdev import BlockSource, blockdev_args, read_source
 
@@ -269,6 +269,7 @@ def pci_group(d: Disk) -> int:
 
 KIND = DeviceKind(tag="disk", cls=Disk, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
                   pci_group=pci_group, alias=alias,
-                  wants_usb=lambda d, dom: d.target_bus == "usb")
+                  wants_usb=lambda d, dom: d.target_bus == "usb",
+                  pci_connect=lambda d: virtio_connect(d.model))
 
 __all__ = ["Disk", "KIND", "disk_name_index", "qjson"]

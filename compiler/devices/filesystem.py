@@ -21,7 +21,8 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, read_common
+from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, read_common, \
+    virtio_connect
 from .chardev import qemu_opt_value
 
 DRIVERS = ("path", "handle", "virtiofs", "loop", "nbd", "ploop")
@@ -168,4 +169,4 @@ def emit(f: Filesystem, ctx: EmitCtx) -> list[str]:
 
 KIND = DeviceKind(tag="filesystem", cls=Filesystem, from_xml=from_xml, emit=emit,
                   wants_pci=wants_pci, pci_group=lambda d: PciGroup.FILESYSTEM,
-                  alias=lambda f, n, dom: f"fs{n}")
+                  alias=lambda f, n, dom: f"fs{n}", pci_connect=lambda f: virtio_connect(f.model))

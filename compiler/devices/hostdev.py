@@ -25,7 +25,7 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device, DriveAddr
 from ..xmlread import Reader
-from .base import (DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common,
+from .base import (DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, qjson, read_common,
                    usb_props)
 
 TYPES = ("pci", "usb", "scsi", "scsi_host", "mdev")
@@ -281,4 +281,5 @@ def emit(h: Hostdev, ctx: EmitCtx) -> list[str]:
 
 KIND = DeviceKind(tag="hostdev", cls=Hostdev, from_xml=from_xml, emit=emit,
                   wants_pci=wants_pci, pci_group=lambda d: PciGroup.HOSTDEV,
-                  alias=lambda h, n, dom: f"hostdev{n}", wants_usb=wants_usb)
+                  alias=lambda h, n, dom: f"hostdev{n}", wants_usb=wants_usb,
+                  pci_connect=lambda h: PciConnect.PCIE)

@@ -7,7 +7,7 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, XNode, device_arg, pci_props, read_common, \
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, device_arg, pci_props, read_common, \
     usb_props, xnode
 
 USB_DRIVERS = {"mouse": "usb-mouse", "keyboard": "usb-kbd", "tablet": "usb-tablet"}
@@ -71,4 +71,4 @@ def to_xml(i: Input) -> XNode:
 
 KIND = DeviceKind(tag="input", cls=Input, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
                   pci_group=lambda d: PciGroup.INPUT, alias=alias, to_xml=to_xml,
-                  wants_usb=lambda i, dom: i.bus == "usb")
+                  wants_usb=lambda i, dom: i.bus == "usb", pci_connect=lambda i: PciConnect.PCIE)

@@ -12,7 +12,7 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device, PciAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, read_common
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common
 
 ONOFF = {True: "on", False: "off"}
 
@@ -79,4 +79,4 @@ def machine_opts(i: Iommu) -> tuple[str, ...]:
 KIND = DeviceKind(tag="iommu", cls=Iommu, from_xml=from_xml, emit=emit,
                   wants_pci=lambda i, dom: i.model == "virtio",
                   pci_group=lambda d: PciGroup.IOMMU, alias=lambda i, n, dom: f"iommu{n}",
-                  machine_opts=machine_opts)
+                  machine_opts=machine_opts, pci_connect=lambda i: PciConnect.PCIE_INTEGRATED)

@@ -8,7 +8,7 @@ from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, XNode, address_xnode, device_arg, pci_props, \
-    read_common, xnode
+    read_common, virtio_connect, xnode
 
 DRIVERS = {
     "virtio": "virtio-balloon-pci",
@@ -56,4 +56,5 @@ def to_xml(b: Memballoon) -> XNode:
 KIND = DeviceKind(tag="memballoon", cls=Memballoon, from_xml=from_xml, emit=emit,
                   wants_pci=lambda b, dom: b.model in DRIVERS,
                   pci_group=lambda d: PciGroup.MEMBALLOON,
-                  alias=lambda b, n, dom: f"balloon{n}", to_xml=to_xml)
+                  alias=lambda b, n, dom: f"balloon{n}", to_xml=to_xml,
+                  pci_connect=lambda b: virtio_connect(b.model))

@@ -22,7 +22,7 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device, OtherAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, qjson, read_common
 
 MODELS = ("dimm", "nvdimm", "virtio-mem")
 UNSUPPORTED = ("virtio-pmem", "sgx-epc")
@@ -270,4 +270,4 @@ def machine_opts(m: MemoryDevice) -> tuple[str, ...]:
 
 KIND = DeviceKind(tag="memory", cls=MemoryDevice, from_xml=from_xml, emit=emit,
                   wants_pci=wants_pci, pci_group=lambda d: PciGroup.IOMMU,
-                  alias=alias, machine_opts=machine_opts)
+                  alias=alias, machine_opts=machine_opts, pci_connect=lambda m: PciConnect.PCIE)

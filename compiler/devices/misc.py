@@ -7,7 +7,8 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, qjson, \
+    read_common, virtio_connect
 from .chardev import CharSource, chardev_value, read_char_source
 
 # ------------------------------------------------------------------ watchdog
@@ -40,7 +41,8 @@ def watchdog_emit(w: Watchdog, ctx: EmitCtx) -> list[str]:
 WATCHDOG = DeviceKind(tag="watchdog", cls=Watchdog, from_xml=watchdog_from_xml,
                       emit=watchdog_emit, wants_pci=lambda w, dom: w.model == "i6300esb",
                       pci_group=lambda d: PciGroup.WATCHDOG,
-                      alias=lambda w, n, dom: f"watchdog{n}")
+                      alias=lambda w, n, dom: f"watchdog{n}",
+                      pci_connect=lambda w: PciConnect.PCI)
 
 # ------------------------------------------------------------------ rng
 
@@ -99,7 +101,7 @@ def rng_emit(g: Rng, ctx: EmitCtx) -> list[str]:
 
 RNG = DeviceKind(tag="rng", cls=Rng, from_xml=rng_from_xml, emit=rng_emit,
                  wants_pci=lambda g, dom: True, pci_group=lambda d: PciGroup.RNG,
-                 alias=lambda g, n, dom: f"rng{n}")
+                 alias=lambda g, n, dom: f"rng{n}", pci_connect=lambda g: virtio_connect(g.model))
 
 # ------------------------------------------------------------------ panic
 
@@ -138,7 +140,9 @@ def panic_emit(p: Panic, ctx: EmitCtx) -> list[str]:
 
 PANIC = DeviceKind(tag="panic", cls=Panic, from_xml=panic_from_xml, emit=panic_emit,
                    wants_pci=lambda p, dom: p.model == "pvpanic",
-                   pci_group=lambda d: PciGroup.IOMMU)
+                   pci_group=lambda d: PciGroup.IOMMU,
+                   pci_connect=lambda p: PciConnect.PCI_INTEGRATED if p.model == "pvpanic"
+                   else PciConnect.PCI)
 
 # ------------------------------------------------------------------ sound
 
@@ -177,4 +181,5 @@ def sound_emit(s: Sound, ctx: EmitCtx) -> list[str]:
 
 SOUND = DeviceKind(tag="sound", cls=Sound, from_xml=sound_from_xml, emit=sound_emit,
                    wants_pci=lambda s, dom: s.model not in ("sb16", "pcspk", "usb"),
-                   pci_group=lambda d: PciGroup.SOUND, alias=lambda s, n, dom: f"sound{n}")
+                   pci_group=lambda d: PciGroup.SOUND, alias=lambda s, n, dom: f"sound{n}",
+                   pci_connect=lambda s: PciConnect.PCI)

@@ -10,7 +10,7 @@ from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .chardev import qemu_opt_value
-from .base import DeviceKind, EmitCtx, PciGroup, XNode, device_arg, pci_props, qjson, \
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, device_arg, pci_props, qjson, \
     read_common, xnode
 
 TYPES = ("user", "network", "bridge", "ethernet", "server", "client", "mcast", "udp",
@@ -203,5 +203,14 @@ def filled(n: Interface) -> tuple[XNode, ...]:
     return (xnode("mac", address=n.mac), xnode("model", type=n.model or default_nic_model(n)))
 
 
+# NIC models that are PCI Express devices
+EXPRESS_NICS = ("virtio", "virtio-non-transitional", "e1000e", "igb")
+
+
+def pci_connect(n: Interface) -> PciConnect:
+    return PciConnect.PCIE if (n.model or "") in EXPRESS_NICS else PciConnect.PCI
+
+
 KIND = DeviceKind(tag="interface", cls=Interface, from_xml=from_xml, emit=emit,
-                  wants_pci=wants_pci, pci_group=pci_group, alias=alias, filled=filled)
+                  wants_pci=wants_pci, pci_group=pci_group, alias=alias, pci_connect=pci_connect,
+                  filled=filled)

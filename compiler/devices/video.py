@@ -7,7 +7,7 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, XNode, address_xnode, device_arg, pci_props, \
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, address_xnode, device_arg, pci_props, \
     read_common, xnode
 
 MODELS = ("vga", "cirrus", "vmvga", "xen", "vbox", "qxl", "parallels", "virtio", "gop", "none",
@@ -115,5 +115,10 @@ def to_xml(v: Video) -> XNode:
     return xnode("video", *children)
 
 
+# video models that are PCI Express devices
+EXPRESS_VIDEO = ("virtio", "bochs")
+
 KIND = DeviceKind(tag="video", cls=Video, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
-                  pci_group=lambda d: PciGroup.VIDEO, alias=alias, to_xml=to_xml)
+                  pci_group=lambda d: PciGroup.VIDEO, alias=alias, to_xml=to_xml,
+                  pci_connect=lambda v: PciConnect.PCIE if v.model in EXPRESS_VIDEO
+                  else PciConnect.PCI)

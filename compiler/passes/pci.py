@@ -7,6 +7,10 @@ Order (qemuDomainAssignPCIAddresses on i440fx):
 3. the primary video at slot 2 (or the next free slot if 2 is taken);
 4. everything else, group by group (see devices.base.PciGroup), document order within a
    group, in the first free slot.  No free slot left is an error.
+
+q35 machines go to assign_pcie_addresses (pcie.py, with the bus model of
+pci_buses.py).  i440fx keeps its own flat slot map: every bus takes every device, so
+connect flags, bus growth and the dry run have nothing to decide here.
 """
 
 from __future__ import annotations
@@ -14,20 +18,18 @@ from __future__ import annotations
 from attrs import evolve
 
 from ..devices import kind_of
-from ..devices.controller import USB2_COMPANIONS, Controller
+from ..devices.controller import USB2_COMPANIONS, USB2_FUNCTIONS, Controller
 from ..devices.video import Video
 from ..model import Domain, PciAddr
 from .machine import machine_family
+from .pci_buses import FUNCTIONS, SLOTS
 from .pcie import assign_pcie_addresses
 
-SLOTS = 32
-FUNCTIONS = 8
 PIIX3_SLOT = 1
 HOST_BRIDGE_SLOT = 0
-Q35_LPC_SLOT = 0x1F
+PRIMARY_VIDEO_SLOT = 2
 # functions of the PIIX3 that libvirt models as controllers
 PIIX3_IDE_FN, PIIX3_USB_FN = 1, 2
-USB2_FUNCTIONS = {"ich9-ehci1": 7, "ich9-uhci1": 0, "ich9-uhci2": 1, "ich9-uhci3": 2}
 
 
 class SlotMap:
@@ -68,8 +70,7 @@ def _buses(dom: Domain) -> tuple[list[int], dict[int, int]]:
 
 
 def assign_pci_addresses(dom: Domain, env) -> Domain:
-    family = machine_family(dom.os.machine)
-    if family == "q35":
+    if machine_family(dom.os.machine) == "q35":
         return assign_pcie_addresses(dom, env)
     devices = list(dom.devices)
     buses, min_slot = _buses(dom)
@@ -83,10 +84,7 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
 
     # the chipset's own slots
     slots.reserved_slots[(0, HOST_BRIDGE_SLOT)] = "the host bridge"
-    if family == "i440fx":
-        slots.reserved_slots[(0, PIIX3_SLOT)] = "the PIIX3 chipset functions"
-    else:
-        slots.reserved_slots[(0, Q35_LPC_SLOT)] = "the ICH9 chipset functions"
+    slots.reserved_slots[(0, PIIX3_SLOT)] = "the PIIX3 chipset functions"
 
     # 1. user addresses
     wanted = []
@@ -111,7 +109,7 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
                 diag.error("pci-address-reserved", f"{d.describe()}: slot {a.slot} of bus "
                            f"{a.bus} is not usable", d.span)
                 continue
-            fixed = _fixed_address(d, family, dom)
+            fixed = _fixed_address(d)
             if fixed is not None and isinstance(d, Controller) and d.type in ("ide", "sata") \
                     and evolve(a, multifunction=None) != fixed:
                 diag.error("pci-address-reserved", f"{d.describe()} is built into the chipset "
@@ -136,7 +134,7 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
     rest = []
     for i in wanted:
         d = devices[i]
-        fixed = _fixed_address(d, family, dom)
+        fixed = _fixed_address(d)
         if fixed is not None:
             devices[i] = evolve(d, address=fixed)
             slots.take(fixed, name(i))
@@ -145,11 +143,10 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
     videos = [i for i in rest if isinstance(devices[i], Video)]
     first_video = next((i for i, d in enumerate(devices) if isinstance(d, Video)), None)
     if first_video is not None and first_video in videos:
-        # QEMU's primary VGA is the first device after the chipset: slot 2 on
-        # i440fx, else the first free slot, taken before any other device
-        video_slot = 2 if family == "i440fx" else 1
-        a = PciAddr(0, 0, video_slot, 0)
-        if slots.slot_used(0, video_slot):
+        # QEMU's primary VGA is the first device after the chipset: slot 2, else the
+        # first free slot, taken before any other device
+        a = PciAddr(0, 0, PRIMARY_VIDEO_SLOT, 0)
+        if slots.slot_used(0, PRIMARY_VIDEO_SLOT):
             a = slots.next_free()
         if a is not None:
             devices[first_video] = evolve(devices[first_video], address=a)
@@ -192,12 +189,10 @@ def _exhausted(diag, d) -> None:
                d.span)
 
 
-def _fixed_address(d, family: str, dom: Domain) -> PciAddr | None:
-    """Where the chipset's built-in controllers live."""
+def _fixed_address(d) -> PciAddr | None:
+    """Where the PIIX3's built-in controllers live."""
     if not isinstance(d, Controller) or d.index != 0:
         return None
-    if family == "q35":
-        return PciAddr(0, 0, Q35_LPC_SLOT, 2) if d.type == "sata" else None
     if d.type == "ide":
         return PciAddr(0, 0, PIIX3_SLOT, PIIX3_IDE_FN)
     if d.type == "usb" and d.model == "piix3-uhci":

@@ -1,15 +1,16 @@
 """Read <cputune>, <numatune>, <iothreads>/<iothreadids> and <memoryBacking> from a
 ``<domain>`` element into a :class:`~compiler.placement.tuning.Tuning`.
 
-Only the ElementTree API is used (``find``, ``get``, ``sourceline``); the caller
-owns the XML library.  All problems are collected and raised together.
+Every value is read through :class:`compiler.xmlread.Reader`, so codes and messages
+are the ones the rest of domc uses.  Unlike parse.py, which stops at the first bad
+value, this reader *collects*: a read that fails adds its diagnostics to a
+Collector and reading goes on; all problems are raised together at the end.
 """
 
 from __future__ import annotations
 
-import enum
-
-from ..diagnostics import Collector, DomcError, Span
+from ..diagnostics import Collector, DomcError
+from ..xmlread import Reader
 from .cpuset import CpuSet, parse_cpuset
 from .tuning import (
     HugePage,
@@ -32,216 +33,179 @@ CGROUP_KNOBS = (
     "emulatorsched", "cachetune", "memorytune",
 )  # fmt: skip
 
-# size units as libvirt's virScaleInteger accepts them, in KiB (bytes handled apart)
-_UNIT_KIB = {
-    "k": 1, "kib": 1, "kb": 1,
-    "m": 1024, "mib": 1024, "mb": 1000 * 1000 / 1024,
-    "g": 1024**2, "gib": 1024**2, "gb": 1000**3 / 1024,
-    "t": 1024**3, "tib": 1024**3, "tb": 1000**4 / 1024,
-}  # fmt: skip
 
+class _Collect:
+    """Calls a Reader read; a DomcError it raises becomes collected diagnostics and
+    the call returns ``fallback`` instead."""
 
-class _Reader:
-    def __init__(self, file: str):
-        self.file = file
+    def __init__(self) -> None:
         self.diag = Collector()
 
-    def span(self, el) -> Span:
-        return Span(self.file, getattr(el, "sourceline", None) or 0)
-
-    def int_attr(self, el, name: str, required: bool = True, minimum: int = 0) -> int | None:
-        raw = el.get(name)
-        if raw is None:
-            if required:
-                self.diag.error("missing-attribute", f"<{el.tag}> needs a '{name}' attribute", self.span(el))
-            return None
+    def __call__(self, read, *args, fallback=None, **kw):
         try:
-            value = int(raw.strip(), 0 if raw.strip().lower().startswith("0x") else 10)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            self.diag.error(
-                "bad-number", f"<{el.tag} {name}='{raw}'>: expected an integer >= {minimum}", self.span(el)
-            )
-            return None
-        return value
-
-    def enum_attr(self, el, name: str, kind: type[enum.Enum], default):
-        raw = el.get(name)
-        if raw is None:
-            return default
-        try:
-            return kind(raw)
-        except ValueError:
-            allowed = ", ".join(m.value for m in kind)
-            self.diag.error("bad-value", f"<{el.tag} {name}='{raw}'>: expected one of {allowed}", self.span(el))
-            return default
-
-    def set_attr(self, el, name: str, required: bool = True, max_id: int | None = None) -> CpuSet | None:
-        raw = el.get(name)
-        if raw is None:
-            if required:
-                self.diag.error("missing-attribute", f"<{el.tag}> needs a '{name}' attribute", self.span(el))
-            return None
-        try:
-            if max_id is None:
-                return parse_cpuset(raw, self.span(el), what=name)
-            return parse_cpuset(raw, self.span(el), what=name, max_id=max_id)
+            return read(*args, **kw)
         except DomcError as exc:
             self.diag.items.extend(exc.diagnostics)
-            return None
-
-    def size_kib(self, el, name: str = "size") -> int | None:
-        value = self.int_attr(el, name)
-        if value is None:
-            return None
-        unit = (el.get("unit") or "KiB").strip().lower()
-        if unit in ("b", "bytes"):
-            return -(-value // 1024)
-        if unit not in _UNIT_KIB:
-            self.diag.error("bad-unit", f"<{el.tag} unit='{el.get('unit')}'>: unknown unit", self.span(el))
-            return None
-        return int(value * _UNIT_KIB[unit])
+            return fallback
 
 
-def _unique(r: _Reader, items, key, what: str) -> None:
+def _required_int(r: Reader, name: str, lo: int = 0) -> int:
+    r.require(name)
+    return r.attr_int(name, lo=lo)
+
+
+def _cpuset(r: Reader, name: str, required: bool = True) -> CpuSet | None:
+    raw = r.require(name) if required else r.attr(name)
+    return None if raw is None else parse_cpuset(raw, r.span, what=name)
+
+
+def _page_kib(r: Reader) -> int:
+    r.require("size")
+    return r.attr_memory_kib("size")
+
+
+def _iothread_count(r: Reader) -> int:
+    if r.text() is None:
+        raise r.error("missing-value", "<iothreads> needs a count")
+    return r.text_int()
+
+
+def _unique(c: _Collect, items, key, what: str) -> None:
     seen = set()
     for item in items:
         k = key(item)
         if k in seen:
-            r.diag.error("duplicate", f"{what} {k} is given more than once", item.span)
+            c.diag.error("duplicate", f"{what} {k} is given more than once", item.span)
         seen.add(k)
 
 
-def _read_cputune(r: _Reader, el) -> tuple[tuple, CpuSet | None, tuple, tuple[str, ...]]:
+def _read_cputune(c: _Collect, r: Reader) -> tuple[tuple, CpuSet | None, tuple, tuple[str, ...]]:
     vcpupins, iopins, ignored, emulator = [], [], [], None
-    for child in el:
-        tag = child.tag if isinstance(child.tag, str) else None
+    for child in r.children():
+        tag = child.tag
         if tag == "vcpupin":
-            vcpu, cpus = r.int_attr(child, "vcpu"), r.set_attr(child, "cpuset")
+            vcpu, cpus = c(_required_int, child, "vcpu"), c(_cpuset, child, "cpuset")
             if vcpu is not None and cpus is not None:
-                vcpupins.append(VcpuPin(vcpu, cpus, span=r.span(child)))
+                vcpupins.append(VcpuPin(vcpu, cpus, span=child.span))
         elif tag == "emulatorpin":
             if emulator is not None:
-                r.diag.error("duplicate", "<emulatorpin> is given more than once", r.span(child))
-            emulator = r.set_attr(child, "cpuset")
+                c.diag.error("duplicate", "<emulatorpin> is given more than once", child.span)
+            emulator = c(_cpuset, child, "cpuset")
         elif tag == "iothreadpin":
-            tid, cpus = r.int_attr(child, "iothread", minimum=1), r.set_attr(child, "cpuset")
+            tid, cpus = c(_required_int, child, "iothread", lo=1), c(_cpuset, child, "cpuset")
             if tid is not None and cpus is not None:
-                iopins.append(IothreadPin(tid, cpus, span=r.span(child)))
+                iopins.append(IothreadPin(tid, cpus, span=child.span))
         elif tag in CGROUP_KNOBS:
             ignored.append(tag)
-        elif tag is not None:
-            r.diag.error("unknown-element", f"<cputune> has no child <{tag}>", r.span(child))
-    _unique(r, vcpupins, lambda p: p.vcpu, "vcpupin for vCPU")
-    _unique(r, iopins, lambda p: p.iothread, "iothreadpin for iothread")
+        else:
+            c.diag.error("unknown-element", f"<cputune> has no child <{tag}>", child.span)
+    _unique(c, vcpupins, lambda p: p.vcpu, "vcpupin for vCPU")
+    _unique(c, iopins, lambda p: p.iothread, "iothreadpin for iothread")
     return tuple(vcpupins), emulator, tuple(iopins), tuple(sorted(set(ignored)))
 
 
-def _read_iothreads(r: _Reader, root) -> tuple[int, ...]:
-    ids_el = root.find("iothreadids")
-    if ids_el is not None:
-        ids = [r.int_attr(i, "id", minimum=1) for i in ids_el.findall("iothread")]
-        return tuple(sorted({i for i in ids if i is not None}))
-    count_el = root.find("iothreads")
-    if count_el is None:
+def _read_iothreads(c: _Collect, r: Reader) -> tuple[int, ...]:
+    ids = r.child("iothreadids")
+    if ids is not None:
+        got = [c(_required_int, i, "id", lo=1) for i in ids.children("iothread")]
+        return tuple(sorted({i for i in got if i is not None}))
+    count = r.child("iothreads")
+    if count is None:
         return ()
-    try:
-        count = int((count_el.text or "").strip())
-    except ValueError:
-        r.diag.error("bad-number", f"<iothreads>{count_el.text}</iothreads>: expected a count", r.span(count_el))
-        return ()
-    return tuple(range(1, count + 1))
+    n = c(_iothread_count, count)
+    return () if n is None else tuple(range(1, n + 1))
 
 
-def _read_numatune(r: _Reader, el, vcpu_auto: bool) -> tuple[NumaMemory | None, tuple[MemNode, ...]]:
+def _read_numatune(c: _Collect, r: Reader, vcpu_auto: bool) -> tuple[NumaMemory | None, tuple[MemNode, ...]]:
     memory = None
-    mem_el = el.find("memory")
-    if mem_el is not None:
-        mode = r.enum_attr(mem_el, "mode", MemoryMode, MemoryMode.STRICT)
-        nodeset = r.set_attr(mem_el, "nodeset", required=False)
-        default = Placement.STATIC if mem_el.get("nodeset") is not None or not vcpu_auto else Placement.AUTO
-        placement = r.enum_attr(mem_el, "placement", Placement, default)
-        if placement is Placement.STATIC and mem_el.get("nodeset") is None:
-            r.diag.error(
-                "numatune-nodeset", "<numatune><memory> needs a nodeset unless placement='auto'", r.span(mem_el)
-            )
+    mem = r.child("memory")
+    if mem is not None:
+        mode = c(mem.attr_enum, "mode", MemoryMode, MemoryMode.STRICT, fallback=MemoryMode.STRICT)
+        nodeset = c(_cpuset, mem, "nodeset", required=False)
+        has_nodeset = mem.attr("nodeset") is not None
+        default = Placement.STATIC if has_nodeset or not vcpu_auto else Placement.AUTO
+        placement = c(mem.attr_enum, "placement", Placement, default, fallback=default)
+        if placement is Placement.STATIC and not has_nodeset:
+            c.diag.error("numatune-nodeset", "<numatune><memory> needs a nodeset unless placement='auto'", mem.span)
         if placement is Placement.AUTO:
             nodeset = None  # libvirt ignores a nodeset given with placement='auto'
-        memory = NumaMemory(mode, nodeset, placement, span=r.span(mem_el))
+        memory = NumaMemory(mode, nodeset, placement, span=mem.span)
     memnodes = []
-    for m in el.findall("memnode"):
-        cell = r.int_attr(m, "cellid")
-        mode = r.enum_attr(m, "mode", MemoryMode, MemoryMode.STRICT)
-        nodeset = r.set_attr(m, "nodeset")
+    for m in r.children("memnode"):
+        cell = c(_required_int, m, "cellid")
+        mode = c(m.attr_enum, "mode", MemoryMode, MemoryMode.STRICT, fallback=MemoryMode.STRICT)
+        nodeset = c(_cpuset, m, "nodeset")
         if cell is not None and nodeset is not None:
-            memnodes.append(MemNode(cell, mode, nodeset, span=r.span(m)))
+            memnodes.append(MemNode(cell, mode, nodeset, span=m.span))
         if mode is MemoryMode.RESTRICTIVE and (memory is None or memory.mode is not MemoryMode.RESTRICTIVE):
-            r.diag.error(
+            c.diag.error(
                 "numatune-restrictive",
                 "<memnode mode='restrictive'> needs <memory mode='restrictive'> in <numatune>",
-                r.span(m),
+                m.span,
             )
-    _unique(r, memnodes, lambda m: m.cellid, "memnode for cell")
+    _unique(c, memnodes, lambda m: m.cellid, "memnode for cell")
     return memory, tuple(sorted(memnodes, key=lambda m: m.cellid))
 
 
-def _read_backing(r: _Reader, el) -> MemoryBacking:
+def _read_backing(c: _Collect, r: Reader) -> MemoryBacking:
     pages, hugepages = [], False
-    hp = el.find("hugepages")
+    hp = r.child("hugepages")
     if hp is not None:
         hugepages = True
-        for p in hp.findall("page"):
-            size = r.size_kib(p)
-            cells = r.set_attr(p, "nodeset", required=False)
+        for p in hp.children("page"):
+            size = c(_page_kib, p)
+            cells = c(_cpuset, p, "nodeset", required=False)
             if size is not None:
-                pages.append(HugePage(size, cells, span=r.span(p)))
-    src = el.find("source")
-    access = el.find("access")
-    alloc = el.find("allocation")
+                pages.append(HugePage(size, cells, span=p.span))
+    src = r.child("source")
+    access = r.child("access")
+    alloc = r.child("allocation")
     prealloc, threads = False, None
     if alloc is not None:
-        prealloc = alloc.get("mode") == "immediate"
-        threads = r.int_attr(alloc, "threads", required=False, minimum=1)
+        prealloc = alloc.attr("mode") == "immediate"
+        threads = c(alloc.attr_int, "threads", lo=1)
     return MemoryBacking(
         hugepages=hugepages,
         pages=tuple(pages),
-        source=None if src is None else r.enum_attr(src, "type", MemorySource, None),
-        access=None if access is None else r.enum_attr(access, "mode", MemoryAccess, None),
+        source=None if src is None else c(src.attr_enum, "type", MemorySource),
+        access=None if access is None else c(access.attr_enum, "mode", MemoryAccess),
         prealloc=prealloc,
         prealloc_threads=threads,
-        discard=el.find("discard") is not None,
-        span=r.span(el),
+        discard=r.has("discard"),
+        span=r.span,
     )
 
 
-def tuning_from_xml(root, file: str) -> Tuning:
-    """The placement-related parts of ``<domain>`` element ``root`` read from ``file``."""
-    r = _Reader(file)
-    vcpu_el = root.find("vcpu")
-    vcpu_auto = vcpu_el is not None and vcpu_el.get("placement") == "auto"
+def tuning_from_xml(root: Reader, file: str | None = None) -> Tuning:
+    """The placement-related parts of ``<domain>``: ``root`` is a Reader on it (or a
+    bare element, with the ``file`` it was read from)."""
+    r = root if isinstance(root, Reader) else Reader(root, file or "<input>")
+    c = _Collect()
+    vcpu = r.child("vcpu")
+    vcpu_auto = vcpu is not None and vcpu.attr("placement") == "auto"
     vcpupins, emulator, iopins, ignored = (), None, (), ()
-    cputune = root.find("cputune")
+    cputune = r.child("cputune")
     if cputune is not None:
-        vcpupins, emulator, iopins, ignored = _read_cputune(r, cputune)
+        vcpupins, emulator, iopins, ignored = _read_cputune(c, cputune)
     memory, memnodes = None, ()
-    numatune = root.find("numatune")
+    numatune = r.child("numatune")
     if numatune is not None:
-        memory, memnodes = _read_numatune(r, numatune, vcpu_auto)
+        memory, memnodes = _read_numatune(c, numatune, vcpu_auto)
     if vcpu_auto and memory is None:
         # libvirt: automatic vCPU placement implies automatic memory placement
-        memory = NumaMemory(MemoryMode.STRICT, None, Placement.AUTO, span=r.span(vcpu_el))
-    backing_el = root.find("memoryBacking")
-    backing = MemoryBacking() if backing_el is None else _read_backing(r, backing_el)
-    r.diag.raise_if_errors()
+        memory = NumaMemory(MemoryMode.STRICT, None, Placement.AUTO, span=vcpu.span)
+    backing_r = r.child("memoryBacking")
+    backing = MemoryBacking() if backing_r is None else _read_backing(c, backing_r)
+    iothread_ids = _read_iothreads(c, r)
+    c.diag.raise_if_errors()
     return Tuning(
         vcpupins=vcpupins,
         emulatorpin=emulator,
         iothreadpins=iopins,
-        iothread_ids=_read_iothreads(r, root),
+        iothread_ids=iothread_ids,
         memory=memory,
         memnodes=memnodes,
         backing=backing,
         ignored=ignored,
-        span=r.span(cputune if cputune is not None else root),
+        span=(cputune or r).span,
     )

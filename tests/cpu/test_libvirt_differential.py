@@ -113,3 +113,30 @@ def test_compare_with_this_host_agrees_with_libvirt(domc, tmp_path, cpu):
     rc, out, _ = domc("cpu-compare", f)
     assert out.splitlines()[0] == VERDICTS[m.group(0)]
     assert rc == (1 if m.group(0) == "incompatible with" else 0)
+
+
+def test_non_migratable_features_are_what_libvirt_drops(tmp_path):
+    """cpu-baseline --migratable of a CPU listing every feature drops exactly these."""
+    from compiler.cpu.features import table
+
+    f = tmp_path / "all.xml"
+    f.write_text("<cpu><arch>x86_64</arch><model>qemu64</model>"
+                 + "".join(f"<feature name='{x.name}'/>" for x in table().features) + "</cpu>")
+    plain = set(re.findall(r"name='([^']+)'", _virsh("cpu-baseline", str(f)).stdout))
+    migratable = set(re.findall(r"name='([^']+)'", _virsh("cpu-baseline", str(f), "--migratable").stdout))
+    assert plain - migratable == set(catalogue().non_migratable)
+
+
+def test_vendor_neutral_models_are_what_libvirt_accepts_with_any_vendor(tmp_path):
+    """A model with a vendor of its own refuses a CPU naming it with another vendor."""
+    neutral = set()
+    for m in catalogue().models:
+        ok = True
+        for v in ("Intel", "AMD"):
+            f = tmp_path / "v.xml"
+            f.write_text(f"<cpu><arch>x86_64</arch><model>486</model></cpu>"
+                         f"<cpu><arch>x86_64</arch><model>{m.name}</model><vendor>{v}</vendor></cpu>")
+            ok &= "differs from vendor" not in _virsh("cpu-baseline", str(f)).stderr
+        if ok:
+            neutral.add(m.name)
+    assert neutral == {m.name for m in catalogue().models if m.vendor is None}

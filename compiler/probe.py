@@ -1,8 +1,9 @@
 """Probe a QEMU binary over QMP and describe what it offers as a JSON profile.
 
 The profile is the compiler's only knowledge of an emulator: machine types (with
-their aliases and default CPU types) and the named CPU models with the QEMU
-properties each one turns on.  ``compiler/tables/qemu-7.2.json`` is this module's
+their aliases and default CPU types), the named CPU models with the QEMU
+properties each one turns on, and the boolean properties of the CPU type (the
+feature names ``-cpu MODEL,+f`` accepts: a feature not among them is refused).  ``compiler/tables/qemu-7.2.json`` is this module's
 output for Debian's QEMU 7.2 binary, shipped as the embedded default.
 
 QEMU runs paused, without devices or a display, under TCG with ``-machine none``
@@ -90,6 +91,8 @@ async def _ask(emulator: str) -> dict:
             arch = await client.execute("query-target")
             machines = await client.execute("query-machines")
             defs = await client.execute("query-cpu-definitions")
+            props = await client.execute(
+                "device-list-properties", {"typename": f"max-{arch['arch']}-cpu"})
             models = []
             for d in sorted(defs, key=lambda d: d["name"]):
                 static = None
@@ -112,6 +115,8 @@ async def _ask(emulator: str) -> dict:
         "arch": arch["arch"],
         "machines": sorted((_machine_entry(m) for m in machines), key=lambda m: m["name"]),
         "cpu_models": models,
+        # every boolean property of the CPU type: the feature names '-cpu M,+f' accepts
+        "cpu_properties": sorted({p["name"] for p in props if p.get("type") == "bool"}),
     }
 
 

@@ -76,6 +76,13 @@ class Profile:
     machines: tuple[Machine, ...]
     cpu_models: tuple[CpuModelDef, ...]
     firmware: tuple[FirmwareDescriptor, ...] = ()
+    # boolean properties of the CPU type (feature names '-cpu' accepts); None: a
+    # profile probed before they were recorded, every feature is assumed settable
+    cpu_properties: frozenset[str] | None = None
+
+    def cpu_property(self, qemu_name: str) -> bool:
+        """Whether ``-cpu MODEL,+qemu_name`` names a property this QEMU has."""
+        return self.cpu_properties is None or qemu_name in self.cpu_properties
 
     def machine_names(self) -> tuple[str, ...]:
         return tuple(m.name for m in self.machines)
@@ -149,6 +156,7 @@ def _from_dict(data: dict) -> Profile:
         machines=machines,
         cpu_models=models,
         firmware=firmware,
+        cpu_properties=(frozenset(data["cpu_properties"]) if "cpu_properties" in data else None),
     )
 
 

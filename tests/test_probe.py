@@ -29,6 +29,7 @@ def test_reprobe_matches_shipped_profile():
     assert got["arch"] == want["arch"]
     assert got["machines"] == want["machines"]
     assert {m["name"]: m for m in got["cpu_models"]} == {m["name"]: m for m in want["cpu_models"]}
+    assert got["cpu_properties"] == want["cpu_properties"]
     if not os.path.isdir(DEBIAN_FIRMWARE) or not os.path.exists(os.path.join(DEBIAN_FIRMWARE, "60-edk2-x86_64.json")):
         pytest.skip(f"{DEBIAN_FIRMWARE} does not hold Debian's descriptors")
     assert got["firmware"] == want["firmware"]
@@ -112,6 +113,22 @@ def test_profile_models_have_vendor_and_features():
     assert penryn.vendor == "GenuineIntel" and penryn.alias_of == "Penryn-v1"
     assert {"sse4.1", "ssse3", "cx16"} <= set(penryn.features)
     assert p.cpu_model("EPYC-Milan").vendor == "AuthenticAMD"
+
+
+def test_profile_records_the_cpu_properties_qemu_has():
+    p = load_profile()
+    assert p.cpu_property("intel-pt") and p.cpu_property("sse4.2") and p.cpu_property("avx512f")
+    # QEMU 7.2 has no property for these CPUID bits: '-cpu M,-pconfig' is refused
+    for name in ("pconfig", "ospke", "osxsave", "cmt", "mbm_total", "mbm_local", "cvt16"):
+        assert not p.cpu_property(name), name
+
+
+def test_profile_without_cpu_properties_assumes_every_feature(tmp_path):
+    data = shipped()
+    del data["cpu_properties"]
+    f = tmp_path / "old.json"
+    f.write_text(json.dumps(data))
+    assert load_profile(str(f)).cpu_property("pconfig")
 
 
 def test_load_profile_errors_carry_the_file(tmp_path):

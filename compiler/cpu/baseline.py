@@ -55,7 +55,9 @@ def baseline(cat: Catalogue, cpus: list[CpuDesc], *, expand: bool = False, migra
         raise fail("cpu-baseline", "the CPUs have no feature in common", first.span)
     if migratable:
         common -= cat.non_migratable
-    d = decode(cat, common, vendor, None, host=False, preferred=common_name, span=first.span)
+    named = tuple(dict.fromkeys(c.model for c in cpus if c.model))
+    d = decode(cat, common, vendor, None, host=False,
+               preferred=(common_name,) if common_name else named, span=first.span)
     features = d.features()
     if expand:
         full = (d.model.features | set(d.require)) - set(d.disable)

@@ -41,20 +41,55 @@ def _matches(model: X86Model, sig) -> bool:
     return sig is not None and (sig[0], sig[1]) in model.signatures
 
 
-def _better(cur: Decoded | None, cand: Decoded, sig) -> bool:
+BASE_PENALTY = 2
+
+
+def _score(d: Decoded, host: bool) -> tuple[int, int]:
+    """(weight, disabled weight) of a candidate, as libvirt 9.0 weighs them.
+
+    A host result is weighed by its feature count.  For a guest result each
+    ``disable`` line weighs BASE_PENALTY, BASE_PENALTY + 1, ... instead of 1, but
+    libvirt walks the feature list (require lines first, then disable lines) only up
+    to the count of enabled features, which shrinks with each disable line it meets:
+    the last disable lines of a long list are weighed 1 each and add no penalty.
+    Observed: laptop+server fixtures give pentium3 (core2duo 13 + 2 disables weighs
+    16, so the named pentium3, with fewer disables, is taken) where weighing every
+    disable line would give kvm32."""
+    n = d.count
+    if host:
+        return n, 0
+    enabled, disabled, penalty, i = n, 0, BASE_PENALTY, 0
+    while i < enabled:
+        if i >= len(d.require):
+            enabled -= 1
+            disabled += penalty
+            penalty += 1
+        i += 1
+    return enabled + disabled, disabled
+
+
+def _better(cur: Decoded | None, cand: Decoded, sig, host: bool = True, is_preferred: bool = False) -> bool:
     if cur is None:
         return True
-    if sig is not None and _matches(cur.model, sig) and not _matches(cand.model, sig):
-        return False
-    if cur.count > cand.count:
+    if sig is not None:
+        if _matches(cur.model, sig) and not _matches(cand.model, sig):
+            return False
+        if _matches(cand.model, sig) and not _matches(cur.model, sig):
+            return True
+    (cw, cd), (nw, nd) = _score(cur, host), _score(cand, host)
+    if nw < cw or (nw == cw and nd < cd):
         return True
-    return sig is not None and _matches(cand.model, sig) and not _matches(cur.model, sig)
+    return is_preferred and nd < cd
 
 
 def decode(cat: Catalogue, features: frozenset[str], vendor: str | None,
            signature: tuple[int, int, int] | None = None, *, host: bool,
-           preferred: str | None = None, span: Span = Span()) -> Decoded:
-    """``preferred`` (a model every input CPU named) wins as soon as it is usable."""
+           preferred: str | tuple[str, ...] | None = None, span: Span = Span()) -> Decoded:
+    """``preferred``: the models the input CPUs named.  A single one wins as soon as it
+    is usable; of several, one is also taken when it needs fewer ``disable`` lines."""
+    if isinstance(preferred, str):
+        preferred = (preferred,)
+    preferred = tuple(dict.fromkeys(preferred or ()))
     tab = table()
     best: Decoded | None = None
     for model in reversed(cat.models):
@@ -64,10 +99,10 @@ def decode(cat: Catalogue, features: frozenset[str], vendor: str | None,
                        tuple(tab.sort(model.features - features)))
         if host and cand.disable:
             continue
-        if preferred is not None and model.name == preferred:
+        if len(preferred) == 1 and model.name == preferred[0]:
             best = cand
             break
-        if _better(best, cand, signature):
+        if _better(best, cand, signature, host, model.name in preferred):
             best = cand
     if best is None:
         raise fail("cpu-decode", "no CPU model describes these features", span)

@@ -84,8 +84,20 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
         disable |= qemu_feats - have
     elif cpu.mode is CpuMode.CUSTOM and cpu.match is CpuMatch.MINIMUM and have is not None and host is not None:
         enable |= {f.name for f in host.features if f.policy is FeaturePolicy.REQUIRE}
+    if cpu.mode is CpuMode.CUSTOM and model:
+        # libvirt's "removed" features: not in its model, but QEMU's may have them, so a
+        # guest CPU that does not ask for one runs without it (libvirt 9.0 emits
+        # 'Icelake-Server,intel-pt=off', 'EPYC,monitor=off')
+        m = cat.get(model)
+        disable |= set(m.removed if m else ()) - set(policies) - enable
     for name, policy in policies.items():
         span = _feature_span(cpu, name)
+        if not profile.cpu_property(tab.qemu_name(name)):
+            # QEMU cannot expose it at all: asking for it is an error, refusing it a no-op
+            if policy in ENABLE:
+                diag.error("cpu-feature-qemu", f"QEMU {profile.emulator_version} cannot provide CPU "
+                           f"feature {name!r} (it has no such property)", span)
+            continue
         if policy in ENABLE:
             if policy is FeaturePolicy.REQUIRE and have is not None and host_given and name not in have:
                 diag.error("cpu-require", f"the host CPU lacks required feature {name!r}", span)
@@ -110,6 +122,10 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
         if extra:
             diag.error("cpu-strict", "match='strict' but the host CPU has features the guest CPU does not name: "
                        + ", ".join(tab.sort(extra)), cpu.span)
+    # what came from the host (host-model, match='minimum') but QEMU cannot set is left
+    # out, as libvirt does when it turns a CPU definition into QEMU properties
+    enable = {n for n in enable if profile.cpu_property(tab.qemu_name(n))}
+    disable = {n for n in disable if profile.cpu_property(tab.qemu_name(n))}
     feats = tuple(CpuFeature(tab.qemu_name(n), FeaturePolicy.REQUIRE, span=_feature_span(cpu, n))
                   for n in sorted(enable, key=tab.qemu_name)) + tuple(
         CpuFeature(tab.qemu_name(n), FeaturePolicy.DISABLE, span=_feature_span(cpu, n))

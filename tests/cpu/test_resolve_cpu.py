@@ -83,3 +83,43 @@ def test_migratable_definition_fixes_optional_features_and_host_model():
     assert ("avx", P.DISABLE) in {(f.name, f.policy) for f in got.features}
     hm = resolve_cpu(Domain(cpu=Cpu(mode=CpuMode.HOST_MODEL)), env).cpu
     assert (hm.mode, hm.match, hm.model) == (CpuMode.CUSTOM, CpuMatch.EXACT, "Westmere")
+
+
+# What QEMU 7.2 has no property for (pconfig, ospke, osxsave ...) never reaches -cpu;
+# libvirt's "removed" features of a custom model are switched off (libvirt 9.0 emits
+# 'Icelake-Server,intel-pt=off' and 'EPYC,monitor=off').
+@pytest.mark.parametrize("cpu, want", [
+    (Cpu(model="Icelake-Server", features=(feat("pconfig", P.DISABLE),)), "Icelake-Server,-intel-pt"),
+    (Cpu(model="Icelake-Server", features=(feat("pconfig", P.FORBID),)), "Icelake-Server,-intel-pt"),
+    (Cpu(model="Icelake-Server", features=(feat("intel-pt"),)), "Icelake-Server,+intel-pt"),
+    (Cpu(model="Skylake-Client", features=(feat("ospke", P.DISABLE), feat("osxsave", P.DISABLE))),
+     "Skylake-Client"),
+    (Cpu(model="EPYC"), "EPYC,-monitor"),
+    (Cpu(model="EPYC", features=(feat("monitor"),)), "EPYC,+monitor"),
+    (Cpu(model="Opteron_G3"), "Opteron_G3,-monitor"),
+    (Cpu(model="EPYC-Rome"), "EPYC-Rome"),
+])
+def test_features_qemu_lacks_and_removed_features(cpu, want):
+    dom, diag = run(cpu)
+    assert diag.items == []
+    assert cpu_argv_value(dom.cpu) == want
+
+
+@pytest.mark.parametrize("policy", [P.REQUIRE, P.FORCE])
+def test_asking_for_a_feature_qemu_lacks_is_an_error(policy):
+    _, diag = run(Cpu(model="Icelake-Server", features=(feat("vmx", line=3), feat("pconfig", policy, 4))))
+    (d,) = diag.errors
+    assert d.code == "cpu-feature-qemu" and d.span.line == 4 and "pconfig" in d.message
+
+
+def test_host_model_leaves_out_what_qemu_cannot_set(tmp_path):
+    host = tmp_path / "host.xml"
+    host.write_text("<cpu><arch>x86_64</arch><model>Skylake-Client</model><vendor>Intel</vendor>"
+                    "<feature name='osxsave'/><feature name='pku'/><feature name='ospke'/>"
+                    "<feature name='cmt'/><feature name='vmx'/></cpu>")
+    dom, diag = run(Cpu(mode=CpuMode.HOST_MODEL), str(host))
+    assert diag.items == []
+    value = cpu_argv_value(dom.cpu)
+    assert value.startswith("Skylake-Client,") and "+pku" in value and "+vmx" in value
+    for name in ("osxsave", "ospke", "cmt"):
+        assert name not in value

@@ -1,0 +1,142 @@
+"""domc's cpu-baseline and cpu-compare against a running libvirt 9.0 (virsh), on the
+host fixtures and on generated model+feature CPUs.  Skipped when virsh does not answer.
+
+Generated cases come from a fixed seed (deterministic).  They avoid the two places
+where domc knowingly differs (docs/CPU.md): libvirt models QEMU 7.2 no longer offers
+(libvirt may answer ``pentiumpro``) and guest CPUs naming a noTSX model."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from compiler.cpu.models import catalogue
+
+from .conftest import HOSTS
+
+URI = "qemu:///system"
+LAPTOP = os.path.join(HOSTS, "laptop.xml")
+SERVER = os.path.join(HOSTS, "server.xml")
+
+
+def _libvirt_answers() -> bool:
+    virsh = shutil.which("virsh")
+    if virsh is None:
+        return False
+    p = subprocess.run([virsh, "-c", URI, "version"], capture_output=True, text=True, check=False)
+    return p.returncode == 0 and "libvirt 9.0." in p.stdout
+
+
+pytestmark = pytest.mark.skipif(not _libvirt_answers(), reason="no libvirt 9.0 daemon at qemu:///system")
+
+
+def _cpu_element(path: str) -> str:
+    """The <cpu> of a fixture (a capabilities document's host CPU, or a bare <cpu>)."""
+    text = open(path, encoding="utf-8").read()
+    m = re.search(r"<cpu>.*?</cpu>", text, re.S)
+    return m.group(0)
+
+
+def _virsh(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["virsh", "-c", URI, *args], capture_output=True, text=True, check=False)
+
+
+def _answer(xml: str):
+    """(model, fallback, vendor, sorted (policy, feature)) of a cpu-baseline answer."""
+    model = re.search(r"<model fallback='(\w+)'>([^<]+)</model>", xml)
+    vendor = re.search(r"<vendor>([^<]+)</vendor>", xml)
+    feats = sorted(re.findall(r"<feature policy='(\w+)' name='([^']+)'/>", xml))
+    return (model.group(2), model.group(1), vendor and vendor.group(1), feats)
+
+
+def _generated(n: int, seed: int = 9):
+    cat = catalogue()
+    rng = random.Random(seed)
+    models = [m for m in cat.models if "noTSX" not in m.name]
+    out = []
+    for i in range(n):
+        vendor = ("Intel", "AMD")[i % 2]
+        pool = [m for m in models if m.vendor in (None, vendor)]
+        every = sorted(set().union(*(m.features for m in pool)))
+        cpus = []
+        for _ in range(rng.choice((2, 3))):
+            m = rng.choice(pool)
+            extra = sorted(set(rng.sample(every, rng.randint(0, 10))) - m.features)
+            v = f"<vendor>{vendor}</vendor>" if m.vendor or rng.random() < 0.5 else ""
+            cpus.append(f"<cpu><arch>x86_64</arch><model>{m.name}</model>{v}"
+                        + "".join(f"<feature name='{f}'/>" for f in extra) + "</cpu>\n")
+        out.append(cpus)
+    return out
+
+
+CASES = [[_cpu_element(LAPTOP), _cpu_element(SERVER)]] + _generated(12)
+
+
+@pytest.mark.parametrize("flags", [(), ("--features",), ("--migratable",)])
+@pytest.mark.parametrize("cpus", CASES, ids=["fixtures"] + [f"gen{i}" for i in range(len(CASES) - 1)])
+def test_baseline_agrees_with_libvirt(domc, tmp_path, cpus, flags):
+    files = []
+    for i, c in enumerate(cpus):
+        f = tmp_path / f"cpu{i}.xml"
+        f.write_text(c)
+        files.append(f)
+    both = tmp_path / "all.xml"
+    both.write_text("".join(cpus))  # virsh takes the <cpu> elements one after the other
+    lv = _virsh("cpu-baseline", str(both), *flags)
+    assert lv.returncode == 0, lv.stderr
+    want = _answer(lv.stdout)
+    if catalogue().get(want[0]) is None:
+        pytest.skip(f"libvirt answers {want[0]}, a model QEMU 7.2 does not offer")
+    rc, out, err = domc("cpu-baseline", *flags, *files)
+    assert (rc, err) == (0, "")
+    assert _answer(out) == want
+
+
+VERDICT = re.compile(r"identical to|superset of|incompatible with")
+VERDICTS = {"identical to": "IDENTICAL", "superset of": "SUPERSET", "incompatible with": "INCOMPATIBLE"}
+
+
+@pytest.mark.parametrize("cpu", [_cpu_element(LAPTOP), _cpu_element(SERVER)]
+                         + [c for cs in _generated(6, seed=4) for c in cs[:1]],
+                         ids=lambda c: re.search(r"<model>([^<]+)", c).group(1))
+def test_compare_with_this_host_agrees_with_libvirt(domc, tmp_path, cpu):
+    f = tmp_path / "cpu.xml"
+    f.write_text(cpu)
+    lv = _virsh("cpu-compare", str(f))
+    m = VERDICT.search(lv.stdout + lv.stderr)
+    assert m, lv.stdout + lv.stderr
+    rc, out, _ = domc("cpu-compare", f)
+    assert out.splitlines()[0] == VERDICTS[m.group(0)]
+    assert rc == (1 if m.group(0) == "incompatible with" else 0)
+
+
+def test_non_migratable_features_are_what_libvirt_drops(tmp_path):
+    """cpu-baseline --migratable of a CPU listing every feature drops exactly these."""
+    from compiler.cpu.features import table
+
+    f = tmp_path / "all.xml"
+    f.write_text("<cpu><arch>x86_64</arch><model>qemu64</model>"
+                 + "".join(f"<feature name='{x.name}'/>" for x in table().features) + "</cpu>")
+    plain = set(re.findall(r"name='([^']+)'", _virsh("cpu-baseline", str(f)).stdout))
+    migratable = set(re.findall(r"name='([^']+)'", _virsh("cpu-baseline", str(f), "--migratable").stdout))
+    assert plain - migratable == set(catalogue().non_migratable)
+
+
+def test_vendor_neutral_models_are_what_libvirt_accepts_with_any_vendor(tmp_path):
+    """A model with a vendor of its own refuses a CPU naming it with another vendor."""
+    neutral = set()
+    for m in catalogue().models:
+        ok = True
+        for v in ("Intel", "AMD"):
+            f = tmp_path / "v.xml"
+            f.write_text(f"<cpu><arch>x86_64</arch><model>486</model></cpu>"
+                         f"<cpu><arch>x86_64</arch><model>{m.name}</model><vendor>{v}</vendor></cpu>")
+            ok &= "differs from vendor" not in _virsh("cpu-baseline", str(f)).stderr
+        if ok:
+            neutral.add(m.name)
+    assert neutral == {m.name for m in catalogue().models if m.vendor is None}

@@ -8,9 +8,7 @@ looking at the argv, and QEMU's answers that only say "this host cannot" are all
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -19,9 +17,8 @@ from compiler.api import compile_file, make_env
 from compiler.diagnostics import DomcError
 
 from .conftest import CORPUS, ROOT
+from .qemu import QEMU, QEMU_IMG, bootable
 
-QEMU = shutil.which("qemu-system-x86_64")
-QEMU_IMG = shutil.which("qemu-img")
 
 # argv that reaches for host resources
 NEEDS_HOST = re.compile(
@@ -42,24 +39,7 @@ def _cases():
 
 
 def _bootable(argv: list[str], tmp_path) -> list[str] | None:
-    out = [QEMU]
-    it = iter(range(1, len(argv)))
-    for i in it:
-        a = argv[i]
-        if a == "-accel":
-            out += ["-accel", "tcg"]
-            next(it)
-        elif a == "-blockdev":
-            node = json.loads(argv[i + 1])
-            if node.get("driver") in ("file", "host_device", "host_cdrom"):
-                img = tmp_path / f"img{i}.qcow2"
-                subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", str(img), "1M"],
-                               check=True)
-                node.update(driver="file", filename=str(img))
-            out += ["-blockdev", json.dumps(node)]
-            next(it)
-        else:
-            out.append(a)
+    out, _ = bootable(argv, tmp_path)
     return None if NEEDS_HOST.search(" ".join(out)) else out
 
 

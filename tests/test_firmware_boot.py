@@ -4,80 +4,35 @@ template as pflash1, SMM on and the secure flash; QMP confirms what the machine 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
-import subprocess
-import time
 
 import pytest
 
 from compiler.api import compile_file, make_env
 
 from .conftest import ROOT
+from .qemu import NO_QEMU, QEMU, QemuRefused, ask_paused, bootable
 
-QEMU = shutil.which("qemu-system-x86_64")
 EXAMPLE = ROOT / "examples" / "efi-secure-boot.xml"
 
 
 def _skip_reason(dom) -> str | None:
     if QEMU is None:
-        return "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+        return NO_QEMU
     for path in (dom.os.loader.path, dom.os.nvram_template):
         if not path or not os.path.isfile(path):
             return f"OVMF is not installed: {path} is missing (apt-get install ovmf)"
     return None
 
 
-def _bootable(argv: list[str], dom, tmp_path) -> list[str]:
-    """Force TCG, give pflash1 a copy of the NVRAM template and the disks scratch files."""
-    vars_copy = tmp_path / "VARS.fd"
-    shutil.copyfile(dom.os.nvram_template, vars_copy)
-    out = [QEMU]
-    it = iter(range(1, len(argv)))
-    for i in it:
-        opt = argv[i]
-        if opt == "-accel":
-            out += ["-accel", "tcg"]
-            next(it)
-        elif opt == "-blockdev":
-            node = json.loads(argv[i + 1])
-            if node.get("node-name") == "libvirt-pflash1-storage":
-                assert node["filename"] == dom.os.nvram
-                node["filename"] = str(vars_copy)
-            elif "filename" in node and not node["node-name"].startswith("libvirt-pflash0"):
-                scratch = tmp_path / f"disk{i}.raw"
-                with open(scratch, "wb") as fh:
-                    fh.truncate(1 << 20)
-                node["filename"] = str(scratch)
-            out += ["-blockdev", json.dumps(node)]
-            next(it)
-        else:
-            out.append(opt)
-    return out + ["-S", "-qmp", f"unix:{tmp_path}/qmp.sock,server=on,wait=off"]
-
-
-async def _ask(sock: str) -> dict:
-    from qemu.qmp import QMPClient
-
-    qmp = QMPClient("domc-firmware-test")
-    for _ in range(200):
-        try:
-            await qmp.connect(sock)
-            break
-        except Exception:
-            await asyncio.sleep(0.05)
-    else:
-        raise AssertionError("QEMU did not open its QMP socket")
-    try:
-        got = {}
-        for prop in ("pflash0", "pflash1", "smm"):
-            got[prop] = await qmp.execute("qom-get", {"path": "/machine", "property": prop})
-        got["block"] = await qmp.execute("query-named-block-nodes")
-        got["status"] = await qmp.execute("query-status")
-    finally:
-        await qmp.disconnect()
+async def _ask(qmp) -> dict:
+    got = {}
+    for prop in ("pflash0", "pflash1", "smm"):
+        got[prop] = await qmp.execute("qom-get", {"path": "/machine", "property": prop})
+    got["block"] = await qmp.execute("query-named-block-nodes")
+    got["status"] = await qmp.execute("query-status")
     return got
 
 
@@ -88,25 +43,18 @@ def test_efi_secure_boot_example_starts_with_its_flash(tmp_path):
     if reason:
         pytest.skip(reason)
     assert dom.os.firmware_file and dom.os.loader.secure
-    argv = _bootable(list(result.argv), dom, tmp_path)
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    # pflash0 is the installed OVMF code; pflash1 a private copy of the variable template
+    pflash1 = next(json.loads(v) for o, v in zip(result.argv, result.argv[1:])
+                   if o == "-blockdev" and '"libvirt-pflash1-storage"' in v)
+    assert pflash1["filename"] == dom.os.nvram
+    vars_copy = tmp_path / "VARS.fd"
+    shutil.copyfile(dom.os.nvram_template, vars_copy)
+    argv, _ = bootable(list(result.argv), tmp_path, keep={
+        "libvirt-pflash0-storage": None, "libvirt-pflash1-storage": str(vars_copy)})
     try:
-        sock = str(tmp_path / "qmp.sock")
-        deadline = time.monotonic() + 30
-        while not os.path.exists(sock):
-            if proc.poll() is not None:
-                pytest.fail(f"QEMU refused the argv: {proc.stderr.read().decode()[-800:]}")
-            assert time.monotonic() < deadline, "QEMU did not start"
-            time.sleep(0.05)
-        got = asyncio.run(_ask(sock))
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        got = ask_paused(argv, _ask)
+    except QemuRefused as e:
+        pytest.fail(f"QEMU refused the argv: {str(e)[-800:]}")
     assert got["pflash0"] == "libvirt-pflash0-format"
     assert got["pflash1"] == "libvirt-pflash1-format"
     assert got["smm"] == "on"

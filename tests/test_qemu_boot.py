@@ -4,77 +4,23 @@ addresses (query-pci) and the planned drives (query-block)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import shutil
-import subprocess
-import time
-
 import pytest
 
 from compiler.api import compile_file, make_env
 from compiler.model import PciAddr
 
 from .conftest import ROOT, SEED_HOST, example_files
+from .qemu import NO_QEMU, QEMU, QemuRefused, ask_paused, bootable
 
-QEMU = shutil.which("qemu-system-x86_64")
-pytestmark = pytest.mark.skipif(QEMU is None, reason="qemu-system-x86_64 is not installed "
-                                "(apt-get install qemu-system-x86)")
+pytestmark = pytest.mark.skipif(QEMU is None, reason=NO_QEMU)
 
 # chipset functions QEMU creates by itself (no -device, so no qdev id): PIIX IDE,
 # q35's ICH9 AHCI
 BUILTIN = {("ide", 0), ("sata", 0)}
 
 
-def _bootable(argv: list[str], tmp_path) -> tuple[list[str], dict[str, str]]:
-    """The compiled argv with images replaced by scratch files, TCG forced, paused,
-    and a QMP socket added.  Returns it and {original path: scratch path}."""
-    out, images = [QEMU], {}
-    it = iter(range(1, len(argv)))
-    for i in it:
-        opt = argv[i]
-        if opt == "-accel":
-            out += ["-accel", "tcg"]
-            next(it)
-            continue
-        if opt == "-blockdev":
-            node = json.loads(argv[i + 1])
-            if "filename" in node:
-                src = node["filename"]
-                scratch = images.setdefault(src, str(tmp_path / f"img{len(images)}.raw"))
-                with open(scratch, "wb") as fh:
-                    fh.truncate(1 << 20)
-                node["filename"] = scratch
-            out += ["-blockdev", json.dumps(node)]
-            next(it)
-            continue
-        if opt == "-vnc":
-            out += ["-vnc", "none"]
-            next(it)
-            continue
-        out.append(opt)
-    return out + ["-S", "-qmp", f"unix:{tmp_path}/qmp.sock,server=on,wait=off"], images
-
-
-async def _query(sock: str) -> tuple[list, list]:
-    from qemu.qmp import QMPClient
-
-    qmp = QMPClient("domc-test")
-    for _ in range(100):
-        try:
-            await qmp.connect(sock)
-            break
-        except Exception:
-            await asyncio.sleep(0.05)
-    else:
-        raise AssertionError("QEMU did not open its QMP socket")
-    try:
-        pci = await qmp.execute("query-pci")
-        block = await qmp.execute("query-block")
-    finally:
-        await qmp.disconnect()
-    return pci, block
+async def _query(qmp) -> tuple[list, list]:
+    return await qmp.execute("query-pci"), await qmp.execute("query-block")
 
 
 def _planned_pci(dom) -> dict[tuple[int, int, int], str]:
@@ -95,24 +41,11 @@ BOOTABLE = [p for p in example_files() if p.parent.name == "examples"]
 @pytest.mark.parametrize("xml", BOOTABLE, ids=lambda p: p.stem)
 def test_example_boots_as_planned(xml, tmp_path):
     result = compile_file(str(xml), make_env(host_root=str(SEED_HOST)))
-    argv, images = _bootable(list(result.argv), tmp_path)
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
+    argv, images = bootable(list(result.argv), tmp_path)
     try:
-        sock = str(tmp_path / "qmp.sock")
-        deadline = time.monotonic() + 20
-        while not os.path.exists(sock):
-            if proc.poll() is not None:
-                pytest.fail(f"QEMU refused the argv: {proc.stderr.read().decode()[-500:]}")
-            assert time.monotonic() < deadline, "QEMU did not start"
-            time.sleep(0.05)
-        pci, block = asyncio.run(_query(sock))
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        pci, block = ask_paused(argv, _query)
+    except QemuRefused as e:
+        pytest.fail(f"QEMU refused the argv: {str(e)[-500:]}")
     seen, hidden = {}, set()
     for bus in pci:
         _walk(bus["bus"], bus["devices"], seen, hidden)

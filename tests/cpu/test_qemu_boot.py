@@ -1,12 +1,6 @@
 """An emitted -cpu value boots QEMU 7.2 (TCG, paused) and the flags asked for are
 the flags the vCPU has (read back over QMP with qom-get)."""
 
-import asyncio
-import os
-import shutil
-import subprocess
-import tempfile
-
 import pytest
 
 from compiler.model import Cpu, CpuFeature, CpuMatch, Domain, FeaturePolicy as P
@@ -14,34 +8,21 @@ from compiler.passes.resolve_cpu import cpu_argv_value, resolve_cpu
 from compiler.pipeline import Env
 from compiler.profile import load_profile
 
-QEMU = shutil.which("qemu-system-x86_64")
+from ..qemu import NO_QEMU, QEMU, ask_paused
 
 
-async def _cpu_props(cpu_value: str, props: list[str]) -> dict:
-    from qemu.qmp import QMPClient
 
-    with tempfile.TemporaryDirectory(prefix="domc-boot.") as tmp:
-        sock = os.path.join(tmp, "qmp.sock")
-        client = QMPClient("domc-test")
-        await client.start_server(sock)
-        proc = subprocess.Popen(
-            [QEMU, "-S", "-nodefaults", "-display", "none", "-machine", "pc", "-accel", "tcg",
-             "-m", "64", "-cpu", cpu_value, "-qmp", f"unix:{sock}"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            await asyncio.wait_for(client.accept(), 30)
-            (vcpu,) = await client.execute("query-cpus-fast")
-            out = {p: await client.execute("qom-get", {"path": vcpu["qom-path"], "property": p}) for p in props}
-            out["model-id"] = await client.execute("qom-get", {"path": vcpu["qom-path"], "property": "model-id"})
-        finally:
-            from compiler.qmpclient import quit_and_disconnect
+def _cpu_props(cpu_value: str, props: list[str]) -> dict:
+    async def ask(qmp):
+        (vcpu,) = await qmp.execute("query-cpus-fast")
+        return {p: await qmp.execute("qom-get", {"path": vcpu["qom-path"], "property": p})
+                for p in [*props, "model-id"]}
 
-            await quit_and_disconnect(client)
-            proc.wait(timeout=10)
-    return out
+    return ask_paused([QEMU, "-nodefaults", "-display", "none", "-machine", "pc", "-accel", "tcg",
+                       "-m", "64", "-cpu", cpu_value], ask)
 
 
-@pytest.mark.skipif(QEMU is None, reason="qemu-system-x86_64 is not installed")
+@pytest.mark.skipif(QEMU is None, reason=NO_QEMU)
 def test_emitted_flags_are_the_vcpu_flags():
     cpu = Cpu(model="Penryn", match=CpuMatch.EXACT, features=(
         CpuFeature("sse4.2", P.REQUIRE), CpuFeature("popcnt", P.FORCE), CpuFeature("lahf_lm", P.DISABLE),
@@ -50,7 +31,7 @@ def test_emitted_flags_are_the_vcpu_flags():
     value = cpu_argv_value(resolve_cpu(Domain(cpu=cpu), env).cpu)
     assert env.diag.items == []
     assert value == "Penryn,+pclmulqdq,+popcnt,+sse4.2,-lahf-lm,-sse4.1"
-    got = asyncio.run(_cpu_props(value, ["sse4.2", "popcnt", "pclmulqdq", "lahf-lm", "sse4.1", "ssse3", "avx"]))
+    got = _cpu_props(value, ["sse4.2", "popcnt", "pclmulqdq", "lahf-lm", "sse4.1", "ssse3", "avx"])
     assert got["model-id"].startswith("Intel Core 2 Duo P9xxx")
     assert {k: v for k, v in got.items() if k != "model-id"} == {
         "sse4.2": True, "popcnt": True, "pclmulqdq": True,  # asked for

@@ -4,21 +4,16 @@ domc placed, and no extra block node or option."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import pytest
 
+from ..qemu import NO_QEMU, QEMU, QemuRefused, ask_paused
 from .conftest import domain_xml, run_domc
 
-QEMU = "/usr/bin/qemu-system-x86_64"
-pytestmark = pytest.mark.skipif(not os.access(QEMU, os.X_OK), reason=f"{QEMU} not installed")
+pytestmark = pytest.mark.skipif(QEMU is None, reason=NO_QEMU)
 
 NAMES = [
     "a.img,file.driver=ssh;rm -rf ~",
@@ -43,30 +38,14 @@ def _xml(paths: list[Path]) -> str:
     return domain_xml("\n".join(devs), name=GUEST.replace("&", "&amp;"))
 
 
-async def _ask(sock: str) -> dict:
-    from qemu.qmp import QMPClient
-
-    qmp = QMPClient("domc-hostile")
-    for _ in range(100):
-        try:
-            await qmp.connect(sock)
-            break
-        except Exception:
-            await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("QEMU did not open its QMP socket")
-    try:
-        return {
-            "block": await qmp.execute("query-block"),
-            "nodes": await qmp.execute("query-named-block-nodes", {"flat": True}),
-            "pci": await qmp.execute("query-pci"),
-            "name": await qmp.execute("query-name"),
-            "status": await qmp.execute("query-status"),
-        }
-    finally:
-        from compiler.qmpclient import quit_and_disconnect
-
-        await quit_and_disconnect(qmp)
+async def _ask(qmp) -> dict:
+    return {
+        "block": await qmp.execute("query-block"),
+        "nodes": await qmp.execute("query-named-block-nodes", {"flat": True}),
+        "pci": await qmp.execute("query-pci"),
+        "name": await qmp.execute("query-name"),
+        "status": await qmp.execute("query-status"),
+    }
 
 
 def test_qemu_sees_exact_values(tmp_path):
@@ -80,23 +59,10 @@ def test_qemu_sees_exact_values(tmp_path):
     proc = run_domc("compile", "--format", "json", str(xml))
     assert proc.returncode == 0, proc.stderr.decode()
     argv = json.loads(proc.stdout)["argv"]
-    sockdir = tempfile.mkdtemp(prefix="domc-qmp-", dir="/tmp")  # short: sun_path is 108 bytes
-    sock = os.path.join(sockdir, "qmp.sock")
-    qemu = subprocess.Popen([QEMU, *argv[1:], "-S", "-qmp", f"unix:{sock},server=on,wait=off"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        try:
-            info = asyncio.run(asyncio.wait_for(_ask(sock), 60))
-        except Exception:
-            qemu.kill()
-            out, err = qemu.communicate(timeout=10)
-            raise AssertionError(f"QEMU failed: {err.decode()}")
-        qemu.wait(timeout=30)
-    finally:
-        if qemu.poll() is None:
-            qemu.kill()
-            qemu.wait()
-        shutil.rmtree(sockdir, ignore_errors=True)
+    try:  # exactly domc's argv: the files are real, their names are the point
+        info = ask_paused([QEMU, *argv[1:]], _ask)
+    except QemuRefused as e:
+        raise AssertionError(f"QEMU failed: {e}") from None
 
     assert info["status"]["status"] == "prelaunch"
     assert info["name"] == {"name": GUEST}

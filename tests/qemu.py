@@ -1,0 +1,131 @@
+"""Booting a compiled argv under the real QEMU, paused, and asking it over QMP.
+
+Every test that proves an argv on QEMU goes through here:
+
+- :func:`bootable` turns a compiled argv into one this machine can start: TCG instead
+  of KVM, VNC on no socket, and every image the guest names replaced by a 1 MiB
+  scratch file (so the test needs none of the files the domain names);
+- :func:`ask_paused` starts it with ``-S`` and a QMP socket served by the test
+  (QEMU connects to us, so there is nothing to poll for), runs the caller's queries
+  and makes QEMU quit.  QEMU refusing the argv raises :class:`QemuRefused` with its
+  message; a slow machine only makes the wait longer, up to ``timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Awaitable, Callable, TypeVar
+
+from compiler.qmpclient import quit_and_disconnect
+
+QEMU = shutil.which("qemu-system-x86_64")
+QEMU_IMG = shutil.which("qemu-img")
+NO_QEMU = "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+
+T = TypeVar("T")
+
+# block drivers that insist on a host device; a scratch file stands in as a plain file
+HOST_DRIVERS = ("host_device", "host_cdrom")
+
+
+class QemuRefused(Exception):
+    """QEMU exited before it served QMP: the message is what QEMU printed."""
+
+
+def bootable(argv: list[str], tmp_path: Path, keep: dict[str, str | None] | None = None
+             ) -> tuple[list[str], dict[str, str]]:
+    """The argv with TCG forced, VNC on no socket and image files replaced by scratch
+    files of 1 MiB, one per block node, in the format the argv reads them with.  ``keep`` maps block node
+    names to the file to use instead (None: the argv's own file).  Returns the argv
+    and {original file: its (first) scratch file}."""
+    keep = keep or {}
+    formats = {}  # storage node name -> the format driver layered on it
+    for opt, value in zip(argv, argv[1:]):
+        if opt == "-blockdev":
+            node = json.loads(value)
+            if isinstance(node.get("file"), str):
+                formats[node["file"]] = node["driver"]
+    out, images = [QEMU or argv[0]], {}
+    args = iter(argv[1:])
+    for opt in args:
+        if opt == "-accel":
+            next(args)
+            out += ["-accel", "tcg"]
+        elif opt == "-vnc":
+            next(args)
+            out += ["-vnc", "none"]
+        elif opt == "-blockdev":
+            node = json.loads(next(args))
+            name = node.get("node-name")
+            if name in keep:
+                node["filename"] = keep[name] or node["filename"]
+            elif "filename" in node:
+                fmt = formats.get(name, "raw")
+                node["filename"] = _scratch(node["filename"], fmt, images, tmp_path)
+                if node.get("driver") in HOST_DRIVERS:
+                    node["driver"] = "file"
+            out += ["-blockdev", json.dumps(node)]
+        else:
+            out.append(opt)
+    return out, images
+
+
+def _scratch(path: str, fmt: str, images: dict[str, str], tmp_path: Path) -> str:
+    """A new file per block node: two disks on one path would fight over QEMU's image
+    lock, and a test must not depend on the host sharing them."""
+    scratch = str(tmp_path / f"img{sum(1 for _ in tmp_path.glob('img*'))}.{fmt}")
+    if fmt == "raw":
+        with open(scratch, "wb") as fh:
+            fh.truncate(1 << 20)
+    else:
+        subprocess.run([QEMU_IMG or "qemu-img", "create", "-q", "-f", fmt, scratch, "1M"], check=True)
+    images.setdefault(path, scratch)
+    return scratch
+
+
+def ask_paused(argv: list[str], ask: Callable[[object], Awaitable[T]], timeout: float = 120) -> T:
+    """Start ``argv`` paused with a QMP socket, return ``await ask(client)``."""
+    return asyncio.run(asyncio.wait_for(_session(argv, ask), timeout))
+
+
+def _said(proc: subprocess.Popen) -> str:
+    return proc.stderr.read().decode(errors="replace").strip()
+
+
+async def _session(argv: list[str], ask):
+    from qemu.qmp import ConnectError, QMPClient
+
+    # a short directory: a unix socket path must fit in 108 bytes
+    with tempfile.TemporaryDirectory(prefix="domc-qmp.", dir="/tmp") as tmp:
+        sock = str(Path(tmp) / "qmp.sock")
+        client = QMPClient("domc-test")
+        await client.start_server(sock)
+        proc = subprocess.Popen([*argv, "-S", "-qmp", f"unix:{sock}"], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            accept = asyncio.ensure_future(client.accept())
+            while not accept.done():
+                if proc.poll() is not None:
+                    accept.cancel()
+                    raise QemuRefused(_said(proc))
+                await asyncio.wait({accept}, timeout=0.1)
+            try:
+                accept.result()
+                return await ask(client)
+            except (EOFError, ConnectionError, ConnectError):
+                # QEMU connects before it builds the machine; failing there it hangs up
+                proc.wait(timeout=30)
+                raise QemuRefused(_said(proc)) from None
+        finally:
+            await quit_and_disconnect(client)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            proc.stderr.close()

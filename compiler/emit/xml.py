@@ -134,10 +134,25 @@ def _firmware(root, dom: Domain) -> None:
         _set_child(os_el, nvram, before_tags=("boot", "bootmenu", "smbios", "bios"))
 
 
+def _smm(root, dom: Domain) -> None:
+    """<smm state='on'/> when the compile turned SMM on (firmware that requires it)
+    and the user did not write <smm>: the -machine smm= the argv carries."""
+    if dom.features.smm is not True:
+        return
+    features = root.find("features")
+    if features is None:
+        features = etree.Element("features")
+        _set_child(root, features, before_tags=("cpu", "clock", "on_poweroff", "on_reboot",
+                                                "on_crash", "pm", "perf", "devices"))
+    if features.find("smm") is None:
+        _set_child(features, etree.Element("smm", state="on"))
+
+
 def write_normalized(root, dom: Domain) -> bytes:
     root = copy.deepcopy(root)
     _machine(root, dom)
     _firmware(root, dom)
+    _smm(root, dom)
     devices_el = root.find("devices")
     if devices_el is None:
         devices_el = etree.Element("devices")

@@ -230,3 +230,35 @@ def test_manual_readonly_pflash_gets_the_default_nvram():
     argv = _argv(xml("", "<loader type='pflash'>/x/bios.fd</loader>", "pc"))
     assert not any("pflash1" in a for a in argv)
     assert any('"node-name":"libvirt-pflash0-format","read-only":false' in a for a in argv)
+
+
+# --------------------------------------------------------------------------- normalized XML
+
+
+def _normalized(data: bytes) -> str:
+    from compiler.emit.xml import write_normalized
+    from compiler.parse import parse_bytes as parse
+
+    dom, root = parse(data, "t.xml")
+    return write_normalized(root, normalize(dom, make_env())).decode()
+
+
+@pytest.mark.parametrize("features, smm", [
+    ("<acpi/>", '<smm state="on"/>'),          # the firmware needs SMM: it is written down
+    ("", '<smm state="on"/>'),                 # even into a <features> domc has to add
+    ("<smm state='on' x='1'/>", '<smm state="on" x="1"/>'),  # the user's own element is kept
+])
+def test_normalize_writes_the_smm_secure_boot_turned_on(features, smm):
+    data = xml(body=feats(secure_boot=True)).replace(b"<features>\n<acpi/>\n\n</features>\n",
+                                                      f"<features>{features}</features>\n".encode())
+    if not features:
+        data = data.replace(b"<features></features>\n", b"")
+    out = _normalized(data)
+    assert out.count("<smm") == 1 and smm in out
+    assert out.index("<features>") < out.index("<smm") < out.index("</features>") < out.index("<devices")
+    # and normalizing again changes nothing
+    assert _normalized(out.encode()) == out
+
+
+def test_normalize_adds_no_smm_where_the_argv_has_none():
+    assert "smm" not in _normalized(xml(body=feats(secure_boot=False)))

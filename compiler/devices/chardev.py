@@ -7,7 +7,8 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, qjson, read_common
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, device_arg, pci_props, qjson, \
+    read_common, xnode
 
 BACKENDS = ("pty", "file", "null", "vc", "stdio", "pipe", "dev", "tcp", "udp", "unix",
             "spicevmc", "spiceport", "qemu-vdagent", "nmdm")
@@ -30,6 +31,7 @@ class CharSource:
     append: bool | None = None
     telnet: bool = False
     channel_name: str | None = None  # spiceport / spicevmc name
+    chosen: bool = False  # the path is one the compile chose, not the user's
 
 
 def read_char_source(r: Reader) -> CharSource:
@@ -227,5 +229,12 @@ PARALLEL = DeviceKind(tag="parallel", cls=CharDevice, from_xml=_from_xml("parall
                       emit=emit_parallel, alias=_alias("parallel"))
 CONSOLE = DeviceKind(tag="console", cls=CharDevice, from_xml=_from_xml("console"),
                      emit=emit_console, alias=_alias("console"))
+def filled_source(d: CharDevice) -> tuple[XNode, ...]:
+    """The socket path the compile chose for a channel, as <source mode= path=>."""
+    if not d.source.chosen:
+        return ()
+    return (xnode("source", mode=d.source.mode, path=d.source.path),)
+
+
 CHANNEL = DeviceKind(tag="channel", cls=CharDevice, from_xml=_from_xml("channel"),
-                     emit=emit_channel, alias=_alias("channel"))
+                     emit=emit_channel, alias=_alias("channel"), filled=filled_source)

@@ -148,6 +148,11 @@ def _smm(root, dom: Domain) -> None:
         _set_child(features, etree.Element("smm", state="on"))
 
 
+# where a filled-in child goes when the user has none, in libvirt's element order
+FILLED_BEFORE = {"mac": ("source", "target", "model", "alias", "address"),
+                 "source": ("target", "model", "alias", "address")}
+
+
 def write_normalized(root, dom: Domain) -> bytes:
     root = copy.deepcopy(root)
     _machine(root, dom)
@@ -165,7 +170,7 @@ def write_normalized(root, dom: Domain) -> bytes:
         for name, value in kind_of(d).filled_attrs(d):
             el.set(name, value)
         for node in kind_of(d).filled(d):
-            _set_child(el, _build(node), before_tags=("alias", "address"))
+            _set_child(el, _build(node), before_tags=FILLED_BEFORE.get(node.tag, ("alias", "address")))
         if d.alias is not None:
             _set_child(el, etree.Element("alias", name=d.alias), before_tags=("address",))
         addr = address_xnode(d.address)

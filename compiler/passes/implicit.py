@@ -112,7 +112,8 @@ def _channel_paths(devs: list, name: str) -> None:
     for i, d in enumerate(devs):
         if isinstance(d, CharDevice) and d.element == "channel" and d.target_type == "virtio" \
                 and d.source.type == "unix" and not d.source.path and d.target_name:
-            src = evolve(d.source, path=f"{CHANNEL_DIR}/{safe}/{d.target_name}", mode="bind")
+            src = evolve(d.source, path=f"{CHANNEL_DIR}/{safe}/{d.target_name}", mode="bind",
+                         chosen=True)
             devs[i] = evolve(d, source=src)
 
 

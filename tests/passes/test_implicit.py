@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from lxml import etree
+
 from compiler.devices.chardev import CharDevice
 from compiler.devices.controller import Controller
 from compiler.devices.input import Input
@@ -9,7 +11,12 @@ from compiler.devices.memballoon import Memballoon
 from compiler.devices.net import Interface
 from compiler.devices.video import Video
 
-from ._domains import disk, normalized
+from compiler.api import make_env
+from compiler.emit.xml import write_normalized
+from compiler.parse import parse_bytes
+from compiler.pipeline import normalize
+
+from ._domains import disk, domain_xml, normalized
 
 
 def test_i440fx_defaults():
@@ -55,6 +62,22 @@ def test_guest_agent_channel_gets_a_socket_and_a_virtio_serial_controller():
     assert ch.source.path == "/run/domc/channel/t/org.qemu.guest_agent.0"
     assert ch.source.mode == "bind"
     assert any(c.type == "virtio-serial" and c.index == 0 for c in dom.devices_of(Controller))
+
+
+def test_the_chosen_socket_is_written_by_normalize_and_a_users_path_is_left_alone():
+    def channel(xml: str):
+        dom, root = parse_bytes(domain_xml(xml), "t.xml")
+        out = etree.fromstring(write_normalized(root, normalize(dom, make_env())))
+        return out.find("devices/channel")
+
+    ch = channel("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>"
+                 "</channel>")
+    assert [c.tag for c in ch] == ["source", "target", "alias", "address"]
+    assert dict(ch.find("source").attrib) == {
+        "mode": "bind", "path": "/run/domc/channel/t/org.qemu.guest_agent.0"}
+    mine = channel("<channel type='unix'><source mode='bind' path='/s/ga' x='y'/>"
+                   "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>")
+    assert dict(mine.find("source").attrib) == {"mode": "bind", "path": "/s/ga", "x": "y"}
 
 
 def test_disk_controllers_come_in_libvirts_order():

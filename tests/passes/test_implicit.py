@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from lxml import etree
 
+from compiler.api import make_env
 from compiler.devices.chardev import CharDevice
 from compiler.devices.controller import Controller
 from compiler.devices.input import Input
 from compiler.devices.memballoon import Memballoon
 from compiler.devices.net import Interface
 from compiler.devices.video import Video
-
-from compiler.api import make_env
 from compiler.emit.xml import write_normalized
 from compiler.parse import parse_bytes
 from compiler.pipeline import normalize

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 
 from .diagnostics import fail
-from .qmpclient import quit_and_disconnect
+from .qmpclient import stop
 
 # Properties of a static expansion that are not CPUID features.
 _NON_FEATURE_PROPS = ("family", "model", "stepping", "vendor", "model-id", "min-level", "min-xlevel")
@@ -103,12 +103,7 @@ async def _ask(emulator: str) -> dict:
                     )
                 models.append(_model_entry(d, static))
         finally:
-            await quit_and_disconnect(client)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            await stop(client, proc)
     q = version["qemu"]
     return {
         "emulator_version": f"{q['major']}.{q['minor']}.{q['micro']}",

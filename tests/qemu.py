@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Awaitable, Callable, TypeVar
 
-from compiler.qmpclient import quit_and_disconnect
+from compiler.qmpclient import stop
 
 QEMU = shutil.which("qemu-system-x86_64")
 QEMU_IMG = shutil.which("qemu-img")
@@ -122,10 +122,5 @@ async def _session(argv: list[str], ask):
                 proc.wait(timeout=30)
                 raise QemuRefused(_said(proc)) from None
         finally:
-            await quit_and_disconnect(client)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            await stop(client, proc)
             proc.stderr.close()

@@ -9,7 +9,7 @@ import pytest
 from compiler.api import compile_file, make_env
 from compiler.model import PciAddr
 
-from .conftest import ROOT, SEED_HOST, example_files
+from .conftest import SEED_HOST, example_files
 from .qemu import NO_QEMU, QEMU, QemuRefused, ask_paused, bootable
 
 pytestmark = pytest.mark.skipif(QEMU is None, reason=NO_QEMU)

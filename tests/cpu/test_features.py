@@ -2,7 +2,6 @@
 libvirt corpus is present) every libvirt feature sits on the bit libvirt uses."""
 
 import os
-import re
 
 import pytest
 

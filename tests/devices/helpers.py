@@ -61,3 +61,10 @@ def line_of(devices: str, needle: str, extra: str = "") -> int:
         if needle in line:
             return n
     raise AssertionError(needle)
+
+
+def assert_error_at(tmp_path, devices: str, needle: str, message: str, **kw) -> None:
+    """The compile fails with ``message``, reported at the snippet line holding ``needle``."""
+    err = error_of(tmp_path, devices, **kw)
+    assert message in err
+    assert f"guest.xml:{line_of(devices, needle, kw.get('extra', ''))}:" in err

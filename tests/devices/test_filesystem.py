@@ -1,6 +1,6 @@
 import pytest
 
-from .helpers import compile_snippet, devices_of, error_of, line_of, options
+from .helpers import compile_snippet, devices_of, assert_error_at, options
 
 GOOD = [
     ("9p-default",
@@ -69,6 +69,4 @@ BAD = [
 @pytest.mark.parametrize("snippet,extra,needle,message", [b[1:] for b in BAD],
                          ids=[b[0] for b in BAD])
 def test_errors(tmp_path, snippet, extra, needle, message):
-    err = error_of(tmp_path, snippet, extra=extra)
-    assert message in err
-    assert f"guest.xml:{line_of(snippet, needle, extra)}:" in err
+    assert_error_at(tmp_path, snippet, needle, message, extra=extra)

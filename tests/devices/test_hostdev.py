@@ -1,6 +1,6 @@
 import pytest
 
-from .helpers import compile_snippet, devices_of, error_of, line_of
+from .helpers import compile_snippet, devices_of, assert_error_at
 
 GOOD = [
     ("pci",
@@ -79,6 +79,4 @@ BAD = [
 
 @pytest.mark.parametrize("snippet,needle,message", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
 def test_errors(tmp_path, snippet, needle, message):
-    err = error_of(tmp_path, snippet)
-    assert message in err
-    assert f"guest.xml:{line_of(snippet, needle)}:" in err
+    assert_error_at(tmp_path, snippet, needle, message)

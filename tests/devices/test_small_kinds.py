@@ -2,7 +2,7 @@
 
 import pytest
 
-from .helpers import compile_snippet, devices_of, error_of, line_of, options
+from .helpers import compile_snippet, devices_of, assert_error_at, options
 
 Q35 = {"machine": "q35"}
 ACPI = "  <features><acpi/></features>\n"
@@ -75,6 +75,4 @@ BAD = [
 
 @pytest.mark.parametrize("snippet,kw,needle,message", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
 def test_errors(tmp_path, snippet, kw, needle, message):
-    err = error_of(tmp_path, snippet, **kw)
-    assert message in err
-    assert f"guest.xml:{line_of(snippet, needle, kw.get('extra', ''))}:" in err
+    assert_error_at(tmp_path, snippet, needle, message, **kw)

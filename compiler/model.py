@@ -218,6 +218,57 @@ class Topology:
         return self.sockets * self.dies * self.cores * self.threads
 
 
+class CacheAssociativity(enum.Enum):
+    NONE = "none"
+    DIRECT = "direct"
+    FULL = "full"
+
+
+class CachePolicy(enum.Enum):
+    NONE = "none"
+    WRITEBACK = "writeback"
+    WRITETHROUGH = "writethrough"
+
+
+class LinkKind(enum.Enum):
+    """The element of an ``<interconnects>`` entry."""
+
+    LATENCY = "latency"
+    BANDWIDTH = "bandwidth"
+
+
+class AccessType(enum.Enum):
+    ACCESS = "access"
+    READ = "read"
+    WRITE = "write"
+
+
+@frozen
+class NumaCache:
+    """<cell><cache>: a memory side cache of a guest NUMA cell (ACPI HMAT)."""
+
+    level: int
+    associativity: CacheAssociativity
+    policy: CachePolicy
+    size_kib: int
+    line_bytes: int
+    span: Span = span_field()
+
+
+@frozen
+class NumaLink:
+    """<interconnects><latency|bandwidth>: latency (ns) or bandwidth (KiB/s) from an
+    initiator cell to a target cell, at its memory (cache 0) or one of its caches."""
+
+    kind: LinkKind
+    initiator: int
+    target: int
+    access: AccessType
+    value: int
+    cache: int = 0
+    span: Span = span_field()
+
+
 @frozen
 class NumaCell:
     id: int
@@ -225,6 +276,7 @@ class NumaCell:
     memory_kib: int
     memaccess: str | None = None
     discard: bool | None = None
+    caches: tuple[NumaCache, ...] = ()
     span: Span = span_field()
 
 
@@ -240,6 +292,7 @@ class Cpu:
     topology: Topology | None = None
     features: tuple[CpuFeature, ...] = ()
     numa: tuple[NumaCell, ...] = ()
+    interconnects: tuple[NumaLink, ...] = ()
     span: Span = span_field()
 
 
@@ -320,6 +373,10 @@ class Domain:
 
 __all__ = [
     "NOWHERE",
+    "AccessType",
+    "CacheAssociativity",
+    "CachePolicy",
+    "LinkKind",
     "Address",
     "BootMenu",
     "Clock",
@@ -336,7 +393,9 @@ __all__ = [
     "FirmwareKind",
     "Loader",
     "Memory",
+    "NumaCache",
     "NumaCell",
+    "NumaLink",
     "Os",
     "OtherAddr",
     "PciAddr",

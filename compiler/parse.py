@@ -14,6 +14,7 @@ from .diagnostics import Diagnostic, DomcError, Severity, Span, fail
 from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy,
                     Features, FirmwareFeature, FirmwareKind, Loader, Memory, NumaCell, Os,
                     Timer, Topology, Vcpu, VirtType)
+from .placement.hmat import read_caches, read_interconnects
 from .xmlread import Reader, Usage
 
 MAX_BYTES = 8 * 1024 * 1024  # a domain definition is kilobytes; refuse anything absurd
@@ -123,6 +124,7 @@ def domain_from_xml(r: Reader) -> Domain:
         raise r.error("missing-name", "<domain> needs a <name>")
     devices_el = r.child("devices")
     devices, ignored = _devices(devices_el) if devices_el is not None else ((), ())
+    notes: list[Diagnostic] = []  # filled by _cpu below (arguments run left to right)
     emulator = devices_el.text("emulator") if devices_el is not None else None
     dom = Domain(
         type=virt,
@@ -133,14 +135,14 @@ def domain_from_xml(r: Reader) -> Domain:
         vcpu=_vcpu(r),
         os=_os(r),
         features=_features(r),
-        cpu=_cpu(r),
+        cpu=_cpu(r, notes),
         clock=_clock(r),
         on_poweroff=r.text("on_poweroff"),
         on_reboot=r.text("on_reboot"),
         on_crash=r.text("on_crash"),
         emulator=emulator,
         devices=devices,
-        ignored=ignored,
+        ignored=(*notes, *ignored),
         tuning=_tuning(r),
         file=r.file,
         span=r.span,
@@ -297,7 +299,8 @@ def _features(r: Reader) -> Features:
                     vmport=vmport, smm=smm, tseg_kib=tseg, other=tuple(other), span=f.span)
 
 
-def _cpu(r: Reader) -> Cpu | None:
+def _cpu(r: Reader, notes: list[Diagnostic]) -> Cpu | None:
+    """<cpu>; warnings about parts of it go to ``notes``."""
     c = r.child("cpu")
     if c is None:
         return None
@@ -324,8 +327,10 @@ def _cpu(r: Reader) -> Cpu | None:
                                   span=f.span) for f in c.children("feature")),
         numa=tuple(NumaCell(id=cell.attr_int("id", n, hi=255), cpus=cell.attr("cpus") or "",
                             memory_kib=_cell_kib(cell), memaccess=cell.attr("memAccess"),
-                            discard=cell.attr_bool("discard"), span=cell.span)
+                            discard=cell.attr_bool("discard"), caches=read_caches(cell, notes),
+                            span=cell.span)
                    for n, cell in enumerate(numa.children("cell"))) if numa is not None else (),
+        interconnects=read_interconnects(numa, notes) if numa is not None else (),
         span=c.span,
     )
 

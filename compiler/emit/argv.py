@@ -15,6 +15,7 @@ from ..devices.graphics import Audio, Graphics
 from ..devices.misc import Panic, Sound
 from ..model import Domain, FeaturePolicy, VirtType
 from ..passes.machine import machine_family
+from ..placement.hmat import has_hmat
 from .qemuopts import escape
 
 CONTROLLER_ORDER = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial")
@@ -74,6 +75,8 @@ def _machine(dom: Domain, family: str) -> str:
         opts.append("pflash0=libvirt-pflash0-format")
         if dom.os.nvram:
             opts.append("pflash1=libvirt-pflash1-format")
+    if has_hmat(dom.cpu):
+        opts.append("hmat=on")
     return ",".join(opts)
 
 

@@ -13,7 +13,10 @@ libvirt's rules (qemuBuildNumaCommandLine, qemuBuildMemoryBackendProps):
   ``policy``) comes from the cell's ``<memnode>`` or the guest-wide
   ``<numatune><memory>``, except in restrictive mode (cgroups only);
 * preallocated memory bound to host nodes gets a ``thread-context`` object so
-  the preallocation threads run on those nodes.
+  the preallocation threads run on those nodes;
+* cells come in id order; with HMAT (caches or interconnects) every node gets
+  ``initiator=`` and the nodes are followed by ``hmat-lb`` and ``hmat-cache``
+  (qemuBuildNumaHMATCommandLine; the choices are in compiler/placement/hmat.py).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from __future__ import annotations
 import json
 import re
 
-from ..model import Domain, NumaCell
+from ..model import CacheAssociativity, CachePolicy, Domain, LinkKind, NumaCell
+from ..placement.hmat import has_hmat, hierarchy, node_initiator
 from ..placement.cpuset import CpuSet, parse_cpuset
 from ..placement.tuning import EMPTY, MemoryAccess, MemorySource, Tuning
 from .taskset import cell_policy, memory_policy
@@ -56,7 +60,8 @@ def _tuning(dom: Domain) -> Tuning:
 
 
 def _cells(dom: Domain) -> tuple[NumaCell, ...]:
-    return dom.cpu.numa if dom.cpu else ()
+    """The guest NUMA cells by id (libvirt keeps them in an array indexed by id)."""
+    return tuple(sorted(dom.cpu.numa, key=lambda c: c.id)) if dom.cpu else ()
 
 
 def hugepage_kib(t: Tuning, cell: int | None) -> int | None:
@@ -162,9 +167,14 @@ def emit_numa(dom: Domain, env=None) -> list[str]:
         objects, needed = memory_backend_props(dom, f"ram-node{cell.id}", align_kib(cell.memory_kib), cell)
         built.append((cell, objects))
         need_backend = need_backend or needed
+    hmat = has_hmat(dom.cpu)
     argv: list[str] = []
     for cell, objects in built:
         opts = [f"node,nodeid={cell.id}", *_cpus_opts(cell)]
+        if hmat:
+            initiator = node_initiator(dom.cpu, cell.id)
+            if initiator is not None:
+                opts.append(f"initiator={initiator}")
         if need_backend:
             for obj in objects:
                 argv += ["-object", _object_arg(obj)]
@@ -172,4 +182,38 @@ def emit_numa(dom: Domain, env=None) -> list[str]:
         else:
             opts.append(f"mem={align_kib(cell.memory_kib) // 1024}")
         argv += ["-numa", ",".join(opts)]
+    return argv + emit_hmat(dom)
+
+
+# QEMU's spellings of libvirt's cache attributes
+_ASSOCIATIVITY = {CacheAssociativity.NONE: "none", CacheAssociativity.DIRECT: "direct",
+                  CacheAssociativity.FULL: "complex"}
+_POLICY = {CachePolicy.NONE: "none", CachePolicy.WRITEBACK: "write-back",
+           CachePolicy.WRITETHROUGH: "write-through"}
+
+
+def emit_hmat(dom: Domain) -> list[str]:
+    """``-numa hmat-lb`` per interconnect (document order), then ``-numa hmat-cache``
+    per cache (cells by id, caches in document order)."""
+    cpu = dom.cpu
+    if cpu is None:
+        return []
+    argv: list[str] = []
+    for link in cpu.interconnects:
+        opts = [f"hmat-lb,initiator={link.initiator}", f"target={link.target}",
+                f"hierarchy={hierarchy(link)}",
+                f"data-type={link.access.value}-{link.kind.value}"]
+        if link.kind is LinkKind.LATENCY:
+            opts.append(f"latency={link.value}")
+        else:
+            opts.append(f"bandwidth={link.value}K")
+        argv += ["-numa", ",".join(opts)]
+    for cell in sorted(cpu.numa, key=lambda c: c.id):
+        for cache in cell.caches:
+            opts = [f"hmat-cache,node-id={cell.id}", f"size={cache.size_kib}K",
+                    f"level={cache.level}", f"associativity={_ASSOCIATIVITY[cache.associativity]}",
+                    f"policy={_POLICY[cache.policy]}"]
+            if cache.line_bytes:  # libvirt leaves out a zero line size
+                opts.append(f"line={cache.line_bytes}")
+            argv += ["-numa", ",".join(opts)]
     return argv

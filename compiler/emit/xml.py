@@ -148,6 +148,18 @@ def _smm(root, dom: Domain) -> None:
         _set_child(features, etree.Element("smm", state="on"))
 
 
+def _numa_cells(root, dom: Domain) -> None:
+    """The ``cpus`` a pass changed (fill_numa_cpus gives cell 0 the leftover vCPUs);
+    a value the compile did not change keeps the user's spelling."""
+    if dom.cpu is None or not dom.cpu.numa:
+        return
+    numa = root.find("cpu/numa")
+    cells = [] if numa is None else numa.findall("cell")
+    for el, cell in zip(cells, dom.cpu.numa):
+        if (el.get("cpus") or "") != cell.cpus:
+            el.set("cpus", cell.cpus)
+
+
 # where a filled-in child goes when the user has none, in libvirt's element order
 FILLED_BEFORE = {"mac": ("source", "target", "model", "alias", "address"),
                  "source": ("target", "model", "alias", "address")}
@@ -158,6 +170,7 @@ def write_normalized(root, dom: Domain) -> bytes:
     _machine(root, dom)
     _firmware(root, dom)
     _smm(root, dom)
+    _numa_cells(root, dom)
     devices_el = root.find("devices")
     if devices_el is None:
         devices_el = etree.Element("devices")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .aliases import assign_aliases
 from .boot import apply_boot_order
 from .drives import assign_drive_addresses
+from .fill_numa_cpus import fill_numa_cpus
 from .firmware import select_firmware
 from .implicit import add_implicit_devices
 from .machine import canonicalize_machine
@@ -30,6 +31,7 @@ def _optional(modname: str, funcname: str):
 PASSES = tuple(p for p in (
     canonicalize_machine,
     select_firmware,
+    fill_numa_cpus,
     validate_domain,
     order_devices,
     apply_boot_order,

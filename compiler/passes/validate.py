@@ -8,6 +8,7 @@ from ..devices.controller import PCI_DRIVERS, VIRTIO_SERIAL_DRIVERS, Controller,
     USB_DRIVERS
 from ..devices.disk import Disk, disk_name_index
 from ..model import Domain
+from ..placement.hmat import check_hmat
 from .machine import machine_family
 
 MAX_MEMORY_KIB = 16 * 1024**3  # 16 TiB: far above any x86 host QEMU 7.2 runs on
@@ -39,6 +40,7 @@ def validate_domain(dom: Domain, env) -> Domain:
                    f"{topo.cores} cores x {topo.threads} threads = {topo.total} CPUs does not "
                    f"match the {dom.vcpu.count} vCPUs of <vcpu>", topo.span)
     _cpu_names(dom, diag)
+    check_hmat(dom.cpu, diag)
     _features(dom, family, diag)
     _graphics(dom, diag)
     for d in dom.devices:

@@ -49,7 +49,7 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += ["-no-user-config", "-nodefaults"]
     argv += _clock(dom)
     argv += ["-no-shutdown"]
-    if not dom.features.acpi and family == "i440fx":
+    if not dom.features.acpi:
         argv += ["-no-acpi"]
     argv += ["-boot", _boot(dom)]
     argv += _kernel(dom)

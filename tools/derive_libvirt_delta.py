@@ -18,6 +18,17 @@ accelerator features dropped) this gives, per model::
     remove   features QEMU's model has and libvirt's has not
     removed  features libvirt lists explicitly, as disable, when a CPU lacks them
 
+``removed`` is also what libvirt switches off on the QEMU command line of a guest
+naming only the model, which the tool asks for every model::
+
+    virsh -c URI domxml-to-native qemu-argv FILE
+    FILE: a minimal domain with <cpu mode='custom' match='exact'><model>NAME</model></cpu>
+
+libvirt answers ``-cpu NAME,F=off,...``: the ``F=off`` features are the model's
+removed features.  This is the only way to see them for the models libvirt never
+decodes a guest CPU to (the noTSX variants: cpu-baseline describes them with their
+TSX sibling); for every other model both probes must agree.
+
 It also checks that ``virsh cpu-models x86_64`` lists the table's models in the same
 (decode) order.  Nothing is read from libvirt's data files.
 
@@ -80,6 +91,35 @@ def expand_model(name: str, vendor: str | None, uri: str, binary: str) -> tuple[
     return got.findtext("model"), feats["require"], feats["disable"]
 
 
+DOMAIN = ("<domain type='qemu'><name>derive-libvirt-delta</name><memory unit='MiB'>64</memory>"
+          "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+          "<cpu mode='custom' match='exact'><model>{}</model></cpu></domain>")
+
+
+def command_line_off(name: str, uri: str, binary: str) -> set[str]:
+    """The features libvirt turns off on the -cpu of a guest naming only ``name``
+    (QEMU spellings)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".xml", delete=False) as fh:
+        fh.write(DOMAIN.format(name))
+    try:
+        out = virsh(["domxml-to-native", "qemu-argv", fh.name], uri, binary)
+    finally:
+        os.unlink(fh.name)
+    m = re.search(r"(?:^|\s)-cpu\s+(\S+)", out)
+    if m is None:
+        sys.exit(f"derive_libvirt_delta: {name}: no -cpu in libvirt's command line")
+    head, *props = m.group(1).split(",")
+    if head != name:
+        sys.exit(f"derive_libvirt_delta: {name}: libvirt runs -cpu {head}")
+    off = set()
+    for prop in props:
+        key, _, value = prop.partition("=")
+        if value != "off":
+            sys.exit(f"derive_libvirt_delta: {name}: unexpected -cpu property {prop!r}")
+        off.add(key)
+    return off
+
+
 def derive(uri: str, binary: str) -> tuple[str, dict[str, dict[str, list[str]]]]:
     sys.path.insert(0, ROOT)
     from compiler.cpu.features import table
@@ -101,13 +141,18 @@ def derive(uri: str, binary: str) -> tuple[str, dict[str, dict[str, list[str]]]]
         qemu = profile[name]
         vendor = None if m.get("vendor_neutral") else data["vendors"][qemu["vendor"]]
         described, required, disabled = expand_model(name, vendor, uri, binary)
-        if described != name:
-            # libvirt does not decode guest CPUs to this model (the noTSX variants): the
-            # expansion still gives the model's features, but the disable lines belong to
-            # the model it chose, so this model's removed features cannot be observed.
-            print(f"derive_libvirt_delta: libvirt describes {name} as {described}; "
-                  f"its removed features are not observable", file=sys.stderr)
-            disabled = set()
+        off = set()
+        for q in command_line_off(name, uri, binary):
+            f = tab.canonical(q)
+            if f is None:
+                sys.exit(f"derive_libvirt_delta: {name}: libvirt's -cpu property {q!r} is not in x86_features.json")
+            off.add(f)
+        if described == name and disabled != off:
+            sys.exit(f"derive_libvirt_delta: {name}: cpu-baseline disables {sorted(disabled)} but the "
+                     f"command line switches off {sorted(off)}")
+        # for a model libvirt describes with another one (the noTSX variants: the disable
+        # lines belong to the TSX sibling) only the command line shows the removed features
+        disabled = off
         for f in required | disabled:
             if tab.canonical(f) != f:
                 sys.exit(f"derive_libvirt_delta: {name}: libvirt feature {f!r} is not in x86_features.json")

@@ -1,5 +1,7 @@
 """domc's cpu-baseline and cpu-compare against a running libvirt 9.0 (virsh), on the
-host fixtures and on generated model+feature CPUs.  Skipped when virsh does not answer.
+host fixtures and on generated model+feature CPUs, and domc's -cpu for every catalogue
+model against libvirt's command line (virsh domxml-to-native).  Skipped when virsh does
+not answer.
 
 Generated cases come from a fixed seed (deterministic).  They avoid the two places
 where domc knowingly differs (docs/CPU.md): libvirt models QEMU 7.2 no longer offers
@@ -140,3 +142,62 @@ def test_vendor_neutral_models_are_what_libvirt_accepts_with_any_vendor(tmp_path
         if ok:
             neutral.add(m.name)
     assert neutral == {m.name for m in catalogue().models if m.vendor is None}
+
+
+def _domain(model: str, features: str = "") -> str:
+    return ("<domain type='qemu'><name>domc-cpu-argv</name><memory unit='MiB'>64</memory>"
+            "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+            f"<cpu mode='custom' match='exact'><model>{model}</model>{features}</cpu></domain>")
+
+
+def _cpu_option(value: str):
+    """(model, features on, features off) of a -cpu value, libvirt feature names;
+    libvirt writes ``f=on``/``f=off``, domc ``+f``/``-f``."""
+    from compiler.cpu.features import table
+
+    head, *props = value.split(",")
+    on, off = set(), set()
+    for p in props:
+        if p.startswith(("+", "-")):
+            name, state = p[1:], p[0] == "+"
+        else:
+            name, _, v = p.partition("=")
+            assert v in ("on", "off"), value
+            state = v == "on"
+        (on if state else off).add(table().canonical(name) or name)
+    return head, on, off
+
+
+def _argv_cases():
+    """Every catalogue model alone; with each of its removed features required; and
+    with a few seeded require/disable lines of features QEMU can set."""
+    from compiler.cpu.features import table
+    from compiler.profile import load_profile
+
+    cat, tab, profile = catalogue(), table(), load_profile()
+    settable = sorted(f.name for f in tab.features if profile.cpu_property(tab.qemu_name(f.name)))
+    rng = random.Random(5)
+    out = []
+    for m in cat.models:
+        out.append(pytest.param(m.name, "", id=m.name))
+        for f in sorted(m.removed):
+            out.append(pytest.param(m.name, f"<feature policy='require' name='{f}'/>", id=f"{m.name}+{f}"))
+        picks = rng.sample(settable, 4)
+        out.append(pytest.param(m.name, "".join(
+            f"<feature policy='{p}' name='{f}'/>"
+            for p, f in zip(("require", "disable", "require", "disable"), picks)), id=f"{m.name}-seeded"))
+    return out
+
+
+@pytest.mark.parametrize("model, features", _argv_cases())
+def test_cpu_option_agrees_with_libvirt(domc, tmp_path, model, features):
+    f = tmp_path / "dom.xml"
+    f.write_text(_domain(model, features))
+    lv = _virsh("domxml-to-native", "qemu-argv", str(f))
+    assert lv.returncode == 0, lv.stderr
+    want = re.search(r"(?:^|\s)-cpu\s+(\S+)", lv.stdout).group(1)
+    rc, out, err = domc("compile", f, "--format", "argv")
+    assert (rc, err) == (0, ""), err
+    args = out.splitlines()
+    got = args[args.index("-cpu") + 1]
+    assert _cpu_option(got) == _cpu_option(want), (got, want)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Derive the ``libvirt_delta`` entries of compiler/tables/x86_models.json by probing
+"""Derive the ``libvirt_delta`` and ``guest_decodable`` entries of compiler/tables/x86_models.json by probing
 a running libvirt (the way compiler/tables/qemu-7.2.json is derived by probing QEMU).
 
 For every model in the table the tool asks libvirt for the expansion of a CPU that
@@ -17,6 +17,18 @@ accelerator features dropped) this gives, per model::
     add      features libvirt's model has and QEMU's has not
     remove   features QEMU's model has and libvirt's has not
     removed  features libvirt lists explicitly, as disable, when a CPU lacks them
+
+``removed`` is also what libvirt switches off on the QEMU command line of a guest
+naming only the model, which the tool asks for every model::
+
+    virsh -c URI domxml-to-native qemu-argv FILE
+    FILE: a minimal domain with <cpu mode='custom' match='exact'><model>NAME</model></cpu>
+
+libvirt answers ``-cpu NAME,F=off,...``: the ``F=off`` features are the model's
+removed features.  This is the only way to see them for the models libvirt never
+decodes a guest CPU to (the noTSX variants: cpu-baseline describes them with their
+TSX sibling); for every other model both probes must agree.  Those models get
+``guest_decodable: false``: libvirt never describes a guest CPU with them.
 
 It also checks that ``virsh cpu-models x86_64`` lists the table's models in the same
 (decode) order.  Nothing is read from libvirt's data files.
@@ -80,7 +92,37 @@ def expand_model(name: str, vendor: str | None, uri: str, binary: str) -> tuple[
     return got.findtext("model"), feats["require"], feats["disable"]
 
 
-def derive(uri: str, binary: str) -> tuple[str, dict[str, dict[str, list[str]]]]:
+DOMAIN = ("<domain type='qemu'><name>derive-libvirt-delta</name><memory unit='MiB'>64</memory>"
+          "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+          "<cpu mode='custom' match='exact'><model>{}</model></cpu></domain>")
+
+
+def command_line_off(name: str, uri: str, binary: str) -> set[str]:
+    """The features libvirt turns off on the -cpu of a guest naming only ``name``
+    (QEMU spellings)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".xml", delete=False) as fh:
+        fh.write(DOMAIN.format(name))
+    try:
+        out = virsh(["domxml-to-native", "qemu-argv", fh.name], uri, binary)
+    finally:
+        os.unlink(fh.name)
+    m = re.search(r"(?:^|\s)-cpu\s+(\S+)", out)
+    if m is None:
+        sys.exit(f"derive_libvirt_delta: {name}: no -cpu in libvirt's command line")
+    head, *props = m.group(1).split(",")
+    if head != name:
+        sys.exit(f"derive_libvirt_delta: {name}: libvirt runs -cpu {head}")
+    off = set()
+    for prop in props:
+        key, _, value = prop.partition("=")
+        if value != "off":
+            sys.exit(f"derive_libvirt_delta: {name}: unexpected -cpu property {prop!r}")
+        off.add(key)
+    return off
+
+
+def derive(uri: str, binary: str) -> tuple[str, dict[str, dict[str, list[str]]], set[str]]:
+    """(libvirt version, libvirt_delta per model, models libvirt never decodes a guest CPU to)"""
     sys.path.insert(0, ROOT)
     from compiler.cpu.features import table
 
@@ -96,18 +138,26 @@ def derive(uri: str, binary: str) -> tuple[str, dict[str, dict[str, list[str]]]]
         sys.exit(f"derive_libvirt_delta: libvirt's model order {theirs} differs from the table's {ours}")
 
     delta: dict[str, dict[str, list[str]]] = {}
+    not_for_guests: set[str] = set()
     for m in data["models"]:
         name = m["name"]
         qemu = profile[name]
         vendor = None if m.get("vendor_neutral") else data["vendors"][qemu["vendor"]]
         described, required, disabled = expand_model(name, vendor, uri, binary)
+        off = set()
+        for q in command_line_off(name, uri, binary):
+            f = tab.canonical(q)
+            if f is None:
+                sys.exit(f"derive_libvirt_delta: {name}: libvirt's -cpu property {q!r} is not in x86_features.json")
+            off.add(f)
+        if described == name and disabled != off:
+            sys.exit(f"derive_libvirt_delta: {name}: cpu-baseline disables {sorted(disabled)} but the "
+                     f"command line switches off {sorted(off)}")
+        # for a model libvirt describes with another one (the noTSX variants: the disable
+        # lines belong to the TSX sibling) only the command line shows the removed features
+        disabled = off
         if described != name:
-            # libvirt does not decode guest CPUs to this model (the noTSX variants): the
-            # expansion still gives the model's features, but the disable lines belong to
-            # the model it chose, so this model's removed features cannot be observed.
-            print(f"derive_libvirt_delta: libvirt describes {name} as {described}; "
-                  f"its removed features are not observable", file=sys.stderr)
-            disabled = set()
+            not_for_guests.add(name)
         for f in required | disabled:
             if tab.canonical(f) != f:
                 sys.exit(f"derive_libvirt_delta: {name}: libvirt feature {f!r} is not in x86_features.json")
@@ -120,7 +170,7 @@ def derive(uri: str, binary: str) -> tuple[str, dict[str, dict[str, list[str]]]]
         if disabled:
             d["removed"] = sorted(disabled)
         delta[name] = {k: list(v) for k, v in d.items()}
-    return libvirt_version(uri, binary), delta
+    return libvirt_version(uri, binary), delta, not_for_guests
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,23 +182,31 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--check", action="store_true", help="exit 1 when the table's deltas differ")
     args = ap.parse_args(argv)
 
-    version, delta = derive(args.uri, args.virsh)
-    current = {m["name"]: m.get("libvirt_delta", {}) for m in json.load(open(MODELS))["models"]}
+    version, delta, not_for_guests = derive(args.uri, args.virsh)
+    models = json.load(open(MODELS))["models"]
+    current = {m["name"]: m.get("libvirt_delta", {}) for m in models}
     if args.check:
         bad = sorted(n for n in delta if delta[n] != current.get(n, {}))
         for n in bad:
             print(f"{n}: table {current.get(n, {})} != libvirt {version} {delta[n]}", file=sys.stderr)
+        table_not = {m["name"] for m in models if m.get("guest_decodable", True) is False}
+        if table_not != not_for_guests:
+            print(f"models not decoded for guests: table {sorted(table_not)} != libvirt {version} "
+                  f"{sorted(not_for_guests)}", file=sys.stderr)
+            bad.append("guest_decodable")
         return 1 if bad else 0
     if args.write:
-        write_table(delta)
+        write_table(delta, not_for_guests)
         print(f"derive_libvirt_delta: wrote {MODELS} from libvirt {version}", file=sys.stderr)
         return 0
-    print(json.dumps({"libvirt": version, "libvirt_delta": {n: d for n, d in delta.items() if d}}, indent=1))
+    print(json.dumps({"libvirt": version, "libvirt_delta": {n: d for n, d in delta.items() if d},
+                      "not_guest_decodable": sorted(not_for_guests)}, indent=1))
     return 0
 
 
-def write_table(delta: dict[str, dict[str, list[str]]]) -> None:
-    """Replace each model's libvirt_delta, keeping the file's one-model-per-line layout."""
+def write_table(delta: dict[str, dict[str, list[str]]], not_for_guests: set[str]) -> None:
+    """Replace each model's libvirt_delta and guest_decodable, keeping the file's
+    one-model-per-line layout."""
     lines = open(MODELS, encoding="utf-8").read().split("\n")
     out = []
     for line in lines:
@@ -156,6 +214,9 @@ def write_table(delta: dict[str, dict[str, list[str]]]) -> None:
         if m:
             entry = json.loads(m.group(2))
             entry.pop("libvirt_delta", None)
+            entry.pop("guest_decodable", None)
+            if m.group(3) in not_for_guests:
+                entry["guest_decodable"] = False
             if delta[m.group(3)]:
                 entry["libvirt_delta"] = delta[m.group(3)]
             line = m.group(1) + json.dumps(entry) + m.group(4)

@@ -1,7 +1,9 @@
 """Pick the named model that describes a set of features, as libvirt's x86Decode.
 
 Candidates are tried newest first.  For a host CPU a candidate may not lack any
-feature the model has (no ``disable`` lines); for a guest/baseline result it may.
+feature the model has (no ``disable`` lines); for a guest/baseline result it may,
+but the models libvirt keeps for hosts (``guest_decodable`` false: the noTSX
+variants of Skylake, Cascadelake and Icelake) are no candidates.
 Among the usable candidates the one leaving the shortest feature list wins; a
 model whose CPUID family/model signature matches the CPU is preferred, and once
 one matches, only matching candidates are considered.
@@ -94,6 +96,8 @@ def decode(cat: Catalogue, features: frozenset[str], vendor: str | None,
     best: Decoded | None = None
     for model in reversed(cat.models):
         if vendor and model.vendor and model.vendor != vendor:
+            continue
+        if not host and not model.guest_decodable:
             continue
         cand = Decoded(model, tuple(tab.sort(features - model.features)),
                        tuple(tab.sort(model.features - features)))

@@ -28,6 +28,9 @@ class X86Model:
     # features dropped from libvirt's model (not in ``features``) that a decoded guest
     # CPU always mentions: require when it has them, disable when it does not
     removed: frozenset[str] = frozenset()
+    # False: libvirt describes only host CPUs with this model, never a guest CPU
+    # (cpu-baseline, host-model); it picks another model (the TSX sibling) instead
+    guest_decodable: bool = True
     in_catalogue: bool = True  # False: a QEMU-only name (versioned model etc.)
 
 
@@ -76,7 +79,7 @@ class Catalogue:
             vendor = None if m.get("vendor_neutral") else self.vendors.get(defn.vendor or "")
             model = X86Model(m["name"], vendor, frozenset(feats),
                              tuple(tuple(s) for s in m.get("signatures", ())),
-                             frozenset(delta.get("removed", ())))
+                             frozenset(delta.get("removed", ())), m.get("guest_decodable", True))
             self.models.append(model)
             self._by_name[model.name] = model
         for defn in profile.cpu_models:

@@ -13,6 +13,7 @@ from attrs import evolve
 from ..diagnostics import Collector
 from ..model import Cpu, CpuFeature, CpuMatch, CpuMode, FeaturePolicy
 from ..profile import Profile
+from .decode import decode
 from .features import table
 from .models import Catalogue
 from .xml import CpuDesc, CpuKind
@@ -77,17 +78,26 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
     model = cpu.model
     if cpu.mode is CpuMode.HOST_MODEL and host is not None:
         model = host.model
-        enable |= {f.name for f in host.features if f.policy is FeaturePolicy.REQUIRE}
+        extra = {f.name for f in host.features if f.policy is FeaturePolicy.REQUIRE}
+        hm = cat.get(model) if model else None
+        if hm is not None and not hm.guest_decodable and have is not None:
+            # libvirt describes a host with a noTSX Skylake/Cascadelake/Icelake model but never
+            # a guest CPU: host-model gets the guest description of the host's features (the
+            # TSX sibling; QEMU's hle/rtm are switched off below as features the host lacks)
+            d = decode(cat, have, host.vendor, host.signature, host=False, span=host.span)
+            model, extra = d.model.name, set(d.require)
+        enable |= extra
         # QEMU's definition of the model is what runs: switch off what the host lacks
         defn = profile.cpu_model(model)
         qemu_feats = {tab.canonical(q) for q in (defn.features if defn else ())} - {None, "hypervisor"}
         disable |= qemu_feats - have
     elif cpu.mode is CpuMode.CUSTOM and cpu.match is CpuMatch.MINIMUM and have is not None and host is not None:
         enable |= {f.name for f in host.features if f.policy is FeaturePolicy.REQUIRE}
-    if cpu.mode is CpuMode.CUSTOM and model:
+    if cpu.mode in (CpuMode.CUSTOM, CpuMode.HOST_MODEL) and model:
         # libvirt's "removed" features: not in its model, but QEMU's may have them, so a
         # guest CPU that does not ask for one runs without it (libvirt 9.0 emits
-        # 'Icelake-Server,intel-pt=off', 'EPYC,monitor=off')
+        # 'Icelake-Server,intel-pt=off', 'EPYC,monitor=off'; its host-model CPU is a guest
+        # description of the host, which has 'disable monitor' on an EPYC without it)
         m = cat.get(model)
         disable |= set(m.removed if m else ()) - set(policies) - enable
     for name, policy in policies.items():

@@ -59,12 +59,10 @@ def test_models_agree_with_corpus_cpu_map():
     for name, (features, removed, guest_decode) in _cpu_map_models().items():
         m = catalogue().get(name)
         assert m.features == features, name
-        if guest_decode:
-            assert m.removed == removed, name
-        else:
-            # libvirt never decodes a guest CPU to this model, so probing cannot see
-            # its removed features (docs/CPU.md): domc leaves them out
-            assert m.removed == frozenset(), name
+        # also for the models libvirt never decodes a guest CPU to (guest_decode false):
+        # their removed features are probed from the command line (docs/CPU.md)
+        assert m.removed == removed, name
+        assert m.guest_decodable == guest_decode, name
 
 
 def _cpus(tmp_path, xml):
@@ -106,6 +104,23 @@ def test_removed_feature_is_not_required_by_compare(tmp_path):
                                   "<cpu mode='custom' match='exact'><model>Icelake-Server-noTSX</model>"
                                   "<vendor>Intel</vendor></cpu>")
     assert compare(catalogue(), host, guest).verdict is Verdict.IDENTICAL
+
+
+@pytest.mark.parametrize("model", [m.name for m in catalogue().models if not m.guest_decodable])
+def test_models_kept_for_hosts_never_describe_a_guest(tmp_path, model):
+    # libvirt 9.0: cpu-baseline of a CPU naming only a noTSX Skylake/Cascadelake/Icelake
+    # model is its TSX sibling with 'disable hle, rtm' (and the sibling's removed features)
+    cpus = _cpus(tmp_path, f"<cpu><arch>x86_64</arch><model>{model}</model><vendor>Intel</vendor></cpu>")
+    got = baseline(catalogue(), cpus)
+    sibling = catalogue().get(got.model)
+    assert got.model != model and sibling.guest_decodable and got.fallback == "allow"
+    assert _policies(got) == {f: FeaturePolicy.DISABLE for f in {"hle", "rtm"} | sibling.removed}
+
+
+def test_which_models_are_kept_for_hosts():
+    assert {m.name for m in catalogue().models if not m.guest_decodable} == {
+        "Skylake-Client-noTSX-IBRS", "Skylake-Server-noTSX-IBRS", "Cascadelake-Server-noTSX",
+        "Icelake-Server-noTSX"}
 
 
 def test_qemu64_is_libvirts_kvm_safe_subset():

@@ -123,3 +123,20 @@ def test_host_model_leaves_out_what_qemu_cannot_set(tmp_path):
     assert value.startswith("Skylake-Client,") and "+pku" in value and "+vmx" in value
     for name in ("osxsave", "ospke", "cmt"):
         assert name not in value
+
+
+@pytest.mark.parametrize("host_model, want", [
+    ("Skylake-Client-noTSX-IBRS", "Skylake-Client-IBRS,-hle,-rtm"),
+    ("Skylake-Server-noTSX-IBRS", "Skylake-Server-IBRS,-hle,-pku,-rtm"),
+    ("Cascadelake-Server-noTSX", "Cascadelake-Server,-hle,-pku,-rtm"),
+    ("Icelake-Server-noTSX", "Icelake-Server,-hle,-intel-pt,-rtm"),
+    ("Haswell-noTSX", "Haswell-noTSX,-abm,-arat,-f16c,-rdrand,-xsaveopt"),
+])
+def test_host_model_never_names_a_model_libvirt_keeps_for_hosts(tmp_path, host_model, want):
+    # libvirt 9.0 describes hosts with these noTSX models, guest CPUs with the TSX sibling
+    # and 'disable hle, rtm' (Haswell-noTSX is used for guests too)
+    host = tmp_path / "host.xml"
+    host.write_text(f"<cpu><arch>x86_64</arch><model>{host_model}</model><vendor>Intel</vendor></cpu>")
+    dom, diag = run(Cpu(mode=CpuMode.HOST_MODEL), str(host))
+    assert diag.items == []
+    assert cpu_argv_value(dom.cpu) == want

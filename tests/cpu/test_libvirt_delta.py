@@ -7,7 +7,6 @@
 * What the removed features mean, checked without either."""
 
 import os
-import shutil
 import subprocess
 import sys
 
@@ -19,21 +18,13 @@ from compiler.cpu.models import catalogue
 from compiler.cpu.xml import load_cpus
 from compiler.model import FeaturePolicy
 
+from ..libvirt import NO_LIBVIRT, URI, libvirt_answers
 from .conftest import ROOT
 
 CPU_MAP = os.path.join(ROOT, "..", "shared", "corpus", "libvirt-9.0.0", "cpu_map")
-URI = "qemu:///system"
 
 
-def _libvirt_answers() -> bool:
-    virsh = shutil.which("virsh")
-    if virsh is None:
-        return False
-    p = subprocess.run([virsh, "-c", URI, "version"], capture_output=True, text=True, check=False)
-    return p.returncode == 0 and "libvirt 9.0." in p.stdout
-
-
-@pytest.mark.skipif(not _libvirt_answers(), reason="no libvirt 9.0 daemon at qemu:///system")
+@pytest.mark.skipif(not libvirt_answers(), reason=NO_LIBVIRT)
 def test_reprobe_libvirt_matches_shipped_deltas():
     p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "derive_libvirt_delta.py"), "--check",
                         "--uri", URI], capture_output=True, text=True, cwd=ROOT, check=False)

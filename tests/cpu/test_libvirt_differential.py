@@ -13,29 +13,20 @@ from __future__ import annotations
 import os
 import random
 import re
-import shutil
 import subprocess
 
 import pytest
 
 from compiler.cpu.models import catalogue
 
+from ..libvirt import NO_LIBVIRT, URI, libvirt_answers
 from .conftest import HOSTS
 
-URI = "qemu:///system"
 LAPTOP = os.path.join(HOSTS, "laptop.xml")
 SERVER = os.path.join(HOSTS, "server.xml")
 
 
-def _libvirt_answers() -> bool:
-    virsh = shutil.which("virsh")
-    if virsh is None:
-        return False
-    p = subprocess.run([virsh, "-c", URI, "version"], capture_output=True, text=True, check=False)
-    return p.returncode == 0 and "libvirt 9.0." in p.stdout
-
-
-pytestmark = pytest.mark.skipif(not _libvirt_answers(), reason="no libvirt 9.0 daemon at qemu:///system")
+pytestmark = pytest.mark.skipif(not libvirt_answers(), reason=NO_LIBVIRT)
 
 
 def _cpu_element(path: str) -> str:

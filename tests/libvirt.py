@@ -1,0 +1,18 @@
+"""Whether the reference libvirt 9.0 answers here (../shared/tools/libvirt-oracle setup
+installs and starts it); the differential tests skip with NO_LIBVIRT when it does not."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+URI = "qemu:///system"
+NO_LIBVIRT = f"no libvirt 9.0 daemon at {URI} (../shared/tools/libvirt-oracle setup starts one)"
+
+
+def libvirt_answers() -> bool:
+    virsh = shutil.which("virsh")
+    if virsh is None:
+        return False
+    p = subprocess.run([virsh, "-c", URI, "version"], capture_output=True, text=True, check=False)
+    return p.returncode == 0 and "libvirt 9.0." in p.stdout

@@ -16,7 +16,7 @@ from ..profile import Profile
 from .decode import decode
 from .features import table
 from .models import Catalogue
-from .xml import CpuDesc, CpuKind
+from .xml import CpuDesc
 
 ENABLE = (FeaturePolicy.FORCE, FeaturePolicy.REQUIRE)
 DISABLE = (FeaturePolicy.DISABLE, FeaturePolicy.FORBID)

@@ -6,6 +6,7 @@ XInclude, bounded size and depth.  Every failure is a Diagnostic with the line.
 
 from __future__ import annotations
 
+from attrs import evolve
 from lxml import etree
 
 from .devices import BY_TAG, NOT_DEVICES
@@ -102,7 +103,24 @@ def parse_file(path: str) -> tuple[Domain, object]:
 
 def parse_bytes(data: bytes, file: str = "<input>") -> tuple[Domain, object]:
     root = read_document(data, file)
-    return domain_from_xml(Reader(root, file)), root
+    usage = Usage()
+    dom = domain_from_xml(Reader(root, file, usage))
+    return evolve(dom, ignored=(*dom.ignored, *_unread_outside_devices(usage, root, file))), root
+
+
+# elements that describe the domain to people and tools, not to the guest
+METADATA = ("title", "description", "metadata")
+
+
+def _unread_outside_devices(usage: Usage, root, file: str) -> list[Diagnostic]:
+    """A warning for every element and attribute outside <devices> that no reader used
+    (the devices have their own, per device)."""
+    def skip(el) -> bool:
+        return el.getparent() is root and el.tag in (*METADATA, "devices")
+
+    return [Diagnostic("ignored", f"{what} is not used by domc; the compiled guest does not "
+                       "have it", span, Severity.WARNING)
+            for span, what in usage.unread(root, file, skip)]
 
 
 # --------------------------------------------------------------------------- sections
@@ -119,6 +137,7 @@ def domain_from_xml(r: Reader) -> Domain:
     except ValueError:
         raise r.error("bad-value", f"domain type {vtype!r} is not supported; expected kvm or "
                       "qemu") from None
+    r.attr("id")  # the number libvirt gives a running domain: nothing to compile
     name = r.text("name")
     if name is None:
         raise r.error("missing-name", "<domain> needs a <name>")

@@ -53,13 +53,14 @@ class Usage:
         is not one): its path in the document."""
         return el.getroottree().getpath(el)
 
-    def unread(self, root, file: str) -> list[tuple[Span, str]]:
-        """(place, description) of every element and attribute under root not read."""
+    def unread(self, root, file: str, skip=lambda el: False) -> list[tuple[Span, str]]:
+        """(place, description) of every element and attribute under root not read;
+        elements for which ``skip`` is true are passed over with what they hold."""
         out = []
         stack = [root]
         while stack:
             el = stack.pop()
-            if not isinstance(el.tag, str):
+            if not isinstance(el.tag, str) or skip(el):
                 continue
             if self.key(el) not in self.elements:
                 out.append((Span(file, el.sourceline or 0), f"element <{el.tag}>"))

@@ -30,3 +30,16 @@ def test_unknown_child_and_attribute_are_reported_with_their_line():
 def test_fully_understood_devices_are_quiet():
     assert _warnings(disk("vda", "virtio") + "<interface type='user'><mac address="
                      "'52:54:00:00:00:01'/><model type='e1000'/></interface>") == []
+
+
+def test_unused_parts_outside_devices_are_reported_too():
+    from compiler.parse import parse_bytes
+
+    data = (b"<domain type='qemu' id='7'>\n<name>t</name>\n<title>people only</title>\n"
+            b"<memory unit='MiB'>64</memory>\n<os><type arch='x86_64'>hvm</type></os>\n"
+            b"<sysinfo type='smbios'><bios><entry name='vendor'>x</entry></bios></sysinfo>\n"
+            b"<cpu><numa><cell id='0' cpus='0' memory='64' unit='MiB' bogus='1'/></numa></cpu>\n"
+            b"<metadata><app:x xmlns:app='urn:x'/></metadata>\n<devices/>\n</domain>\n")
+    dom, _ = parse_bytes(data, "t.xml")
+    got = [(d.span.line, d.message.split(" is not used")[0]) for d in dom.ignored]
+    assert got == [(6, "element <sysinfo>"), (7, "attribute 'bogus' of <cell>")]

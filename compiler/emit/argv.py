@@ -2,7 +2,7 @@
 
 Options come in libvirt's order (qemuBuildCommandLine): machine and CPU first,
 then memory, SMP, identity, display, clock and boot, then devices in registry
-order (controllers by type, then document order), then the audio backend.
+order (controllers by type, then index, then document order), then the audio backend.
 """
 
 from __future__ import annotations
@@ -287,10 +287,14 @@ def _device_order(dom: Domain) -> list:
 
     def key(d):
         kind_rank = next(i for i, k in enumerate(DEVICE_KINDS) if k.tag == d.kind_tag)
-        sub = 0
+        sub = index = 0
         if isinstance(d, Controller):
             sub = CONTROLLER_ORDER.index(d.type) if d.type in CONTROLLER_ORDER else 99
-        return (kind_rank, sub, pos[id(d)])
+            # by index within a type: libvirt appends the controllers it adds (an
+            # implicit scsi0 after the user's scsi2) and sorts them again when it reads
+            # its own XML back, so this is the order that survives a normalize
+            index = d.index
+        return (kind_rank, sub, index, pos[id(d)])
 
     return sorted(dom.devices, key=key)
 

@@ -30,24 +30,15 @@ DEFAULT_VIDEO = "cirrus"
 
 
 def _insert_controller(devs: list, new: Controller) -> None:
-    """libvirt keeps controllers of one type sorted by index; a new type goes last
-    among the controllers (virDomainControllerInsertPreAlloced)."""
-    last_same = last_ctrl = None
+    """A controller libvirt adds itself is appended to its controller list
+    (virDomainDefAddController), whatever the indexes already there: an implicit scsi0
+    comes after a user's scsi2 and after every other controller.  (The user's own
+    controllers are sorted by type and index while parsing: order_devices.)"""
+    last_ctrl = None
     for i, d in enumerate(devs):
         if isinstance(d, Controller):
             last_ctrl = i
-            if d.type == new.type and d.index < new.index:
-                last_same = i
-    first_higher = next((i for i, d in enumerate(devs) if isinstance(d, Controller)
-                         and d.type == new.type and d.index > new.index), None)
-    if first_higher is not None:
-        devs.insert(first_higher, new)
-    elif last_same is not None:
-        devs.insert(last_same + 1, new)
-    elif last_ctrl is not None:
-        devs.insert(last_ctrl + 1, new)
-    else:
-        devs.insert(0, new)
+    devs.insert(0 if last_ctrl is None else last_ctrl + 1, new)
 
 
 def _has_controller(devs, ctype: str, index: int) -> bool:

@@ -10,7 +10,9 @@ says what may plug into it:
    pcie-root-port + pcie-to-pci-bridge (or a pci-bridge when something already
    accepts bridges).  When buses were added and the user wrote no PCI controller of
    their own, one more empty pcie-root-port is added for hotplug.  Every added
-   controller then needs a slot itself (root ports share slots, functions 0..7);
+   controller then needs a slot itself (root ports share slots, functions 0..7).
+   A primary video that lost slot 1 is placed first, and -- the dry run writes no
+   addresses back -- once more in its usual turn, so it may cost an extra root port;
 2. the real run over all buses: same order, first compatible free slot, no growth.
 
 Rules that decide the layout:
@@ -176,8 +178,12 @@ class _Run:
         slot (only possible outside the dry run), else None."""
         if late_video is not None and not self.place(late_video):
             return late_video
+        # the dry run does not write addresses back, so libvirt meets the late primary
+        # video again in its place in the order and gives it a second slot (on q35 often
+        # a pcie-root-port of its own); the real run keeps the address it wrote
+        again = self.addrs.dry_run
         order = [i for i, d in enumerate(self.devices)
-                 if d.address is None and i != late_video and _wants(d, self.dom)]
+                 if d.address is None and (i != late_video or again) and _wants(d, self.dom)]
         order.sort(key=lambda i: (kind_of(self.devices[i]).pci_group(self.devices[i]), i))
         for i in order:
             d = self.devices[i]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ..devices.controller import PCI_DRIVERS, VIRTIO_SERIAL_DRIVERS, Controller, SCSI_DRIVERS, \
-    USB_DRIVERS
+from ..devices.controller import PCI_DRIVERS, USB2_COMPANIONS, VIRTIO_SERIAL_DRIVERS, Controller, \
+    SCSI_DRIVERS, USB_DRIVERS
 from ..devices.disk import Disk, disk_name_index
 from ..model import Domain
 from ..placement.hmat import check_hmat
@@ -48,6 +48,7 @@ def validate_domain(dom: Domain, env) -> Domain:
             _controller(d, family, diag)
         elif isinstance(d, Disk):
             _disk(d, diag)
+    _usb_companions(dom, diag)
     return dom
 
 
@@ -88,6 +89,20 @@ def _controller(c: Controller, family: str, diag) -> None:
     elif c.type in ("xenbus", "isa"):
         diag.error("unsupported-controller", f"{c.describe()} does not exist on a QEMU x86 "
                    "guest", c.span)
+
+
+def _usb_companions(dom: Domain, diag) -> None:
+    """A UHCI companion (ich9-uhci1..3) hangs off the bus of the USB controller of its
+    index (masterbus=usbN.0); without one QEMU has no such bus.  libvirt refuses it too
+    ("No master USB controller specified")."""
+    usb = [d for d in dom.devices if isinstance(d, Controller) and d.type == "usb"]
+    masters = {c.index for c in usb if c.model not in USB2_COMPANIONS}
+    for c in usb:
+        if c.model in USB2_COMPANIONS and c.index not in masters:
+            diag.error("usb-companion-master", f"{c.describe()}: {c.model} is a companion "
+                       f"of a USB2 controller, but there is no USB controller of index {c.index} "
+                       "to be its master (add e.g. <controller type='usb' "
+                       f"index='{c.index}' model='ich9-ehci1'/>)", c.span)
 
 
 # image formats QEMU 7.2 opens (libvirt's names); 'iso' and 'cow' are refused as libvirt does

@@ -153,6 +153,8 @@ class Os:
     nvram: str | None = None
     nvram_template: str | None = None
     nvram_network: bool = False  # <nvram type='network'>: a remote store, no local path
+    nvram_source: object | None = None  # its devices.blockdev.BlockSource
+    nvram_block: bool = False  # <nvram type='block'>: a host block device
     nvram_span: Span = span_field()
     kernel: str | None = None
     initrd: str | None = None

@@ -10,6 +10,7 @@ from attrs import evolve
 from lxml import etree
 
 from .devices import BY_TAG, NOT_DEVICES
+from .devices.blockdev import read_source
 from .devices.controller import number_controllers
 from .diagnostics import Diagnostic, DomcError, Severity, Span, fail
 from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy,
@@ -261,9 +262,12 @@ def _os(r: Reader) -> Os:
                       loader.attr_choice("type", ("rom", "pflash")), loader.attr_bool("secure"),
                       loader.attr_bool("stateless"), loader.attr_choice("format", ("raw", "qcow2")),
                       span=loader.span) if loader is not None else None,
-        nvram=o.text("nvram"),
+        nvram=_nvram_path(nvram),
         nvram_template=nvram.attr("template") if nvram is not None else None,
         nvram_network=nvram is not None and nvram.attr("type") == "network",
+        nvram_source=read_source(nvram, "network")
+        if nvram is not None and nvram.attr("type") == "network" else None,
+        nvram_block=nvram is not None and nvram.attr("type") == "block",
         nvram_span=nvram.span if nvram is not None else o.span,
         kernel=o.text("kernel"),
         initrd=o.text("initrd"),
@@ -272,6 +276,17 @@ def _os(r: Reader) -> Os:
         firmware_features=fw_features,
         span=o.span,
     )
+
+
+def _nvram_path(nvram: Reader | None) -> str | None:
+    """<nvram>PATH</nvram>, or <nvram type='file|block'><source file|dev=PATH/></nvram>."""
+    if nvram is None:
+        return None
+    ntype = nvram.attr_choice("type", ("file", "block", "network"))
+    src = nvram.child("source")
+    if ntype in ("file", "block") and src is not None:
+        return src.attr("file" if ntype == "file" else "dev")
+    return nvram.text()
 
 
 _ONOFF = ("on", "off")

@@ -145,7 +145,9 @@ def _server(h: Host, proto: str) -> dict:
     return {"type": "inet", "host": h.name, "port": None if port is None else str(port)}
 
 
-def _protocol_node(d, src: BlockSource) -> dict:
+def protocol_node(d, src: BlockSource) -> dict:
+    """The storage node of a network source; ``d`` (its describe() and span) is what
+    errors name."""
     proto = src.protocol
     span = d.span
     if not src.hosts and proto not in ("nbd", "rbd"):  # rbd may take its monitors from ceph.conf
@@ -208,7 +210,7 @@ def storage_node(d, ctx: EmitCtx) -> dict | None:
         return {"driver": "host_cdrom" if d.device == "cdrom" else "host_device",
                 "filename": src.path}
     if d.type == "network":
-        return _protocol_node(d, src)
+        return protocol_node(d, src)
     if d.type == "nvme":
         return {"driver": "nvme", "device": src.nvme_device, "namespace": src.nvme_namespace}
     raise fail("unsupported-disk", f"{d.describe()}: source type '{d.type}' needs a storage "

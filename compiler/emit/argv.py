@@ -7,12 +7,16 @@ order (controllers by type, then index, then document order), then the audio bac
 
 from __future__ import annotations
 
+from attrs import frozen
+
 from ..devices import DEVICE_KINDS
 from ..devices.base import EmitCtx, qjson
+from ..devices.blockdev import protocol_node
 from ..devices.controller import Controller
 from ..devices.disk import Disk
 from ..devices.graphics import Audio, Graphics
 from ..devices.misc import Panic, Sound
+from ..diagnostics import Span
 from ..model import Domain, FeaturePolicy, VirtType
 from ..passes.machine import machine_family
 from ..placement.hmat import has_hmat
@@ -73,7 +77,7 @@ def _machine(dom: Domain, family: str) -> str:
         opts.append("memory-backend=pc.ram")
     if dom.os.loader is not None and dom.os.loader.type == "pflash":
         opts.append("pflash0=libvirt-pflash0-format")
-        if dom.os.nvram:
+        if dom.os.nvram or dom.os.nvram_source is not None:
             opts.append("pflash1=libvirt-pflash1-format")
     if has_hmat(dom.cpu):
         opts.append("hmat=on")
@@ -258,6 +262,27 @@ def _firmware(dom: Domain) -> list[str]:
     return []
 
 
+@frozen
+class _NvramStore:
+    """What errors about a network NVRAM source name."""
+
+    span: Span
+
+    def describe(self) -> str:
+        return "the NVRAM store (<nvram type='network'>)"
+
+
+def _nvram_node(dom: Domain) -> dict | None:
+    """The storage node of the variable store: a file, a host block device or a
+    network source."""
+    o = dom.os
+    if o.nvram_source is not None:
+        return protocol_node(_NvramStore(o.nvram_span), o.nvram_source)
+    if not o.nvram:
+        return None
+    return {"driver": "host_device" if o.nvram_block else "file", "filename": o.nvram}
+
+
 def _pflash(dom: Domain) -> list[str]:
     """Before -machine: the code flash (pflash0) and the variable store (pflash1) as
     blockdev pairs; -machine pflash0=/pflash1= names them."""
@@ -273,9 +298,9 @@ def _pflash(dom: Domain) -> list[str]:
                                 "read-only": loader.readonly is True,
                                 "driver": loader.format or "raw",
                                 "file": "libvirt-pflash0-storage"})]
-    if dom.os.nvram:
-        argv += ["-blockdev", qjson({"driver": "file", "filename": dom.os.nvram,
-                                     "node-name": "libvirt-pflash1-storage",
+    store = _nvram_node(dom)
+    if store is not None:
+        argv += ["-blockdev", qjson({**store, "node-name": "libvirt-pflash1-storage",
                                      "auto-read-only": True, "discard": "unmap"}),
                  "-blockdev", qjson({"node-name": "libvirt-pflash1-format", "read-only": False,
                                      "driver": "raw", "file": "libvirt-pflash1-storage"})]

@@ -7,7 +7,7 @@ import re
 from ..devices.controller import PCI_DRIVERS, USB2_COMPANIONS, VIRTIO_SERIAL_DRIVERS, Controller, \
     SCSI_DRIVERS, USB_DRIVERS
 from ..devices.disk import Disk, disk_name_index
-from ..model import Domain
+from ..model import Domain, FirmwareKind
 from ..placement.hmat import check_hmat
 from .machine import machine_family
 
@@ -43,6 +43,7 @@ def validate_domain(dom: Domain, env) -> Domain:
     check_hmat(dom.cpu, diag)
     _features(dom, family, diag)
     _graphics(dom, diag)
+    _nvram(dom, diag)
     for d in dom.devices:
         if isinstance(d, Controller):
             _controller(d, family, diag)
@@ -112,11 +113,22 @@ DISK_FORMATS = ("raw", "aio", "qcow2", "qcow", "qed", "vmdk", "vpc", "vdi", "vhd
 SCSI_VENDOR_MAX, SCSI_PRODUCT_MAX = 8, 16
 
 
+def _no_credentials(what: str, user: str | None, span, diag) -> None:
+    if user is not None:
+        diag.warning("disk-auth", f"{what}: the password of user '{user}' lives in libvirt's "
+                     "secret store; domc passes no credentials, so QEMU connects without them",
+                     span)
+
+
+def _nvram(dom: Domain, diag) -> None:
+    src = dom.os.nvram_source
+    if src is not None:
+        _no_credentials("the NVRAM store", src.auth_user, dom.os.nvram_span, diag)
+
+
 def _disk(d: Disk, diag) -> None:
-    if d.source is not None and d.source.auth_user is not None:
-        diag.warning("disk-auth", f"{d.describe()}: the password of user "
-                     f"'{d.source.auth_user}' lives in libvirt's secret store; domc passes no "
-                     "credentials, so QEMU connects without them", d.span)
+    if d.source is not None:
+        _no_credentials(d.describe(), d.source.auth_user, d.span, diag)
     if d.format == "iso":
         diag.error("disk-format", f"{d.describe()}: storage format 'iso' is not a QEMU format; "
                    "use 'raw'", d.span)
@@ -152,6 +164,11 @@ def _disk(d: Disk, diag) -> None:
 
 def _features(dom: Domain, family: str, diag) -> None:
     f = dom.features
+    loader = dom.os.loader
+    if not f.acpi and (dom.os.firmware is FirmwareKind.EFI
+                       or (loader is not None and loader.type == "pflash")):
+        diag.error("uefi-acpi", "UEFI firmware requires ACPI on x86: add <acpi/> to <features>",
+                   loader.span if loader is not None else dom.os.span)
     if f.tseg_kib is not None:
         if family != "q35":
             diag.error("unsupported-feature", "an SMM TSEG size exists only on q35 machines",

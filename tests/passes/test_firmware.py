@@ -7,6 +7,8 @@ stateless descriptor that Debian does not ship.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from attrs import evolve
 
@@ -245,14 +247,11 @@ def _normalized(data: bytes) -> str:
 
 @pytest.mark.parametrize("features, smm", [
     ("<acpi/>", '<smm state="on"/>'),          # the firmware needs SMM: it is written down
-    ("", '<smm state="on"/>'),                 # even into a <features> domc has to add
-    ("<smm state='on' x='1'/>", '<smm state="on" x="1"/>'),  # the user's own element is kept
+    ("<acpi/><smm state='on' x='1'/>", '<smm state="on" x="1"/>'),  # the user's own is kept
 ])
 def test_normalize_writes_the_smm_secure_boot_turned_on(features, smm):
     data = xml(body=feats(secure_boot=True)).replace(b"<features>\n<acpi/>\n\n</features>\n",
                                                       f"<features>{features}</features>\n".encode())
-    if not features:
-        data = data.replace(b"<features></features>\n", b"")
     out = _normalized(data)
     assert out.count("<smm") == 1 and smm in out
     assert out.index("<features>") < out.index("<smm") < out.index("</features>") < out.index("<devices")
@@ -260,5 +259,47 @@ def test_normalize_writes_the_smm_secure_boot_turned_on(features, smm):
     assert _normalized(out.encode()) == out
 
 
+def test_uefi_needs_acpi():
+    for body, machine in ((feats(secure_boot=False), "q35"),
+                          ("<loader readonly='yes' type='pflash'>/x/CODE.fd</loader>", "pc")):
+        os_attrs = "firmware='efi'" if machine == "q35" else ""
+        data = xml(os_attrs, body, machine).replace(b"<acpi/>", b"")
+        with pytest.raises(DomcError, match=r"error\[uefi-acpi\]: UEFI firmware requires ACPI"):
+            compile_(data)
+
+
 def test_normalize_adds_no_smm_where_the_argv_has_none():
     assert "smm" not in _normalized(xml(body=feats(secure_boot=False)))
+
+
+# the variable store as libvirt 9.0 writes each <nvram> form (checked with the oracle)
+CODE = "<loader readonly='yes' type='pflash'>/x/CODE.fd</loader>"
+
+
+@pytest.mark.parametrize("nvram, store", [
+    ("<nvram>/v/a_VARS.fd</nvram>", {"driver": "file", "filename": "/v/a_VARS.fd"}),
+    ("<nvram type='file'><source file='/v/b_VARS.fd'/></nvram>",
+     {"driver": "file", "filename": "/v/b_VARS.fd"}),
+    ("<nvram type='block'><source dev='/dev/vg/vars'/></nvram>",
+     {"driver": "host_device", "filename": "/dev/vg/vars"}),
+    ("<nvram type='network'><source protocol='nbd' name='bar'><host name='example.org' "
+     "port='6000'/></source></nvram>",
+     {"driver": "nbd", "server": {"type": "inet", "host": "example.org", "port": "6000"},
+      "export": "bar"}),
+])
+def test_every_nvram_form_becomes_pflash1(nvram, store):
+    argv = _argv(xml("", CODE + nvram, "pc"))
+    nodes = [json.loads(v) for o, v in zip(argv, argv[1:]) if o == "-blockdev"]
+    (storage,) = [n for n in nodes if n["node-name"] == "libvirt-pflash1-storage"]
+    assert storage == {**store, "node-name": "libvirt-pflash1-storage", "auto-read-only": True,
+                       "discard": "unmap"}
+    assert "pflash1=libvirt-pflash1-format" in argv[argv.index("-machine") + 1]
+
+
+def test_a_network_nvram_with_credentials_warns_that_they_are_not_passed():
+    nvram = ("<nvram type='network'><source protocol='iscsi' name='iqn.x:y/0'>"
+             "<host name='example.com' port='3260'/><auth username='me'><secret type='iscsi' "
+             "usage='s'/></auth></source></nvram>")
+    dom, env = compile_(xml("", CODE + nvram, "pc"))
+    assert [d.code for d in env.diag.warnings] == ["disk-auth"]
+    assert "the NVRAM store: the password of user 'me'" in env.diag.warnings[0].message

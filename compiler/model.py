@@ -330,6 +330,12 @@ class Features:
     vmport: bool | None = None
     smm: bool | None = None
     tseg_kib: int | None = None
+    pmu: bool | None = None
+    vmcoreinfo: bool | None = None
+    ioapic_driver: str | None = None  # kvm | qemu: where the IOAPIC is emulated
+    # <pm>: guest suspend to RAM (S3) and to disk (S4); None leaves QEMU's default
+    suspend_to_mem: bool | None = None
+    suspend_to_disk: bool | None = None
     other: tuple[str, ...] = ()
     span: Span = span_field()
 

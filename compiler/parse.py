@@ -154,7 +154,7 @@ def domain_from_xml(r: Reader) -> Domain:
         memory=_memory(r),
         vcpu=_vcpu(r),
         os=_os(r),
-        features=_features(r),
+        features=_power(r, _features(r)),
         cpu=_cpu(r, notes),
         clock=_clock(r),
         on_poweroff=r.text("on_poweroff"),
@@ -297,7 +297,7 @@ def _features(r: Reader) -> Features:
     if f is None:
         return Features()
     hyperv, hv_mode, kvm, other = [], None, [], []
-    pvspin = vmport = smm = tseg = None
+    pvspin = vmport = smm = tseg = pmu = vmcoreinfo = ioapic = None
     for c in f.children():
         if c.tag == "hyperv":
             hv_mode = c.attr("mode")
@@ -324,13 +324,33 @@ def _features(r: Reader) -> Features:
             t = c.child("tseg")
             if t is not None:
                 tseg = t.memory_kib(default_unit="MiB")
+        elif c.tag == "pmu":
+            pmu = c.attr("state", "on") == "on"
+        elif c.tag == "vmcoreinfo":
+            vmcoreinfo = c.attr("state", "on") == "on"
+        elif c.tag == "ioapic":
+            ioapic = c.attr_choice("driver", ("kvm", "qemu"))
         elif c.tag not in ("acpi", "apic", "pae"):
             other.append(c.tag)
     apic = f.child("apic")
     return Features(acpi=f.has("acpi"), apic=apic is not None, pae=f.has("pae"),
                     apic_eoi=apic.attr_bool("eoi") if apic is not None else None,
                     hyperv=tuple(hyperv), hyperv_mode=hv_mode, kvm=tuple(kvm), pvspinlock=pvspin,
-                    vmport=vmport, smm=smm, tseg_kib=tseg, other=tuple(other), span=f.span)
+                    vmport=vmport, smm=smm, tseg_kib=tseg, pmu=pmu, vmcoreinfo=vmcoreinfo,
+                    ioapic_driver=ioapic, other=tuple(other), span=f.span)
+
+
+def _power(r: Reader, features: Features) -> Features:
+    """<pm><suspend-to-mem enabled=.../><suspend-to-disk enabled=.../></pm>."""
+    pm = r.child("pm")
+    if pm is None:
+        return features
+    states = {}
+    for tag in ("suspend-to-mem", "suspend-to-disk"):
+        s = pm.child(tag)
+        states[tag] = None if s is None else s.attr_bool("enabled")
+    return evolve(features, suspend_to_mem=states["suspend-to-mem"],
+                  suspend_to_disk=states["suspend-to-disk"])
 
 
 def _cpu(r: Reader, notes: list[Diagnostic]) -> Cpu | None:

@@ -1,14 +1,20 @@
-"""Machine-wide options of the argv, table-driven.  Expected values were read from
+"""Machine-wide options of the argv and the options devices add around their -device,
+table-driven.  Expected values were read from
 libvirt 9.0's argv for the same domains (../shared/tools/libvirt-oracle argv)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from compiler.api import make_env
+from compiler.diagnostics import DomcError
 from compiler.emit.argv import emit_argv
 from compiler.parse import parse_bytes
 from compiler.pipeline import normalize
+
+from .qemu import NO_QEMU, QEMU, ask_paused, bootable
 
 
 def argv_of(machine: str, features: str = "") -> list[str]:
@@ -29,3 +35,142 @@ def argv_of(machine: str, features: str = "") -> list[str]:
 ])
 def test_acpi_is_off_unless_the_domain_asks_for_it(machine, features, no_acpi):
     assert ("-no-acpi" in argv_of(machine, features)) is no_acpi
+
+
+def argv_for(body: str, machine: str = "pc", top: str = "", features: str = "<acpi/>") -> list[str]:
+    data = (f"<domain type='qemu'><name>m</name><memory unit='MiB'>64</memory>{top}"
+            f"<os><type arch='x86_64' machine='{machine}'>hvm</type></os>"
+            f"<features>{features}</features><devices>{body}</devices></domain>").encode()
+    dom, _ = parse_bytes(data, "m.xml")
+    env = make_env()
+    return emit_argv(normalize(dom, env), env)
+
+
+def values(argv: list[str], option: str) -> list[str]:
+    return [v for o, v in zip(argv, argv[1:]) if o == option]
+
+
+@pytest.mark.parametrize("machine, pm, want", [
+    ("pc", "<suspend-to-mem enabled='no'/><suspend-to-disk enabled='no'/>",
+     ["PIIX4_PM.disable_s3=1", "PIIX4_PM.disable_s4=1"]),
+    ("q35", "<suspend-to-mem enabled='no'/><suspend-to-disk enabled='yes'/>",
+     ["ICH9-LPC.disable_s3=1", "ICH9-LPC.disable_s4=0"]),
+    ("q35", "<suspend-to-disk enabled='no'/>", ["ICH9-LPC.disable_s4=1"]),
+    ("pc", "", []),
+])
+def test_pm_switches_s3_and_s4(machine, pm, want):
+    argv = argv_for("", machine, top=f"<pm>{pm}</pm>")
+    assert values(argv, "-global") == want
+    if want:  # libvirt's place: after -no-shutdown, before -boot
+        assert argv.index("-no-shutdown") < argv.index("-global") < argv.index("-boot")
+
+
+def test_cpu_enlightenments_in_libvirts_order():
+    features = ("<acpi/><apic eoi='on'/><hyperv mode='custom'><relaxed state='on'/></hyperv>"
+                "<kvm><hidden state='on'/></kvm><pvspinlock state='on'/><pmu state='off'/>")
+    argv = argv_for("<panic model='hyperv'/>", features=features)
+    assert values(argv, "-cpu") == [
+        "qemu64,kvm-pv-eoi=on,kvm-pv-unhalt=on,hv-relaxed=on,hv-crash,kvm=off,pmu=off"]
+
+
+@pytest.mark.parametrize("ioapic, want", [("qemu", "kernel_irqchip=split"), ("kvm", "kernel_irqchip=on")])
+def test_ioapic_driver(ioapic, want):
+    machine = values(argv_for("", "q35", features=f"<acpi/><ioapic driver='{ioapic}'/>"), "-machine")[0]
+    assert machine.split(",")[2] == want  # after usb=off, before dump-guest-core
+
+
+def test_vmcoreinfo_comes_before_sandbox_and_panic_after():
+    argv = argv_for("<panic model='isa'/>", features="<acpi/><vmcoreinfo state='on'/>")
+    assert argv[-8:] == ["-device", '{"driver":"vmcoreinfo"}', "-sandbox",
+                         "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+                         "-device", '{"driver":"pvpanic"}', "-msg", "timestamp=on"]
+
+
+def test_unknown_features_are_reported_not_dropped():
+    data = (b"<domain type='qemu'><name>m</name><memory unit='MiB'>64</memory>"
+            b"<os><type arch='x86_64'>hvm</type></os><features><acpi/><hap/></features>"
+            b"<devices/></domain>")
+    dom, _ = parse_bytes(data, "m.xml")
+    env = make_env()
+    normalize(dom, env)
+    assert any(w.code == "ignored" and "<hap>" in w.message for w in env.diag.warnings)
+
+
+def test_locked_memory():
+    argv = argv_for("", top="<memoryBacking><locked/></memoryBacking>")
+    assert values(argv, "-overcommit") == ["mem-lock=on"]
+    assert values(argv_for(""), "-overcommit") == ["mem-lock=off"]
+
+
+IOTHREADS = ("<iothreads>4</iothreads><iothreadids><iothread id='3' thread_pool_max='5'/>"
+             "<iothread id='7'/></iothreadids><defaultiothread thread_pool_min='2'/>")
+
+
+def test_iothreads_in_document_order_then_filled_ids_then_the_main_loop():
+    argv = argv_for("<disk type='file' device='disk'><driver name='qemu' iothread='3'/>"
+                    "<source file='/x.img'/><target dev='vda' bus='virtio'/></disk>"
+                    "<controller type='scsi' model='virtio-scsi'><driver iothread='7' queues='2'/>"
+                    "</controller>", top=IOTHREADS)
+    objects = [json.loads(v) for v in values(argv, "-object") if "iothread" in v or "main-loop" in v]
+    assert objects == [
+        {"qom-type": "iothread", "id": "iothread3", "thread-pool-max": 5},
+        {"qom-type": "iothread", "id": "iothread7"},
+        {"qom-type": "iothread", "id": "iothread1"},
+        {"qom-type": "iothread", "id": "iothread2"},
+        {"qom-type": "main-loop", "id": "main-loop", "thread-pool-min": 2},
+    ]
+    assert argv.index("-smp") < argv.index("-object", argv.index("-smp"))
+    devices = [json.loads(v) for v in values(argv, "-device")]
+    scsi = next(d for d in devices if d["driver"] == "virtio-scsi-pci")
+    blk = next(d for d in devices if d["driver"] == "virtio-blk-pci")
+    assert list(scsi)[:4] == ["driver", "iothread", "id", "num_queues"] and scsi["iothread"] == "iothread7"
+    assert list(blk)[:2] == ["driver", "iothread"] and blk["iothread"] == "iothread3"
+
+
+@pytest.mark.parametrize("body, message", [
+    ("<disk type='file' device='disk'><driver name='qemu' iothread='9'/><source file='/x'/>"
+     "<target dev='vda' bus='virtio'/></disk>", "iothread 9 is not defined"),
+    ("<disk type='file' device='disk'><driver name='qemu' iothread='1'/><source file='/x'/>"
+     "<target dev='sda' bus='sata'/></disk>", "iothreads serve only virtio"),
+])
+def test_iothread_references_are_checked(body, message):
+    with pytest.raises(DomcError, match=message):
+        argv_for(body, "q35", top="<iothreads>1</iothreads>")
+
+
+@pytest.mark.parametrize("action, want", [(None, "reset"), ("poweroff", "poweroff"),
+                                          ("dump", "pause"), ("inject-nmi", "inject-nmi")])
+def test_watchdog_action(action, want):
+    attr = f" action='{action}'" if action else ""
+    argv = argv_for(f"<watchdog model='i6300esb'{attr}/>")
+    assert values(argv, "-watchdog-action") == [want]
+    assert argv.index("-watchdog-action") == argv.index("-device", argv.index("-watchdog-action") - 2) + 2
+
+
+@pytest.mark.parametrize("model, props", [
+    ("vga", {"vgamem_mb": 16}),
+    ("cirrus", {}),
+    ("vmvga", {"vgamem_mb": 16}),
+    ("bochs", {"vgamem": 16777216}),
+    ("virtio", {"max_outputs": 1}),
+    ("qxl", {"max_outputs": 1, "ram_size": 67108864, "vram_size": 67108864,
+             "vram64_size_mb": 0, "vgamem_mb": 16}),
+])
+def test_video_defaults_as_libvirt_fills_them(model, props):
+    argv = argv_for(f"<graphics type='spice'/><video><model type='{model}'/></video>")
+    (video,) = [json.loads(v) for v in values(argv, "-device") if '"video0"' in v]
+    assert {k: v for k, v in video.items() if k not in ("driver", "id", "bus", "addr")} == props
+    assert list(video)[:len(props) + 2][2:] == list(props)
+
+
+@pytest.mark.skipif(QEMU is None, reason=NO_QEMU)
+def test_qemu_creates_the_iothreads(tmp_path):
+    argv = argv_for("<disk type='file' device='disk'><driver name='qemu' iothread='3'/>"
+                    "<source file='/x.img'/><target dev='vda' bus='virtio'/></disk>", top=IOTHREADS)
+    argv, _ = bootable(argv, tmp_path)
+
+    async def ask(qmp):
+        return await qmp.execute("query-iothreads")
+
+    assert sorted(t["id"] for t in ask_paused(argv, ask)) == [
+        "iothread1", "iothread2", "iothread3", "iothread7"]

@@ -93,6 +93,7 @@ class Controller(Device):
     ports: int | None = None
     vectors: int | None = None
     queues: int | None = None
+    iothread: int | None = None  # virtio-scsi <driver iothread=N>
     master_startport: int | None = None  # USB2 companion: <master startport=.../>
     chassis: int | None = None  # <target chassis=... port=.../> of PCI controllers
     port: int | None = None
@@ -115,6 +116,7 @@ def from_xml(r: Reader) -> Controller:
         ports=r.attr_int("ports", hi=255),
         vectors=r.attr_int("vectors", hi=2048),
         queues=drv.attr_int("queues", lo=1, hi=1024) if drv is not None else None,
+        iothread=drv.attr_int("iothread", lo=1) if drv is not None else None,
         master_startport=master.attr_int("startport", hi=255) if master is not None else None,
         chassis=target.attr_int("chassis", hi=255) if target is not None else None,
         port=target.attr_int("port", hi=255) if target is not None else None,
@@ -200,10 +202,11 @@ def emit(c: Controller, ctx: EmitCtx) -> list[str]:
             return []
         return device_arg(USB_DRIVERS[c.model], {**common, **_usb_props(c, ctx)})
     if c.type == "scsi":
-        props = dict(common)
+        props = {} if c.iothread is None else {"iothread": f"iothread{c.iothread}"}
+        props["id"] = common.pop("id")
         if c.queues is not None:
             props["num_queues"] = c.queues
-        return device_arg(SCSI_DRIVERS[c.model], props)
+        return device_arg(SCSI_DRIVERS[c.model], {**props, **common})
     if c.type == "virtio-serial":
         props = dict(common)
         if c.ports is not None:

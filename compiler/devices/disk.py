@@ -56,6 +56,7 @@ class Disk(Device):
     detect_zeroes: str | None = None
     copy_on_read: bool | None = None
     queues: int | None = None
+    iothread: int | None = None  # <driver iothread=N>: served by -object iothreadN
     readonly: bool = False
     shareable: bool = False
     serial: str | None = None
@@ -115,6 +116,7 @@ def from_xml(r: Reader) -> Disk:
         detect_zeroes=drv.attr("detect_zeroes") if drv is not None else None,
         copy_on_read=drv.attr_bool("copy_on_read") if drv is not None else None,
         queues=drv.attr_int("queues", lo=1, hi=1024) if drv is not None else None,
+        iothread=drv.attr_int("iothread", lo=1) if drv is not None else None,
         readonly=r.has("readonly"),
         shareable=r.has("shareable"),
         serial=serial,
@@ -200,7 +202,8 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
     if d.type == "vhostuser":
         return _emit_vhost_user(d, ctx)
     argv, node = blockdev_args(d, ctx)
-    props = {**_bus_props(d, ctx)}
+    props = {} if d.iothread is None else {"iothread": f"iothread{d.iothread}"}
+    props.update(_bus_props(d, ctx))
     if node is not None:
         props["drive"] = node
     props["id"] = d.alias

@@ -55,7 +55,7 @@ def emit(i: Input, ctx: EmitCtx) -> list[str]:
     if i.bus == "ps2":
         return []
     if i.bus == "usb":
-        return device_arg(USB_DRIVERS[i.type], {**usb_props(i, ctx), "id": i.alias})
+        return device_arg(USB_DRIVERS[i.type], {"id": i.alias, **usb_props(i, ctx)})
     if i.bus == "virtio":
         props = {"id": i.alias}
         if i.type == "passthrough":

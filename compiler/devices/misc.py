@@ -22,8 +22,7 @@ class Watchdog(Device):
 
 
 def watchdog_from_xml(r: Reader) -> Watchdog:
-    return Watchdog(model=r.attr_choice("model", ("i6300esb", "ib700", "diag288", "itco"),
-                                        "i6300esb"),
+    return Watchdog(model=r.attr_choice("model", ("i6300esb", "ib700", "diag288"), "i6300esb"),
                     action=r.attr_choice("action", ("reset", "shutdown", "poweroff", "pause",
                                                     "none", "dump", "inject-nmi")),
                     **read_common(r))
@@ -32,10 +31,11 @@ def watchdog_from_xml(r: Reader) -> Watchdog:
 def watchdog_emit(w: Watchdog, ctx: EmitCtx) -> list[str]:
     if w.model == "diag288":
         raise fail("unsupported-device", "watchdog model 'diag288' exists only on s390", w.span)
-    if w.model == "itco":
-        return []  # built into the q35 chipset
     props = {"id": w.alias, **(pci_props(w, ctx) if w.model == "i6300esb" else {})}
-    return device_arg(w.model, props)
+    # QEMU has no 'dump': libvirt has it pause the guest and dumps it itself, which
+    # without a daemon leaves the pause
+    action = {"dump": "pause", None: "reset"}.get(w.action, w.action)
+    return [*device_arg(w.model, props), "-watchdog-action", action]
 
 
 WATCHDOG = DeviceKind(tag="watchdog", cls=Watchdog, from_xml=watchdog_from_xml,

@@ -51,13 +51,34 @@ def from_xml(r: Reader) -> Video:
                       "vhost-user-gpu helper that libvirt starts and connects; domc starts no "
                       "helper processes")
     if m is None:
-        return Video(backend=backend, **read_common(r))
+        return Video(backend=backend, **_defaults("cirrus", {}), **read_common(r))
     accel = m.child("acceleration")
-    return Video(model=m.attr_choice("type", MODELS, "cirrus"), vram=m.attr_int("vram"),
-                 ram=m.attr_int("ram"), vgamem=m.attr_int("vgamem"), vram64=m.attr_int("vram64"),
-                 heads=m.attr_int("heads", lo=1, hi=16), primary=m.attr_bool("primary", False),
+    model = m.attr_choice("type", MODELS, "cirrus")
+    given = {k: m.attr_int(k) for k in ("vram", "ram", "vgamem", "vram64")}
+    given["heads"] = m.attr_int("heads", lo=1, hi=16)
+    return Video(model=model, **_defaults(model, given), primary=m.attr_bool("primary", False),
                  accel3d=accel.attr_bool("accel3d") if accel is not None else None,
                  backend=backend, **read_common(r))
+
+
+# the video memory libvirt gives a model that does not say (KiB), and thereby QEMU
+VRAM_DEFAULT = {"vga": 16384, "cirrus": 16384, "vmvga": 16384, "bochs": 16384, "qxl": 65536}
+QXL_DEFAULTS = {"ram": 65536, "vgamem": 16384}
+
+
+def _defaults(model: str, given: dict) -> dict:
+    """Sizes and heads as libvirt 9.0 completes them: one head, and video memory for the
+    models that have it configurable."""
+    out = {**given}
+    if out.get("heads") is None and model != "none":
+        out["heads"] = 1
+    if out.get("vram") is None:
+        out["vram"] = VRAM_DEFAULT.get(model)
+    if model == "qxl":
+        for k, v in QXL_DEFAULTS.items():
+            if out.get(k) is None:
+                out[k] = v
+    return out
 
 
 def is_primary(v: Video, dom) -> bool:
@@ -87,21 +108,17 @@ def emit(v: Video, ctx: EmitCtx) -> list[str]:
     if v.model == "virtio" and v.accel3d:
         driver = "virtio-vga-gl" if driver == "virtio-vga" else "virtio-gpu-gl-pci"
     props = {"id": v.alias}
-    if v.model == "qxl":
-        if v.ram is not None:
-            props["ram_size"] = v.ram * 1024
-        if v.vram is not None:
-            props["vram_size"] = v.vram * 1024
-        if v.vram64 is not None:
-            props["vram64_size_mb"] = v.vram64 // 1024
-        if v.vgamem is not None:
-            props["vgamem_mb"] = v.vgamem // 1024
-        if v.heads is not None:
-            props["max_outputs"] = v.heads
-    elif v.model == "virtio" and v.heads is not None:
+    if v.model in ("qxl", "virtio") and v.heads is not None:
         props["max_outputs"] = v.heads
+    if v.model == "qxl":
+        props["ram_size"] = v.ram * 1024
+        props["vram_size"] = v.vram * 1024
+        props["vram64_size_mb"] = (v.vram64 or 0) // 1024
+        props["vgamem_mb"] = v.vgamem // 1024
     elif v.model in ("vga", "vmvga") and v.vram is not None:
         props["vgamem_mb"] = v.vram // 1024
+    elif v.model == "bochs" and v.vram is not None:
+        props["vgamem"] = v.vram * 1024
     props.update(pci_props(v, ctx))
     return device_arg(driver, props)
 

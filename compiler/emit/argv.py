@@ -20,6 +20,7 @@ from ..diagnostics import Span
 from ..model import Domain, FeaturePolicy, VirtType
 from ..passes.machine import machine_family
 from ..placement.hmat import has_hmat
+from ..placement.tuning import Tuning
 from .qemuopts import escape
 
 CONTROLLER_ORDER = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial")
@@ -42,9 +43,12 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
         argv += ["-global", f"mch.extended-tseg-mbytes={dom.features.tseg_kib // 1024}"]
     argv += ["-cpu", cpu_value(dom)]
     argv += _firmware(dom)
-    argv += _memory(dom, env)
-    argv += ["-overcommit", "mem-lock=off"]
+    memory, numa = _memory(dom, env)
+    argv += memory
+    argv += ["-overcommit", f"mem-lock={'on' if _tuning(dom).backing.locked else 'off'}"]
     argv += ["-smp", _smp(dom)]
+    argv += _iothreads(dom)
+    argv += numa
     if dom.uuid:
         argv += ["-uuid", dom.uuid]
     if dom.genid:
@@ -55,10 +59,15 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += ["-no-shutdown"]
     if not dom.features.acpi:
         argv += ["-no-acpi"]
+    argv += _power(dom, family)
     argv += ["-boot", _boot(dom)]
     argv += _kernel(dom)
-    argv += _devices(dom, family)
+    devices, late = _devices(dom, family)
+    argv += devices
+    if dom.features.vmcoreinfo:
+        argv += ["-device", qjson({"driver": "vmcoreinfo"})]
     argv += ["-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"]
+    argv += late
     argv += ["-msg", "timestamp=on"]
     return argv
 
@@ -69,6 +78,8 @@ def _machine(dom: Domain, family: str) -> str:
         opts.append(f"vmport={'on' if dom.features.vmport else 'off'}")
     if dom.features.smm is not None:
         opts.append(f"smm={'on' if dom.features.smm else 'off'}")
+    if dom.features.ioapic_driver is not None:
+        opts.append(f"kernel_irqchip={'on' if dom.features.ioapic_driver == 'kvm' else 'split'}")
     opts.append("dump-guest-core=off")
     opts += dict.fromkeys(o for d in dom.devices for o in DEVICE_KINDS_BY_TAG[d.kind_tag].machine_opts(d))
     if any(isinstance(d, Sound) and d.model == "pcspk" for d in dom.devices):
@@ -113,14 +124,6 @@ def cpu_value(dom: Domain) -> str:
             extra.append("hv-time=on")
     if f.apic_eoi is not None:
         extra.append(f"kvm-pv-eoi={'on' if f.apic_eoi else 'off'}")
-    for name, state in f.kvm:
-        prop = KVM_PROPS.get(name)
-        if prop is None:
-            continue
-        on = state == "on"
-        if name == "hidden":
-            on = not on  # hidden=on means kvm=off
-        extra.append(f"{prop}={'on' if on else 'off'}")
     if f.pvspinlock is not None:
         extra.append(f"kvm-pv-unhalt={'on' if f.pvspinlock else 'off'}")
     if f.hyperv_mode == "passthrough":
@@ -137,7 +140,30 @@ def cpu_value(dom: Domain) -> str:
             extra.append(f"{prop}=on")
     if any(isinstance(d, Panic) and d.model == "hyperv" for d in dom.devices):
         extra.append("hv-crash")
+    for name, state in f.kvm:
+        prop = KVM_PROPS.get(name)
+        if prop is None:
+            continue
+        on = state == "on"
+        if name == "hidden":
+            on = not on  # hidden=on means kvm=off
+        extra.append(f"{prop}={'on' if on else 'off'}")
+    if f.pmu is not None:
+        extra.append(f"pmu={'on' if f.pmu else 'off'}")
     return ",".join([value, *extra])
+
+
+# the power-management device whose S3/S4 switches <pm> sets, per machine family
+PM_DEVICE = {"i440fx": "PIIX4_PM", "q35": "ICH9-LPC"}
+
+
+def _power(dom: Domain, family: str) -> list[str]:
+    """<pm>: -global switches that hide S3 (suspend to RAM) / S4 (to disk) from the guest."""
+    out = []
+    for state, on in (("s3", dom.features.suspend_to_mem), ("s4", dom.features.suspend_to_disk)):
+        if on is not None:
+            out += ["-global", f"{PM_DEVICE[family]}.disable_{state}={0 if on else 1}"]
+    return out
 
 
 def _plain_cpu_value(cpu) -> str:
@@ -151,9 +177,39 @@ def _plain_cpu_value(cpu) -> str:
     return ",".join([model, *flags])
 
 
-def _memory(dom: Domain, env) -> list[str]:
-    """-m, then either the NUMA cells' backends and -numa nodes, or the one backend
-    for all guest RAM (pc.ram, named by -machine memory-backend=)."""
+def _tuning(dom: Domain) -> Tuning:
+    return dom.tuning if isinstance(dom.tuning, Tuning) else Tuning()
+
+
+def _iothreads(dom: Domain) -> list[str]:
+    """-object iothread per <iothreadids> entry (document order, then the ids libvirt
+    filled in), and the main loop's thread pool (<defaultiothread>)."""
+    from ..devices.base import qjson
+
+    t = _tuning(dom)
+    argv = []
+    for io in t.iothreads:
+        obj = {"qom-type": "iothread", "id": f"iothread{io.id}"}
+        if io.pool_min is not None:
+            obj["thread-pool-min"] = io.pool_min
+        if io.pool_max is not None:
+            obj["thread-pool-max"] = io.pool_max
+        argv += ["-object", qjson(obj)]
+    if t.main_loop_pool is not None:
+        lo, hi = t.main_loop_pool
+        obj = {"qom-type": "main-loop", "id": "main-loop"}
+        if lo is not None:
+            obj["thread-pool-min"] = lo
+        if hi is not None:
+            obj["thread-pool-max"] = hi
+        argv += ["-object", qjson(obj)]
+    return argv
+
+
+def _memory(dom: Domain, env) -> tuple[list[str], list[str]]:
+    """-m with the one backend for all guest RAM (pc.ram, named by -machine
+    memory-backend=); with guest NUMA, the cells' backends and -numa nodes separately
+    (libvirt writes them after -smp)."""
     from ..devices.base import qjson
     from .numa import emit_numa, memory_backend_props, numa_memory_kib
 
@@ -174,7 +230,7 @@ def _memory(dom: Domain, env) -> list[str]:
         argv += ["-object", qjson(obj)]
     if _wants_mem_prealloc(dom, objects, tail):
         argv.append("-mem-prealloc")
-    return argv + tail
+    return argv, tail
 
 
 def _wants_mem_prealloc(dom: Domain, objects: list, tail: list) -> bool:
@@ -324,19 +380,25 @@ def _device_order(dom: Domain) -> list:
     return sorted(dom.devices, key=key)
 
 
-def _devices(dom: Domain, family: str) -> list[str]:
+# device kinds libvirt writes after -sandbox, at the end of the command line
+LATE_KINDS = ("panic", "vsock")
+
+
+def _devices(dom: Domain, family: str) -> tuple[list[str], list[str]]:
+    """The device options: those before -sandbox, and the late ones after it."""
     ctx = EmitCtx(dom=dom, machine_family=family,
                   blockdev_index=sum(1 for d in dom.devices if isinstance(d, Disk)))
     argv: list[str] = []
+    late: list[str] = []
     audio_done = False
     for d in _device_order(dom):
         if isinstance(d, (Graphics, Audio)) and not audio_done:
             argv += _default_audio(dom)
             audio_done = True
-        argv += DEVICE_KINDS_BY_TAG[d.kind_tag].emit(d, ctx)
+        (late if d.kind_tag in LATE_KINDS else argv).extend(DEVICE_KINDS_BY_TAG[d.kind_tag].emit(d, ctx))
     if not audio_done:
         argv += _default_audio(dom)
-    return argv
+    return argv, late
 
 
 def _default_audio(dom: Domain) -> list[str]:

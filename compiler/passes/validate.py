@@ -7,6 +7,7 @@ import re
 from ..devices.controller import PCI_DRIVERS, USB2_COMPANIONS, VIRTIO_SERIAL_DRIVERS, Controller, \
     SCSI_DRIVERS, USB_DRIVERS
 from ..devices.disk import Disk, disk_name_index
+from ..devices.misc import Watchdog
 from ..model import Domain, FirmwareKind
 from ..placement.hmat import check_hmat
 from .machine import machine_family
@@ -49,8 +50,37 @@ def validate_domain(dom: Domain, env) -> Domain:
             _controller(d, family, diag)
         elif isinstance(d, Disk):
             _disk(d, diag)
+        elif isinstance(d, Watchdog) and d.action == "dump":
+            diag.warning("watchdog-dump", "watchdog action 'dump': libvirt pauses the guest and "
+                         "writes the dump itself; without a daemon the guest is only paused",
+                         d.span)
+    _iothread_refs(dom, diag)
+    if len(dom.devices_of(Watchdog)) > 1:
+        diag.error("watchdog-count", "only one <watchdog> is supported (QEMU has one "
+                   "-watchdog-action)", dom.devices_of(Watchdog)[1].span)
+    for name in dom.features.other:
+        diag.warning("ignored", f"feature <{name}> is not used by domc; the compiled guest does "
+                     "not have it", dom.features.span)
     _usb_companions(dom, diag)
     return dom
+
+
+def _iothread_refs(dom: Domain, diag) -> None:
+    """A disk or controller served by an iothread needs that iothread, and a virtio one."""
+    known = set(getattr(dom.tuning, "iothread_ids", ()))
+    for d in dom.devices:
+        n = getattr(d, "iothread", None)
+        if n is None:
+            continue
+        virtio = (d.target_bus == "virtio" if isinstance(d, Disk)
+                  else d.type == "scsi" and d.model in (None, "virtio-scsi"))
+        if not virtio:
+            diag.error("iothread-ref", f"{d.describe()}: iothreads serve only virtio disks and "
+                       "virtio-scsi controllers", d.span)
+        elif n not in known:
+            have = ", ".join(map(str, sorted(known))) or "none"
+            diag.error("iothread-ref", f"{d.describe()}: iothread {n} is not defined "
+                       f"(<iothreads>/<iothreadids> give: {have})", d.span)
 
 
 def _cpu_names(dom: Domain, diag) -> None:

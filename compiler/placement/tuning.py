@@ -93,7 +93,17 @@ class MemoryBacking:
     prealloc: bool = False  # <allocation mode='immediate'>
     prealloc_threads: int | None = None
     discard: bool = False
+    locked: bool = False  # <locked/>: guest memory may not be swapped (mem-lock=on)
     span: Span = span_field()
+
+
+@frozen
+class IoThread:
+    """One <iothreadids><iothread>: its id and the size of its worker pool."""
+
+    id: int
+    pool_min: int | None = None
+    pool_max: int | None = None
 
 
 @frozen
@@ -109,7 +119,9 @@ class Tuning:
     vcpupins: tuple[VcpuPin, ...] = ()
     emulatorpin: CpuSet | None = None
     iothreadpins: tuple[IothreadPin, ...] = ()
-    iothread_ids: tuple[int, ...] = ()
+    iothread_ids: tuple[int, ...] = ()  # sorted
+    iothreads: tuple[IoThread, ...] = ()  # in the order QEMU creates them
+    main_loop_pool: tuple[int | None, int | None] | None = None  # <defaultiothread>
     memory: NumaMemory | None = None
     memnodes: tuple[MemNode, ...] = ()
     backing: MemoryBacking = MemoryBacking()

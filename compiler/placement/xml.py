@@ -14,6 +14,7 @@ from ..xmlread import Reader
 from .cpuset import CpuSet, parse_cpuset
 from .tuning import (
     HugePage,
+    IoThread,
     IothreadPin,
     MemNode,
     MemoryAccess,
@@ -104,16 +105,39 @@ def _read_cputune(c: _Collect, r: Reader) -> tuple[tuple, CpuSet | None, tuple, 
     return tuple(vcpupins), emulator, tuple(iopins), tuple(sorted(set(ignored)))
 
 
-def _read_iothreads(c: _Collect, r: Reader) -> tuple[int, ...]:
+def _read_iothreads(c: _Collect, r: Reader) -> tuple[IoThread, ...]:
+    """<iothreadids> in document order, then (as libvirt fills them in) the lowest
+    unused ids until there are <iothreads> of them."""
+    out: list[IoThread] = []
     ids = r.child("iothreadids")
-    if ids is not None:
-        got = [c(_required_int, i, "id", lo=1) for i in ids.children("iothread")]
-        return tuple(sorted({i for i in got if i is not None}))
+    for i in ids.children("iothread") if ids is not None else ():
+        ident = c(_required_int, i, "id", lo=1)
+        lo, hi = c(i.attr_int, "thread_pool_min"), c(i.attr_int, "thread_pool_max")
+        if ident is None:
+            continue
+        if any(io.id == ident for io in out):
+            c.diag.error("duplicate", f"iothread id {ident} is given twice", i.span)
+        elif lo is not None and hi is not None and lo > hi:
+            c.diag.error("iothread-pool", f"thread_pool_min ({lo}) of iothread {ident} is above "
+                         f"thread_pool_max ({hi})", i.span)
+        out.append(IoThread(ident, lo, hi))
     count = r.child("iothreads")
-    if count is None:
-        return ()
-    n = c(_iothread_count, count)
-    return () if n is None else tuple(range(1, n + 1))
+    n = c(_iothread_count, count) if count is not None else None
+    free = (k for k in range(1, 1 << 31) if all(io.id != k for io in out))
+    while n is not None and len(out) < n:
+        out.append(IoThread(next(free)))
+    return tuple(out)
+
+
+def _read_main_loop(c: _Collect, r: Reader) -> tuple[int | None, int | None] | None:
+    d = r.child("defaultiothread")
+    if d is None:
+        return None
+    lo, hi = c(d.attr_int, "thread_pool_min"), c(d.attr_int, "thread_pool_max")
+    if lo is not None and hi is not None and lo > hi:
+        c.diag.error("iothread-pool", f"thread_pool_min ({lo}) of <defaultiothread> is above "
+                     f"thread_pool_max ({hi})", d.span)
+    return lo, hi
 
 
 def _read_numatune(c: _Collect, r: Reader, vcpu_auto: bool) -> tuple[NumaMemory | None, tuple[MemNode, ...]]:
@@ -172,6 +196,7 @@ def _read_backing(c: _Collect, r: Reader) -> MemoryBacking:
         prealloc=prealloc,
         prealloc_threads=threads,
         discard=r.has("discard"),
+        locked=r.has("locked"),
         span=r.span,
     )
 
@@ -196,13 +221,16 @@ def tuning_from_xml(root: Reader, file: str | None = None) -> Tuning:
         memory = NumaMemory(MemoryMode.STRICT, None, Placement.AUTO, span=vcpu.span)
     backing_r = r.child("memoryBacking")
     backing = MemoryBacking() if backing_r is None else _read_backing(c, backing_r)
-    iothread_ids = _read_iothreads(c, r)
+    iothreads = _read_iothreads(c, r)
+    main_loop = _read_main_loop(c, r)
     c.diag.raise_if_errors()
     return Tuning(
         vcpupins=vcpupins,
         emulatorpin=emulator,
         iothreadpins=iopins,
-        iothread_ids=iothread_ids,
+        iothread_ids=tuple(sorted(io.id for io in iothreads)),
+        iothreads=iothreads,
+        main_loop_pool=main_loop,
         memory=memory,
         memnodes=memnodes,
         backing=backing,

@@ -9,6 +9,7 @@ from ..devices.controller import PCI_DRIVERS, USB2_COMPANIONS, VIRTIO_SERIAL_DRI
 from ..devices.disk import Disk, disk_name_index
 from ..model import Domain
 from ..placement.hmat import check_hmat
+from ..sysinfo import check_sysinfo
 from .machine import machine_family
 
 MAX_MEMORY_KIB = 16 * 1024**3  # 16 TiB: far above any x86 host QEMU 7.2 runs on
@@ -41,6 +42,7 @@ def validate_domain(dom: Domain, env) -> Domain:
                    f"match the {dom.vcpu.count} vCPUs of <vcpu>", topo.span)
     _cpu_names(dom, diag)
     check_hmat(dom.cpu, diag)
+    check_sysinfo(dom, diag)
     _features(dom, family, diag)
     _graphics(dom, diag)
     for d in dom.devices:

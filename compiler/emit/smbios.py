@@ -5,10 +5,11 @@ SMBIOS structures go in QEMU's type order (0 BIOS, 1 system, 2 baseboard, 3 chas
 writes the manufacturer of types 2 and 3 (empty when not given).  Values are
 QemuOpts values: commas doubled.
 
-fw_cfg entries follow, every ``type='fwcfg'`` sysinfo in document order.  libvirt 9.0
-writes their names, values and files without doubling commas, so a comma there starts
-a new option; domc doubles them, and QEMU reads back exactly the name and value the XML
-gave.
+fw_cfg entries follow, every ``type='fwcfg'`` sysinfo in document order.  Here domc
+differs from libvirt 9.0 on purpose: libvirt writes names, values and files without
+doubling commas (a comma there starts a new option) and writes values and files
+XML-escaped (``"`` reaches the guest as ``&quot;``, a file ``a&b`` is looked for as
+``a&amp;b``).  domc gives QEMU exactly the name, value and file the XML holds.
 """
 
 from __future__ import annotations

@@ -110,11 +110,16 @@ EMITS = {
                ["-smbios", "type=0,vendor=A",
                 "-fw_cfg", "name=opt/a,string=  v  ", "-fw_cfg", "name=opt/b,file=/f",
                 "-fw_cfg", "name=opt/c,string=w", "-fw_cfg", "name=opt/d,string=x"]),
-    # QEMU: libvirt leaves these commas single, so QEMU would read b=c and w=x as keys
+    # QEMU: libvirt leaves these commas single, so QEMU would read b=c and w=x as keys,
+    # and it XML-escapes values and files (the guest would get '&quot;')
     "fw-cfg-commas": ("<sysinfo type='fwcfg'><entry name='opt/a,b=c'>v,w=x</entry>"
                       "<entry name='opt/b' file='/f,g'/></sysinfo>", "",
                       ["-fw_cfg", "name=opt/a,,b=c,string=v,,w=x",
                        "-fw_cfg", "name=opt/b,file=/f,,g"]),
+    "fw-cfg-xml-characters": ("<sysinfo type='fwcfg'><entry name='opt/a'>{\"k\": '&lt;&amp;&gt;'}"
+                              "</entry><entry name='opt/b' file='/f&amp;&quot;'/></sysinfo>", "",
+                              ["-fw_cfg", "name=opt/a,string={\"k\": '<&>'}",
+                               "-fw_cfg", "name=opt/b,file=/f&\""]),
 }
 
 

@@ -142,6 +142,14 @@ class FirmwareFeature:
     span: Span = span_field()
 
 
+class SmbiosMode(enum.Enum):
+    """<os><smbios mode=...>: where the guest's SMBIOS strings come from."""
+
+    EMULATE = "emulate"  # QEMU's defaults
+    HOST = "host"  # the host's own tables (needs the host: domc refuses it)
+    SYSINFO = "sysinfo"  # the domain's <sysinfo type='smbios'>
+
+
 @frozen
 class Os:
     type: str = "hvm"
@@ -163,6 +171,8 @@ class Os:
     firmware_features: tuple[FirmwareFeature, ...] = ()
     # the descriptor file firmware autoselection chose (set by select_firmware)
     firmware_file: str | None = None
+    smbios_mode: SmbiosMode | None = None
+    smbios_span: Span = span_field()
     span: Span = span_field()
 
 
@@ -351,6 +361,57 @@ class Memory:
     span: Span = span_field()
 
 
+class SysinfoType(enum.Enum):
+    SMBIOS = "smbios"
+    FWCFG = "fwcfg"
+
+
+@frozen
+class SmbiosTable:
+    """One SMBIOS structure of <sysinfo type='smbios'> (<bios>, <system>, <baseBoard>,
+    <chassis>): its non-empty entries as (name, value), in QEMU's field order."""
+
+    entries: tuple[tuple[str, str], ...] = ()
+    # where each entry was written, in the order of ``entries``
+    entry_spans: tuple[Span, ...] = field(default=(), eq=False, repr=False)
+    span: Span = span_field()
+
+    def get(self, name: str) -> str | None:
+        return next((v for k, v in self.entries if k == name), None)
+
+    def where(self, name: str) -> Span:
+        """The line of entry ``name`` (the structure's when unknown)."""
+        for (k, _), span in zip(self.entries, self.entry_spans):
+            if k == name:
+                return span
+        return self.span
+
+
+@frozen
+class FwCfgEntry:
+    """<sysinfo type='fwcfg'><entry name=... [file=...]>value</entry>: one fw_cfg file."""
+
+    name: str
+    value: str | None = None
+    file: str | None = None
+    span: Span = span_field()
+
+
+@frozen
+class Sysinfo:
+    """One <sysinfo>: SMBIOS structures (type smbios) or fw_cfg entries (type fwcfg).
+    A structure with no entries is None (or left out of ``baseboards``)."""
+
+    type: SysinfoType
+    bios: SmbiosTable | None = None
+    system: SmbiosTable | None = None
+    baseboards: tuple[SmbiosTable, ...] = ()
+    chassis: SmbiosTable | None = None
+    oem_strings: tuple[str, ...] = ()
+    fw_cfg: tuple[FwCfgEntry, ...] = ()
+    span: Span = span_field()
+
+
 @frozen
 class Domain:
     type: VirtType = VirtType.QEMU
@@ -368,6 +429,7 @@ class Domain:
     on_crash: str | None = None
     emulator: str | None = None
     devices: tuple[Device, ...] = ()
+    sysinfo: tuple[Sysinfo, ...] = ()
     # opaque placement data (<cputune>, <numatune>), owned by compiler/placement
     tuning: object | None = None
     file: str = field(default="<input>", eq=False)
@@ -399,6 +461,7 @@ __all__ = [
     "Features",
     "FirmwareFeature",
     "FirmwareKind",
+    "FwCfgEntry",
     "Loader",
     "Memory",
     "NumaCache",
@@ -407,7 +470,11 @@ __all__ = [
     "Os",
     "OtherAddr",
     "PciAddr",
+    "SmbiosMode",
+    "SmbiosTable",
     "Span",
+    "Sysinfo",
+    "SysinfoType",
     "Timer",
     "Topology",
     "Vcpu",

@@ -17,6 +17,7 @@ from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain,
                     Features, FirmwareFeature, FirmwareKind, Loader, Memory, NumaCell, Os,
                     Timer, Topology, Vcpu, VirtType)
 from .placement.hmat import read_caches, read_interconnects
+from .sysinfo import read_smbios_mode, read_sysinfo, sysinfo_uuid
 from .xmlread import Reader, Usage
 
 MAX_BYTES = 8 * 1024 * 1024  # a domain definition is kilobytes; refuse anything absurd
@@ -144,12 +145,13 @@ def domain_from_xml(r: Reader) -> Domain:
         raise r.error("missing-name", "<domain> needs a <name>")
     devices_el = r.child("devices")
     devices, ignored = _devices(devices_el) if devices_el is not None else ((), ())
-    notes: list[Diagnostic] = []  # filled by _cpu below (arguments run left to right)
+    notes: list[Diagnostic] = []  # warnings from read_sysinfo and _cpu
     emulator = devices_el.text("emulator") if devices_el is not None else None
+    sysinfo = read_sysinfo(r, notes)
     dom = Domain(
         type=virt,
         name=name,
-        uuid=_uuid(r),
+        uuid=sysinfo_uuid(_uuid(r), sysinfo),
         genid=_genid(r),
         memory=_memory(r),
         vcpu=_vcpu(r),
@@ -162,6 +164,7 @@ def domain_from_xml(r: Reader) -> Domain:
         on_crash=r.text("on_crash"),
         emulator=emulator,
         devices=devices,
+        sysinfo=sysinfo,
         ignored=(*notes, *ignored),
         tuning=_tuning(r),
         file=r.file,
@@ -251,6 +254,7 @@ def _os(r: Reader) -> Os:
     nvram = o.child("nvram")
     fw = o.child("firmware")
     fw_features = tuple(_firmware_feature(f) for f in fw.children("feature")) if fw else ()
+    smbios_mode, smbios_span = read_smbios_mode(o)
     return Os(
         arch=arch,
         machine=t.attr("machine") if t is not None else None,
@@ -274,6 +278,8 @@ def _os(r: Reader) -> Os:
         cmdline=o.text("cmdline"),
         firmware=o.attr_enum("firmware", FirmwareKind),
         firmware_features=fw_features,
+        smbios_mode=smbios_mode,
+        smbios_span=smbios_span,
         span=o.span,
     )
 

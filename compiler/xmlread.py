@@ -131,6 +131,11 @@ class Reader:
         t = el.text.strip()
         return t or None
 
+    def content(self) -> str:
+        """All the text inside the element, as written (blanks kept, comments left out):
+        XPath's string(), which libvirt reads some values with."""
+        return "".join(self.el.itertext())
+
     def has(self, tag: str) -> bool:
         return self._find(tag) is not None
 

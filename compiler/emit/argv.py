@@ -1,7 +1,7 @@
 """Normalized Domain -> QEMU 7.2 argv.  Reads the domain, never changes it.
 
 Options come in libvirt's order (qemuBuildCommandLine): machine and CPU first,
-then memory, SMP, identity, display, clock and boot, then devices in registry
+then memory, SMP, identity (uuid, SMBIOS, fw_cfg), display, clock and boot, then devices in registry
 order (controllers by type, then index, then document order), then the audio backend.
 """
 
@@ -22,6 +22,7 @@ from ..passes.machine import machine_family
 from ..placement.hmat import has_hmat
 from ..placement.tuning import Tuning
 from .qemuopts import escape
+from .smbios import emit_fw_cfg, emit_smbios
 
 CONTROLLER_ORDER = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial")
 MIB = 1024  # KiB per MiB
@@ -51,6 +52,8 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += numa
     if dom.uuid:
         argv += ["-uuid", dom.uuid]
+    argv += emit_smbios(dom)
+    argv += emit_fw_cfg(dom)
     if dom.genid:
         argv += ["-device", qjson({"driver": "vmgenid", "guid": dom.genid, "id": "vmgenid0"})]
     argv += _display(dom)

@@ -134,6 +134,22 @@ def _firmware(root, dom: Domain) -> None:
         _set_child(os_el, nvram, before_tags=("boot", "bootmenu", "smbios", "bios"))
 
 
+def _uuid(root, dom: Domain) -> None:
+    """A uuid the domain took from <sysinfo> (no <uuid> of its own) is written as
+    <uuid>, and the system uuid entries in canonical form, as libvirt shows them."""
+    if dom.uuid is None:
+        return
+    if root.find("uuid") is None:
+        el = etree.Element("uuid")
+        el.text = dom.uuid
+        _set_child(root, el, before_tags=("genid", "title", "description", "metadata",
+                                          "maxMemory", "memory"))
+    for system in root.findall("sysinfo[@type='smbios']/system[1]"):
+        entry = next((e for e in system.findall("entry") if e.get("name") == "uuid"), None)
+        if entry is not None and "".join(entry.itertext()) and len(entry) == 0:
+            entry.text = dom.uuid
+
+
 def _smm(root, dom: Domain) -> None:
     """<smm state='on'/> when the compile turned SMM on (firmware that requires it)
     and the user did not write <smm>: the -machine smm= the argv carries."""
@@ -167,6 +183,7 @@ FILLED_BEFORE = {"mac": ("source", "target", "model", "alias", "address"),
 
 def write_normalized(root, dom: Domain) -> bytes:
     root = copy.deepcopy(root)
+    _uuid(root, dom)
     _machine(root, dom)
     _firmware(root, dom)
     _smm(root, dom)

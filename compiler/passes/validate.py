@@ -10,6 +10,7 @@ from ..devices.disk import Disk, disk_name_index
 from ..devices.misc import Watchdog
 from ..model import Domain, FirmwareKind
 from ..placement.hmat import check_hmat
+from ..sysinfo import check_sysinfo
 from .machine import machine_family
 
 MAX_MEMORY_KIB = 16 * 1024**3  # 16 TiB: far above any x86 host QEMU 7.2 runs on
@@ -42,6 +43,7 @@ def validate_domain(dom: Domain, env) -> Domain:
                    f"match the {dom.vcpu.count} vCPUs of <vcpu>", topo.span)
     _cpu_names(dom, diag)
     check_hmat(dom.cpu, diag)
+    check_sysinfo(dom, diag)
     _features(dom, family, diag)
     _graphics(dom, diag)
     _nvram(dom, diag)

@@ -249,6 +249,23 @@ def _check_serial(argv, s):
     assert dev["serial"] == s.strip()
 
 
+def _sysinfo(s):
+    return domain_xml().replace(
+        "<os><type arch='x86_64' machine='pc'>hvm</type></os>",
+        f"<sysinfo type='smbios'><bios><entry name='vendor'>{_t(s)}</entry></bios>"
+        f"<oemStrings><entry>{_t(s)}</entry></oemStrings></sysinfo>"
+        f"<sysinfo type='fwcfg'><entry name={_x('opt/' + s)}>{_t(s)}</entry></sysinfo>"
+        f"<os><type arch='x86_64' machine='pc'>hvm</type><smbios mode='sysinfo'/></os>")
+
+
+def _check_sysinfo(argv, s):
+    # entry text is not trimmed (libvirt keeps it as written)
+    assert [qemuopts(v) for v in _options(argv, "-smbios")] == [
+        [("type", "0"), ("vendor", s)], [("type", "11"), ("value", s)]]
+    assert [qemuopts(v) for v in _options(argv, "-fw_cfg")] == [
+        [("name", "opt/" + s), ("string", s)]]
+
+
 FIELDS = {
     "disk-source": (_disk, _check_disk),
     "cdrom-source": (_cdrom, _check_disk),
@@ -263,6 +280,7 @@ FIELDS = {
     "bridge": (_bridge, _check_bridge),
     "rng-path": (_rng, _check_rng),
     "disk-serial": (_serial, _check_serial),
+    "sysinfo-smbios-fwcfg": (_sysinfo, _check_sysinfo),
 }
 
 

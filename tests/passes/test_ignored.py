@@ -38,8 +38,9 @@ def test_unused_parts_outside_devices_are_reported_too():
     data = (b"<domain type='qemu' id='7'>\n<name>t</name>\n<title>people only</title>\n"
             b"<memory unit='MiB'>64</memory>\n<os><type arch='x86_64'>hvm</type></os>\n"
             b"<sysinfo type='smbios'><bios><entry name='vendor'>x</entry></bios></sysinfo>\n"
+            b"<perf><event name='cmt' enabled='yes'/></perf>\n"
             b"<cpu><numa><cell id='0' cpus='0' memory='64' unit='MiB' bogus='1'/></numa></cpu>\n"
             b"<metadata><app:x xmlns:app='urn:x'/></metadata>\n<devices/>\n</domain>\n")
     dom, _ = parse_bytes(data, "t.xml")
     got = [(d.span.line, d.message.split(" is not used")[0]) for d in dom.ignored]
-    assert got == [(6, "element <sysinfo>"), (7, "attribute 'bogus' of <cell>")]
+    assert got == [(7, "element <perf>"), (8, "attribute 'bogus' of <cell>")]

@@ -174,3 +174,28 @@ def test_qemu_creates_the_iothreads(tmp_path):
 
     assert sorted(t["id"] for t in ask_paused(argv, ask)) == [
         "iothread1", "iothread2", "iothread3", "iothread7"]
+
+
+@pytest.mark.parametrize("timers, want", [
+    ("<timer name='pit' tickpolicy='delay'/>", ["-rtc", "base=utc", "-global",
+                                                "kvm-pit.lost_tick_policy=delay"]),
+    ("<timer name='pit' tickpolicy='discard'/><timer name='hpet' present='no'/>",
+     ["-rtc", "base=utc", "-global", "kvm-pit.lost_tick_policy=discard", "-no-hpet"]),
+    ("<timer name='pit' tickpolicy='catchup'/><timer name='hpet' present='yes'/>",
+     ["-rtc", "base=utc"]),
+    ("<timer name='rtc' tickpolicy='catchup' track='guest'/>",
+     ["-rtc", "base=utc,driftfix=slew,clock=vm"]),
+])
+def test_timers(timers, want):
+    argv = argv_for("", top=f"<clock offset='utc'>{timers}</clock>")
+    assert argv[argv.index("-rtc"):argv.index("-no-shutdown")] == want
+
+
+@pytest.mark.parametrize("timer, message", [
+    ("<timer name='pit' tickpolicy='merge'/>", "pit timer tickpolicy 'merge' is not supported"),
+    ("<timer name='rtc' tickpolicy='discard'/>", "rtc timer tickpolicy 'discard'"),
+    ("<timer name='platform'/>", "timer 'platform' is not supported"),
+])
+def test_timers_qemu_cannot_follow_are_refused(timer, message):
+    with pytest.raises(DomcError, match=message):
+        argv_for("", top=f"<clock offset='utc'>{timer}</clock>")

@@ -284,7 +284,14 @@ def _clock(dom: Domain) -> list[str]:
             opts.append("driftfix=slew")
         if t.name == "rtc" and t.track in ("guest", "wall"):
             opts.append(f"clock={'vm' if t.track == 'guest' else 'host'}")
-    return ["-rtc", ",".join(opts)]
+    argv = ["-rtc", ",".join(opts)]
+    for t in c.timers:
+        # catchup is QEMU's own default for the PIT: libvirt writes nothing for it
+        if t.name == "pit" and t.tickpolicy in ("delay", "discard"):
+            argv += ["-global", f"kvm-pit.lost_tick_policy={t.tickpolicy}"]
+    if any(t.name == "hpet" and t.present is False for t in c.timers):
+        argv.append("-no-hpet")
+    return argv
 
 
 def _boot(dom: Domain) -> str:
@@ -383,6 +390,7 @@ def _device_order(dom: Domain) -> list:
     return sorted(dom.devices, key=key)
 
 
+KIND_RANK = {k.tag: i for i, k in enumerate(DEVICE_KINDS)}
 # device kinds libvirt writes after -sandbox, at the end of the command line
 LATE_KINDS = ("panic", "vsock")
 
@@ -394,8 +402,10 @@ def _devices(dom: Domain, family: str) -> tuple[list[str], list[str]]:
     argv: list[str] = []
     late: list[str] = []
     audio_done = False
+    audio_rank = KIND_RANK["audio"]
     for d in _device_order(dom):
-        if isinstance(d, (Graphics, Audio)) and not audio_done:
+        if KIND_RANK[d.kind_tag] >= audio_rank and not audio_done:
+            # libvirt's audio backends come after the input devices, before graphics
             argv += _default_audio(dom)
             audio_done = True
         (late if d.kind_tag in LATE_KINDS else argv).extend(DEVICE_KINDS_BY_TAG[d.kind_tag].emit(d, ctx))

@@ -57,6 +57,7 @@ def validate_domain(dom: Domain, env) -> Domain:
                          "writes the dump itself; without a daemon the guest is only paused",
                          d.span)
     _iothread_refs(dom, diag)
+    _timers(dom, diag)
     if len(dom.devices_of(Watchdog)) > 1:
         diag.error("watchdog-count", "only one <watchdog> is supported (QEMU has one "
                    "-watchdog-action)", dom.devices_of(Watchdog)[1].span)
@@ -65,6 +66,22 @@ def validate_domain(dom: Domain, env) -> Domain:
                      "not have it", dom.features.span)
     _usb_companions(dom, diag)
     return dom
+
+
+# tick policies QEMU can follow, per timer (libvirt 9.0 refuses the others)
+TICK_POLICIES = {"rtc": ("catchup", "delay"), "pit": ("catchup", "delay", "discard")}
+TIMERS = ("rtc", "pit", "hpet", "kvmclock", "hypervclock", "tsc", "armvtimer")
+
+
+def _timers(dom: Domain, diag) -> None:
+    for t in dom.clock.timers:
+        if t.name not in TIMERS or t.name == "armvtimer":
+            diag.error("unsupported-timer", f"timer '{t.name}' is not supported on QEMU x86",
+                       dom.clock.span)
+        elif t.tickpolicy is not None and t.tickpolicy not in TICK_POLICIES.get(t.name, ()):
+            diag.error("unsupported-timer", f"{t.name} timer tickpolicy '{t.tickpolicy}' is not "
+                       f"supported (QEMU's {t.name} takes: "
+                       f"{', '.join(TICK_POLICIES.get(t.name, ())) or 'none'})", dom.clock.span)
 
 
 def _iothread_refs(dom: Domain, diag) -> None:

@@ -289,6 +289,8 @@ class NumaCell:
     memaccess: str | None = None
     discard: bool | None = None
     caches: tuple[NumaCache, ...] = ()
+    # <distances><sibling id= value=/>: (sibling cell id, distance, where), as written
+    distances: tuple[tuple[int, int, Span], ...] = ()
     span: Span = span_field()
 
 

@@ -388,11 +388,23 @@ def _cpu(r: Reader, notes: list[Diagnostic]) -> Cpu | None:
         numa=tuple(NumaCell(id=cell.attr_int("id", n, hi=255), cpus=cell.attr("cpus") or "",
                             memory_kib=_cell_kib(cell), memaccess=cell.attr("memAccess"),
                             discard=cell.attr_bool("discard"), caches=read_caches(cell, notes),
-                            span=cell.span)
+                            distances=_distances(cell), span=cell.span)
                    for n, cell in enumerate(numa.children("cell"))) if numa is not None else (),
         interconnects=read_interconnects(numa, notes) if numa is not None else (),
         span=c.span,
     )
+
+
+def _distances(cell: Reader) -> tuple[tuple[int, int, Span], ...]:
+    d = cell.child("distances")
+    if d is None:
+        return ()
+    out = []
+    for s in d.children("sibling"):
+        s.require("id")
+        s.require("value")
+        out.append((s.attr_int("id", hi=255), s.attr_int("value", hi=255), s.span))
+    return tuple(out)
 
 
 def _cell_kib(cell: Reader) -> int:

@@ -199,3 +199,56 @@ def test_timers(timers, want):
 def test_timers_qemu_cannot_follow_are_refused(timer, message):
     with pytest.raises(DomcError, match=message):
         argv_for("", top=f"<clock offset='utc'>{timer}</clock>")
+
+
+def numa_argv(cells: list[str]) -> list[str]:
+    body = "".join(f"<cell id='{i}' cpus='{i}' memory='64' unit='MiB'>{c}</cell>"
+                   for i, c in enumerate(cells))
+    data = (f"<domain type='qemu'><name>m</name><memory unit='MiB'>{64 * len(cells)}</memory>"
+            f"<vcpu>{len(cells)}</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>"
+            f"<features><acpi/></features><cpu><numa>{body}</numa></cpu><devices/></domain>").encode()
+    dom, _ = parse_bytes(data, "m.xml")
+    env = make_env()
+    return emit_argv(normalize(dom, env), env)
+
+
+def dist(*sibs: tuple[int, int]) -> str:
+    return "<distances>" + "".join(f"<sibling id='{i}' value='{v}'/>" for i, v in sibs) + "</distances>"
+
+
+# expected matrices read from libvirt 9.0's argv for the same cells
+@pytest.mark.parametrize("cells, matrix", [
+    ([dist((1, 21)), "", ""], [[10, 21, 20], [21, 10, 20], [20, 20, 10]]),
+    ([dist((1, 21), (2, 31)), dist((2, 15)), ""], [[10, 21, 31], [21, 10, 15], [31, 15, 10]]),
+    ([dist((1, 20)), dist((0, 30)), ""], [[10, 20, 20], [30, 10, 20], [20, 20, 10]]),
+    (["", "", ""], None),
+])
+def test_numa_distances_are_completed_as_libvirt_does(cells, matrix):
+    got = [v.split(",") for v in values(numa_argv(cells), "-numa") if v.startswith("dist,")]
+    if matrix is None:
+        assert got == []
+        return
+    want = [["dist", f"src={a}", f"dst={b}", f"val={matrix[a][b]}"]
+            for a in range(len(cells)) for b in range(len(cells))]
+    assert got == want
+
+
+@pytest.mark.parametrize("cells, message", [
+    ([dist((0, 12)), ""], "distance of a cell to itself is 10, not 12"),
+    ([dist((1, 9)), ""], "distance 9 to cell 1 is outside 10..255"),
+    ([dist((5, 20)), ""], "sibling 5 is not a guest NUMA cell"),
+    ([dist((1, 20), (1, 30)), ""], "given twice"),
+])
+def test_bad_numa_distances_are_refused(cells, message):
+    with pytest.raises(DomcError, match=message):
+        numa_argv(cells)
+
+
+@pytest.mark.skipif(QEMU is None, reason=NO_QEMU)
+def test_qemu_takes_the_distance_matrix(tmp_path):
+    argv, _ = bootable(numa_argv([dist((1, 21), (2, 31)), dist((2, 15)), ""]), tmp_path)
+
+    async def ask(qmp):
+        return await qmp.execute("query-status")
+
+    assert ask_paused(argv, ask)["status"] == "prelaunch"

@@ -182,7 +182,30 @@ def emit_numa(dom: Domain, env=None) -> list[str]:
         else:
             opts.append(f"mem={align_kib(cell.memory_kib) // 1024}")
         argv += ["-numa", ",".join(opts)]
+    for src, dst, val in distance_matrix(cells):
+        argv += ["-numa", f"dist,src={src},dst={dst},val={val}"]
     return argv + emit_hmat(dom)
+
+
+LOCAL_DISTANCE, REMOTE_DISTANCE = 10, 20
+
+
+def distance_matrix(cells) -> list[tuple[int, int, int]]:
+    """Every (src, dst, distance) once any cell gives <distances>, as libvirt completes
+    them: what a cell says, else the mirror of what its sibling says, else 10 to itself
+    and 20 to the others.  Empty when no cell says anything."""
+    if not any(c.distances for c in cells):
+        return []
+    given: dict[tuple[int, int], int] = {}
+    mirrored: dict[tuple[int, int], int] = {}
+    for c in cells:
+        for sibling, value, _ in c.distances:
+            given[(c.id, sibling)] = value
+            mirrored.setdefault((sibling, c.id), value)
+    ids = sorted(c.id for c in cells)
+    return [(a, b, given.get((a, b), mirrored.get((a, b),
+                                                  LOCAL_DISTANCE if a == b else REMOTE_DISTANCE)))
+            for a in ids for b in ids]
 
 
 # QEMU's spellings of libvirt's cache attributes

@@ -58,6 +58,7 @@ def validate_domain(dom: Domain, env) -> Domain:
                          d.span)
     _iothread_refs(dom, diag)
     _timers(dom, diag)
+    _numa_distances(dom, diag)
     if len(dom.devices_of(Watchdog)) > 1:
         diag.error("watchdog-count", "only one <watchdog> is supported (QEMU has one "
                    "-watchdog-action)", dom.devices_of(Watchdog)[1].span)
@@ -71,6 +72,29 @@ def validate_domain(dom: Domain, env) -> Domain:
 # tick policies QEMU can follow, per timer (libvirt 9.0 refuses the others)
 TICK_POLICIES = {"rtc": ("catchup", "delay"), "pit": ("catchup", "delay", "discard")}
 TIMERS = ("rtc", "pit", "hpet", "kvmclock", "hypervclock", "tsc", "armvtimer")
+
+
+def _numa_distances(dom: Domain, diag) -> None:
+    """A sibling is a cell of the guest; a cell is 10 from itself and 10 to 255 from
+    the others (QEMU's range; libvirt 9.0 crashes on a bad sibling id)."""
+    cells = dom.cpu.numa if dom.cpu is not None else ()
+    ids = {c.id for c in cells}
+    for c in cells:
+        seen = set()
+        for sibling, value, span in c.distances:
+            if sibling not in ids:
+                diag.error("numa-distance", f"cell {c.id}: sibling {sibling} is not a guest NUMA "
+                           f"cell (cells: {', '.join(map(str, sorted(ids)))})", span)
+            elif sibling in seen:
+                diag.error("duplicate", f"cell {c.id}: the distance to cell {sibling} is given "
+                           "twice", span)
+            elif sibling == c.id and value != 10:
+                diag.error("numa-distance", f"cell {c.id}: the distance of a cell to itself is "
+                           f"10, not {value}", span)
+            elif not 10 <= value <= 255:
+                diag.error("numa-distance", f"cell {c.id}: distance {value} to cell {sibling} "
+                           "is outside 10..255", span)
+            seen.add(sibling)
 
 
 def _timers(dom: Domain, diag) -> None:

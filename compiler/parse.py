@@ -140,6 +140,12 @@ def domain_from_xml(r: Reader) -> Domain:
         raise r.error("bad-value", f"domain type {vtype!r} is not supported; expected kvm or "
                       "qemu") from None
     r.attr("id")  # the number libvirt gives a running domain: nothing to compile
+    secure = r.child("launchSecurity")
+    if secure is not None:
+        raise secure.error("unsupported-feature", f"<launchSecurity type="
+                           f"'{secure.attr('type') or ''}'> (memory encryption) needs the host's "
+                           "firmware keys and attestation that libvirt negotiates; domc will not "
+                           "start an unencrypted guest in its place")
     name = r.text("name")
     if name is None:
         raise r.error("missing-name", "<domain> needs a <name>")

@@ -252,3 +252,17 @@ def test_qemu_takes_the_distance_matrix(tmp_path):
         return await qmp.execute("query-status")
 
     assert ask_paused(argv, ask)["status"] == "prelaunch"
+
+
+def test_root_bus_hotplug_switch():
+    argv = argv_for("<controller type='pci' model='pci-root'><target hotplug='off'/></controller>")
+    assert values(argv, "-global") == ["PIIX4_PM.acpi-root-pci-hotplug=off"]
+    assert argv.index("-boot") < argv.index("-global")
+    with pytest.raises(DomcError, match="hotplug cannot be switched on a 'pcie-root'"):
+        argv_for("<controller type='pci' model='pcie-root'><target hotplug='off'/></controller>",
+                 "q35")
+
+
+def test_launch_security_is_refused_not_dropped():
+    with pytest.raises(DomcError, match="launchSecurity"):
+        argv_for("", top="<launchSecurity type='sev'><policy>0x0003</policy></launchSecurity>")

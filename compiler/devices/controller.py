@@ -219,6 +219,9 @@ def emit(c: Controller, ctx: EmitCtx) -> list[str]:
             return []  # the ICH9's own AHCI
         return device_arg("ahci", common)
     if c.type == "pci":
+        if c.model == "pci-root" and c.hotplug is not None:
+            # ACPI hotplug on the i440fx root bus, a switch of the PIIX4 power management
+            return ["-global", f"PIIX4_PM.acpi-root-pci-hotplug={'on' if c.hotplug else 'off'}"]
         driver = PCI_DRIVERS.get(c.model)
         if driver is None:
             return []

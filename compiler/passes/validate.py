@@ -144,7 +144,14 @@ def _cpu_names(dom: Domain, diag) -> None:
                            dom.features.span)
 
 
+# PCI controllers whose hotplug QEMU can switch (pci-root through the PIIX4's ACPI)
+HOTPLUG_SWITCHABLE = ("pci-root", "pcie-root-port", "pcie-switch-downstream-port")
+
+
 def _controller(c: Controller, family: str, diag) -> None:
+    if c.type == "pci" and c.hotplug is not None and c.model not in HOTPLUG_SWITCHABLE:
+        diag.error("unsupported-controller", f"{c.describe()}: hotplug cannot be switched on a "
+                   f"'{c.model}' controller (only on {', '.join(HOTPLUG_SWITCHABLE)})", c.span)
     if c.type == "ide" and (family == "q35" or c.index > 0):
         diag.error("unsupported-controller", f"{c.describe()}: this machine has only its "
                    "built-in IDE controller (index 0, i440fx only)", c.span)

@@ -266,3 +266,13 @@ def test_root_bus_hotplug_switch():
 def test_launch_security_is_refused_not_dropped():
     with pytest.raises(DomcError, match="launchSecurity"):
         argv_for("", top="<launchSecurity type='sev'><policy>0x0003</policy></launchSecurity>")
+
+
+@pytest.mark.parametrize("devices, audio", [
+    ("", ['{"id":"audio1","driver":"none"}']),
+    ("<graphics type='vnc'/>", ['{"id":"audio1","driver":"none"}']),
+    ("<graphics type='spice'/>", ['{"id":"audio1","driver":"spice"}']),
+    ("<graphics type='egl-headless'/>", []),   # a display without audio (libvirt's corpus)
+])
+def test_default_audio_backend(devices, audio):
+    assert values(argv_for(devices), "-audiodev") == audio

@@ -415,13 +415,18 @@ def _devices(dom: Domain, family: str) -> tuple[list[str], list[str]]:
 
 
 def _default_audio(dom: Domain) -> list[str]:
-    """libvirt always gives QEMU one audio backend: the user's, or 'spice' with SPICE
-    graphics, else 'none'."""
+    """libvirt gives QEMU one audio backend: the user's, or 'spice' with SPICE graphics,
+    else 'none' — unless every display is one that carries no audio (egl-headless,
+    dbus, rdp) and no sound card needs a backend."""
     if dom.devices_of(Audio):
         return []
     from ..devices.base import qjson
 
-    spice = any(g.type == "spice" for g in dom.devices_of(Graphics))
+    graphics = dom.devices_of(Graphics)
+    if graphics and not dom.devices_of(Sound) and \
+            not any(g.type in ("vnc", "spice", "sdl") for g in graphics):
+        return []
+    spice = any(g.type == "spice" for g in graphics)
     return ["-audiodev", qjson({"id": "audio1", "driver": "spice" if spice else "none"})]
 
 

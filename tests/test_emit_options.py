@@ -1,6 +1,7 @@
-"""Machine-wide options of the argv and the options devices add around their -device,
-table-driven.  Expected values were read from
-libvirt 9.0's argv for the same domains (../shared/tools/libvirt-oracle argv)."""
+"""Domain-wide options of the argv (machine, CPU flags, timers, power management, NUMA
+distances, iothreads...) and the options devices add around their -device, table-driven.
+Expected values were read from libvirt 9.0's argv for the same domains
+(../shared/tools/libvirt-oracle argv)."""
 
 from __future__ import annotations
 
@@ -17,26 +18,6 @@ from compiler.pipeline import normalize
 from .qemu import NO_QEMU, QEMU, ask_paused, bootable
 
 
-def argv_of(machine: str, features: str = "") -> list[str]:
-    data = (f"<domain type='qemu'><name>m</name><memory unit='MiB'>64</memory>"
-            f"<os><type arch='x86_64' machine='{machine}'>hvm</type></os>"
-            f"<features>{features}</features><devices/></domain>").encode()
-    dom, _ = parse_bytes(data, "m.xml")
-    env = make_env()
-    return emit_argv(normalize(dom, env), env)
-
-
-@pytest.mark.parametrize("machine, features, no_acpi", [
-    ("pc", "<acpi/>", False),
-    ("pc", "", True),
-    ("q35", "<acpi/>", False),
-    ("q35", "", True),        # libvirt switches ACPI off on q35 too; QEMU 7.2 boots it so
-    ("q35", "<apic/>", True),
-])
-def test_acpi_is_off_unless_the_domain_asks_for_it(machine, features, no_acpi):
-    assert ("-no-acpi" in argv_of(machine, features)) is no_acpi
-
-
 def argv_for(body: str, machine: str = "pc", top: str = "", features: str = "<acpi/>") -> list[str]:
     data = (f"<domain type='qemu'><name>m</name><memory unit='MiB'>64</memory>{top}"
             f"<os><type arch='x86_64' machine='{machine}'>hvm</type></os>"
@@ -48,6 +29,17 @@ def argv_for(body: str, machine: str = "pc", top: str = "", features: str = "<ac
 
 def values(argv: list[str], option: str) -> list[str]:
     return [v for o, v in zip(argv, argv[1:]) if o == option]
+
+
+@pytest.mark.parametrize("machine, features, no_acpi", [
+    ("pc", "<acpi/>", False),
+    ("pc", "", True),
+    ("q35", "<acpi/>", False),
+    ("q35", "", True),        # libvirt switches ACPI off on q35 too; QEMU 7.2 boots it so
+    ("q35", "<apic/>", True),
+])
+def test_acpi_is_off_unless_the_domain_asks_for_it(machine, features, no_acpi):
+    assert ("-no-acpi" in argv_for("", machine, features=features)) is no_acpi
 
 
 @pytest.mark.parametrize("machine, pm, want", [

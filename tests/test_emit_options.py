@@ -268,3 +268,22 @@ def test_launch_security_is_refused_not_dropped():
 ])
 def test_default_audio_backend(devices, audio):
     assert values(argv_for(devices), "-audiodev") == audio
+
+
+# libvirt 9.0 refuses each (checked with the oracle)
+@pytest.mark.parametrize("vcpus, cells, message", [
+    (2, ["0-3"], "the NUMA cells list 4 vCPUs, more than the 2 of <vcpu>"),
+    (4, ["0-1", "1-3"], "NUMA cells 1 and 0 have overlapping vCPU ids"),
+    (4, ["0", "6"], r"vCPU ids 6 in <numa> are beyond the 4 vCPUs"),
+])
+def test_bad_numa_cells_are_refused(vcpus, cells, message):
+    body = "".join(f"<cell id='{i}' cpus='{c}' memory='64' unit='MiB'/>" for i, c in enumerate(cells))
+    with pytest.raises(DomcError, match=message):
+        argv_for("", top=f"<vcpu>{vcpus}</vcpu><cpu><numa>{body}</numa></cpu>")
+
+
+def test_numa_cells_must_be_numbered_in_order():
+    body = ("<cell id='0' cpus='0' memory='32' unit='MiB'/>"
+            "<cell id='2' cpus='1' memory='32' unit='MiB'/>")
+    with pytest.raises(DomcError, match=r"numbered 0..N-1, one <cell> each \(got 0, 2\)"):
+        argv_for("", top=f"<vcpu>2</vcpu><cpu><numa>{body}</numa></cpu>")

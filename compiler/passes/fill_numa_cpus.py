@@ -1,4 +1,5 @@
-"""Pass fill_numa_cpus: vCPUs that no guest NUMA cell lists go to cell 0.
+"""Pass fill_numa_cpus: vCPUs that no guest NUMA cell lists go to cell 0 (after the
+checks libvirt makes before it does the same).
 
 libvirt's post-parse does this for QEMU (qemuDomainDefNumaCPUsRectify): when the
 cells' ``cpus`` cover fewer than the maximum vCPU count, cell 0 gets every vCPU
@@ -18,12 +19,36 @@ def _cpus(cell) -> CpuSet:
     return parse_cpuset(cell.cpus, cell.span, what="cpus") if cell.cpus.strip() else CpuSet()
 
 
+def _check(dom: Domain, cells, sets, diag) -> bool:
+    """libvirt's checks before it fills anything in, in its order: cells numbered
+    0..N-1, no vCPU in two cells, no more vCPUs listed than <vcpu> has."""
+    ids = [c.id for c in cells]
+    if sorted(ids) != list(range(len(cells))):
+        diag.error("numa-cells", "guest NUMA cells must be numbered 0..N-1, one <cell> each "
+                   f"(got {', '.join(map(str, ids))})", cells[0].span)
+        return False
+    for i, a in enumerate(sets):
+        for j in range(i):
+            if a & sets[j]:
+                diag.error("numa-cells", f"NUMA cells {cells[i].id} and {cells[j].id} have "
+                           f"overlapping vCPU ids ({a & sets[j]})", cells[i].span)
+                return False
+    listed = sum(len(s) for s in sets)
+    if listed > dom.vcpu.count:
+        diag.error("numa-cells", f"the NUMA cells list {listed} vCPUs, more than the "
+                   f"{dom.vcpu.count} of <vcpu>", dom.cpu.span)
+        return False
+    return True
+
+
 def fill_numa_cpus(dom: Domain, env) -> Domain:
     cells = dom.cpu.numa if dom.cpu else ()
-    first = next((i for i, c in enumerate(cells) if c.id == 0), None)
-    if first is None:
+    if not cells:
         return dom
     sets = [_cpus(c) for c in cells]
+    if not _check(dom, cells, sets, env.diag):
+        return dom
+    first = next(i for i, c in enumerate(cells) if c.id == 0)
     if sum(len(s) for s in sets) >= dom.vcpu.count:
         return dom
     others = CpuSet()

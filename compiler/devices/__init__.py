@@ -3,7 +3,7 @@ through DEVICE_KINDS; its order is the order devices appear in the argv."""
 
 from __future__ import annotations
 
-from . import (chardev, controller, disk, filesystem, graphics, hostdev, input, iommu,
+from . import (chardev, controller, disk, filesystem, graphics, hostdev, hub, input, iommu,
                memballoon, memory, misc, net, redirdev, smartcard, tpm, video, vsock)
 from .base import DeviceKind
 
@@ -11,6 +11,7 @@ DEVICE_KINDS: tuple[DeviceKind, ...] = (
     iommu.KIND,
     controller.KIND,
     memory.KIND,
+    hub.KIND,
     disk.KIND,
     filesystem.KIND,
     net.KIND,

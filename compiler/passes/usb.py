@@ -1,5 +1,12 @@
-"""assign_usb_ports: USB devices without an address get the next free port of the
-first USB controller that has one (ports count from 1), as libvirt does."""
+"""assign_usb_ports: USB devices without an address get a free port, as libvirt 9.0
+gives them.
+
+Ports count from 1 on each controller; a hub on port P offers ports P.1 .. P.8.  When
+the devices that need a port outnumber the free ports, libvirt adds hubs first
+(ceil((needed - free + 1) / 7) of them), and hubs are placed before the other devices.
+A port is searched level by level: the free ports of a controller (or hub) first, then
+the ports behind its hubs, in port order.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ from attrs import evolve
 
 from ..devices import kind_of
 from ..devices.controller import Controller
+from ..devices.hub import HUB_PORTS, Hub
+from ..diagnostics import Span
 from ..model import Domain, OtherAddr
 
 # ports per USB controller model (libvirt's defaults)
@@ -15,6 +24,46 @@ PORTS = {
     "ehci": 6, "ich9-ehci1": 6, "ich9-uhci1": 0, "ich9-uhci2": 0, "ich9-uhci3": 0,
     "nec-xhci": 4, "qemu-xhci": 15,
 }
+
+
+class _Ports:
+    """The port tree: controller index -> {port path: taken}, hubs opening new levels."""
+
+    def __init__(self, controllers, taken: set[tuple[int, str]]):
+        self.taken = set(taken)
+        self.levels: dict[tuple[int, str], list[str]] = {}  # (bus, parent path) -> ports
+        for c in controllers:
+            # a USB2 set shares one bus: the master's ports, companions add none
+            n = c.ports if c.ports is not None else PORTS.get(c.model or "", 0)
+            if n >= len(self.levels.get((c.index, ""), ())):
+                self.levels[(c.index, "")] = [str(p) for p in range(1, n + 1)]
+
+    def add_hub(self, bus: int, port: str) -> None:
+        self.levels[(bus, port)] = [f"{port}.{p}" for p in range(1, HUB_PORTS + 1)]
+
+    def free_count(self) -> int:
+        return sum(1 for (bus, _), ports in self.levels.items()
+                   for p in ports if (bus, p) not in self.taken)
+
+    def take(self) -> tuple[int, str] | None:
+        for bus in sorted({b for b, parent in self.levels if parent == ""}):
+            found = self._search(bus, "")
+            if found is not None:
+                self.taken.add((bus, found))
+                return bus, found
+        return None
+
+    def _search(self, bus: int, parent: str) -> str | None:
+        ports = self.levels.get((bus, parent), [])
+        for p in ports:
+            if (bus, p) not in self.taken:
+                return p
+        for p in ports:
+            if (bus, p) in self.levels:
+                found = self._search(bus, p)
+                if found is not None:
+                    return found
+        return None
 
 
 def _used(dom: Domain) -> set[tuple[int, str]]:
@@ -27,25 +76,37 @@ def _used(dom: Domain) -> set[tuple[int, str]]:
 
 
 def assign_usb_ports(dom: Domain, env) -> Domain:
-    controllers = [c for c in dom.devices if isinstance(c, Controller) and c.type == "usb"
-                   and c.model != "none"]
-    free = []
-    used = _used(dom)
-    for c in sorted(controllers, key=lambda c: c.index):
-        n = c.ports if c.ports is not None else PORTS.get(c.model or "", 0)
-        free += [(c.index, str(p)) for p in range(1, n + 1) if (c.index, str(p)) not in used]
+    controllers = sorted((c for c in dom.devices if isinstance(c, Controller) and c.type == "usb"
+                          and c.model != "none"), key=lambda c: c.index)
+    tree = _Ports(controllers, _used(dom))
     devices = list(dom.devices)
-    for i, d in enumerate(devices):
-        if not kind_of(d).wants_usb(d, dom) or d.address is not None:
-            continue
+    for d in devices:  # hubs the user placed open their ports
+        if isinstance(d, Hub) and isinstance(d.address, OtherAddr) and d.address.get("port"):
+            tree.add_hub(int(d.address.get("bus", "0")), d.address.get("port"))
+    needing = [i for i, d in enumerate(devices)
+               if kind_of(d).wants_usb(d, dom) and d.address is None]
+    free = tree.free_count()
+    if controllers and len(needing) > free:
+        hubs = -(-(len(needing) - free + 1) // (HUB_PORTS - 1))
+        span = dom.span if dom.span is not None else Span(dom.file)
+        for _ in range(hubs):
+            devices.append(Hub(span=span))
+        needing += range(len(devices) - hubs, len(devices))
+    # hubs first, so that their ports exist for the devices after them
+    needing.sort(key=lambda i: (not isinstance(devices[i], Hub), i))
+    for i in needing:
+        d = devices[i]
         if not controllers:
             env.diag.error("usb-controller", f"{d.describe()} is a USB device but the domain "
                            "has no USB controller (model='none')", d.span)
             continue
-        if not free:
+        got = tree.take()
+        if got is None:
             env.diag.error("usb-ports-exhausted", f"no free USB port left for {d.describe()} "
                            "(add a USB hub or a controller with more ports)", d.span)
             continue
-        bus, port = free.pop(0)
+        bus, port = got
         devices[i] = evolve(d, address=OtherAddr("usb", (("bus", str(bus)), ("port", port))))
+        if isinstance(d, Hub):
+            tree.add_hub(bus, port)
     return evolve(dom, devices=tuple(devices))

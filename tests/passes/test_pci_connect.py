@@ -105,6 +105,7 @@ CASES = [
     ("<smartcard mode='passthrough' type='spicevmc'/>", PCI),
     ("<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>", PCI),
     ("<redirdev bus='usb' type='spicevmc'/>", PCI),
+    ("<hub type='usb'/>", PCI),
     ("<graphics type='vnc'/>", PCI),
     ("<audio id='1' type='none'/>", PCI),
 ]

@@ -18,8 +18,9 @@ from compiler.pipeline import normalize
 from .qemu import NO_QEMU, QEMU, ask_paused, bootable
 
 
-def argv_for(body: str, machine: str = "pc", top: str = "", features: str = "<acpi/>") -> list[str]:
-    data = (f"<domain type='qemu'><name>m</name><memory unit='MiB'>64</memory>{top}"
+def argv_for(body: str, machine: str = "pc", top: str = "", features: str = "<acpi/>",
+             memory_mib: int = 64) -> list[str]:
+    data = (f"<domain type='qemu'><name>m</name><memory unit='MiB'>{memory_mib}</memory>{top}"
             f"<os><type arch='x86_64' machine='{machine}'>hvm</type></os>"
             f"<features>{features}</features><devices>{body}</devices></domain>").encode()
     dom, _ = parse_bytes(data, "m.xml")
@@ -196,12 +197,8 @@ def test_timers_qemu_cannot_follow_are_refused(timer, message):
 def numa_argv(cells: list[str]) -> list[str]:
     body = "".join(f"<cell id='{i}' cpus='{i}' memory='64' unit='MiB'>{c}</cell>"
                    for i, c in enumerate(cells))
-    data = (f"<domain type='qemu'><name>m</name><memory unit='MiB'>{64 * len(cells)}</memory>"
-            f"<vcpu>{len(cells)}</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>"
-            f"<features><acpi/></features><cpu><numa>{body}</numa></cpu><devices/></domain>").encode()
-    dom, _ = parse_bytes(data, "m.xml")
-    env = make_env()
-    return emit_argv(normalize(dom, env), env)
+    return argv_for("", top=f"<vcpu>{len(cells)}</vcpu><cpu><numa>{body}</numa></cpu>",
+                    memory_mib=64 * len(cells))
 
 
 def dist(*sibs: tuple[int, int]) -> str:

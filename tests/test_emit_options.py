@@ -284,3 +284,14 @@ def test_numa_cells_must_be_numbered_in_order():
             "<cell id='2' cpus='1' memory='32' unit='MiB'/>")
     with pytest.raises(DomcError, match=r"numbered 0..N-1, one <cell> each \(got 0, 2\)"):
         argv_for("", top=f"<vcpu>2</vcpu><cpu><numa>{body}</numa></cpu>")
+
+
+def test_unknown_kvm_features_are_reported_not_dropped():
+    data = (b"<domain type='qemu'><name>m</name><memory unit='MiB'>64</memory>"
+            b"<os><type arch='x86_64'>hvm</type></os><features><acpi/><kvm>"
+            b"<hidden state='on'/><dirty-ring state='on'/></kvm></features><devices/></domain>")
+    dom, _ = parse_bytes(data, "m.xml")
+    env = make_env()
+    normalize(dom, env)
+    assert [w.message.split(";")[0] for w in env.diag.warnings if w.code == "ignored"] == [
+        "KVM feature <dirty-ring> is not used by domc"]

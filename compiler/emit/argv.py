@@ -1,8 +1,10 @@
 """Normalized Domain -> QEMU 7.2 argv.  Reads the domain, never changes it.
 
-Options come in libvirt's order (qemuBuildCommandLine): machine and CPU first,
-then memory, SMP, identity (uuid, SMBIOS, fw_cfg), display, clock and boot, then devices in registry
-order (controllers by type, then index, then document order), then the audio backend.
+Options come in libvirt's order (qemuBuildCommandLine): machine and CPU first, then
+memory, SMP, iothreads, guest NUMA, identity (uuid, SMBIOS, fw_cfg), display, clock,
+power management and boot, then devices in registry order (controllers by type, then
+index, then document order; the audio backend after the input devices), -sandbox, and
+the panic and vsock devices last.
 """
 
 from __future__ import annotations
@@ -184,28 +186,25 @@ def _tuning(dom: Domain) -> Tuning:
     return dom.tuning if isinstance(dom.tuning, Tuning) else Tuning()
 
 
+def _pool(obj: dict, lo: int | None, hi: int | None) -> dict:
+    if lo is not None:
+        obj["thread-pool-min"] = lo
+    if hi is not None:
+        obj["thread-pool-max"] = hi
+    return obj
+
+
 def _iothreads(dom: Domain) -> list[str]:
     """-object iothread per <iothreadids> entry (document order, then the ids libvirt
     filled in), and the main loop's thread pool (<defaultiothread>)."""
-    from ..devices.base import qjson
-
     t = _tuning(dom)
     argv = []
     for io in t.iothreads:
-        obj = {"qom-type": "iothread", "id": f"iothread{io.id}"}
-        if io.pool_min is not None:
-            obj["thread-pool-min"] = io.pool_min
-        if io.pool_max is not None:
-            obj["thread-pool-max"] = io.pool_max
-        argv += ["-object", qjson(obj)]
+        argv += ["-object", qjson(_pool({"qom-type": "iothread", "id": f"iothread{io.id}"},
+                                        io.pool_min, io.pool_max))]
     if t.main_loop_pool is not None:
-        lo, hi = t.main_loop_pool
-        obj = {"qom-type": "main-loop", "id": "main-loop"}
-        if lo is not None:
-            obj["thread-pool-min"] = lo
-        if hi is not None:
-            obj["thread-pool-max"] = hi
-        argv += ["-object", qjson(obj)]
+        argv += ["-object", qjson(_pool({"qom-type": "main-loop", "id": "main-loop"},
+                                        *t.main_loop_pool))]
     return argv
 
 

@@ -64,6 +64,12 @@ def validate_domain(dom: Domain, env) -> Domain:
     if len(dom.devices_of(Watchdog)) > 1:
         diag.error("watchdog-count", "only one <watchdog> is supported (QEMU has one "
                    "-watchdog-action)", dom.devices_of(Watchdog)[1].span)
+    from ..emit.argv import KVM_PROPS  # emit imports the device kinds this module uses
+
+    for name, _ in dom.features.kvm:
+        if name not in KVM_PROPS:
+            diag.warning("ignored", f"KVM feature <{name}> is not used by domc; the compiled "
+                         "guest does not have it", dom.features.span)
     for name in dom.features.other:
         diag.warning("ignored", f"feature <{name}> is not used by domc; the compiled guest does "
                      "not have it", dom.features.span)

@@ -8,7 +8,7 @@ from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, device_arg, pci_props, qjson, \
-    read_common, xnode
+    read_common, usb_props, xnode
 
 BACKENDS = ("pty", "file", "null", "vc", "stdio", "pipe", "dev", "tcp", "udp", "unix",
             "spicevmc", "spiceport", "qemu-vdagent", "nmdm")
@@ -161,7 +161,7 @@ def emit_serial(d: CharDevice, ctx: EmitCtx) -> list[str]:
                                                  if getattr(d.address, "type", None) == "isa"
                                                  and d.address.get("iobase") else None})
     if d.target_type == "usb-serial":
-        return argv + device_arg("usb-serial", {"chardev": cid, "id": d.alias})
+        return argv + device_arg("usb-serial", {"chardev": cid, "id": d.alias, **usb_props(d, ctx)})
     return argv + device_arg("isa-serial", {"chardev": cid, "id": d.alias,
                                            "index": d.target_port or 0})
 
@@ -224,6 +224,7 @@ def serial_group(d) -> int:
 
 SERIAL = DeviceKind(tag="serial", cls=CharDevice, from_xml=_from_xml("serial"), emit=emit_serial,
                     wants_pci=serial_wants_pci, pci_group=serial_group, alias=_alias("serial"),
+                    wants_usb=lambda d, dom: d.target_type == "usb-serial",
                     pci_connect=lambda c: PciConnect.PCI)
 PARALLEL = DeviceKind(tag="parallel", cls=CharDevice, from_xml=_from_xml("parallel"),
                       emit=emit_parallel, alias=_alias("parallel"))

@@ -226,8 +226,8 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
         props["write-cache"] = "on"
     elif d.cache == "writethrough":
         props["write-cache"] = "off"
-    if d.target_bus == "usb" and d.removable is not None:
-        props["removable"] = d.removable
+    if d.target_bus == "usb":
+        props["removable"] = bool(d.removable)  # libvirt 9.0 always says
     argv += device_arg(_guest_driver(d, ctx), props)
     if d.target_bus == "fdc":
         argv = _isa_fdc_args(d, ctx) + argv

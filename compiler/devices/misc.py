@@ -8,7 +8,7 @@ from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, qjson, \
-    read_common, virtio_connect
+    read_common, usb_props, virtio_connect
 from .chardev import CharSource, chardev_value, read_char_source
 
 # ------------------------------------------------------------------ watchdog
@@ -170,6 +170,7 @@ def sound_emit(s: Sound, ctx: EmitCtx) -> list[str]:
     props = {"id": s.alias, **pci_props(s, ctx)}
     if s.model not in ("ich6", "ich9", "ich7"):
         props["audiodev"] = "audio1"
+    props.update(usb_props(s, ctx))
     argv = device_arg(SOUND_DRIVERS[s.model], props)
     if s.model in ("ich6", "ich9", "ich7"):
         for n, codec in enumerate(s.codecs or ("duplex",)):
@@ -181,5 +182,6 @@ def sound_emit(s: Sound, ctx: EmitCtx) -> list[str]:
 
 SOUND = DeviceKind(tag="sound", cls=Sound, from_xml=sound_from_xml, emit=sound_emit,
                    wants_pci=lambda s, dom: s.model not in ("sb16", "pcspk", "usb"),
+                   wants_usb=lambda s, dom: s.model == "usb",
                    pci_group=lambda d: PciGroup.SOUND, alias=lambda s, n, dom: f"sound{n}",
                    pci_connect=lambda s: PciConnect.PCI)

@@ -4,8 +4,9 @@ gives them.
 Ports count from 1 on each controller; a hub on port P offers ports P.1 .. P.8.  When
 the devices that need a port outnumber the free ports, libvirt adds hubs first
 (ceil((needed - free + 1) / 7) of them), and hubs are placed before the other devices.
-A port is searched level by level: the free ports of a controller (or hub) first, then
-the ports behind its hubs, in port order.
+Devices get ports kind by kind in libvirt's order (USB_ORDER), and a port is searched
+level by level: the free ports of a controller (or hub) first, then the ports behind its
+hubs, in port order.
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ from ..model import Domain, OtherAddr
 PORTS = {
     "piix3-uhci": 2, "piix4-uhci": 2, "vt82c686b-uhci": 2, "pci-ohci": 3,
     "ehci": 6, "ich9-ehci1": 6, "ich9-uhci1": 0, "ich9-uhci2": 0, "ich9-uhci3": 0,
-    "nec-xhci": 4, "qemu-xhci": 15,
+    "nec-xhci": 4, "qemu-xhci": 4,
 }
+# the order libvirt gives out ports in (virDomainUSBDeviceDefForeach): hubs, host
+# devices, disks, CCID controllers (domc's smartcards carry theirs), inputs, USB
+# serials, USB sound, redirected devices; document order within a kind
+USB_ORDER = ("hub", "hostdev", "disk", "smartcard", "input", "serial", "sound", "redirdev")
 
 
 class _Ports:
@@ -66,6 +71,10 @@ class _Ports:
         return None
 
 
+def _rank(tag: str) -> int:
+    return USB_ORDER.index(tag) if tag in USB_ORDER else len(USB_ORDER)
+
+
 def _used(dom: Domain) -> set[tuple[int, str]]:
     used = set()
     for d in dom.devices:
@@ -93,7 +102,7 @@ def assign_usb_ports(dom: Domain, env) -> Domain:
             devices.append(Hub(span=span))
         needing += range(len(devices) - hubs, len(devices))
     # hubs first, so that their ports exist for the devices after them
-    needing.sort(key=lambda i: (not isinstance(devices[i], Hub), i))
+    needing.sort(key=lambda i: (_rank(devices[i].kind_tag), i))
     for i in needing:
         d = devices[i]
         if not controllers:

@@ -42,9 +42,8 @@ def _dev_name(prefix: str, idx: int) -> str:
     return prefix + name
 
 
-# a piix3-uhci has 2 ports; with more USB devices libvirt adds a USB hub, which domc
-# does not (it refuses: docs/SECURITY.md, known gaps)
-USB_DEVICES_MAX = 2
+# a piix3-uhci has 2 ports: with more USB devices libvirt (and domc) add USB hubs
+USB_DEVICES_MAX = 5
 
 
 def _scsi_unit_ok(model: str, idx: int) -> bool:

@@ -20,8 +20,8 @@ def _cpus(cell) -> CpuSet:
 
 
 def _check(dom: Domain, cells, sets, diag) -> bool:
-    """libvirt's checks before it fills anything in, in its order: cells numbered
-    0..N-1, no vCPU in two cells, no more vCPUs listed than <vcpu> has."""
+    """libvirt's checks of the cells, in its order: numbered 0..N-1, no vCPU in two
+    cells, no more vCPUs listed than <vcpu> has, no vCPU id beyond them."""
     ids = [c.id for c in cells]
     if sorted(ids) != list(range(len(cells))):
         diag.error("numa-cells", "guest NUMA cells must be numbered 0..N-1, one <cell> each "
@@ -37,6 +37,15 @@ def _check(dom: Domain, cells, sets, diag) -> bool:
     if listed > dom.vcpu.count:
         diag.error("numa-cells", f"the NUMA cells list {listed} vCPUs, more than the "
                    f"{dom.vcpu.count} of <vcpu>", dom.cpu.span)
+        return False
+    # libvirt looks for this after filling, but filling adds no id beyond <vcpu>
+    every = CpuSet()
+    for one in sets:
+        every = every | one
+    beyond = every - CpuSet.of(range(dom.vcpu.count))
+    if beyond:
+        diag.error("numa-cells", f"vCPU ids {beyond} in <numa> are beyond the {dom.vcpu.count} "
+                   "vCPUs of <vcpu>", dom.cpu.span)
         return False
     return True
 

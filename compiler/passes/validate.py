@@ -9,7 +9,6 @@ from ..devices.controller import PCI_DRIVERS, USB2_COMPANIONS, VIRTIO_SERIAL_DRI
 from ..devices.disk import Disk, disk_name_index
 from ..devices.misc import Watchdog
 from ..model import Domain, FirmwareKind
-from ..placement.cpuset import CpuSet, parse_cpuset
 from ..placement.hmat import check_hmat
 from ..sysinfo import check_sysinfo
 from .machine import machine_family
@@ -59,7 +58,6 @@ def validate_domain(dom: Domain, env) -> Domain:
                          d.span)
     _iothread_refs(dom, diag)
     _timers(dom, diag)
-    _numa_cells(dom, diag)
     _numa_distances(dom, diag)
     if len(dom.devices_of(Watchdog)) > 1:
         diag.error("watchdog-count", "only one <watchdog> is supported (QEMU has one "
@@ -80,19 +78,6 @@ def validate_domain(dom: Domain, env) -> Domain:
 # tick policies QEMU can follow, per timer (libvirt 9.0 refuses the others)
 TICK_POLICIES = {"rtc": ("catchup", "delay"), "pit": ("catchup", "delay", "discard")}
 TIMERS = ("rtc", "pit", "hpet", "kvmclock", "hypervclock", "tsc", "armvtimer")
-
-
-def _numa_cells(dom: Domain, diag) -> None:
-    """No vCPU id in <numa> beyond <vcpu> (fill_numa_cpus checks the cells themselves)."""
-    cells = dom.cpu.numa if dom.cpu is not None else ()
-    every = CpuSet()
-    for c in cells:
-        if c.cpus.strip():
-            every = every | parse_cpuset(c.cpus, c.span, what="cpus")
-    beyond = every - CpuSet.of(range(dom.vcpu.count))
-    if beyond:
-        diag.error("numa-cells", f"vCPU ids {beyond} in <numa> are beyond the {dom.vcpu.count} "
-                   "vCPUs of <vcpu>", dom.cpu.span)
 
 
 def _numa_distances(dom: Domain, diag) -> None:

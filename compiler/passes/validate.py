@@ -77,7 +77,7 @@ def validate_domain(dom: Domain, env) -> Domain:
 
 # tick policies QEMU can follow, per timer (libvirt 9.0 refuses the others)
 TICK_POLICIES = {"rtc": ("catchup", "delay"), "pit": ("catchup", "delay", "discard")}
-TIMERS = ("rtc", "pit", "hpet", "kvmclock", "hypervclock", "tsc", "armvtimer")
+TIMERS = ("rtc", "pit", "hpet", "kvmclock", "hypervclock", "tsc")
 
 
 def _numa_distances(dom: Domain, diag) -> None:
@@ -105,7 +105,7 @@ def _numa_distances(dom: Domain, diag) -> None:
 
 def _timers(dom: Domain, diag) -> None:
     for t in dom.clock.timers:
-        if t.name not in TIMERS or t.name == "armvtimer":
+        if t.name not in TIMERS:
             diag.error("unsupported-timer", f"timer '{t.name}' is not supported on QEMU x86",
                        dom.clock.span)
         elif t.tickpolicy is not None and t.tickpolicy not in TICK_POLICIES.get(t.name, ()):

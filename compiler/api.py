@@ -7,7 +7,8 @@ from attrs import frozen
 from .emit.argv import emit_argv
 from .model import Domain
 from .parse import parse_file
-from .pipeline import Env, normalize
+from .env import Env
+from .pipeline import normalize
 from .profile import load_profile
 
 

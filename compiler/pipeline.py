@@ -7,37 +7,14 @@ pass that found them (a later pass could only trip over the same problem).
 
 from __future__ import annotations
 
-from attrs import define, field
-
-from .diagnostics import Collector
+from .env import Env
 from .model import Domain
-
-
-@define
-class Env:
-    """What a compile may consult besides the XML.  Nothing here touches the files the
-    XML names; the host facts come from explicit fixtures or, when the user asks for
-    it, from this machine."""
-
-    profile: object  # compiler.profile.Profile
-    # --host FILE (capabilities XML or bare <cpu>); None = this machine's CPU, read lazily
-    host_cpu_file: str | None = None
-    # --host-root DIR (a captured /proc + /sys tree); None = this machine
-    host_root: str | None = None
-    diag: Collector = field(factory=Collector)
-    # memo for the lazily loaded host facts, keyed by the loader that made them
-    cache: dict = field(factory=dict)
-
-
-def passes():
-    from .passes import PASSES
-
-    return PASSES
+from .passes import PASSES
 
 
 def normalize(dom: Domain, env: Env) -> Domain:
     env.diag.items.extend(dom.ignored)
-    for p in passes():
+    for p in PASSES:
         dom = p(dom, env)
         env.diag.raise_if_errors()
     return dom

@@ -12,6 +12,7 @@ from ..model import Device, DriveAddr, OtherAddr, PciAddr
 from ..xmlread import Reader
 
 if TYPE_CHECKING:
+    from ..diagnostics import Collector
     from ..model import Domain
 
 
@@ -246,7 +247,11 @@ class DeviceKind:
     """How domc handles one element under <devices>.
 
     from_xml   Reader -> Device (address/alias/boot via read_common)
-    emit       (device, ctx) -> argv words, in registry order
+    emit       (device, ctx) -> argv words, in registry order; emit only asserts:
+               every user-facing check is in ``validate`` or in a pass
+    validate   (device, domain, diag) -> None: the kind's checks of one device,
+               reported through ``diag`` (a Collector); called for every device by
+               the validate_domain pass, on the definition as the user wrote it
     pci_group  (device, domain) -> PciGroup value when the device needs a PCI slot
                and has none yet is decided by ``wants_pci``
     wants_pci  (device, domain) -> bool: the device lives on a PCI bus
@@ -266,6 +271,7 @@ class DeviceKind:
     cls: type
     from_xml: Callable[[Reader], Device]
     emit: Callable[[Device, EmitCtx], list[str]]
+    validate: Callable[[Device, "Domain", "Collector"], None] = lambda d, dom, diag: None
     wants_pci: Callable[[Device, "Domain"], bool] = lambda d, dom: False
     pci_group: Callable[[Device], int] = lambda d: PciGroup.IOMMU
     alias: Callable[[Device, int, "Domain"], str | None] = lambda d, n, dom: None

@@ -11,24 +11,16 @@ from .implicit import add_implicit_devices
 from .machine import canonicalize_machine
 from .multifunction import check_multifunction
 from .order import order_devices
+from .place_vcpus import place_vcpus
 from .pci import assign_pci_addresses
+from .resolve_cpu import resolve_cpu
 from .usb import assign_usb_ports
 from .validate import validate_domain
 from .virtio_serial import assign_virtio_serial_ports
 from .virtio_transport import check_virtio_transport
 
 
-def _optional(modname: str, funcname: str):
-    """Passes owned by the CPU and placement engines, present once they are merged."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(f"{__package__}.{modname}"), funcname)
-    except ImportError:
-        return None
-
-
-PASSES = tuple(p for p in (
+PASSES = (
     canonicalize_machine,
     select_firmware,
     fill_numa_cpus,
@@ -43,6 +35,6 @@ PASSES = tuple(p for p in (
     assign_usb_ports,
     assign_virtio_serial_ports,
     assign_aliases,
-    _optional("resolve_cpu", "resolve_cpu"),
-    _optional("place_vcpus", "place_vcpus"),
-) if p is not None)
+    resolve_cpu,
+    place_vcpus,
+)

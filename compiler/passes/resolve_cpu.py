@@ -7,7 +7,7 @@ from attrs import evolve
 from ..cpu.models import catalogue
 from ..cpu.policy import argv_value, check_names, needs_host, resolve
 from ..model import Cpu, CpuMode, Domain
-from ..pipeline import Env
+from ..env import Env
 
 HOST_CACHE_KEY = "compiler.cpu.host"
 

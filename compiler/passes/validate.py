@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..devices import kind_of
 from ..devices.controller import PCI_DRIVERS, USB2_COMPANIONS, VIRTIO_SERIAL_DRIVERS, Controller, \
     SCSI_DRIVERS, USB_DRIVERS
 from ..devices.disk import Disk, disk_name_index
@@ -48,6 +49,7 @@ def validate_domain(dom: Domain, env) -> Domain:
     _graphics(dom, diag)
     _nvram(dom, diag)
     for d in dom.devices:
+        kind_of(d).validate(d, dom, diag)
         if isinstance(d, Controller):
             _controller(d, family, diag)
         elif isinstance(d, Disk):

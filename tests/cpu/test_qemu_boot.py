@@ -5,7 +5,7 @@ import pytest
 
 from compiler.model import Cpu, CpuFeature, CpuMatch, Domain, FeaturePolicy as P
 from compiler.passes.resolve_cpu import cpu_argv_value, resolve_cpu
-from compiler.pipeline import Env
+from compiler.env import Env
 from compiler.profile import load_profile
 
 from ..qemu import NO_QEMU, QEMU, ask_paused

@@ -7,7 +7,7 @@ import pytest
 from compiler.diagnostics import Span
 from compiler.model import Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy as P, Os
 from compiler.passes.resolve_cpu import cpu_argv_value, resolve_cpu
-from compiler.pipeline import Env
+from compiler.env import Env
 from compiler.profile import load_profile
 
 from .conftest import HOSTS

@@ -13,7 +13,7 @@ from lxml import etree
 
 from compiler.diagnostics import Span
 from compiler.model import Cpu, Domain, Memory, NumaCell, Os, Vcpu
-from compiler.pipeline import Env
+from compiler.env import Env
 from compiler.placement.xml import tuning_from_xml
 
 _UNIT = {"kib": 1, "k": 1, "mib": 1024, "m": 1024, "gib": 1024**2, "g": 1024**2, "b": 1 / 1024, "bytes": 1 / 1024}

@@ -1,0 +1,24 @@
+"""What a compile may consult besides the XML: the capability profile, the target
+host, and the diagnostics collected so far.  Passes take it as their second
+argument; nothing here touches the files the XML names."""
+
+from __future__ import annotations
+
+from attrs import define, field
+
+from .diagnostics import Collector
+
+
+@define
+class Env:
+    """The host facts come from explicit fixtures or, when the user asks for it,
+    from this machine."""
+
+    profile: object  # compiler.profile.Profile
+    # --host FILE (capabilities XML or bare <cpu>); None = this machine's CPU, read lazily
+    host_cpu_file: str | None = None
+    # --host-root DIR (a captured /proc + /sys tree); None = this machine
+    host_root: str | None = None
+    diag: Collector = field(factory=Collector)
+    # memo for the lazily loaded host facts, keyed by the loader that made them
+    cache: dict = field(factory=dict)

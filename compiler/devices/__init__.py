@@ -4,7 +4,8 @@ through DEVICE_KINDS; its order is the order devices appear in the argv."""
 from __future__ import annotations
 
 from . import (chardev, controller, disk, filesystem, graphics, hostdev, hub, input, iommu,
-               memballoon, memory, misc, net, redirdev, smartcard, tpm, video, vsock)
+               memballoon, memory, net, panic, redirdev, rng, smartcard, sound, tpm, video, vsock,
+               watchdog)
 from .base import DeviceKind
 
 DEVICE_KINDS: tuple[DeviceKind, ...] = (
@@ -25,13 +26,13 @@ DEVICE_KINDS: tuple[DeviceKind, ...] = (
     graphics.AUDIO,
     graphics.GRAPHICS,
     video.KIND,
-    misc.SOUND,
-    misc.WATCHDOG,
+    sound.KIND,
+    watchdog.KIND,
     redirdev.KIND,
     hostdev.KIND,
     memballoon.KIND,
-    misc.RNG,
-    misc.PANIC,
+    rng.KIND,
+    panic.KIND,
     vsock.KIND,
 )
 

@@ -17,7 +17,8 @@ from ..devices.blockdev import protocol_node
 from ..devices.controller import Controller
 from ..devices.disk import Disk
 from ..devices.graphics import Audio, Graphics
-from ..devices.misc import Panic, Sound
+from ..devices.panic import Panic
+from ..devices.sound import Sound
 from ..diagnostics import Span
 from ..model import Domain, FeaturePolicy, VirtType
 from ..passes.machine import machine_family

@@ -37,7 +37,7 @@ from attrs import evolve
 
 from ..devices import kind_of
 from ..devices.controller import USB2_FUNCTIONS, Controller
-from ..devices.misc import Sound
+from ..devices.sound import Sound
 from ..devices.video import Video
 from ..diagnostics import NOWHERE
 from ..model import Domain, PciAddr

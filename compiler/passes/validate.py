@@ -8,7 +8,7 @@ from ..devices import kind_of
 from ..devices.controller import PCI_DRIVERS, USB2_COMPANIONS, VIRTIO_SERIAL_DRIVERS, Controller, \
     SCSI_DRIVERS, USB_DRIVERS
 from ..devices.disk import Disk, disk_name_index
-from ..devices.misc import Watchdog
+from ..devices.watchdog import Watchdog
 from ..model import Domain, FirmwareKind
 from ..placement.hmat import check_hmat
 from ..sysinfo import check_sysinfo

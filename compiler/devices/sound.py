@@ -1,0 +1,52 @@
+"""<sound model=...>: sound cards (the HDA ones with their codecs), all fed by the
+audio backend audio1; pcspk is a -machine property."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from ..model import Device
+from ..xmlread import Reader
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common, \
+    usb_props
+
+
+SOUND_DRIVERS = {"es1370": "ES1370", "ac97": "AC97", "ich6": "intel-hda", "ich9": "ich9-intel-hda",
+                 "sb16": "sb16", "usb": "usb-audio", "ich7": "intel-hda"}
+CODEC_DRIVERS = {"duplex": "hda-duplex", "micro": "hda-micro", "output": "hda-output"}
+
+
+@frozen(kw_only=True)
+class Sound(Device):
+    tag = "sound"
+    model: str
+    codecs: tuple[str, ...] = ()
+
+
+def from_xml(r: Reader) -> Sound:
+    model = r.attr_choice("model", tuple(SOUND_DRIVERS) + ("pcspk",))
+    codecs = tuple(c.attr_choice("type", tuple(CODEC_DRIVERS), "duplex") for c in r.children("codec"))
+    return Sound(model=model, codecs=codecs, **read_common(r))
+
+
+def emit(s: Sound, ctx: EmitCtx) -> list[str]:
+    if s.model == "pcspk":
+        return []  # machine property, see emit.argv
+    props = {"id": s.alias, **pci_props(s, ctx)}
+    if s.model not in ("ich6", "ich9", "ich7"):
+        props["audiodev"] = "audio1"
+    props.update(usb_props(s, ctx))
+    argv = device_arg(SOUND_DRIVERS[s.model], props)
+    if s.model in ("ich6", "ich9", "ich7"):
+        for n, codec in enumerate(s.codecs or ("duplex",)):
+            argv += device_arg(CODEC_DRIVERS[codec], {"id": f"{s.alias}-codec{n}",
+                                                      "bus": f"{s.alias}.0", "cad": n,
+                                                      "audiodev": "audio1"})
+    return argv
+
+
+KIND = DeviceKind(tag="sound", cls=Sound, from_xml=from_xml, emit=emit,
+                   wants_pci=lambda s, dom: s.model not in ("sb16", "pcspk", "usb"),
+                   wants_usb=lambda s, dom: s.model == "usb",
+                   pci_group=lambda d: PciGroup.SOUND, alias=lambda s, n, dom: f"sound{n}",
+                   pci_connect=lambda s: PciConnect.PCI)

@@ -59,6 +59,23 @@ def read_char_source(r: Reader) -> CharSource:
     return CharSource(ctype, path, mode, host, service, lhost, lservice, append, telnet)
 
 
+# chardev types whose backend opens a path, and the QEMU backends they become
+PATH_TYPES = ("file", "pipe", "dev", "unix")
+EMITTED_TYPES = ("pty", "null", "vc", "stdio", "file", "pipe", "dev", "tcp", "udp", "unix",
+                 "spicevmc", "spiceport", "qemu-vdagent")
+
+
+def check_char_source(src: CharSource, span, diag, *, path_chosen_later: bool = False) -> None:
+    """The checks of a chardev source that chardev_value relies on, reported to ``diag``.
+    ``path_chosen_later``: a pass gives this source its socket path (a guest-agent
+    channel), so a missing path is not an error."""
+    if src.type not in EMITTED_TYPES:
+        diag.error("unsupported-chardev", f"chardev type '{src.type}' is not supported by domc "
+                   "yet", span)
+    elif src.type in PATH_TYPES and not src.path and not path_chosen_later:
+        diag.error("chardev-source", f"chardev type '{src.type}' needs <source path=.../>", span)
+
+
 def chardev_value(cid: str, src: CharSource, ctx: EmitCtx, span) -> str:
     """The -chardev argument (QemuOpts syntax, values escaped)."""
     q = qemu_opt_value

@@ -22,7 +22,7 @@ def from_xml(r: Reader) -> Panic:
 
 
 def _iobase(p: Panic) -> str | None:
-    """The iobase of the ISA pvpanic's <address type='isa'>, as written."""
+    """The iobase of the ISA pvpanic's <address type='isa'> (decimal, see read_address)."""
     a = p.address
     if isinstance(a, OtherAddr) and a.type == "isa" and a.get("iobase"):
         return a.get("iobase")
@@ -34,14 +34,8 @@ def validate(p: Panic, dom, diag) -> None:
         diag.error("unsupported-device", f"panic model '{p.model}' does not exist on x86", p.span)
         return
     iobase = _iobase(p) if p.model == "isa" else None
-    if iobase is None:
-        return
-    try:
-        port = int(iobase)
-    except ValueError:
-        diag.error("bad-number", f"isa iobase {iobase!r} is not a hex number", p.span)
-        return
-    if not 0 <= port <= 0xFFFF:
+    # read_address has made the number decimal (or refused it); only the range is left
+    if iobase is not None and not 0 <= int(iobase) <= 0xFFFF:
         diag.error("number-range", f"isa iobase {iobase!r} is outside 0-0xffff", p.span)
 
 

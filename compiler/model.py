@@ -176,6 +176,14 @@ class Os:
     span: Span = span_field()
 
 
+def machine_family(machine: str | None) -> str:
+    """'q35' for the Q35 machines (q35, pc-q35-*), else 'i440fx'."""
+    m = machine or ""
+    if m == "q35" or m.startswith("pc-q35"):
+        return "q35"
+    return "i440fx"
+
+
 @frozen
 class Vcpu:
     count: int = 1
@@ -465,6 +473,7 @@ __all__ = [
     "FirmwareKind",
     "FwCfgEntry",
     "Loader",
+    "machine_family",
     "Memory",
     "NumaCache",
     "NumaCell",

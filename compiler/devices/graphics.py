@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, qjson, read_common
@@ -48,6 +47,27 @@ def _host(listen: str | None) -> str:
     return qemu_opt_value(f"[{h}]" if ":" in h else h)
 
 
+# the types QEMU shows: vnc and spice as servers, the others through -display
+EMITTED = ("vnc", "spice", "sdl", "egl-headless", "dbus")
+
+
+def graphics_validate(g: Graphics, dom, diag) -> None:
+    if g.type not in EMITTED:
+        diag.error("unsupported-device", f"graphics type '{g.type}' is not supported by QEMU",
+                   g.span)
+    gfx = dom.devices_of(Graphics)
+    egl = [x for x in gfx if x.type == "egl-headless"]
+    if not egl or egl[0] is not g:
+        return  # the combination is checked once, at the first egl-headless
+    others = [x for x in gfx if x.type != "egl-headless"]
+    if any(x.type not in ("vnc", "spice") for x in others):
+        diag.error("unsupported-graphics", "graphics type 'egl-headless' can only be combined "
+                   "with 'vnc' or 'spice' graphics", g.span)
+    if len(egl) > 1 or any(x.gl for x in others):
+        diag.error("unsupported-graphics", "QEMU supports only one OpenGL display: "
+                   "'egl-headless' cannot be combined with another GL display", g.span)
+
+
 def graphics_emit(g: Graphics, ctx: EmitCtx) -> list[str]:
     if g.type == "vnc":
         if g.socket:
@@ -77,13 +97,12 @@ def graphics_emit(g: Graphics, ctx: EmitCtx) -> list[str]:
             opts.append("disable-ticketing=on")
         opts.append("seamless-migration=on")
         return ["-spice", ",".join(opts)]
-    if g.type in ("sdl", "egl-headless", "dbus"):
-        return []  # folded into -display, see emit.argv
-    raise fail("unsupported-device", f"graphics type '{g.type}' is not supported by QEMU", g.span)
+    assert g.type in EMITTED, g.type
+    return []  # sdl, egl-headless, dbus: folded into -display, see emit.argv
 
 
 GRAPHICS = DeviceKind(tag="graphics", cls=Graphics, from_xml=graphics_from_xml,
-                      emit=graphics_emit)
+                      emit=graphics_emit, validate=graphics_validate)
 
 AUDIO_DRIVERS = ("none", "alsa", "coreaudio", "jack", "oss", "pulseaudio", "sdl", "spice", "file",
                  "dbus", "pipewire")

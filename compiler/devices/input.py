@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, device_arg, pci_props, read_common, \
@@ -51,24 +50,33 @@ def alias(i: Input, nth: int, dom) -> str:
     return f"input{nth}"
 
 
+def validate(i: Input, dom, diag) -> None:
+    drivers = {"usb": USB_DRIVERS, "virtio": VIRTIO_DRIVERS}.get(i.bus)
+    if i.bus not in ("ps2", "usb", "virtio"):
+        diag.error("unsupported-device", f"input bus '{i.bus}' is not supported on x86", i.span)
+    elif drivers is not None and i.type not in drivers:
+        diag.error("unsupported-device", f"input type '{i.type}' does not exist on bus "
+                   f"'{i.bus}' (it has: {', '.join(drivers)})", i.span)
+
+
 def emit(i: Input, ctx: EmitCtx) -> list[str]:
     if i.bus == "ps2":
         return []
     if i.bus == "usb":
         return device_arg(USB_DRIVERS[i.type], {"id": i.alias, **usb_props(i, ctx)})
-    if i.bus == "virtio":
-        props = {"id": i.alias}
-        if i.type == "passthrough":
-            props["evdev"] = i.evdev
-        props.update(pci_props(i, ctx))
-        return device_arg(VIRTIO_DRIVERS[i.type], props)
-    raise fail("unsupported-device", f"input bus '{i.bus}' is not supported on x86", i.span)
+    assert i.bus == "virtio", i.bus
+    props = {"id": i.alias}
+    if i.type == "passthrough":
+        props["evdev"] = i.evdev
+    props.update(pci_props(i, ctx))
+    return device_arg(VIRTIO_DRIVERS[i.type], props)
 
 
 def to_xml(i: Input) -> XNode:
     return xnode("input", type=i.type, bus=i.bus)
 
 
-KIND = DeviceKind(tag="input", cls=Input, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
+KIND = DeviceKind(tag="input", cls=Input, from_xml=from_xml, emit=emit, validate=validate,
+                  wants_pci=wants_pci,
                   pci_group=lambda d: PciGroup.INPUT, alias=alias, to_xml=to_xml,
                   wants_usb=lambda i, dom: i.bus == "usb", pci_connect=lambda i: PciConnect.PCIE)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
-from ..model import Device, PciAddr
+from ..model import Device, PciAddr, machine_family
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common
 
@@ -50,11 +49,23 @@ def from_xml(r: Reader) -> Iommu:
                  **common)
 
 
-def emit(i: Iommu, ctx: EmitCtx) -> list[str]:
+def validate(i: Iommu, dom, diag) -> None:
     if i.model == "smmuv3":
-        raise fail("unsupported-device", "IOMMU model 'smmuv3' exists only on ARM", i.span)
-    if ctx.machine_family != "q35":
-        raise fail("iommu-machine", f"IOMMU device '{i.model}' needs a Q35 machine", i.span)
+        diag.error("unsupported-device", "IOMMU model 'smmuv3' exists only on ARM", i.span)
+        return
+    if machine_family(dom.os.machine) != "q35":
+        diag.error("iommu-machine", f"IOMMU device '{i.model}' needs a Q35 machine", i.span)
+    if i.model == "virtio":
+        if not dom.features.acpi:
+            diag.error("iommu-acpi", "IOMMU device 'virtio' needs ACPI (<features><acpi/>)",
+                       i.span)
+        a = i.address
+        if isinstance(a, PciAddr) and a.bus != 0:
+            diag.error("address-type", f"IOMMU device 'virtio' at {a} must be an integrated "
+                       "device (bus 0)", i.span)
+
+
+def emit(i: Iommu, ctx: EmitCtx) -> list[str]:
     if i.model == "intel":
         return device_arg("intel-iommu", {
             "id": i.alias,
@@ -63,12 +74,7 @@ def emit(i: Iommu, ctx: EmitCtx) -> list[str]:
             "eim": None if i.eim is None else ONOFF[i.eim],
             "device-iotlb": i.iotlb or None,
             "aw-bits": i.aw_bits})
-    if not ctx.dom.features.acpi:
-        raise fail("iommu-acpi", "IOMMU device 'virtio' needs ACPI (<features><acpi/>)", i.span)
-    a = i.address
-    if isinstance(a, PciAddr) and a.bus != 0:
-        raise fail("address-type", f"IOMMU device 'virtio' at {a} must be an integrated "
-                   "device (bus 0)", i.span)
+    assert i.model == "virtio", i.model
     return device_arg("virtio-iommu", {"id": i.alias, **pci_props(i, ctx)})
 
 
@@ -76,7 +82,7 @@ def machine_opts(i: Iommu) -> tuple[str, ...]:
     return ("kernel_irqchip=split",) if i.model == "intel" and i.intremap else ()
 
 
-KIND = DeviceKind(tag="iommu", cls=Iommu, from_xml=from_xml, emit=emit,
+KIND = DeviceKind(tag="iommu", cls=Iommu, from_xml=from_xml, emit=emit, validate=validate,
                   wants_pci=lambda i, dom: i.model == "virtio",
                   pci_group=lambda d: PciGroup.IOMMU, alias=lambda i, n, dom: f"iommu{n}",
                   machine_opts=machine_opts, pci_connect=lambda i: PciConnect.PCIE_INTEGRATED)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, XNode, address_xnode, device_arg, pci_props, \
@@ -35,11 +34,14 @@ def from_xml(r: Reader) -> Memballoon:
                       free_page_reporting=r.attr_bool("freePageReporting"), **read_common(r))
 
 
+def validate(b: Memballoon, dom, diag) -> None:
+    if b.model != "none" and b.model not in DRIVERS:
+        diag.error("unsupported-device", f"memballoon model '{b.model}' needs a Xen host", b.span)
+
+
 def emit(b: Memballoon, ctx: EmitCtx) -> list[str]:
     if b.model == "none":
         return []
-    if b.model not in DRIVERS:
-        raise fail("unsupported-device", f"memballoon model '{b.model}' needs a Xen host", b.span)
     props = {"id": b.alias, **pci_props(b, ctx)}
     if b.autodeflate is not None:
         props["deflate-on-oom"] = b.autodeflate
@@ -53,7 +55,7 @@ def to_xml(b: Memballoon) -> XNode:
     return xnode("memballoon", *([addr] if addr else []), model=b.model)
 
 
-KIND = DeviceKind(tag="memballoon", cls=Memballoon, from_xml=from_xml, emit=emit,
+KIND = DeviceKind(tag="memballoon", cls=Memballoon, from_xml=from_xml, emit=emit, validate=validate,
                   wants_pci=lambda b, dom: b.model in DRIVERS,
                   pci_group=lambda d: PciGroup.MEMBALLOON,
                   alias=lambda b, n, dom: f"balloon{n}", to_xml=to_xml,

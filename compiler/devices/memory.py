@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
 from ..model import Device, OtherAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, qjson, read_common
@@ -51,6 +50,9 @@ class MemoryDevice(Device):
     block_kib: int | None = None
     requested_kib: int | None = None
     uuid: str | None = None
+    # the memory slot of a dimm/nvdimm (the user's or the first free one), set by
+    # passes/memory_slots.py; written nowhere but the argv (slot=) and the alias
+    slot: int | None = None
 
     def describe(self) -> str:
         return f"memory device ({self.model})"
@@ -181,65 +183,41 @@ def backend(m: MemoryDevice, ctx: EmitCtx) -> tuple[list[dict], bool]:
     return objects, device_prealloc
 
 
-def _check(m: MemoryDevice, ctx: EmitCtx) -> None:
-    dom = ctx.dom
+def validate(m: MemoryDevice, dom, diag) -> None:
+    """What memory hotplug needs from the domain, and the address a DIMM takes.
+    The slot itself is assigned by passes/memory_slots.py."""
     if not dom.memory.slots or dom.memory.max_memory_kib is None:
-        raise fail("memory-hotplug", f"{m.describe()} needs <maxMemory slots=...> in the "
+        diag.error("memory-hotplug", f"{m.describe()} needs <maxMemory slots=...> in the "
                    "domain", m.span)
     cells = dom.cpu.numa if dom.cpu else ()
     if not cells:
-        raise fail("memory-hotplug", f"{m.describe()}: memory hotplug needs at least one guest "
+        diag.error("memory-hotplug", f"{m.describe()}: memory hotplug needs at least one guest "
                    "NUMA cell (<cpu><numa><cell .../></numa></cpu>)", m.span)
-    if m.node is not None and m.node >= len(cells):
-        raise fail("memory-hotplug", f"{m.describe()}: target node {m.node} does not exist "
+    elif m.node is not None and m.node >= len(cells):
+        diag.error("memory-hotplug", f"{m.describe()}: target node {m.node} does not exist "
                    f"(the guest has {len(cells)} NUMA cells)", m.span)
     a = m.address
     if a is not None and not (isinstance(a, OtherAddr) and a.type == "dimm") \
             and m.model != "virtio-mem":
-        raise fail("address-type", f"{m.describe()} takes <address type='dimm' slot=.../>",
+        diag.error("address-type", f"{m.describe()} takes <address type='dimm' slot=.../>",
                    m.span)
 
 
-def _user_slot(d) -> int | None:
-    a = d.address
-    if isinstance(a, OtherAddr) and a.type == "dimm" and a.get("slot") is not None:
-        try:
-            return int(a.get("slot"), 0)
-        except ValueError:
-            raise fail("bad-number", f"DIMM slot {a.get('slot')!r} is not a number",
-                       d.span) from None
-    return None
-
-
-def dimm_slot(m: MemoryDevice, dom) -> int:
-    """The DIMM slot: the user's, else the first free one, in document order
-    (qemuDomainAssignMemorySlots)."""
-    if not dom.memory.slots or dom.memory.max_memory_kib is None:
-        raise fail("memory-hotplug", f"{m.describe()} needs <maxMemory slots=...> in the "
-                   "domain", m.span)
-    if _user_slot(m) is not None:
-        return _user_slot(m)
-    dimms = [d for d in dom.devices if isinstance(d, MemoryDevice) and d.model != "virtio-mem"]
-    taken = {s for s in map(_user_slot, dimms) if s is not None}
-    free = [s for s in range(dom.memory.slots or 0) if s not in taken]
-    unplaced = [d for d in dimms if _user_slot(d) is None]
-    nth = next(i for i, d in enumerate(unplaced) if d.origin == m.origin)
-    if nth >= len(free):
-        raise fail("memory-slots", f"{m.describe()}: no free memory slot left (maxMemory has "
-                   f"{dom.memory.slots})", m.span)
-    return free[nth]
+def takes_slot(m: MemoryDevice) -> bool:
+    """dimm and nvdimm sit in a memory slot; virtio-mem is a PCI device."""
+    return m.model != "virtio-mem"
 
 
 def alias(m: MemoryDevice, nth: int, dom) -> str:
     """dimmN/nvdimmN take the slot number; virtiomemN counts its model (qemuAssignDeviceMemoryAlias)."""
-    if m.model != "virtio-mem":
-        return f"{ALIAS_PREFIX[m.model]}{dimm_slot(m, dom)}"
+    if takes_slot(m):
+        assert m.slot is not None, "assign_memory_slots runs before assign_aliases"
+        return f"{ALIAS_PREFIX[m.model]}{m.slot}"
     same = [d for d in dom.devices if isinstance(d, MemoryDevice) and d.model == m.model]
     return f"{ALIAS_PREFIX[m.model]}{next(i for i, d in enumerate(same) if d.origin == m.origin)}"
 
 
 def emit(m: MemoryDevice, ctx: EmitCtx) -> list[str]:
-    _check(m, ctx)
     objects, device_prealloc = backend(m, ctx)
     props: dict = {"node": m.node if m.node is not None else 0}
     if m.model == "nvdimm":
@@ -255,7 +233,8 @@ def emit(m: MemoryDevice, ctx: EmitCtx) -> list[str]:
     if m.model == "virtio-mem":
         props.update(pci_props(m, ctx))
     else:
-        props["slot"] = dimm_slot(m, ctx.dom)
+        assert m.slot is not None
+        props["slot"] = m.slot
         base = m.address.get("base") if isinstance(m.address, OtherAddr) else None
         props["addr"] = int(base, 0) if base else None
     argv: list[str] = []
@@ -268,6 +247,6 @@ def machine_opts(m: MemoryDevice) -> tuple[str, ...]:
     return ("nvdimm=on",) if m.model == "nvdimm" else ()
 
 
-KIND = DeviceKind(tag="memory", cls=MemoryDevice, from_xml=from_xml, emit=emit,
+KIND = DeviceKind(tag="memory", cls=MemoryDevice, from_xml=from_xml, emit=emit, validate=validate,
                   wants_pci=wants_pci, pci_group=lambda d: PciGroup.IOMMU,
                   alias=alias, machine_opts=machine_opts, pci_connect=lambda m: PciConnect.PCIE)

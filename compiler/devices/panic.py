@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
-from ..model import Device
+from ..model import Device, OtherAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common
 
@@ -22,29 +21,36 @@ def from_xml(r: Reader) -> Panic:
                                      "isa"), **read_common(r))
 
 
+def _iobase(p: Panic) -> str | None:
+    """The iobase of the ISA pvpanic's <address type='isa'> (decimal, see read_address)."""
+    a = p.address
+    if isinstance(a, OtherAddr) and a.type == "isa" and a.get("iobase"):
+        return a.get("iobase")
+    return None
+
+
+def validate(p: Panic, dom, diag) -> None:
+    if p.model not in ("isa", "pvpanic", "hyperv"):
+        diag.error("unsupported-device", f"panic model '{p.model}' does not exist on x86", p.span)
+        return
+    iobase = _iobase(p) if p.model == "isa" else None
+    # read_address has made the number decimal (or refused it); only the range is left
+    if iobase is not None and not 0 <= int(iobase) <= 0xFFFF:
+        diag.error("number-range", f"isa iobase {iobase!r} is outside 0-0xffff", p.span)
+
+
 def emit(p: Panic, ctx: EmitCtx) -> list[str]:
     if p.model == "hyperv":
         return []  # a CPU flag (hv-crash), emitted with -cpu
     if p.model == "pvpanic":
         return device_arg("pvpanic-pci", {"id": p.alias, **pci_props(p, ctx)})
-    if p.model != "isa":
-        raise fail("unsupported-device", f"panic model '{p.model}' does not exist on x86", p.span)
-    props = {}
-    a = p.address
-    if a is not None and getattr(a, "type", None) == "isa" and a.get("iobase"):
-        try:
-            props["ioport"] = int(a.get("iobase"))
-        except ValueError:
-            raise fail("bad-number", f"isa iobase {a.get('iobase')!r} is not a hex number",
-                       p.span) from None
-        if not 0 <= props["ioport"] <= 0xFFFF:
-            raise fail("number-range", f"isa iobase {a.get('iobase')!r} is outside 0-0xffff",
-                       p.span)
-    return device_arg("pvpanic", props)
+    assert p.model == "isa", p.model
+    iobase = _iobase(p)
+    return device_arg("pvpanic", {} if iobase is None else {"ioport": int(iobase)})
 
 
-KIND = DeviceKind(tag="panic", cls=Panic, from_xml=from_xml, emit=emit,
-                   wants_pci=lambda p, dom: p.model == "pvpanic",
-                   pci_group=lambda d: PciGroup.IOMMU,
-                   pci_connect=lambda p: PciConnect.PCI_INTEGRATED if p.model == "pvpanic"
-                   else PciConnect.PCI)
+KIND = DeviceKind(tag="panic", cls=Panic, from_xml=from_xml, emit=emit, validate=validate,
+                  wants_pci=lambda p, dom: p.model == "pvpanic",
+                  pci_group=lambda d: PciGroup.IOMMU,
+                  pci_connect=lambda p: PciConnect.PCI_INTEGRATED if p.model == "pvpanic"
+                  else PciConnect.PCI)

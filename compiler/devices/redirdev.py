@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, device_arg, read_common, usb_props
-from .chardev import CharSource, chardev_value, read_char_source
+from .chardev import CharSource, chardev_value, check_char_source, read_char_source
 
 
 @frozen(kw_only=True)
@@ -27,18 +26,23 @@ def from_xml(r: Reader) -> Redirdev:
                     **read_common(r))
 
 
+def validate(d: Redirdev, dom, diag) -> None:
+    if d.source.type in ("spiceport", "qemu-vdagent"):
+        diag.error("unsupported-device", f"redirdev type '{d.source.type}' cannot carry USB "
+                   "redirection", d.span)
+    else:
+        check_char_source(d.source, d.span, diag)
+
+
 def emit(d: Redirdev, ctx: EmitCtx) -> list[str]:
     cid = f"char{d.alias}"
     if d.source.type == "spicevmc":
         chardev = f"spicevmc,id={cid},name=usbredir"
-    elif d.source.type in ("spiceport", "qemu-vdagent"):
-        raise fail("unsupported-device", f"redirdev type '{d.source.type}' cannot carry USB "
-                   "redirection", d.span)
     else:
         chardev = chardev_value(cid, d.source, ctx, d.span)
     props = {"chardev": cid, "id": d.alias, "bootindex": d.boot_order, **usb_props(d, ctx)}
     return ["-chardev", chardev] + device_arg("usb-redir", props)
 
 
-KIND = DeviceKind(tag="redirdev", cls=Redirdev, from_xml=from_xml, emit=emit,
+KIND = DeviceKind(tag="redirdev", cls=Redirdev, from_xml=from_xml, emit=emit, validate=validate,
                   alias=lambda d, n, dom: f"redir{n}", wants_usb=lambda d, dom: True)

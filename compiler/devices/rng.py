@@ -9,7 +9,7 @@ from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common, \
     virtio_connect
-from .chardev import CharSource, chardev_value, read_char_source
+from .chardev import CharSource, chardev_value, check_char_source, read_char_source
 
 
 RNG_DRIVERS = {
@@ -45,6 +45,11 @@ def from_xml(r: Reader) -> Rng:
                **read_common(r))
 
 
+def validate(g: Rng, dom, diag) -> None:
+    if g.backend == "egd":
+        check_char_source(g.chardev, g.span, diag)
+
+
 def emit(g: Rng, ctx: EmitCtx) -> list[str]:
     oid = f"obj{g.alias}"
     argv: list[str] = []
@@ -65,6 +70,6 @@ def emit(g: Rng, ctx: EmitCtx) -> list[str]:
     return argv + device_arg(RNG_DRIVERS[g.model], props)
 
 
-KIND = DeviceKind(tag="rng", cls=Rng, from_xml=from_xml, emit=emit,
-                 wants_pci=lambda g, dom: True, pci_group=lambda d: PciGroup.RNG,
-                 alias=lambda g, n, dom: f"rng{n}", pci_connect=lambda g: virtio_connect(g.model))
+KIND = DeviceKind(tag="rng", cls=Rng, from_xml=from_xml, emit=emit, validate=validate,
+                  wants_pci=lambda g, dom: True, pci_group=lambda d: PciGroup.RNG,
+                  alias=lambda g, n, dom: f"rng{n}", pci_connect=lambda g: virtio_connect(g.model))

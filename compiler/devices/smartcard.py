@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
-from ..model import OtherAddr
-from ..model import Device
+from ..model import Device, OtherAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, device_arg, read_common, usb_props
-from .chardev import CharSource, chardev_value, read_char_source
+from .chardev import CharSource, chardev_value, check_char_source, read_char_source
 
 DEFAULT_DB = "/etc/pki/nssdb"
 
@@ -70,6 +68,16 @@ def wants_usb(s: Smartcard, dom) -> bool:
     return first.origin == s.origin
 
 
+def validate(s: Smartcard, dom, diag) -> None:
+    if s.mode != "passthrough":
+        return
+    if s.source is None:
+        diag.error("smartcard-source", "a passthrough smartcard needs a character device "
+                   "source", s.span)
+    else:
+        check_char_source(s.source, s.span, diag)
+
+
 def emit(s: Smartcard, ctx: EmitCtx) -> list[str]:
     idx = ccid_index(s)
     ctl = ctx.controller("ccid", idx)
@@ -90,13 +98,11 @@ def emit(s: Smartcard, ctx: EmitCtx) -> list[str]:
             props[f"cert{n}"] = cert
         props.update({"db": s.database or DEFAULT_DB, "id": s.alias, "bus": bus})
         return argv + device_arg("ccid-card-emulated", props)
-    if s.source is None:
-        raise fail("smartcard-source", "a passthrough smartcard needs a character device "
-                   "source", s.span)
+    assert s.mode == "passthrough" and s.source is not None
     cid = f"char{s.alias}"
     argv += ["-chardev", chardev_value(cid, s.source, ctx, s.span)]
     return argv + device_arg("ccid-card-passthru", {"chardev": cid, "id": s.alias, "bus": bus})
 
 
-KIND = DeviceKind(tag="smartcard", cls=Smartcard, from_xml=from_xml, emit=emit,
+KIND = DeviceKind(tag="smartcard", cls=Smartcard, from_xml=from_xml, emit=emit, validate=validate,
                   alias=lambda s, n, dom: f"smartcard{n}", wants_usb=wants_usb)

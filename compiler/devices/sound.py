@@ -25,6 +25,9 @@ class Sound(Device):
 
 def from_xml(r: Reader) -> Sound:
     model = r.attr_choice("model", tuple(SOUND_DRIVERS) + ("pcspk",))
+    if model is None:
+        raise r.error("missing-attribute", "<sound> needs the attribute 'model' (one of: "
+                      f"{', '.join(sorted(SOUND_DRIVERS))}, pcspk)")
     codecs = tuple(c.attr_choice("type", tuple(CODEC_DRIVERS), "duplex") for c in r.children("codec"))
     return Sound(model=model, codecs=codecs, **read_common(r))
 
@@ -46,7 +49,7 @@ def emit(s: Sound, ctx: EmitCtx) -> list[str]:
 
 
 KIND = DeviceKind(tag="sound", cls=Sound, from_xml=from_xml, emit=emit,
-                   wants_pci=lambda s, dom: s.model not in ("sb16", "pcspk", "usb"),
-                   wants_usb=lambda s, dom: s.model == "usb",
-                   pci_group=lambda d: PciGroup.SOUND, alias=lambda s, n, dom: f"sound{n}",
-                   pci_connect=lambda s: PciConnect.PCI)
+                  wants_pci=lambda s, dom: s.model not in ("sb16", "pcspk", "usb"),
+                  wants_usb=lambda s, dom: s.model == "usb",
+                  pci_group=lambda d: PciGroup.SOUND, alias=lambda s, n, dom: f"sound{n}",
+                  pci_connect=lambda s: PciConnect.PCI)

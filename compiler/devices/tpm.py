@@ -7,13 +7,15 @@
                        someone else started)
   backend emulator     libvirt starts swtpm itself: domc starts nothing, so this is an
                        error pointing at type='external'
+
+Only tpm-tis and tpm-crb exist on x86, and a CRB TPM must be the guest's only TPM
+(checked by ``validate``).
 """
 
 from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, device_arg, read_common
@@ -56,25 +58,28 @@ def from_xml(r: Reader) -> Tpm:
     return Tpm(model=model, backend=backend, path=path, **read_common(r))
 
 
-def emit(t: Tpm, ctx: EmitCtx) -> list[str]:
+def validate(t: Tpm, dom, diag) -> None:
     if t.model not in ("tpm-tis", "tpm-crb"):
-        raise fail("unsupported-device", f"TPM model '{t.model}' exists only on PowerPC", t.span)
-    if t.model == "tpm-crb" and t.alias != "tpm0":
-        raise fail("unsupported-device", "a CRB TPM must be the only TPM", t.span)
-    tid = f"tpm-{t.alias}"
-    argv: list[str] = []
-    if t.backend == "passthrough":
-        argv += ["-tpmdev", f"passthrough,id={tid},path={qemu_opt_value(t.path)}"]
-    elif t.backend == "external":
-        argv += ["-chardev", f"socket,id=chrtpm,path={qemu_opt_value(t.path)}",
-                 "-tpmdev", f"emulator,id={tid},chardev=chrtpm"]
-    else:
-        raise fail("tpm-emulator", "TPM backend 'emulator': libvirt starts swtpm itself, domc "
+        diag.error("unsupported-device", f"TPM model '{t.model}' exists only on PowerPC", t.span)
+    elif t.model == "tpm-crb" and len(dom.devices_of(Tpm)) > 1:
+        diag.error("unsupported-device", "a CRB TPM must be the only TPM", t.span)
+    if t.backend == "emulator":
+        diag.error("tpm-emulator", "TPM backend 'emulator': libvirt starts swtpm itself, domc "
                    "starts no helper processes; run swtpm yourself and use <backend "
                    "type='external'><source type='unix' mode='connect' path=.../></backend>",
                    t.span)
+
+
+def emit(t: Tpm, ctx: EmitCtx) -> list[str]:
+    tid = f"tpm-{t.alias}"
+    if t.backend == "passthrough":
+        argv = ["-tpmdev", f"passthrough,id={tid},path={qemu_opt_value(t.path)}"]
+    else:
+        assert t.backend == "external", t.backend
+        argv = ["-chardev", f"socket,id=chrtpm,path={qemu_opt_value(t.path)}",
+                "-tpmdev", f"emulator,id={tid},chardev=chrtpm"]
     return argv + device_arg(t.model, {"tpmdev": tid, "id": t.alias})
 
 
-KIND = DeviceKind(tag="tpm", cls=Tpm, from_xml=from_xml, emit=emit,
+KIND = DeviceKind(tag="tpm", cls=Tpm, from_xml=from_xml, emit=emit, validate=validate,
                   alias=lambda t, n, dom: f"tpm{n}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, address_xnode, device_arg, pci_props, \
@@ -94,17 +93,25 @@ def alias(v: Video, nth: int, dom) -> str:
     return f"video{nth}"
 
 
+def validate(v: Video, dom, diag) -> None:
+    """The model exists on x86 and, as a secondary adapter, has a secondary device.
+    No pass reorders the videos, so the first one written is the primary."""
+    if v.model == "none":
+        return
+    if v.model not in DRIVERS:
+        diag.error("unsupported-device", f"video model '{v.model}' is not supported by QEMU on "
+                   "x86", v.span)
+    elif not is_primary(v, dom) and DRIVERS[v.model][1] is None:
+        diag.error("unsupported-device", f"video model '{v.model}' can only be the primary video "
+                   "device", v.span)
+
+
 def emit(v: Video, ctx: EmitCtx) -> list[str]:
     if v.model == "none":
         return []
-    if v.model not in DRIVERS:
-        raise fail("unsupported-device", f"video model '{v.model}' is not supported by QEMU on "
-                   "x86", v.span)
     primary_drv, secondary_drv = DRIVERS[v.model]
     driver = primary_drv if is_primary(v, ctx.dom) else secondary_drv
-    if driver is None:
-        raise fail("unsupported-device", f"video model '{v.model}' can only be the primary video "
-                   "device", v.span)
+    assert driver is not None, v.model
     if v.model == "virtio" and v.accel3d:
         driver = "virtio-vga-gl" if driver == "virtio-vga" else "virtio-gpu-gl-pci"
     props = {"id": v.alias}
@@ -135,7 +142,8 @@ def to_xml(v: Video) -> XNode:
 # video models that are PCI Express devices
 EXPRESS_VIDEO = ("virtio", "bochs")
 
-KIND = DeviceKind(tag="video", cls=Video, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
+KIND = DeviceKind(tag="video", cls=Video, from_xml=from_xml, emit=emit, validate=validate,
+                  wants_pci=wants_pci,
                   pci_group=lambda d: PciGroup.VIDEO, alias=alias, to_xml=to_xml,
                   pci_connect=lambda v: PciConnect.PCIE if v.model in EXPRESS_VIDEO
                   else PciConnect.PCI)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, read_common, \
@@ -40,14 +39,18 @@ def from_xml(r: Reader) -> Vsock:
                  **read_common(r))
 
 
-def emit(v: Vsock, ctx: EmitCtx) -> list[str]:
+def validate(v: Vsock, dom, diag) -> None:
     if v.cid is None:
-        raise fail("vsock-cid", "vsock with an automatic CID: libvirt asks the host kernel for a "
+        diag.error("vsock-cid", "vsock with an automatic CID: libvirt asks the host kernel for a "
                    "free one, a compile cannot; give <cid auto='no' address='N'/> (N >= 3)",
                    v.span)
+
+
+def emit(v: Vsock, ctx: EmitCtx) -> list[str]:
+    assert v.cid is not None
     return device_arg(DRIVERS[v.model], {"id": v.alias, "guest-cid": v.cid, **pci_props(v, ctx)})
 
 
-KIND = DeviceKind(tag="vsock", cls=Vsock, from_xml=from_xml, emit=emit,
+KIND = DeviceKind(tag="vsock", cls=Vsock, from_xml=from_xml, emit=emit, validate=validate,
                   wants_pci=lambda v, dom: True, pci_group=lambda d: PciGroup.VSOCK,
                   alias=lambda v, n, dom: f"vsock{n}", pci_connect=lambda v: virtio_connect(v.model))

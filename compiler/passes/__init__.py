@@ -9,6 +9,7 @@ from .fill_numa_cpus import fill_numa_cpus
 from .firmware import select_firmware
 from .implicit import add_implicit_devices
 from .machine import canonicalize_machine
+from .memory_slots import assign_memory_slots
 from .multifunction import check_multifunction
 from .order import order_devices
 from .place_vcpus import place_vcpus
@@ -34,6 +35,7 @@ PASSES = (
     check_virtio_transport,
     assign_usb_ports,
     assign_virtio_serial_ports,
+    assign_memory_slots,
     assign_aliases,
     resolve_cpu,
     place_vcpus,

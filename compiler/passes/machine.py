@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from attrs import evolve
 
-from ..model import Domain
-
-
-def machine_family(machine: str | None) -> str:
-    m = machine or ""
-    if m == "q35" or m.startswith("pc-q35"):
-        return "q35"
-    return "i440fx"
+from ..model import Domain, machine_family
 
 
 def canonicalize_machine(dom: Domain, env) -> Domain:

@@ -8,7 +8,6 @@ from ..devices import kind_of
 from ..devices.controller import PCI_DRIVERS, USB2_COMPANIONS, VIRTIO_SERIAL_DRIVERS, Controller, \
     SCSI_DRIVERS, USB_DRIVERS
 from ..devices.disk import Disk, disk_name_index
-from ..devices.watchdog import Watchdog
 from ..model import Domain, FirmwareKind
 from ..placement.hmat import check_hmat
 from ..sysinfo import check_sysinfo
@@ -46,7 +45,6 @@ def validate_domain(dom: Domain, env) -> Domain:
     check_hmat(dom.cpu, diag)
     check_sysinfo(dom, diag)
     _features(dom, family, diag)
-    _graphics(dom, diag)
     _nvram(dom, diag)
     for d in dom.devices:
         kind_of(d).validate(d, dom, diag)
@@ -54,16 +52,9 @@ def validate_domain(dom: Domain, env) -> Domain:
             _controller(d, family, diag)
         elif isinstance(d, Disk):
             _disk(d, diag)
-        elif isinstance(d, Watchdog) and d.action == "dump":
-            diag.warning("watchdog-dump", "watchdog action 'dump': libvirt pauses the guest and "
-                         "writes the dump itself; without a daemon the guest is only paused",
-                         d.span)
     _iothread_refs(dom, diag)
     _timers(dom, diag)
     _numa_distances(dom, diag)
-    if len(dom.devices_of(Watchdog)) > 1:
-        diag.error("watchdog-count", "only one <watchdog> is supported (QEMU has one "
-                   "-watchdog-action)", dom.devices_of(Watchdog)[1].span)
     from ..emit.argv import KVM_PROPS  # emit imports the device kinds this module uses
 
     for name, _ in dom.features.kvm:
@@ -267,18 +258,3 @@ def _features(dom: Domain, family: str, diag) -> None:
         elif not f.smm:
             diag.error("unsupported-feature", "an SMM TSEG size needs <smm state='on'>", f.span)
 
-
-def _graphics(dom: Domain, diag) -> None:
-    from ..devices.graphics import Graphics
-
-    gfx = dom.devices_of(Graphics)
-    egl = [g for g in gfx if g.type == "egl-headless"]
-    if not egl:
-        return
-    others = [g for g in gfx if g.type != "egl-headless"]
-    if any(g.type not in ("vnc", "spice") for g in others):
-        diag.error("unsupported-graphics", "graphics type 'egl-headless' can only be combined "
-                   "with 'vnc' or 'spice' graphics", egl[0].span)
-    if len(egl) > 1 or any(g.gl for g in others):
-        diag.error("unsupported-graphics", "QEMU supports only one OpenGL display: "
-                   "'egl-headless' cannot be combined with another GL display", egl[0].span)

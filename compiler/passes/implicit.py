@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from attrs import evolve
 
-from ..devices.chardev import CharDevice
+from ..devices.chardev import CharDevice, implied_serial
 from ..devices.controller import Controller
 from ..devices.disk import Disk
 from ..devices.graphics import Graphics
@@ -79,17 +79,11 @@ def _fill_models(devs: list, family: str) -> None:
 
 
 def _serial_for_console(devs: list) -> None:
-    serials = [d for d in devs if isinstance(d, CharDevice) and d.element == "serial"]
-    for d in devs:
-        if isinstance(d, CharDevice) and d.element == "console" and d.target_type in (None, "serial"):
-            port = d.target_port or 0
-            if not any((s.target_port or 0) == port for s in serials):
-                new = CharDevice(element="serial", source=d.source, target_port=port)
-                serials.append(new)
-                # serials come before consoles in libvirt's device lists
-                at = devs.index(d)
-                devs.insert(at, new)
-            return
+    d = implied_serial(devs)
+    if d is not None:
+        # serials come before consoles in libvirt's device lists
+        devs.insert(devs.index(d), CharDevice(element="serial", source=d.source,
+                                              target_port=d.target_port or 0))
 
 
 # where unix channels without a path get their socket (libvirt uses its state dir)

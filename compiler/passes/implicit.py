@@ -7,7 +7,8 @@
 - virtio-serial 0 for virtio consoles and channels;
 - a virtio memballoon, PS/2 mouse and keyboard, a video card for graphics;
 - a serial port behind a serial console that has none.
-Defaults are filled in: controller models, the video model.
+Defaults are filled in: controller models, the video model.  With the controllers
+complete, a SCSI <hostdev> must name one that exists.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..devices.chardev import CharDevice, implied_serial
 from ..devices.controller import Controller
 from ..devices.disk import Disk
 from ..devices.graphics import Graphics
+from ..devices.hostdev import Hostdev, check_scsi_controller
 from ..devices.input import Input
 from ..devices.memballoon import Memballoon
 from ..devices.net import Interface, default_nic_model, stable_mac
@@ -152,4 +154,7 @@ def add_implicit_devices(dom: Domain, env) -> Domain:
     if not any(isinstance(d, Memballoon) for d in devs):
         devs.append(Memballoon(model="virtio"))
     _fill_models(devs, family)
+    for d in devs:
+        if isinstance(d, Hostdev):
+            check_scsi_controller(d, devs, env.diag)
     return evolve(dom, devices=tuple(devs))

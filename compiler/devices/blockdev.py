@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from attrs import evolve, frozen
 
-from ..diagnostics import fail
 from ..xmlread import Reader
 from .base import EmitCtx, qjson
 
@@ -13,6 +12,10 @@ NETWORK_PROTOCOLS = ("nbd", "iscsi", "rbd", "gluster", "http", "https", "ftp", "
 # protocols whose node is an "url" style driver in QEMU
 _URL_PROTOCOLS = ("http", "https", "ftp", "ftps", "tftp")
 _DEFAULT_PORTS = {"nbd": 10809, "iscsi": 3260, "gluster": 24007, "ssh": 22}
+# protocols protocol_node turns into a QEMU storage node
+COMPILED_PROTOCOLS = ("nfs", "nbd", *_URL_PROTOCOLS, "iscsi", "rbd", "gluster", "ssh")
+# disk source types storage_node compiles (vhost-user disks have no -blockdev)
+COMPILED_SOURCE_TYPES = ("file", "block", "network", "nvme")
 
 
 @frozen
@@ -145,13 +148,44 @@ def _server(h: Host, proto: str) -> dict:
     return {"type": "inet", "host": h.name, "port": None if port is None else str(port)}
 
 
-def protocol_node(d, src: BlockSource) -> dict:
-    """The storage node of a network source; ``d`` (its describe() and span) is what
-    errors name."""
+def warn_credentials(what: str, user: str | None, span, diag) -> None:
+    """A source with <auth username=...>: QEMU gets no password from domc."""
+    if user is not None:
+        diag.warning("disk-auth", f"{what}: the password of user '{user}' lives in libvirt's "
+                     "secret store; domc passes no credentials, so QEMU connects without them",
+                     span)
+
+
+def check_network_source(what: str, src: BlockSource, span, diag) -> None:
+    """The checks protocol_node relies on, reported to ``diag``; ``what`` names the
+    source's owner (a disk's describe(), or the NVRAM store)."""
     proto = src.protocol
-    span = d.span
     if not src.hosts and proto not in ("nbd", "rbd"):  # rbd may take its monitors from ceph.conf
-        raise fail("disk-source", f"{d.describe()}: network source '{proto}' needs a <host>", span)
+        diag.error("disk-source", f"{what}: network source '{proto}' needs a <host>", span)
+    elif not src.hosts and proto == "nbd":
+        diag.error("disk-source", f"{what}: nbd source needs a <host>", span)
+    elif proto not in COMPILED_PROTOCOLS:
+        diag.error("unsupported-disk", f"{what}: network protocol '{proto}' is not supported "
+                   "by domc yet", span)
+
+
+def check_disk_source(d, diag) -> None:
+    """The checks storage_node relies on for disk ``d`` (its describe() and span name
+    the errors)."""
+    src: BlockSource | None = d.source
+    if src is None or d.type == "vhostuser":
+        return
+    if d.type == "network":
+        check_network_source(d.describe(), src, d.span, diag)
+    elif d.type not in COMPILED_SOURCE_TYPES:
+        diag.error("unsupported-disk", f"{d.describe()}: source type '{d.type}' needs a storage "
+                   "daemon to resolve; domc compiles only file, block and network disks", d.span)
+
+
+def protocol_node(src: BlockSource) -> dict:
+    """The storage node of a network source (checked by check_network_source)."""
+    proto = src.protocol
+    assert src.hosts or proto in ("nbd", "rbd"), "checked by check_network_source"
     if proto == "nfs":
         node = {"driver": "nfs", "server": {"host": src.hosts[0].name, "type": "inet"},
                 "path": src.name}
@@ -161,8 +195,7 @@ def protocol_node(d, src: BlockSource) -> dict:
             node["group"] = src.nfs_group
         return node
     if proto == "nbd":
-        if not src.hosts:
-            raise fail("disk-source", f"{d.describe()}: nbd source needs a <host>", span)
+        assert src.hosts, "checked by check_network_source"
         node = {"driver": "nbd", "server": _server(src.hosts[0], proto)}
         if src.name:
             node["export"] = src.name
@@ -191,16 +224,15 @@ def protocol_node(d, src: BlockSource) -> dict:
         volume, _, path = (src.name or "").strip("/").partition("/")
         return {"driver": "gluster", "volume": volume, "path": path,
                 "server": [_server(h, proto) for h in src.hosts]}
-    if proto == "ssh":
-        h = src.hosts[0]
-        return {"driver": "ssh", "path": src.name,
-                "server": {"host": h.name, "port": str(h.port or 22)}}
-    raise fail("unsupported-disk", f"{d.describe()}: network protocol '{proto}' is not supported "
-               "by domc yet", span)
+    assert proto == "ssh", f"protocol {proto!r}: checked by check_network_source"
+    h = src.hosts[0]
+    return {"driver": "ssh", "path": src.name,
+            "server": {"host": h.name, "port": str(h.port or 22)}}
 
 
 def storage_node(d, ctx: EmitCtx) -> dict | None:
-    """The protocol/storage node for a disk, or None for an empty drive."""
+    """The protocol/storage node for a disk, or None for an empty drive (checked by
+    check_disk_source)."""
     src: BlockSource | None = d.source
     if src is None:
         return None
@@ -210,11 +242,9 @@ def storage_node(d, ctx: EmitCtx) -> dict | None:
         return {"driver": "host_cdrom" if d.device == "cdrom" else "host_device",
                 "filename": src.path}
     if d.type == "network":
-        return protocol_node(d, src)
-    if d.type == "nvme":
-        return {"driver": "nvme", "device": src.nvme_device, "namespace": src.nvme_namespace}
-    raise fail("unsupported-disk", f"{d.describe()}: source type '{d.type}' needs a storage "
-               "daemon to resolve; domc compiles only file, block and network disks", d.span)
+        return protocol_node(src)
+    assert d.type == "nvme", f"source type {d.type!r}: checked by check_disk_source"
+    return {"driver": "nvme", "device": src.nvme_device, "namespace": src.nvme_namespace}
 
 
 _CACHE = {  # libvirt cache mode -> (cache.direct, cache.no-flush)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, device_arg, pci_props, qjson, \
@@ -77,14 +76,14 @@ def check_char_source(src: CharSource, span, diag, *, path_chosen_later: bool = 
 
 
 def chardev_value(cid: str, src: CharSource, ctx: EmitCtx, span) -> str:
-    """The -chardev argument (QemuOpts syntax, values escaped)."""
+    """The -chardev argument (QemuOpts syntax, values escaped), for a source
+    check_char_source accepted (``span``: where the source is, for a failed assert)."""
     q = qemu_opt_value
     t = src.type
     if t in ("pty", "null", "vc", "stdio"):
         return f"{t},id={cid}"
     if t in ("file", "pipe", "dev"):
-        if not src.path:
-            raise fail("chardev-source", f"chardev type '{t}' needs <source path=.../>", span)
+        assert src.path, f"{span}: checked by check_char_source"
         backend = {"file": "file", "pipe": "pipe", "dev": "serial"}[t]
         out = f"{backend},id={cid},path={q(src.path)}"
         if t == "file" and src.append is not None:
@@ -103,8 +102,7 @@ def chardev_value(cid: str, src: CharSource, ctx: EmitCtx, span) -> str:
             out += f",localaddr={q(src.local_host or '')},localport={q(src.local_service or '0')}"
         return out
     if t == "unix":
-        if not src.path:
-            raise fail("chardev-source", "chardev type 'unix' needs <source path=.../>", span)
+        assert src.path, f"{span}: checked by check_char_source"
         out = f"socket,id={cid},path={q(src.path)}"
         if src.mode == "bind":
             out += ",server=on,wait=off"
@@ -113,9 +111,8 @@ def chardev_value(cid: str, src: CharSource, ctx: EmitCtx, span) -> str:
         return f"spicevmc,id={cid},name=vdagent"
     if t == "spiceport":
         return f"spiceport,id={cid},name={q(src.host or '')}"
-    if t == "qemu-vdagent":
-        return f"qemu-vdagent,id={cid},name=vdagent"
-    raise fail("unsupported-chardev", f"chardev type '{t}' is not supported by domc yet", span)
+    assert t == "qemu-vdagent", f"{span}: chardev type {t!r}: checked by check_char_source"
+    return f"qemu-vdagent,id={cid},name=vdagent"
 
 
 @frozen(kw_only=True)
@@ -194,11 +191,8 @@ def _virtio_serial_port(d: CharDevice, driver: str, ctx: EmitCtx) -> list[str]:
     props = {}
     a = d.address
     if a is not None and getattr(a, "type", None) == "virtio-serial":
-        try:
-            ctrl, bus, port = (int(a.get(k, "0"), 0) for k in ("controller", "bus", "port"))
-        except ValueError:
-            raise fail("bad-number", "virtio-serial address controller, bus and port must be "
-                       "integers", d.span) from None
+        # read_address reads these as numbers; assign_virtio_serial_ports writes numbers
+        ctrl, bus, port = (int(a.get(k, "0"), 0) for k in ("controller", "bus", "port"))
         props["bus"] = f"{ctx.controller_alias('virtio-serial', ctrl)}.{bus}"
         props["nr"] = port
     props["chardev"] = cid
@@ -213,26 +207,63 @@ def _virtio_serial_port(d: CharDevice, driver: str, ctx: EmitCtx) -> list[str]:
 def emit_console(d: CharDevice, ctx: EmitCtx) -> list[str]:
     if d.target_type in (None, "serial"):
         return []  # the same device as the serial it mirrors (see add_implicit_devices)
-    if d.target_type == "virtio":
-        return _virtio_serial_port(d, "virtconsole", ctx)
-    raise fail("unsupported-device", f"console target type '{d.target_type}' is not supported "
-               "by domc yet", d.span)
+    assert d.target_type == "virtio", "console target type: checked by validate_console"
+    return _virtio_serial_port(d, "virtconsole", ctx)
 
 
 def emit_channel(d: CharDevice, ctx: EmitCtx) -> list[str]:
     if d.target_type == "virtio":
         return _virtio_serial_port(d, "virtserialport", ctx)
-    if d.target_type == "guestfwd":
-        # guest TCP connections to address:port reach the chardev through user networking
+    assert d.target_type == "guestfwd", "channel target type: checked by validate_channel"
+    # guest TCP connections to address:port reach the chardev through user networking
+    assert d.target_address and d.target_port is not None, "checked by validate_channel"
+    cid = f"char{d.alias}"
+    fwd = f"tcp:{d.target_address}:{d.target_port}-chardev:{cid}"
+    return ["-chardev", chardev_value(cid, d.source, ctx, d.span),
+            "-netdev", qjson({"type": "user", "guestfwd": [{"str": fwd}], "id": d.alias})]
+
+
+def validate_source(d: CharDevice, dom, diag) -> None:
+    """<serial>, <parallel>: the backend is emitted as written."""
+    check_char_source(d.source, d.span, diag)
+
+
+def implied_serial(devices) -> CharDevice | None:
+    """The console that brings a serial port of its own (add_implicit_devices adds it,
+    with the console's source): the first serial console, when no <serial> has its
+    port.  Consoles of type serial mirror a serial port and emit nothing themselves."""
+    serial_ports = {s.target_port or 0 for s in devices
+                    if isinstance(s, CharDevice) and s.element == "serial"}
+    for d in devices:
+        if isinstance(d, CharDevice) and d.element == "console" and d.target_type in (None, "serial"):
+            return None if (d.target_port or 0) in serial_ports else d
+    return None
+
+
+def validate_console(d: CharDevice, dom, diag) -> None:
+    if d.target_type == "virtio":
+        check_char_source(d.source, d.span, diag)
+    elif d.target_type in (None, "serial"):
+        if implied_serial(dom.devices) is d:
+            check_char_source(d.source, d.span, diag)
+    else:
+        diag.error("unsupported-device", f"console target type '{d.target_type}' is not "
+                   "supported by domc yet", d.span)
+
+
+def validate_channel(d: CharDevice, dom, diag) -> None:
+    if d.target_type == "virtio":
+        # add_implicit_devices gives a unix channel with a target name its socket
+        chosen = d.source.type == "unix" and not d.source.path and bool(d.target_name)
+        check_char_source(d.source, d.span, diag, path_chosen_later=chosen)
+    elif d.target_type == "guestfwd":
         if not d.target_address or d.target_port is None:
-            raise fail("channel-target", "a guestfwd channel needs <target address=... "
+            diag.error("channel-target", "a guestfwd channel needs <target address=... "
                        "port=...>", d.span)
-        cid = f"char{d.alias}"
-        fwd = f"tcp:{d.target_address}:{d.target_port}-chardev:{cid}"
-        return ["-chardev", chardev_value(cid, d.source, ctx, d.span),
-                "-netdev", qjson({"type": "user", "guestfwd": [{"str": fwd}], "id": d.alias})]
-    raise fail("unsupported-device", f"channel target type '{d.target_type}' is not supported "
-               "by domc yet", d.span)
+        check_char_source(d.source, d.span, diag)
+    else:
+        diag.error("unsupported-device", f"channel target type '{d.target_type}' is not "
+                   "supported by domc yet", d.span)
 
 
 def serial_group(d) -> int:
@@ -240,13 +271,15 @@ def serial_group(d) -> int:
 
 
 SERIAL = DeviceKind(tag="serial", cls=CharDevice, from_xml=_from_xml("serial"), emit=emit_serial,
-                    wants_pci=serial_wants_pci, pci_group=serial_group, alias=_alias("serial"),
+                    validate=validate_source, wants_pci=serial_wants_pci, pci_group=serial_group, alias=_alias("serial"),
                     wants_usb=lambda d, dom: d.target_type == "usb-serial",
                     pci_connect=lambda c: PciConnect.PCI)
 PARALLEL = DeviceKind(tag="parallel", cls=CharDevice, from_xml=_from_xml("parallel"),
-                      emit=emit_parallel, alias=_alias("parallel"))
+                      emit=emit_parallel, validate=validate_source, alias=_alias("parallel"))
 CONSOLE = DeviceKind(tag="console", cls=CharDevice, from_xml=_from_xml("console"),
-                     emit=emit_console, alias=_alias("console"))
+                     emit=emit_console, validate=validate_console, alias=_alias("console"))
+
+
 def filled_source(d: CharDevice) -> tuple[XNode, ...]:
     """The socket path the compile chose for a channel, as <source mode= path=>."""
     if not d.source.chosen:
@@ -255,4 +288,5 @@ def filled_source(d: CharDevice) -> tuple[XNode, ...]:
 
 
 CHANNEL = DeviceKind(tag="channel", cls=CharDevice, from_xml=_from_xml("channel"),
-                     emit=emit_channel, alias=_alias("channel"), filled=filled_source)
+                     emit=emit_channel, validate=validate_channel, alias=_alias("channel"),
+                     filled=filled_source)

@@ -144,6 +144,62 @@ def number_controllers(devices: list) -> list:
     return out
 
 
+def check_iothread_ref(d: Device, virtio: bool, dom, diag) -> None:
+    """A disk or controller served by an iothread (``d.iothread``) needs that iothread,
+    and must be a virtio one (``virtio``)."""
+    n = getattr(d, "iothread", None)
+    if n is None:
+        return
+    known = set(getattr(dom.tuning, "iothread_ids", ()))
+    if not virtio:
+        diag.error("iothread-ref", f"{d.describe()}: iothreads serve only virtio disks and "
+                   "virtio-scsi controllers", d.span)
+    elif n not in known:
+        have = ", ".join(map(str, sorted(known))) or "none"
+        diag.error("iothread-ref", f"{d.describe()}: iothread {n} is not defined "
+                   f"(<iothreads>/<iothreadids> give: {have})", d.span)
+
+
+# PCI controllers whose hotplug QEMU can switch (pci-root through the PIIX4's ACPI)
+HOTPLUG_SWITCHABLE = ("pci-root", "pcie-root-port", "pcie-switch-downstream-port")
+
+
+def validate(c: Controller, dom, diag) -> None:
+    """The controller's checks, on the controllers the user wrote (before the implicit
+    ones are added)."""
+    if c.type == "pci" and c.hotplug is not None and c.model not in HOTPLUG_SWITCHABLE:
+        diag.error("unsupported-controller", f"{c.describe()}: hotplug cannot be switched on a "
+                   f"'{c.model}' controller (only on {', '.join(HOTPLUG_SWITCHABLE)})", c.span)
+    if c.type == "ide" and (_is_q35(dom) or c.index > 0):
+        diag.error("unsupported-controller", f"{c.describe()}: this machine has only its "
+                   "built-in IDE controller (index 0, i440fx only)", c.span)
+    elif c.type == "scsi" and c.model is not None and SCSI_DRIVERS.get(c.model) is None:
+        diag.error("unsupported-controller", f"SCSI controller model '{c.model}' is not "
+                   "supported on x86", c.span)
+    elif c.type == "usb" and c.model not in (None, "none") and c.model not in USB_DRIVERS:
+        diag.error("unsupported-controller", f"USB controller model '{c.model}' is not "
+                   "supported on x86", c.span)
+    elif c.type == "virtio-serial" and c.model not in VIRTIO_SERIAL_DRIVERS:
+        diag.error("unsupported-controller", f"virtio-serial controller model '{c.model}' is "
+                   "not supported", c.span)
+    elif c.type == "pci" and c.model is not None and c.model not in PCI_DRIVERS:
+        diag.error("unsupported-controller", f"PCI controller model '{c.model}' is not "
+                   f"supported; expected one of: {', '.join(PCI_DRIVERS)}", c.span)
+    elif c.type in ("xenbus", "isa"):
+        diag.error("unsupported-controller", f"{c.describe()} does not exist on a QEMU x86 "
+                   "guest", c.span)
+    if c.type == "usb" and c.model in USB2_COMPANIONS and not any(
+            isinstance(m, Controller) and m.type == "usb" and m.index == c.index
+            and m.model not in USB2_COMPANIONS for m in dom.devices):
+        # a UHCI companion hangs off the bus of the USB controller of its index
+        # (masterbus=usbN.0); libvirt refuses it too ("No master USB controller specified")
+        diag.error("usb-companion-master", f"{c.describe()}: {c.model} is a companion "
+                   f"of a USB2 controller, but there is no USB controller of index {c.index} "
+                   "to be its master (add e.g. <controller type='usb' "
+                   f"index='{c.index}' model='ich9-ehci1'/>)", c.span)
+    check_iothread_ref(c, c.type == "scsi" and c.model in (None, "virtio-scsi"), dom, diag)
+
+
 def wants_pci(c: Controller, dom) -> bool:
     if c.type == "pci":
         return c.model not in ("pci-root", "pcie-root")
@@ -159,6 +215,7 @@ def pci_group(c: Controller) -> int:
 
 
 def _is_q35(dom) -> bool:
+    """The machine family, from the machine name canonicalize_machine settled on."""
     m = dom.os.machine or ""
     return m == "q35" or m.startswith("pc-q35")
 
@@ -276,7 +333,7 @@ def pci_connect(c: Controller) -> PciConnect:
 
 
 KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit,
-                  wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml,
-                  pci_connect=pci_connect, filled_attrs=filled_attrs)
+                  validate=validate, wants_pci=wants_pci, pci_group=pci_group, alias=alias,
+                  to_xml=to_xml, pci_connect=pci_connect, filled_attrs=filled_attrs)
 
 __all__ = ["Controller", "KIND", "PciAddr", "USB2_FUNCTIONS", "is_pci_root"]

@@ -6,19 +6,26 @@ import re
 
 from attrs import frozen
 
-from ..diagnostics import fail
 from ..model import Device, DriveAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common, \
     usb_props, virtio_connect
 from .chardev import qemu_opt_value
-from .blockdev import BlockSource, blockdev_args, read_source
+from .blockdev import BlockSource, blockdev_args, check_disk_source, read_source, \
+    warn_credentials
+from .controller import check_iothread_ref
 
 BUSES = ("ide", "scsi", "virtio", "sata", "fdc", "usb", "sd", "xen", "uml")
 DEVICES = ("disk", "cdrom", "floppy", "lun")
 
 _WWN_RE = re.compile(r"^(0x)?[0-9a-fA-F]{16}$")
 _NAME_RE = re.compile(r"^(hd|sd|vd|xvd|fd|ubd|mmcblk|nvme)([a-z]+)$")
+
+# image formats QEMU 7.2 opens (libvirt's names); 'iso' and 'cow' are refused as libvirt does
+DISK_FORMATS = ("raw", "aio", "qcow2", "qcow", "qed", "vmdk", "vpc", "vdi", "vhdx", "luks", "bochs",
+                "cloop", "dmg", "parallels", "ploop", "fat")
+# the 8 and 16 byte limits of SCSI INQUIRY data
+SCSI_VENDOR_MAX, SCSI_PRODUCT_MAX = 8, 16
 
 VIRTIO_BLK = {
     None: "virtio-blk-pci",
@@ -128,6 +135,57 @@ def from_xml(r: Reader) -> Disk:
     )
 
 
+def validate(d: Disk, dom, diag) -> None:
+    """The disk's checks, on the definition as written (drive addresses come later)."""
+    if d.source is not None:
+        warn_credentials(d.describe(), d.source.auth_user, d.span, diag)
+    if d.format == "iso":
+        diag.error("disk-format", f"{d.describe()}: storage format 'iso' is not a QEMU format; "
+                   "use 'raw'", d.span)
+    elif d.format is not None and d.format not in DISK_FORMATS:
+        diag.error("disk-format", f"{d.describe()}: storage format {d.format!r} is not "
+                   f"supported; expected one of: {', '.join(DISK_FORMATS)}", d.span)
+    if (d.vendor is not None or d.product is not None) and d.target_bus != "scsi":
+        diag.error("disk-vpd", f"{d.describe()}: <vendor> and <product> exist only for SCSI "
+                   "disks", d.span)
+    for what, value, limit in (("vendor", d.vendor, SCSI_VENDOR_MAX),
+                               ("product", d.product, SCSI_PRODUCT_MAX)):
+        if value is not None and (len(value) > limit or not value.isprintable()):
+            diag.error("disk-vpd", f"{d.describe()}: <{what}> must be at most {limit} printable "
+                       "characters", d.span)
+    _check_bus(d, diag)
+    if d.type == "vhostuser":
+        if d.source is None:
+            diag.error("disk-source", "a vhost-user disk needs <source type='unix' path=...>",
+                       d.span)
+        if d.target_bus != "virtio":
+            diag.error("unsupported-disk", f"{d.describe()}: a vhost-user disk must be on bus "
+                       "'virtio'", d.span)
+    check_disk_source(d, diag)
+    check_iothread_ref(d, d.target_bus == "virtio", dom, diag)
+
+
+def _check_bus(d: Disk, diag) -> None:
+    """The bus fits the device and exists on QEMU x86."""
+    if d.target_bus in ("sd", "xen", "uml"):
+        diag.error("unsupported-disk", f"{d.describe()}: bus '{d.target_bus}' does not exist on "
+                   "a QEMU x86 guest", d.span)
+    if d.device == "floppy" and d.target_bus != "fdc":
+        diag.error("unsupported-disk", f"{d.describe()}: a floppy must be on bus 'fdc'", d.span)
+    if d.target_bus == "fdc" and d.device != "floppy":
+        diag.error("unsupported-disk", f"{d.describe()}: bus 'fdc' takes only floppies", d.span)
+    if d.device == "lun" and d.target_bus != "scsi":
+        diag.error("unsupported-disk", f"{d.describe()}: device 'lun' needs bus 'scsi'", d.span)
+    if d.target_bus in ("virtio", "usb") and disk_name_index(d.target_dev) is None:
+        diag.error("disk-target", f"{d.describe()}: target name must be a disk name such as "
+                   "vda or sdb (it numbers the device id)", d.span)
+    if d.target_bus == "usb" and d.source is None:
+        diag.error("unsupported-disk", f"{d.describe()}: QEMU's usb-storage cannot be empty; "
+                   "give the USB disk a <source>", d.span)
+    if d.device == "cdrom" and d.target_bus == "virtio":
+        diag.error("unsupported-disk", f"{d.describe()}: a cdrom cannot be on bus 'virtio'", d.span)
+
+
 def wants_pci(d: Disk, dom) -> bool:
     return d.target_bus == "virtio"
 
@@ -197,8 +255,7 @@ def _bus_props(d: Disk, ctx: EmitCtx) -> dict:
 
 
 def emit(d: Disk, ctx: EmitCtx) -> list[str]:
-    if d.target_bus in ("sd", "xen", "uml"):
-        raise AssertionError("rejected by validate_devices")
+    assert d.target_bus not in ("sd", "xen", "uml"), "refused by validate"
     if d.type == "vhostuser":
         return _emit_vhost_user(d, ctx)
     argv, node = blockdev_args(d, ctx)
@@ -236,9 +293,7 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
 
 def _emit_vhost_user(d: Disk, ctx: EmitCtx) -> list[str]:
     """A disk served by a vhost-user backend process over a unix socket."""
-    if d.target_bus != "virtio":
-        raise fail("unsupported-disk", f"{d.describe()}: a vhost-user disk must be on bus "
-                   "'virtio'", d.span)
+    assert d.target_bus == "virtio" and d.source is not None, "refused by validate"
     cid = f"chr-vu-{d.alias}"
     chardev = f"socket,id={cid},path={qemu_opt_value(d.source.path)}"
     if d.source.reconnect is not None:
@@ -270,7 +325,8 @@ def pci_group(d: Disk) -> int:
     return PciGroup.DISK
 
 
-KIND = DeviceKind(tag="disk", cls=Disk, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
+KIND = DeviceKind(tag="disk", cls=Disk, from_xml=from_xml, emit=emit, validate=validate,
+                  wants_pci=wants_pci,
                   pci_group=pci_group, alias=alias,
                   wants_usb=lambda d, dom: d.target_bus == "usb",
                   pci_connect=lambda d: virtio_connect(d.model))

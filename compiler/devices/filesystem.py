@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, read_common, \
@@ -101,18 +100,30 @@ def wants_pci(f: Filesystem, dom) -> bool:
     return True
 
 
-def _check(f: Filesystem) -> None:
+def validate(f: Filesystem, dom, diag) -> None:
+    """A directory QEMU itself can share: type mount, a 9p driver with its <source dir>,
+    or virtiofs with a running virtiofsd's socket and shared guest memory."""
     if f.type != "mount":
-        raise fail("unsupported-filesystem", f"{f.describe()}: type '{f.type}' is for "
+        diag.error("unsupported-filesystem", f"{f.describe()}: type '{f.type}' is for "
                    "containers; a QEMU guest shares directories with type='mount'", f.span)
-    if f.driver not in ("path", "handle", "virtiofs"):
-        raise fail("unsupported-filesystem", f"{f.describe()}: driver '{f.driver}' is not "
+        return
+    if f.driver == "virtiofs":
+        if f.source_socket is None:
+            diag.error("virtiofs-socket", f"{f.describe()}: libvirt starts virtiofsd itself; "
+                       "domc starts no helper processes, so give the socket of a running "
+                       "virtiofsd with <source socket='/path/to/sock'/>", f.span)
+        if not _shared_memory(dom):
+            diag.error("virtiofs-memory", f"{f.describe()}: virtiofs needs shared guest memory "
+                       "(<memoryBacking><access mode='shared'/></memoryBacking>)", f.span)
+    elif f.driver not in ("path", "handle"):
+        diag.error("unsupported-filesystem", f"{f.describe()}: driver '{f.driver}' is not "
                    "available with QEMU; use path, handle or virtiofs", f.span)
+    elif f.source_dir is None:
+        diag.error("filesystem-source", f"{f.describe()} needs <source dir=.../>", f.span)
 
 
 def _emit_9p(f: Filesystem, ctx: EmitCtx) -> list[str]:
-    if f.source_dir is None:
-        raise fail("filesystem-source", f"{f.describe()} needs <source dir=.../>", f.span)
+    assert f.driver in ("path", "handle") and f.source_dir is not None, "checked by validate"
     if f.driver == "handle":
         opts = ["handle"]
     else:
@@ -146,13 +157,7 @@ def _shared_memory(dom) -> bool:
 
 
 def _emit_virtiofs(f: Filesystem, ctx: EmitCtx) -> list[str]:
-    if f.source_socket is None:
-        raise fail("virtiofs-socket", f"{f.describe()}: libvirt starts virtiofsd itself; domc "
-                   "starts no helper processes, so give the socket of a running virtiofsd "
-                   "with <source socket='/path/to/sock'/>", f.span)
-    if not _shared_memory(ctx.dom):
-        raise fail("virtiofs-memory", f"{f.describe()}: virtiofs needs shared guest memory "
-                   "(<memoryBacking><access mode='shared'/></memoryBacking>)", f.span)
+    assert f.source_socket is not None and _shared_memory(ctx.dom), "checked by validate"
     cid = f"chr-vu-{f.alias}"
     props = {"id": f.alias, "chardev": cid, "queue-size": f.queue, "tag": f.target_dir,
              "bootindex": f.boot_order, **dict(f.virtio_options), **pci_props(f, ctx)}
@@ -161,12 +166,12 @@ def _emit_virtiofs(f: Filesystem, ctx: EmitCtx) -> list[str]:
 
 
 def emit(f: Filesystem, ctx: EmitCtx) -> list[str]:
-    _check(f)
+    assert f.type == "mount", "checked by validate"
     if f.driver == "virtiofs":
         return _emit_virtiofs(f, ctx)
     return _emit_9p(f, ctx)
 
 
 KIND = DeviceKind(tag="filesystem", cls=Filesystem, from_xml=from_xml, emit=emit,
-                  wants_pci=wants_pci, pci_group=lambda d: PciGroup.FILESYSTEM,
+                  validate=validate, wants_pci=wants_pci, pci_group=lambda d: PciGroup.FILESYSTEM,
                   alias=lambda f, n, dom: f"fs{n}", pci_connect=lambda f: virtio_connect(f.model))

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..diagnostics import fail
 from ..model import Device, DriveAddr
 from ..xmlread import Reader
 from .base import (DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, qjson, read_common,
@@ -169,6 +168,57 @@ def from_xml(r: Reader) -> Hostdev:
     return dev
 
 
+def _iscsi_lun(h: Hostdev) -> int | None:
+    """The LUN after '/' in an iSCSI name (0 without one); None if it is not a number."""
+    lun = h.iscsi_name.partition("/")[2]
+    try:
+        return int(lun) if lun else 0
+    except ValueError:
+        return None
+
+
+def validate(h: Hostdev, dom, diag) -> None:
+    """The hostdev's checks; that a SCSI hostdev's controller exists is checked once
+    the implicit controllers are there (check_scsi_controller)."""
+    if h.type == "mdev":
+        if h.mdev_model != "vfio-pci":
+            diag.error("unsupported-device", f"mediated device model '{h.mdev_model}' exists "
+                       "only on s390", h.span)
+        ramfb = [d for d in dom.devices if isinstance(d, Hostdev) and d.ramfb]
+        if len(ramfb) > 1 and ramfb[1] is h:
+            diag.error("hostdev-ramfb", "only one vGPU device can have 'ramfb' enabled "
+                       f"(another one is on line {ramfb[0].span.line})", h.span)
+        if h.ramfb and not h.display:
+            diag.error("hostdev-ramfb", "ramfb='on' needs display='on' on the mediated device",
+                       h.span)
+    elif h.type == "scsi":
+        if h.iscsi_name is None:
+            diag.error("unsupported-hostdev", f"SCSI <hostdev> on adapter '{h.scsi_adapter}': "
+                       "the /dev/sgN node of a local SCSI device is found by reading the host's "
+                       "sysfs, which a daemonless compile does not do; refusing to guess", h.span)
+        elif _iscsi_lun(h) is None:
+            diag.error("bad-value", f"iSCSI name {h.iscsi_name!r}: the LUN after '/' is not a "
+                       "number", h.span)
+        if h.iscsi_auth:
+            diag.error("unsupported-hostdev", "iSCSI <hostdev> with <auth>: the password lives "
+                       "in libvirt's secret store, which domc has no access to", h.span)
+        if not isinstance(h.address, DriveAddr):
+            diag.error("hostdev-address", "a SCSI <hostdev> needs <address type='drive' "
+                       "controller= bus= target= unit=/> (domc does not pick one)", h.span)
+
+
+def check_scsi_controller(h: Hostdev, devices, diag) -> None:
+    """A SCSI hostdev's controller exists (run after add_implicit_devices, which adds
+    the controllers the disks imply)."""
+    a = h.address
+    if h.type != "scsi" or not isinstance(a, DriveAddr):
+        return
+    if not any(getattr(c, "kind_tag", None) == "controller" and c.type == "scsi"
+               and c.index == a.controller for c in devices):
+        diag.error("hostdev-address", f"SCSI <hostdev> is on controller {a.controller}, but "
+                   f"there is no <controller type='scsi' index='{a.controller}'>", h.span)
+
+
 def wants_pci(h: Hostdev, dom) -> bool:
     return h.type in ("pci", "scsi_host", "mdev")
 
@@ -193,16 +243,7 @@ def _emit_pci(h: Hostdev, ctx: EmitCtx) -> list[str]:
 
 
 def _emit_mdev(h: Hostdev, ctx: EmitCtx) -> list[str]:
-    if h.mdev_model != "vfio-pci":
-        raise fail("unsupported-device", f"mediated device model '{h.mdev_model}' exists only "
-                   "on s390", h.span)
-    ramfb = [d for d in ctx.dom.devices if isinstance(d, Hostdev) and d.ramfb]
-    if len(ramfb) > 1:
-        raise fail("hostdev-ramfb", "only one vGPU device can have 'ramfb' enabled "
-                   f"(another one is on line {ramfb[0].span.line})", ramfb[1].span)
-    if h.ramfb and not h.display:
-        raise fail("hostdev-ramfb", "ramfb='on' needs display='on' on the mediated device",
-                   h.span)
+    assert h.mdev_model == "vfio-pci" and (h.display or not h.ramfb), "checked by validate"
     props = {"id": h.alias,
              "sysfsdev": f"/sys/bus/mdev/devices/{h.mdev_uuid}",
              "display": None if h.display is None else ("on" if h.display else "off"),
@@ -233,27 +274,14 @@ def _emit_usb(h: Hostdev, ctx: EmitCtx) -> list[str]:
 
 
 def _emit_scsi(h: Hostdev, ctx: EmitCtx) -> list[str]:
-    if h.iscsi_name is None:
-        raise fail("unsupported-hostdev", f"SCSI <hostdev> on adapter '{h.scsi_adapter}': the "
-                   "/dev/sgN node of a local SCSI device is found by reading the host's sysfs, "
-                   "which a daemonless compile does not do; refusing to guess", h.span)
-    if h.iscsi_auth:
-        raise fail("unsupported-hostdev", "iSCSI <hostdev> with <auth>: the password lives in "
-                   "libvirt's secret store, which domc has no access to", h.span)
     a = h.address
-    if not isinstance(a, DriveAddr):
-        raise fail("hostdev-address", "a SCSI <hostdev> needs <address type='drive' "
-                   "controller= bus= target= unit=/> (domc does not pick one)", h.span)
+    assert h.iscsi_name is not None and not h.iscsi_auth and isinstance(a, DriveAddr), \
+        "checked by validate"
     ctl = ctx.controller("scsi", a.controller)
-    if ctl is None:
-        raise fail("hostdev-address", f"SCSI <hostdev> is on controller {a.controller}, but "
-                   f"there is no <controller type='scsi' index='{a.controller}'>", h.span)
-    target, _, lun = h.iscsi_name.partition("/")
-    try:
-        lun_n = int(lun) if lun else 0
-    except ValueError:
-        raise fail("bad-value", f"iSCSI name {h.iscsi_name!r}: the LUN after '/' is not a "
-                   "number", h.span) from None
+    assert ctl is not None, "checked by check_scsi_controller"
+    target = h.iscsi_name.partition("/")[0]
+    lun_n = _iscsi_lun(h)
+    assert lun_n is not None, "checked by validate"
     ctx.blockdev_index += 1
     node = f"libvirt-{ctx.blockdev_index}-backend"
     backend = {"driver": "iscsi", "portal": f"{h.iscsi_host}:{h.iscsi_port}", "target": target,
@@ -280,6 +308,6 @@ def emit(h: Hostdev, ctx: EmitCtx) -> list[str]:
 
 
 KIND = DeviceKind(tag="hostdev", cls=Hostdev, from_xml=from_xml, emit=emit,
-                  wants_pci=wants_pci, pci_group=lambda d: PciGroup.HOSTDEV,
+                  validate=validate, wants_pci=wants_pci, pci_group=lambda d: PciGroup.HOSTDEV,
                   alias=lambda h, n, dom: f"hostdev{n}", wants_usb=wants_usb,
                   pci_connect=lambda h: PciConnect.PCIE)

@@ -6,7 +6,6 @@ import hashlib
 
 from attrs import frozen
 
-from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
 from .chardev import qemu_opt_value
@@ -109,14 +108,35 @@ def default_nic_model(n: Interface) -> str:
     return "virtio" if n.type in ("vhostuser", "vdpa") else DEFAULT_MODEL
 
 
-def driver_of(n: Interface) -> str:
+def driver_of(n: Interface) -> str | None:
+    """The QEMU device of the NIC model; None for a model that does not exist on x86."""
     model = n.model or default_nic_model(n)
     if model in VIRTIO_NET:
         return VIRTIO_NET[model]
-    drv = MODEL_DRIVERS.get(model, model)
-    if drv is None:
-        raise fail("unsupported-device", f"NIC model '{model}' does not exist on x86", n.span)
-    return drv
+    return MODEL_DRIVERS.get(model, model)
+
+
+def validate(n: Interface, dom, diag) -> None:
+    """The interface's checks: a backend domc can set up and a NIC model of x86."""
+    t = n.type
+    if t in ("vhostuser", "vdpa") and not (n.model or "virtio").startswith("virtio"):
+        diag.error("unsupported-device", f"interface type '{t}' needs a virtio model", n.span)
+    if t == "vhostuser" and not n.source_path:
+        diag.error("net-source", "a vhost-user interface needs <source type='unix' path=...>",
+                   n.span)
+    elif t == "vdpa" and not n.source_dev:
+        diag.error("net-source", "a vdpa interface needs <source dev=...>", n.span)
+    elif t in ("bridge", "network") and n.source_bridge is None \
+            and n.source_network != "default":
+        diag.error("unsupported-device", f"interface type='network' source "
+                   f"'{n.source_network}': domc has no network daemon to ask for its "
+                   "bridge; use type='bridge' with <source bridge=.../>", n.span)
+    elif t not in SUPPORTED:
+        diag.error("unsupported-device", f"interface type '{t}' is not supported by domc yet "
+                   f"(supported: {', '.join(SUPPORTED)})", n.span)
+    if driver_of(n) is None:
+        diag.error("unsupported-device", f"NIC model '{n.model or default_nic_model(n)}' does "
+                   "not exist on x86", n.span)
 
 
 def wants_pci(n: Interface, dom) -> bool:
@@ -134,10 +154,7 @@ def netdev(n: Interface, nid: str) -> dict:
     if t == "bridge" or t == "network":
         br = n.source_bridge
         if br is None:
-            if n.source_network != "default":
-                raise fail("unsupported-device", f"interface type='network' source "
-                           f"'{n.source_network}': domc has no network daemon to ask for its "
-                           "bridge; use type='bridge' with <source bridge=.../>", n.span)
+            assert n.source_network == "default", "checked by validate"
             br = "virbr0"
         return {"type": "bridge", "br": br, "id": nid}
     if t == "ethernet":
@@ -146,18 +163,14 @@ def netdev(n: Interface, nid: str) -> dict:
     if t in ("server", "client", "mcast"):
         key = {"server": "listen", "client": "connect", "mcast": "mcast"}[t]
         return {"type": "socket", key: f"{n.source_address or ''}:{n.source_port or 0}", "id": nid}
-    if t == "udp":
-        return {"type": "socket", "udp": f"{n.source_address}:{n.source_port}",
-                "localaddr": f"{n.source_local_address}:{n.source_local_port}", "id": nid}
-    raise fail("unsupported-device", f"interface type '{t}' is not supported by domc yet "
-               f"(supported: {', '.join(SUPPORTED)})", n.span)
+    assert t == "udp", f"interface type {t!r}: checked by validate"
+    return {"type": "socket", "udp": f"{n.source_address}:{n.source_port}",
+            "localaddr": f"{n.source_local_address}:{n.source_local_port}", "id": nid}
 
 
 def _vhost_user_chardev(n: Interface) -> list[str]:
     """vhost-user talks to its backend over a unix socket chardev (QemuOpts)."""
-    if not n.source_path:
-        raise fail("net-source", "a vhost-user interface needs <source type='unix' path=...>",
-                   n.span)
+    assert n.source_path, "checked by validate"
     value = f"socket,id=char{n.alias},path={qemu_opt_value(n.source_path)}"
     if n.source_mode == "server":
         value += ",server=on"
@@ -167,19 +180,16 @@ def _vhost_user_chardev(n: Interface) -> list[str]:
 def emit(n: Interface, ctx: EmitCtx) -> list[str]:
     nid = f"host{n.alias}"
     pre = []
-    if n.type in ("vhostuser", "vdpa") and not (n.model or "virtio").startswith("virtio"):
-        raise fail("unsupported-device", f"interface type '{n.type}' needs a virtio model",
-                   n.span)
     if n.type == "vhostuser":
         pre = _vhost_user_chardev(n)
         nd = {"type": "vhost-user", "chardev": f"char{n.alias}", "id": nid}
     elif n.type == "vdpa":
-        if not n.source_dev:
-            raise fail("net-source", "a vdpa interface needs <source dev=...>", n.span)
+        assert n.source_dev, "checked by validate"
         nd = {"type": "vhost-vdpa", "vhostdev": n.source_dev, "id": nid}
     else:
         nd = netdev(n, nid)
     driver = driver_of(n)
+    assert driver is not None, "checked by validate"
     props = {"netdev": nid, "id": n.alias, "mac": n.mac}
     if n.queues and n.queues > 1 and driver.startswith("virtio-net"):
         nd["queues"] = n.queues
@@ -212,5 +222,5 @@ def pci_connect(n: Interface) -> PciConnect:
 
 
 KIND = DeviceKind(tag="interface", cls=Interface, from_xml=from_xml, emit=emit,
-                  wants_pci=wants_pci, pci_group=pci_group, alias=alias, pci_connect=pci_connect,
-                  filled=filled)
+                  validate=validate, wants_pci=wants_pci, pci_group=pci_group, alias=alias,
+                  pci_connect=pci_connect, filled=filled)

@@ -9,8 +9,6 @@ the panic and vsock devices last.
 
 from __future__ import annotations
 
-from attrs import frozen
-
 from ..devices import DEVICE_KINDS
 from ..devices.base import EmitCtx, qjson
 from ..devices.blockdev import protocol_node
@@ -19,7 +17,6 @@ from ..devices.disk import Disk
 from ..devices.graphics import Audio, Graphics
 from ..devices.panic import Panic
 from ..devices.sound import Sound
-from ..diagnostics import Span
 from ..model import Domain, FeaturePolicy, VirtType
 from ..passes.machine import machine_family
 from ..placement.hmat import has_hmat
@@ -328,22 +325,12 @@ def _firmware(dom: Domain) -> list[str]:
     return []
 
 
-@frozen
-class _NvramStore:
-    """What errors about a network NVRAM source name."""
-
-    span: Span
-
-    def describe(self) -> str:
-        return "the NVRAM store (<nvram type='network'>)"
-
-
 def _nvram_node(dom: Domain) -> dict | None:
     """The storage node of the variable store: a file, a host block device or a
     network source."""
     o = dom.os
     if o.nvram_source is not None:
-        return protocol_node(_NvramStore(o.nvram_span), o.nvram_source)
+        return protocol_node(o.nvram_source)  # checked by validate_domain
     if not o.nvram:
         return None
     return {"driver": "host_device" if o.nvram_block else "file", "filename": o.nvram}

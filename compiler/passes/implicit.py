@@ -7,17 +7,19 @@
 - virtio-serial 0 for virtio consoles and channels;
 - a virtio memballoon, PS/2 mouse and keyboard, a video card for graphics;
 - a serial port behind a serial console that has none.
-Defaults are filled in: controller models, the video model.
+Defaults are filled in: controller models, the video model.  With the controllers
+complete, a SCSI <hostdev> must name one that exists.
 """
 
 from __future__ import annotations
 
 from attrs import evolve
 
-from ..devices.chardev import CharDevice
+from ..devices.chardev import CharDevice, implied_serial
 from ..devices.controller import Controller
 from ..devices.disk import Disk
 from ..devices.graphics import Graphics
+from ..devices.hostdev import Hostdev, check_scsi_controller
 from ..devices.input import Input
 from ..devices.memballoon import Memballoon
 from ..devices.net import Interface, default_nic_model, stable_mac
@@ -79,17 +81,11 @@ def _fill_models(devs: list, family: str) -> None:
 
 
 def _serial_for_console(devs: list) -> None:
-    serials = [d for d in devs if isinstance(d, CharDevice) and d.element == "serial"]
-    for d in devs:
-        if isinstance(d, CharDevice) and d.element == "console" and d.target_type in (None, "serial"):
-            port = d.target_port or 0
-            if not any((s.target_port or 0) == port for s in serials):
-                new = CharDevice(element="serial", source=d.source, target_port=port)
-                serials.append(new)
-                # serials come before consoles in libvirt's device lists
-                at = devs.index(d)
-                devs.insert(at, new)
-            return
+    d = implied_serial(devs)
+    if d is not None:
+        # serials come before consoles in libvirt's device lists
+        devs.insert(devs.index(d), CharDevice(element="serial", source=d.source,
+                                              target_port=d.target_port or 0))
 
 
 # where unix channels without a path get their socket (libvirt uses its state dir)
@@ -158,4 +154,7 @@ def add_implicit_devices(dom: Domain, env) -> Domain:
     if not any(isinstance(d, Memballoon) for d in devs):
         devs.append(Memballoon(model="virtio"))
     _fill_models(devs, family)
+    for d in devs:
+        if isinstance(d, Hostdev):
+            check_scsi_controller(d, devs, env.diag)
     return evolve(dom, devices=tuple(devs))

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 from ..devices import kind_of
-from ..devices.controller import PCI_DRIVERS, USB2_COMPANIONS, VIRTIO_SERIAL_DRIVERS, Controller, \
-    SCSI_DRIVERS, USB_DRIVERS
-from ..devices.disk import Disk, disk_name_index
+from ..devices.blockdev import check_network_source, warn_credentials
 from ..model import Domain, FirmwareKind
 from ..placement.hmat import check_hmat
 from ..sysinfo import check_sysinfo
@@ -48,11 +46,6 @@ def validate_domain(dom: Domain, env) -> Domain:
     _nvram(dom, diag)
     for d in dom.devices:
         kind_of(d).validate(d, dom, diag)
-        if isinstance(d, Controller):
-            _controller(d, family, diag)
-        elif isinstance(d, Disk):
-            _disk(d, diag)
-    _iothread_refs(dom, diag)
     _timers(dom, diag)
     _numa_distances(dom, diag)
     from ..emit.argv import KVM_PROPS  # emit imports the device kinds this module uses
@@ -64,7 +57,6 @@ def validate_domain(dom: Domain, env) -> Domain:
     for name in dom.features.other:
         diag.warning("ignored", f"feature <{name}> is not used by domc; the compiled guest does "
                      "not have it", dom.features.span)
-    _usb_companions(dom, diag)
     return dom
 
 
@@ -107,24 +99,6 @@ def _timers(dom: Domain, diag) -> None:
                        f"{', '.join(TICK_POLICIES.get(t.name, ())) or 'none'})", dom.clock.span)
 
 
-def _iothread_refs(dom: Domain, diag) -> None:
-    """A disk or controller served by an iothread needs that iothread, and a virtio one."""
-    known = set(getattr(dom.tuning, "iothread_ids", ()))
-    for d in dom.devices:
-        n = getattr(d, "iothread", None)
-        if n is None:
-            continue
-        virtio = (d.target_bus == "virtio" if isinstance(d, Disk)
-                  else d.type == "scsi" and d.model in (None, "virtio-scsi"))
-        if not virtio:
-            diag.error("iothread-ref", f"{d.describe()}: iothreads serve only virtio disks and "
-                       "virtio-scsi controllers", d.span)
-        elif n not in known:
-            have = ", ".join(map(str, sorted(known))) or "none"
-            diag.error("iothread-ref", f"{d.describe()}: iothread {n} is not defined "
-                       f"(<iothreads>/<iothreadids> give: {have})", d.span)
-
-
 def _cpu_names(dom: Domain, diag) -> None:
     cpu = dom.cpu
     if cpu is not None and cpu.model is not None and not CPU_NAME_RE.match(cpu.model):
@@ -143,102 +117,16 @@ def _cpu_names(dom: Domain, diag) -> None:
                            dom.features.span)
 
 
-# PCI controllers whose hotplug QEMU can switch (pci-root through the PIIX4's ACPI)
-HOTPLUG_SWITCHABLE = ("pci-root", "pcie-root-port", "pcie-switch-downstream-port")
-
-
-def _controller(c: Controller, family: str, diag) -> None:
-    if c.type == "pci" and c.hotplug is not None and c.model not in HOTPLUG_SWITCHABLE:
-        diag.error("unsupported-controller", f"{c.describe()}: hotplug cannot be switched on a "
-                   f"'{c.model}' controller (only on {', '.join(HOTPLUG_SWITCHABLE)})", c.span)
-    if c.type == "ide" and (family == "q35" or c.index > 0):
-        diag.error("unsupported-controller", f"{c.describe()}: this machine has only its "
-                   "built-in IDE controller (index 0, i440fx only)", c.span)
-    elif c.type == "scsi" and c.model is not None and SCSI_DRIVERS.get(c.model) is None:
-        diag.error("unsupported-controller", f"SCSI controller model '{c.model}' is not "
-                   "supported on x86", c.span)
-    elif c.type == "usb" and c.model not in (None, "none") and c.model not in USB_DRIVERS:
-        diag.error("unsupported-controller", f"USB controller model '{c.model}' is not "
-                   "supported on x86", c.span)
-    elif c.type == "virtio-serial" and c.model not in VIRTIO_SERIAL_DRIVERS:
-        diag.error("unsupported-controller", f"virtio-serial controller model '{c.model}' is "
-                   "not supported", c.span)
-    elif c.type == "pci" and c.model is not None and c.model not in PCI_DRIVERS:
-        diag.error("unsupported-controller", f"PCI controller model '{c.model}' is not "
-                   f"supported; expected one of: {', '.join(PCI_DRIVERS)}", c.span)
-    elif c.type in ("xenbus", "isa"):
-        diag.error("unsupported-controller", f"{c.describe()} does not exist on a QEMU x86 "
-                   "guest", c.span)
-
-
-def _usb_companions(dom: Domain, diag) -> None:
-    """A UHCI companion (ich9-uhci1..3) hangs off the bus of the USB controller of its
-    index (masterbus=usbN.0); without one QEMU has no such bus.  libvirt refuses it too
-    ("No master USB controller specified")."""
-    usb = [d for d in dom.devices if isinstance(d, Controller) and d.type == "usb"]
-    masters = {c.index for c in usb if c.model not in USB2_COMPANIONS}
-    for c in usb:
-        if c.model in USB2_COMPANIONS and c.index not in masters:
-            diag.error("usb-companion-master", f"{c.describe()}: {c.model} is a companion "
-                       f"of a USB2 controller, but there is no USB controller of index {c.index} "
-                       "to be its master (add e.g. <controller type='usb' "
-                       f"index='{c.index}' model='ich9-ehci1'/>)", c.span)
-
-
-# image formats QEMU 7.2 opens (libvirt's names); 'iso' and 'cow' are refused as libvirt does
-DISK_FORMATS = ("raw", "aio", "qcow2", "qcow", "qed", "vmdk", "vpc", "vdi", "vhdx", "luks", "bochs",
-                "cloop", "dmg", "parallels", "ploop", "fat")
-# the 8 and 16 byte limits of SCSI INQUIRY data
-SCSI_VENDOR_MAX, SCSI_PRODUCT_MAX = 8, 16
-
-
-def _no_credentials(what: str, user: str | None, span, diag) -> None:
-    if user is not None:
-        diag.warning("disk-auth", f"{what}: the password of user '{user}' lives in libvirt's "
-                     "secret store; domc passes no credentials, so QEMU connects without them",
-                     span)
-
-
 def _nvram(dom: Domain, diag) -> None:
-    src = dom.os.nvram_source
-    if src is not None:
-        _no_credentials("the NVRAM store", src.auth_user, dom.os.nvram_span, diag)
-
-
-def _disk(d: Disk, diag) -> None:
-    if d.source is not None:
-        _no_credentials(d.describe(), d.source.auth_user, d.span, diag)
-    if d.format == "iso":
-        diag.error("disk-format", f"{d.describe()}: storage format 'iso' is not a QEMU format; "
-                   "use 'raw'", d.span)
-    elif d.format is not None and d.format not in DISK_FORMATS:
-        diag.error("disk-format", f"{d.describe()}: storage format {d.format!r} is not "
-                   f"supported; expected one of: {', '.join(DISK_FORMATS)}", d.span)
-    if (d.vendor is not None or d.product is not None) and d.target_bus != "scsi":
-        diag.error("disk-vpd", f"{d.describe()}: <vendor> and <product> exist only for SCSI "
-                   "disks", d.span)
-    for what, value, limit in (("vendor", d.vendor, SCSI_VENDOR_MAX),
-                               ("product", d.product, SCSI_PRODUCT_MAX)):
-        if value is not None and (len(value) > limit or not value.isprintable()):
-            diag.error("disk-vpd", f"{d.describe()}: <{what}> must be at most {limit} printable "
-                       "characters", d.span)
-    if d.target_bus in ("sd", "xen", "uml"):
-        diag.error("unsupported-disk", f"{d.describe()}: bus '{d.target_bus}' does not exist on "
-                   "a QEMU x86 guest", d.span)
-    if d.device == "floppy" and d.target_bus != "fdc":
-        diag.error("unsupported-disk", f"{d.describe()}: a floppy must be on bus 'fdc'", d.span)
-    if d.target_bus == "fdc" and d.device != "floppy":
-        diag.error("unsupported-disk", f"{d.describe()}: bus 'fdc' takes only floppies", d.span)
-    if d.device == "lun" and d.target_bus != "scsi":
-        diag.error("unsupported-disk", f"{d.describe()}: device 'lun' needs bus 'scsi'", d.span)
-    if d.target_bus in ("virtio", "usb") and disk_name_index(d.target_dev) is None:
-        diag.error("disk-target", f"{d.describe()}: target name must be a disk name such as "
-                   "vda or sdb (it numbers the device id)", d.span)
-    if d.target_bus == "usb" and d.source is None:
-        diag.error("unsupported-disk", f"{d.describe()}: QEMU's usb-storage cannot be empty; "
-                   "give the USB disk a <source>", d.span)
-    if d.device == "cdrom" and d.target_bus == "virtio":
-        diag.error("unsupported-disk", f"{d.describe()}: a cdrom cannot be on bus 'virtio'", d.span)
+    """A network NVRAM store: credentials domc cannot pass, and, when the pflash
+    loader makes emit open it, a source it can compile."""
+    src, span = dom.os.nvram_source, dom.os.nvram_span
+    if src is None:
+        return
+    warn_credentials("the NVRAM store", src.auth_user, span, diag)
+    loader = dom.os.loader
+    if loader is not None and loader.path and loader.type == "pflash":
+        check_network_source("the NVRAM store (<nvram type='network'>)", src, span, diag)
 
 
 def _features(dom: Domain, family: str, diag) -> None:

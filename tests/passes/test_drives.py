@@ -72,10 +72,12 @@ def test_virtio_scsi_alias_names_the_target():
      "drive-address-range"),
     (disk("fda", "fdc", "<address type='drive' controller='0' bus='0' target='0' unit='2'/>",
           device="floppy"), "drive-address-range"),
-    # a SCSI host device on a disk's unit
-    (disk("sda", "scsi") + "<hostdev mode='subsystem' type='scsi'><source><adapter "
-     "name='scsi_host0'/><address bus='0' target='0' unit='0'/></source><address type='drive' "
-     "controller='0' bus='0' target='0' unit='0'/></hostdev>", "drive-address-conflict"),
+    # a SCSI host device on a disk's unit (an iSCSI one: a local adapter is refused by
+    # the hostdev's own checks, before drive addresses are assigned)
+    (disk("sda", "scsi") + "<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' "
+     "name='iqn.2014-01.com.example:t/1'><host name='192.0.2.1'/></source><address "
+     "type='drive' controller='0' bus='0' target='0' unit='0'/></hostdev>",
+     "drive-address-conflict"),
     # the same target twice
     (disk("vda", "virtio") + disk("vda", "virtio"), "duplicate-target"),
     # an address of the wrong kind

@@ -60,11 +60,13 @@ def read_char_source(r: Reader) -> CharSource:
 
 # chardev types whose backend opens a path, and the QEMU backends they become
 PATH_TYPES = ("file", "pipe", "dev", "unix")
+SPICE_TYPES = ("spicevmc", "spiceport")
 EMITTED_TYPES = ("pty", "null", "vc", "stdio", "file", "pipe", "dev", "tcp", "udp", "unix",
                  "spicevmc", "spiceport", "qemu-vdagent")
 
 
-def check_char_source(src: CharSource, span, diag, *, path_chosen_later: bool = False) -> None:
+def check_char_source(src: CharSource, span, dom, diag, *,
+                      path_chosen_later: bool = False) -> None:
     """The checks of a chardev source that chardev_value relies on, reported to ``diag``.
     ``path_chosen_later``: a pass gives this source its socket path (a guest-agent
     channel), so a missing path is not an error."""
@@ -73,11 +75,19 @@ def check_char_source(src: CharSource, span, diag, *, path_chosen_later: bool = 
                    "yet", span)
     elif src.type in PATH_TYPES and not src.path and not path_chosen_later:
         diag.error("chardev-source", f"chardev type '{src.type}' needs <source path=.../>", span)
+    elif src.type in SPICE_TYPES and not any(getattr(g, "type", None) == "spice"
+                                             for g in dom.devices if g.kind_tag == "graphics"):
+        # the channel is carried by the SPICE server; libvirt 9.0 refuses it too
+        diag.error("chardev-source", f"chardev type '{src.type}' needs <graphics type='spice'>",
+                   span)
 
 
-def chardev_value(cid: str, src: CharSource, ctx: EmitCtx, span) -> str:
+def chardev_value(cid: str, src: CharSource, ctx: EmitCtx, span, *,
+                  spicevmc: str = "vdagent") -> str:
     """The -chardev argument (QemuOpts syntax, values escaped), for a source
-    check_char_source accepted (``span``: where the source is, for a failed assert)."""
+    check_char_source accepted (``span``: where the source is, for a failed assert).
+    ``spicevmc`` names the SPICE channel a spicevmc source joins (the agent's, or
+    e.g. the smartcard's)."""
     q = qemu_opt_value
     t = src.type
     if t in ("pty", "null", "vc", "stdio"):
@@ -108,7 +118,7 @@ def chardev_value(cid: str, src: CharSource, ctx: EmitCtx, span) -> str:
             out += ",server=on,wait=off"
         return out
     if t == "spicevmc":
-        return f"spicevmc,id={cid},name=vdagent"
+        return f"spicevmc,id={cid},name={spicevmc}"
     if t == "spiceport":
         return f"spiceport,id={cid},name={q(src.host or '')}"
     assert t == "qemu-vdagent", f"{span}: chardev type {t!r}: checked by check_char_source"
@@ -225,7 +235,7 @@ def emit_channel(d: CharDevice, ctx: EmitCtx) -> list[str]:
 
 def validate_source(d: CharDevice, dom, diag) -> None:
     """<serial>, <parallel>: the backend is emitted as written."""
-    check_char_source(d.source, d.span, diag)
+    check_char_source(d.source, d.span, dom, diag)
 
 
 def implied_serial(devices) -> CharDevice | None:
@@ -242,10 +252,10 @@ def implied_serial(devices) -> CharDevice | None:
 
 def validate_console(d: CharDevice, dom, diag) -> None:
     if d.target_type == "virtio":
-        check_char_source(d.source, d.span, diag)
+        check_char_source(d.source, d.span, dom, diag)
     elif d.target_type in (None, "serial"):
         if implied_serial(dom.devices) is d:
-            check_char_source(d.source, d.span, diag)
+            check_char_source(d.source, d.span, dom, diag)
     else:
         diag.error("unsupported-device", f"console target type '{d.target_type}' is not "
                    "supported by domc yet", d.span)
@@ -255,12 +265,12 @@ def validate_channel(d: CharDevice, dom, diag) -> None:
     if d.target_type == "virtio":
         # add_implicit_devices gives a unix channel with a target name its socket
         chosen = d.source.type == "unix" and not d.source.path and bool(d.target_name)
-        check_char_source(d.source, d.span, diag, path_chosen_later=chosen)
+        check_char_source(d.source, d.span, dom, diag, path_chosen_later=chosen)
     elif d.target_type == "guestfwd":
         if not d.target_address or d.target_port is None:
             diag.error("channel-target", "a guestfwd channel needs <target address=... "
                        "port=...>", d.span)
-        check_char_source(d.source, d.span, diag)
+        check_char_source(d.source, d.span, dom, diag)
     else:
         diag.error("unsupported-device", f"channel target type '{d.target_type}' is not "
                    "supported by domc yet", d.span)

@@ -31,7 +31,7 @@ def validate(d: Redirdev, dom, diag) -> None:
         diag.error("unsupported-device", f"redirdev type '{d.source.type}' cannot carry USB "
                    "redirection", d.span)
     else:
-        check_char_source(d.source, d.span, diag)
+        check_char_source(d.source, d.span, dom, diag)
 
 
 def emit(d: Redirdev, ctx: EmitCtx) -> list[str]:

@@ -47,7 +47,7 @@ def from_xml(r: Reader) -> Rng:
 
 def validate(g: Rng, dom, diag) -> None:
     if g.backend == "egd":
-        check_char_source(g.chardev, g.span, diag)
+        check_char_source(g.chardev, g.span, dom, diag)
 
 
 def emit(g: Rng, ctx: EmitCtx) -> list[str]:

@@ -75,7 +75,7 @@ def validate(s: Smartcard, dom, diag) -> None:
         diag.error("smartcard-source", "a passthrough smartcard needs a character device "
                    "source", s.span)
     else:
-        check_char_source(s.source, s.span, diag)
+        check_char_source(s.source, s.span, dom, diag)
 
 
 def emit(s: Smartcard, ctx: EmitCtx) -> list[str]:
@@ -100,7 +100,7 @@ def emit(s: Smartcard, ctx: EmitCtx) -> list[str]:
         return argv + device_arg("ccid-card-emulated", props)
     assert s.mode == "passthrough" and s.source is not None
     cid = f"char{s.alias}"
-    argv += ["-chardev", chardev_value(cid, s.source, ctx, s.span)]
+    argv += ["-chardev", chardev_value(cid, s.source, ctx, s.span, spicevmc="smartcard")]
     return argv + device_arg("ccid-card-passthru", {"chardev": cid, "id": s.alias, "bus": bus})
 
 

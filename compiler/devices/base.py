@@ -16,11 +16,12 @@ if TYPE_CHECKING:
     from ..model import Domain
 
 
-class PciGroup:
+class PciGroup(enum.Enum):
     """libvirt's order of PCI slot assignment (qemuDomainAssignDevicePCISlots): devices
-    without an address get the first free slot group by group, document order inside
-    a group."""
+    without an address get the first free slot group by group (in value order),
+    document order inside a group.  NONE: the kind's devices never take a PCI slot."""
 
+    NONE = None
     PCI_CONTROLLER = 0
     FILESYSTEM = 1
     NET = 2
@@ -271,13 +272,14 @@ class DeviceKind:
     cls: type
     from_xml: Callable[[Reader], Device]
     emit: Callable[[Device, EmitCtx], list[str]]
+    # no defaults: a kind that forgot them would silently get a wrong slot or bus
+    pci_group: Callable[[Device], PciGroup] = field(kw_only=True)
+    pci_connect: Callable[[Device], PciConnect] = field(kw_only=True)
     validate: Callable[[Device, "Domain", "Collector"], None] = lambda d, dom, diag: None
     wants_pci: Callable[[Device, "Domain"], bool] = lambda d, dom: False
-    pci_group: Callable[[Device], int] = lambda d: PciGroup.IOMMU
     alias: Callable[[Device, int, "Domain"], str | None] = lambda d, n, dom: None
     to_xml: Callable[[Device], XNode] | None = None
     wants_usb: Callable[[Device, "Domain"], bool] = lambda d, dom: False
     filled: Callable[[Device], tuple[XNode, ...]] = lambda d: ()
     filled_attrs: Callable[[Device], tuple[tuple[str, str], ...]] = lambda d: ()
     machine_opts: Callable[[Device], tuple[str, ...]] = lambda d: ()
-    pci_connect: Callable[[Device], PciConnect] = lambda d: PciConnect.PCI

@@ -235,7 +235,7 @@ def emit_channel(d: CharDevice, ctx: EmitCtx) -> list[str]:
                "by domc yet", d.span)
 
 
-def serial_group(d) -> int:
+def serial_group(d) -> PciGroup:
     return PciGroup.SERIAL
 
 
@@ -244,9 +244,11 @@ SERIAL = DeviceKind(tag="serial", cls=CharDevice, from_xml=_from_xml("serial"), 
                     wants_usb=lambda d, dom: d.target_type == "usb-serial",
                     pci_connect=lambda c: PciConnect.PCI)
 PARALLEL = DeviceKind(tag="parallel", cls=CharDevice, from_xml=_from_xml("parallel"),
-                      emit=emit_parallel, alias=_alias("parallel"))
+                      emit=emit_parallel, alias=_alias("parallel"),
+                      pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
 CONSOLE = DeviceKind(tag="console", cls=CharDevice, from_xml=_from_xml("console"),
-                     emit=emit_console, alias=_alias("console"))
+                     emit=emit_console, alias=_alias("console"),
+                     pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
 def filled_source(d: CharDevice) -> tuple[XNode, ...]:
     """The socket path the compile chose for a channel, as <source mode= path=>."""
     if not d.source.chosen:
@@ -255,4 +257,5 @@ def filled_source(d: CharDevice) -> tuple[XNode, ...]:
 
 
 CHANNEL = DeviceKind(tag="channel", cls=CharDevice, from_xml=_from_xml("channel"),
-                     emit=emit_channel, alias=_alias("channel"), filled=filled_source)
+                     emit=emit_channel, alias=_alias("channel"), filled=filled_source,
+                     pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)

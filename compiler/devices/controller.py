@@ -154,7 +154,7 @@ def wants_pci(c: Controller, dom) -> bool:
     return True  # the chipset's own IDE/SATA functions are placed by assign_pci_addresses
 
 
-def pci_group(c: Controller) -> int:
+def pci_group(c: Controller) -> PciGroup:
     return PciGroup.PCI_CONTROLLER if c.type == "pci" else PciGroup.CONTROLLER
 
 

@@ -266,7 +266,7 @@ def _isa_fdc_args(d: Disk, ctx: EmitCtx) -> list[str]:
     return [w for k, v in boot.items() for w in ("-global", f"isa-fdc.{k}={v}")]
 
 
-def pci_group(d: Disk) -> int:
+def pci_group(d: Disk) -> PciGroup:
     return PciGroup.DISK
 
 

@@ -7,7 +7,7 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, qjson, read_common
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, qjson, read_common
 from .chardev import qemu_opt_value
 
 TYPES = ("vnc", "spice", "sdl", "egl-headless", "dbus", "rdp", "desktop")
@@ -83,7 +83,7 @@ def graphics_emit(g: Graphics, ctx: EmitCtx) -> list[str]:
 
 
 GRAPHICS = DeviceKind(tag="graphics", cls=Graphics, from_xml=graphics_from_xml,
-                      emit=graphics_emit)
+                      emit=graphics_emit, pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
 
 AUDIO_DRIVERS = ("none", "alsa", "coreaudio", "jack", "oss", "pulseaudio", "sdl", "spice", "file",
                  "dbus", "pipewire")
@@ -110,4 +110,5 @@ def audio_emit(a: Audio, ctx: EmitCtx) -> list[str]:
     return ["-audiodev", qjson(obj)]
 
 
-AUDIO = DeviceKind(tag="audio", cls=Audio, from_xml=audio_from_xml, emit=audio_emit)
+AUDIO = DeviceKind(tag="audio", cls=Audio, from_xml=audio_from_xml, emit=audio_emit,
+                   pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)

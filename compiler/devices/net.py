@@ -195,7 +195,7 @@ def emit(n: Interface, ctx: EmitCtx) -> list[str]:
     return pre + ["-netdev", qjson(nd)] + device_arg(driver, props)
 
 
-def pci_group(n) -> int:
+def pci_group(n) -> PciGroup:
     return PciGroup.NET
 
 

@@ -22,7 +22,7 @@ from ..devices.controller import USB2_COMPANIONS, USB2_FUNCTIONS, Controller
 from ..devices.video import Video
 from ..model import Domain, PciAddr
 from .machine import machine_family
-from .pci_buses import FUNCTIONS, SLOTS
+from .pci_buses import FUNCTIONS, SLOTS, slot_group
 from .pcie import assign_pcie_addresses
 
 PIIX3_SLOT = 1
@@ -154,7 +154,7 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
             rest.remove(first_video)
 
     # 4. everything else, group by group
-    rest.sort(key=lambda i: (kind_of(devices[i]).pci_group(devices[i]), i))
+    rest.sort(key=lambda i: (slot_group(devices[i]), i))
     usb2_slots: dict[int, PciAddr] = {}
     for i in rest:
         d = devices[i]

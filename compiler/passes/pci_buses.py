@@ -21,7 +21,7 @@ import enum
 from attrs import define, field
 
 from ..devices import kind_of
-from ..devices.base import PciConnect
+from ..devices.base import PciConnect, PciGroup
 from ..model import PciAddr
 
 SLOTS = 32
@@ -103,6 +103,14 @@ def connect_flags(d) -> Conn:
     """qemuDomainDeviceCalculatePCIConnectFlags for a machine with pcie-root and a QEMU
     that knows the (non-)transitional virtio devices; the device's kind decides."""
     return CONNECT_FLAGS[kind_of(d).pci_connect(d)]
+
+
+def slot_group(d) -> int:
+    """Where the device comes in libvirt's order of slot assignment (its kind's
+    PciGroup); only devices that take a PCI slot are asked."""
+    group = kind_of(d).pci_group(d)
+    assert group is not PciGroup.NONE, f"{d.describe()} wants a PCI slot but its kind has none"
+    return group.value
 
 
 def _conn_name(flags: Conn) -> str:

@@ -41,7 +41,7 @@ from ..devices.sound import Sound
 from ..devices.video import Video
 from ..diagnostics import NOWHERE
 from ..model import Domain, PciAddr
-from .pci_buses import BUS_MODELS, PCIE, AddressSet, Bus, Conn, connect_flags
+from .pci_buses import BUS_MODELS, PCIE, AddressSet, Bus, Conn, connect_flags, slot_group
 
 ICH9_LPC, ICH9_SATA, ICH9_SMBUS = (0x1F, 0), (0x1F, 2), (0x1F, 3)
 USB2_SLOTS = (0x1D, 0x1A)
@@ -184,7 +184,7 @@ class _Run:
         again = self.addrs.dry_run
         order = [i for i, d in enumerate(self.devices)
                  if d.address is None and (i != late_video or again) and _wants(d, self.dom)]
-        order.sort(key=lambda i: (kind_of(self.devices[i]).pci_group(self.devices[i]), i))
+        order.sort(key=lambda i: (slot_group(self.devices[i]), i))
         for i in order:
             d = self.devices[i]
             if isinstance(d, Controller) and d.type == "usb" and d.model in USB2_FUNCTIONS:

@@ -19,7 +19,7 @@ from lxml import etree
 
 from compiler.api import compile_file, make_env
 from compiler.devices import DEVICE_KINDS
-from compiler.devices.base import DeviceKind, EmitCtx
+from compiler.devices.base import DeviceKind, EmitCtx, PciConnect, PciGroup
 from compiler.passes.machine import machine_family
 
 from ..conftest import ROOT, SEED_HOST
@@ -65,7 +65,8 @@ def test_every_registered_kind_has_a_fixture():
 
 
 def test_a_kind_without_a_fixture_is_caught():
-    fake = DeviceKind(tag="no-such-kind", cls=object, from_xml=lambda r: None, emit=lambda d, c: [])
+    fake = DeviceKind(tag="no-such-kind", cls=object, from_xml=lambda r: None, emit=lambda d, c: [],
+                      pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
     assert missing_fixtures((*DEVICE_KINDS, fake)) == ["no-such-kind"]
 
 

@@ -40,6 +40,21 @@ class PciGroup(enum.Enum):
     IOMMU = 15
 
 
+class UsbOrder(enum.Enum):
+    """libvirt's order of USB port assignment (virDomainUSBDeviceDefForeach): devices
+    without a port get the first free one kind by kind (in value order), document
+    order inside a kind.  Hubs come first, so that their ports exist for the rest."""
+
+    HUB = 0
+    HOSTDEV = 1
+    DISK = 2
+    CCID = 3  # domc's smartcards carry their CCID controller
+    INPUT = 4
+    SERIAL = 5
+    SOUND = 6
+    REDIRDEV = 7
+
+
 class PciConnect(enum.Enum):
     """How a device plugs into a PCI bus: the device half of libvirt's
     qemuDomainDeviceCalculatePCIConnectFlags.  The q35 allocator
@@ -243,6 +258,10 @@ def read_common(r: Reader) -> dict:
             "virtio_options": virtio}
 
 
+def _no_usb(d: Device, dom: "Domain") -> bool:
+    return False
+
+
 @frozen
 class DeviceKind:
     """How domc handles one element under <devices>.
@@ -279,7 +298,12 @@ class DeviceKind:
     wants_pci: Callable[[Device, "Domain"], bool] = lambda d, dom: False
     alias: Callable[[Device, int, "Domain"], str | None] = lambda d, n, dom: None
     to_xml: Callable[[Device], XNode] | None = None
-    wants_usb: Callable[[Device, "Domain"], bool] = lambda d, dom: False
+    wants_usb: Callable[[Device, "Domain"], bool] = _no_usb
+    usb_order: UsbOrder | None = None
     filled: Callable[[Device], tuple[XNode, ...]] = lambda d: ()
     filled_attrs: Callable[[Device], tuple[tuple[str, str], ...]] = lambda d: ()
     machine_opts: Callable[[Device], tuple[str, ...]] = lambda d: ()
+
+    def __attrs_post_init__(self) -> None:
+        if self.wants_usb is not _no_usb and self.usb_order is None:
+            raise TypeError(f"device kind <{self.tag}> plugs into USB ports but has no usb_order")

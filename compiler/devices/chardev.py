@@ -7,8 +7,8 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, device_arg, pci_props, qjson, \
-    read_common, usb_props, xnode
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, XNode, device_arg, \
+    pci_props, qjson, read_common, usb_props, xnode
 
 BACKENDS = ("pty", "file", "null", "vc", "stdio", "pipe", "dev", "tcp", "udp", "unix",
             "spicevmc", "spiceport", "qemu-vdagent", "nmdm")
@@ -242,6 +242,7 @@ def serial_group(d) -> PciGroup:
 SERIAL = DeviceKind(tag="serial", cls=CharDevice, from_xml=_from_xml("serial"), emit=emit_serial,
                     wants_pci=serial_wants_pci, pci_group=serial_group, alias=_alias("serial"),
                     wants_usb=lambda d, dom: d.target_type == "usb-serial",
+                    usb_order=UsbOrder.SERIAL,
                     pci_connect=lambda c: PciConnect.PCI)
 PARALLEL = DeviceKind(tag="parallel", cls=CharDevice, from_xml=_from_xml("parallel"),
                       emit=emit_parallel, alias=_alias("parallel"),

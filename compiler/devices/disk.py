@@ -9,8 +9,8 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device, DriveAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common, \
-    usb_props, virtio_connect
+from .base import DeviceKind, EmitCtx, PciGroup, UsbOrder, device_arg, pci_props, qjson, \
+    read_common, usb_props, virtio_connect
 from .chardev import qemu_opt_value
 from .blockdev import BlockSource, blockdev_args, read_source
 
@@ -272,7 +272,7 @@ def pci_group(d: Disk) -> PciGroup:
 
 KIND = DeviceKind(tag="disk", cls=Disk, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
                   pci_group=pci_group, alias=alias,
-                  wants_usb=lambda d, dom: d.target_bus == "usb",
+                  wants_usb=lambda d, dom: d.target_bus == "usb", usb_order=UsbOrder.DISK,
                   pci_connect=lambda d: virtio_connect(d.model))
 
 __all__ = ["Disk", "KIND", "disk_name_index", "qjson"]

@@ -7,8 +7,8 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, device_arg, pci_props, read_common, \
-    usb_props, xnode
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, XNode, device_arg, \
+    pci_props, read_common, usb_props, xnode
 
 USB_DRIVERS = {"mouse": "usb-mouse", "keyboard": "usb-kbd", "tablet": "usb-tablet"}
 VIRTIO_DRIVERS = {"mouse": "virtio-mouse-pci", "keyboard": "virtio-keyboard-pci",
@@ -71,4 +71,5 @@ def to_xml(i: Input) -> XNode:
 
 KIND = DeviceKind(tag="input", cls=Input, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
                   pci_group=lambda d: PciGroup.INPUT, alias=alias, to_xml=to_xml,
-                  wants_usb=lambda i, dom: i.bus == "usb", pci_connect=lambda i: PciConnect.PCIE)
+                  wants_usb=lambda i, dom: i.bus == "usb", usb_order=UsbOrder.INPUT,
+                  pci_connect=lambda i: PciConnect.PCIE)

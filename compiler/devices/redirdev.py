@@ -7,7 +7,8 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, read_common, usb_props
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, device_arg, read_common, \
+    usb_props
 from .chardev import CharSource, chardev_value, read_char_source
 
 
@@ -42,4 +43,5 @@ def emit(d: Redirdev, ctx: EmitCtx) -> list[str]:
 
 KIND = DeviceKind(tag="redirdev", cls=Redirdev, from_xml=from_xml, emit=emit,
                   alias=lambda d, n, dom: f"redir{n}", wants_usb=lambda d, dom: True,
+                  usb_order=UsbOrder.REDIRDEV,
                   pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)

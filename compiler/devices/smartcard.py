@@ -16,7 +16,8 @@ from ..diagnostics import fail
 from ..model import OtherAddr
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, read_common, usb_props
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, device_arg, read_common, \
+    usb_props
 from .chardev import CharSource, chardev_value, read_char_source
 
 DEFAULT_DB = "/etc/pki/nssdb"
@@ -99,5 +100,5 @@ def emit(s: Smartcard, ctx: EmitCtx) -> list[str]:
 
 
 KIND = DeviceKind(tag="smartcard", cls=Smartcard, from_xml=from_xml, emit=emit,
-                  alias=lambda s, n, dom: f"smartcard{n}", wants_usb=wants_usb,
+                  alias=lambda s, n, dom: f"smartcard{n}", wants_usb=wants_usb, usb_order=UsbOrder.CCID,
                   pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)

@@ -7,8 +7,8 @@ from attrs import frozen
 
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common, \
-    usb_props
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, device_arg, pci_props, \
+    read_common, usb_props
 
 
 SOUND_DRIVERS = {"es1370": "ES1370", "ac97": "AC97", "ich6": "intel-hda", "ich9": "ich9-intel-hda",
@@ -47,6 +47,6 @@ def emit(s: Sound, ctx: EmitCtx) -> list[str]:
 
 KIND = DeviceKind(tag="sound", cls=Sound, from_xml=from_xml, emit=emit,
                    wants_pci=lambda s, dom: s.model not in ("sb16", "pcspk", "usb"),
-                   wants_usb=lambda s, dom: s.model == "usb",
+                   wants_usb=lambda s, dom: s.model == "usb", usb_order=UsbOrder.SOUND,
                    pci_group=lambda d: PciGroup.SOUND, alias=lambda s, n, dom: f"sound{n}",
                    pci_connect=lambda s: PciConnect.PCI)

@@ -76,6 +76,13 @@ class PciConnect(enum.Enum):
     DOWNSTREAM_PORT = "pcie-switch-downstream-port"
 
 
+class ArgvPosition(enum.Enum):
+    """Where a kind's options go in the command line (libvirt's qemuBuildCommandLine)."""
+
+    DEVICES = "devices"  # with the other devices, in registry order, before -sandbox
+    LATE = "late"  # after -sandbox, at the very end (panic, vsock)
+
+
 def virtio_connect(model: str | None) -> PciConnect:
     """A virtio device is PCI Express unless its model asks for the transitional
     (conventional PCI) variant."""
@@ -303,6 +310,9 @@ class DeviceKind:
     filled: Callable[[Device], tuple[XNode, ...]] = lambda d: ()
     filled_attrs: Callable[[Device], tuple[tuple[str, str], ...]] = lambda d: ()
     machine_opts: Callable[[Device], tuple[str, ...]] = lambda d: ()
+    argv_position: ArgvPosition = ArgvPosition.DEVICES
+    argv_key: Callable[[Device], tuple] = lambda d: ()
+    emit_absent: Callable[[EmitCtx], list[str]] = lambda ctx: []
 
     def __attrs_post_init__(self) -> None:
         if self.wants_usb is not _no_usb and self.usb_order is None:

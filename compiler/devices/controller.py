@@ -73,6 +73,9 @@ PCI_CONNECT = {
     "pcie-switch-upstream-port": PciConnect.UPSTREAM_PORT,
     "pcie-switch-downstream-port": PciConnect.DOWNSTREAM_PORT,
 }
+# the order libvirt writes controllers in (qemuBuildControllersCommandLine): by type,
+# then by index
+ARGV_ORDER = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial")
 EXPRESS_USB = ("qemu-xhci", "nec-xhci")
 EXPRESS_VIRTIO = (None, "virtio", "virtio-scsi", "virtio-non-transitional")
 
@@ -275,8 +278,15 @@ def pci_connect(c: Controller) -> PciConnect:
     return PciConnect.PCI
 
 
+def argv_key(c: Controller) -> tuple[int, int]:
+    """By type, then by index: libvirt appends the controllers it adds (an implicit
+    scsi0 after the user's scsi2) and sorts them again when it reads its own XML back,
+    so this is the order that survives a normalize."""
+    return (ARGV_ORDER.index(c.type) if c.type in ARGV_ORDER else len(ARGV_ORDER), c.index)
+
+
 KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit,
                   wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml,
-                  pci_connect=pci_connect, filled_attrs=filled_attrs)
+                  pci_connect=pci_connect, filled_attrs=filled_attrs, argv_key=argv_key)
 
 __all__ = ["Controller", "KIND", "PciAddr", "USB2_FUNCTIONS", "is_pci_root"]

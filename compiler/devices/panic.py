@@ -8,7 +8,8 @@ from attrs import frozen
 from ..diagnostics import fail
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common
+from .base import ArgvPosition, DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, \
+    read_common
 
 
 @frozen(kw_only=True)
@@ -47,4 +48,5 @@ KIND = DeviceKind(tag="panic", cls=Panic, from_xml=from_xml, emit=emit,
                    wants_pci=lambda p, dom: p.model == "pvpanic",
                    pci_group=lambda d: PciGroup.IOMMU,
                    pci_connect=lambda p: PciConnect.PCI_INTEGRATED if p.model == "pvpanic"
-                   else PciConnect.PCI)
+                   else PciConnect.PCI,
+                   argv_position=ArgvPosition.LATE)

@@ -100,5 +100,6 @@ def emit(s: Smartcard, ctx: EmitCtx) -> list[str]:
 
 
 KIND = DeviceKind(tag="smartcard", cls=Smartcard, from_xml=from_xml, emit=emit,
-                  alias=lambda s, n, dom: f"smartcard{n}", wants_usb=wants_usb, usb_order=UsbOrder.CCID,
+                  alias=lambda s, n, dom: f"smartcard{n}", wants_usb=wants_usb,
+                  usb_order=UsbOrder.CCID,
                   pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)

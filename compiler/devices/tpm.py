@@ -77,4 +77,5 @@ def emit(t: Tpm, ctx: EmitCtx) -> list[str]:
 
 
 KIND = DeviceKind(tag="tpm", cls=Tpm, from_xml=from_xml, emit=emit,
-                  alias=lambda t, n, dom: f"tpm{n}", pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
+                  alias=lambda t, n, dom: f"tpm{n}", pci_group=lambda d: PciGroup.NONE,
+                  pci_connect=lambda d: PciConnect.NONE)

@@ -90,6 +90,28 @@ def virtio_connect(model: str | None) -> PciConnect:
 
 
 @frozen
+class FixedSlot:
+    """Where the machine's chipset puts a device before any other device gets a PCI
+    slot (libvirt's qemuDomainValidateDevicePCISlotsPIIX3 / ...Q35).
+
+    addrs     the addresses to try, in order: the device takes the first one whose
+              slot is still free
+    chipset   the address is a function of the chipset itself (the PIIX3's IDE and
+              UHCI, the ICH9's AHCI): the device takes addrs[0] without looking whether
+              the slot is free, and a user address equal to it may sit in a slot the
+              chipset reserves
+    required  a user address other than addrs[0] is an error (the primary IDE / SATA)
+    first     when no candidate is free, the device still gets a slot before every
+              other device (QEMU's primary VGA)
+    """
+
+    addrs: tuple[PciAddr, ...]
+    chipset: bool = False
+    required: bool = False
+    first: bool = False
+
+
+@frozen
 class XNode:
     """A minimal element description, for devices domc adds to the normalized XML."""
 
@@ -313,6 +335,7 @@ class DeviceKind:
     argv_position: ArgvPosition = ArgvPosition.DEVICES
     argv_key: Callable[[Device], tuple] = lambda d: ()
     emit_absent: Callable[[EmitCtx], list[str]] = lambda ctx: []
+    fixed_slot: Callable[[Device, int, str], FixedSlot | None] = lambda d, nth, family: None
 
     def __attrs_post_init__(self) -> None:
         if self.wants_usb is not _no_usb and self.usb_order is None:

@@ -6,7 +6,7 @@ from attrs import evolve, frozen
 
 from ..model import Device, PciAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, address_xnode, device_arg, pci_props, \
+from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, device_arg, pci_props, \
     read_common, xnode
 
 TYPES = ("ide", "fdc", "sata", "scsi", "usb", "pci", "virtio-serial", "ccid", "xenbus", "isa")
@@ -78,6 +78,13 @@ PCI_CONNECT = {
 ARGV_ORDER = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial")
 EXPRESS_USB = ("qemu-xhci", "nec-xhci")
 EXPRESS_VIRTIO = (None, "virtio", "virtio-scsi", "virtio-non-transitional")
+
+# the chipsets' controllers: the PIIX3's IDE and UHCI functions (i440fx), the ICH9's
+# AHCI, and the slots the ICH9 prefers for a USB2 set and a dmi-to-pci-bridge (q35)
+PIIX3_IDE, PIIX3_UHCI = PciAddr(0, 0, 1, 1), PciAddr(0, 0, 1, 2)
+ICH9_SATA = PciAddr(0, 0, 0x1F, 2)
+ICH9_USB2_SLOTS = (0x1D, 0x1A)
+ICH9_DMI_BRIDGE_SLOT = 0x1E
 
 # libvirt's "units per bus" for drive addresses by controller type
 IDE_BUSES, IDE_UNITS = 2, 2
@@ -278,6 +285,23 @@ def pci_connect(c: Controller) -> PciConnect:
     return PciConnect.PCI
 
 
+def fixed_slot(c: Controller, nth: int, family: str) -> FixedSlot | None:
+    if family == "q35":
+        if c.type == "sata" and c.index == 0:
+            return FixedSlot((ICH9_SATA,), chipset=True, required=True)
+        if c.type == "usb" and c.model == "ich9-uhci1":
+            return FixedSlot(tuple(PciAddr(0, 0, slot, 0, multifunction=True)
+                                   for slot in ICH9_USB2_SLOTS))
+        if c.type == "pci" and c.model == "dmi-to-pci-bridge":
+            return FixedSlot((PciAddr(0, 0, ICH9_DMI_BRIDGE_SLOT, 0),))
+        return None
+    if c.type == "ide" and c.index == 0:
+        return FixedSlot((PIIX3_IDE,), chipset=True, required=True)
+    if c.type == "usb" and c.index == 0 and c.model == "piix3-uhci":
+        return FixedSlot((PIIX3_UHCI,), chipset=True)
+    return None
+
+
 def argv_key(c: Controller) -> tuple[int, int]:
     """By type, then by index: libvirt appends the controllers it adds (an implicit
     scsi0 after the user's scsi2) and sorts them again when it reads its own XML back,
@@ -287,6 +311,7 @@ def argv_key(c: Controller) -> tuple[int, int]:
 
 KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit,
                   wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml,
-                  pci_connect=pci_connect, filled_attrs=filled_attrs, argv_key=argv_key)
+                  pci_connect=pci_connect, filled_attrs=filled_attrs, argv_key=argv_key,
+                  fixed_slot=fixed_slot)
 
 __all__ = ["Controller", "KIND", "PciAddr", "USB2_FUNCTIONS", "is_pci_root"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from attrs import frozen
 
 from ..diagnostics import fail
-from ..model import Device
+from ..model import Device, PciAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, address_xnode, device_arg, pci_props, \
-    read_common, xnode
+from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, \
+    device_arg, pci_props, read_common, xnode
 
 MODELS = ("vga", "cirrus", "vmvga", "xen", "vbox", "qxl", "parallels", "virtio", "gop", "none",
           "bochs", "ramfb")
@@ -90,6 +90,18 @@ def wants_pci(v: Video, dom) -> bool:
     return v.model not in ("none", "ramfb")
 
 
+# QEMU's primary VGA is the first device after the chipset
+PRIMARY_SLOT = {"i440fx": 2, "q35": 1}
+
+
+def fixed_slot(v: Video, nth: int, family: str) -> FixedSlot | None:
+    """The first video (in document order) is the primary one: its slot, else the first
+    free one, before every other device."""
+    if nth != 0:
+        return None
+    return FixedSlot((PciAddr(0, 0, PRIMARY_SLOT[family], 0),), first=True)
+
+
 def alias(v: Video, nth: int, dom) -> str:
     return f"video{nth}"
 
@@ -138,4 +150,4 @@ EXPRESS_VIDEO = ("virtio", "bochs")
 KIND = DeviceKind(tag="video", cls=Video, from_xml=from_xml, emit=emit, wants_pci=wants_pci,
                   pci_group=lambda d: PciGroup.VIDEO, alias=alias, to_xml=to_xml,
                   pci_connect=lambda v: PciConnect.PCIE if v.model in EXPRESS_VIDEO
-                  else PciConnect.PCI)
+                  else PciConnect.PCI, fixed_slot=fixed_slot)

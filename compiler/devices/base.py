@@ -336,6 +336,8 @@ class DeviceKind:
     argv_key: Callable[[Device], tuple] = lambda d: ()
     emit_absent: Callable[[EmitCtx], list[str]] = lambda ctx: []
     fixed_slot: Callable[[Device, int, str], FixedSlot | None] = lambda d, nth, family: None
+    implicit: Callable[[tuple[Device, ...], "Domain", str], tuple[Device, ...]] = \
+        lambda devices, dom, family: devices
 
     def __attrs_post_init__(self) -> None:
         if self.wants_usb is not _no_usb and self.usb_order is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from ..diagnostics import fail
 from ..model import Device
@@ -247,8 +247,23 @@ SERIAL = DeviceKind(tag="serial", cls=CharDevice, from_xml=_from_xml("serial"), 
 PARALLEL = DeviceKind(tag="parallel", cls=CharDevice, from_xml=_from_xml("parallel"),
                       emit=emit_parallel, alias=_alias("parallel"),
                       pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
+def serial_for_console(devices: tuple, dom, family: str) -> tuple:
+    """A serial console with no serial port behind it brings one (libvirt lists
+    serials before consoles); only the first console is looked at."""
+    serials = [d for d in devices if isinstance(d, CharDevice) and d.element == "serial"]
+    for at, d in enumerate(devices):
+        if isinstance(d, CharDevice) and d.element == "console" \
+                and d.target_type in (None, "serial"):
+            port = d.target_port or 0
+            if any((s.target_port or 0) == port for s in serials):
+                return devices
+            new = CharDevice(element="serial", source=d.source, target_port=port, span=d.span)
+            return devices[:at] + (new,) + devices[at:]
+    return devices
+
+
 CONSOLE = DeviceKind(tag="console", cls=CharDevice, from_xml=_from_xml("console"),
-                     emit=emit_console, alias=_alias("console"),
+                     emit=emit_console, alias=_alias("console"), implicit=serial_for_console,
                      pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
 def filled_source(d: CharDevice) -> tuple[XNode, ...]:
     """The socket path the compile chose for a channel, as <source mode= path=>."""
@@ -257,6 +272,26 @@ def filled_source(d: CharDevice) -> tuple[XNode, ...]:
     return (xnode("source", mode=d.source.mode, path=d.source.path),)
 
 
+# where unix channels without a path get their socket (libvirt uses its state dir)
+CHANNEL_DIR = "/run/domc/channel"
+
+
+def channel_paths(devices: tuple, dom, family: str) -> tuple:
+    """A virtio channel of type unix with no path listens on a socket named after the
+    domain and the channel's target name, as libvirt does for the guest agent."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in dom.name)
+    out = []
+    for d in devices:
+        if isinstance(d, CharDevice) and d.element == "channel" and d.target_type == "virtio" \
+                and d.source.type == "unix" and not d.source.path and d.target_name:
+            src = evolve(d.source, path=f"{CHANNEL_DIR}/{safe}/{d.target_name}", mode="bind",
+                         chosen=True)
+            d = evolve(d, source=src)
+        out.append(d)
+    return tuple(out)
+
+
 CHANNEL = DeviceKind(tag="channel", cls=CharDevice, from_xml=_from_xml("channel"),
                      emit=emit_channel, alias=_alias("channel"), filled=filled_source,
+                     implicit=channel_paths,
                      pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)

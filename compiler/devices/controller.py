@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from attrs import evolve, frozen
 
-from ..model import Device, PciAddr
+from ..model import Device, DriveAddr, PciAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, device_arg, pci_props, \
-    read_common, xnode
+from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, \
+    device_arg, pci_props, read_common, xnode
+from .chardev import CharDevice
+from .disk import Disk
 
 TYPES = ("ide", "fdc", "sata", "scsi", "usb", "pci", "virtio-serial", "ccid", "xenbus", "isa")
 
@@ -302,6 +304,82 @@ def fixed_slot(c: Controller, nth: int, family: str) -> FixedSlot | None:
     return None
 
 
+DEFAULT_SCSI_MODEL = "lsilogic"
+
+
+def insert_controller(devs: list, new: Controller) -> None:
+    """A controller libvirt adds itself is appended to its controller list
+    (virDomainDefAddController), whatever the indexes already there: an implicit scsi0
+    comes after a user's scsi2 and after every other controller.  (The user's own
+    controllers are sorted by type and index while parsing: order_devices.)"""
+    last_ctrl = None
+    for i, d in enumerate(devs):
+        if isinstance(d, Controller):
+            last_ctrl = i
+    devs.insert(0 if last_ctrl is None else last_ctrl + 1, new)
+
+
+def _ensure(devs: list, ctype: str, index: int, span) -> None:
+    if not any(isinstance(d, Controller) and d.type == ctype and d.index == index for d in devs):
+        insert_controller(devs, Controller(type=ctype, index=index, span=span))
+
+
+def _disk_controllers(devs: list) -> None:
+    """Every controller index up to the highest a disk's drive address uses (four SCSI
+    disks sda..sdd -> scsi0; sdz -> scsi0..scsi3), caused by the disk on that index,
+    else by the one on the highest."""
+    for bus in ("scsi", "fdc", "ide", "sata"):  # virDomainDefAddDiskControllers order
+        disks = [d for d in devs if isinstance(d, Disk) and d.target_bus == bus
+                 and isinstance(d.address, DriveAddr)]
+        if not disks:
+            continue
+        highest = max(disks, key=lambda d: d.address.controller)
+        for index in range(highest.address.controller + 1):
+            cause = next((d for d in disks if d.address.controller == index), highest)
+            _ensure(devs, bus, index, cause.span)
+
+
+def _virtio_serial(devs: list) -> None:
+    """virtio-serial 0 for virtio consoles and channels (and the controller a
+    chardev's virtio-serial address names)."""
+    for d in list(devs):
+        if isinstance(d, CharDevice) and d.target_type == "virtio":
+            a = d.address
+            index = int(a.get("controller", "0")) if getattr(a, "type", None) == "virtio-serial" \
+                else 0
+            if not any(isinstance(c, Controller) and c.type == "virtio-serial" for c in devs) \
+                    or a is not None:
+                _ensure(devs, "virtio-serial", index, d.span)
+
+
+def _default_model(c: Controller, family: str) -> str | None:
+    if c.type == "scsi":
+        return DEFAULT_SCSI_MODEL
+    if c.type == "usb":
+        return "qemu-xhci" if family == "q35" else "piix3-uhci"
+    if c.type == "pci" and c.index == 0:
+        return "pcie-root" if family == "q35" else "pci-root"
+    return None
+
+
+def implicit(devices: tuple, dom, family: str) -> tuple:
+    """The controllers libvirt adds: the machine's own first (qemuDomainDefAddDefaultDevices:
+    USB 0 unless the domain has a USB controller, SATA 0 on q35, the PCI root; i440fx
+    gets IDE 0 only for IDE disks), then those the disks imply, then virtio-serial for
+    virtio chardevs; their order decides PCI slots.  Controllers without a model get
+    libvirt's default one."""
+    devs = list(devices)
+    if not any(isinstance(d, Controller) and d.type == "usb" for d in devs):
+        _ensure(devs, "usb", 0, dom.span)
+    if family == "q35":
+        _ensure(devs, "sata", 0, dom.span)
+    _ensure(devs, "pci", 0, dom.span)
+    _disk_controllers(devs)
+    _virtio_serial(devs)
+    return tuple(evolve(d, model=_default_model(d, family))
+                 if isinstance(d, Controller) and d.model is None else d for d in devs)
+
+
 def argv_key(c: Controller) -> tuple[int, int]:
     """By type, then by index: libvirt appends the controllers it adds (an implicit
     scsi0 after the user's scsi2) and sorts them again when it reads its own XML back,
@@ -312,6 +390,6 @@ def argv_key(c: Controller) -> tuple[int, int]:
 KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit,
                   wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml,
                   pci_connect=pci_connect, filled_attrs=filled_attrs, argv_key=argv_key,
-                  fixed_slot=fixed_slot)
+                  fixed_slot=fixed_slot, implicit=implicit)
 
 __all__ = ["Controller", "KIND", "PciAddr", "USB2_FUNCTIONS", "is_pci_root"]

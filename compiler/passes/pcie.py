@@ -37,7 +37,7 @@ from __future__ import annotations
 from attrs import evolve
 
 from ..devices import kind_of
-from ..devices.controller import USB2_FUNCTIONS, Controller
+from ..devices.controller import USB2_FUNCTIONS, Controller, insert_controller
 from ..diagnostics import NOWHERE
 from ..model import Domain, PciAddr
 from .pci_buses import BUS_MODELS, PCIE, AddressSet, Bus, Conn, connect_flags, fixed_slots, \
@@ -209,8 +209,6 @@ def _span_at(devices: list, a: PciAddr):
 
 
 def assign_pcie_addresses(dom: Domain, env) -> Domain:
-    from .implicit import _insert_controller
-
     diag = env.diag
     devices = list(dom.devices)
     buses, max_idx = _buses_of(devices)
@@ -234,8 +232,8 @@ def assign_pcie_addresses(dom: Domain, env) -> Domain:
         if a is not None:
             dry.addrs.take(a, PCIE, "hotplug reserve")
     for n in range(max(max_idx + 1, 1), len(grown)):
-        new = Controller(type="pci", index=n, model=grown[n].model)
-        _insert_controller(devices, new)
+        new = Controller(type="pci", index=n, model=grown[n].model, span=dom.span)
+        insert_controller(devices, new)
         flags = connect_flags(new)
         a = dry.addrs.next_addr(flags)
         if a is None:

@@ -293,34 +293,64 @@ def _no_usb(d: Device, dom: "Domain") -> bool:
 
 @frozen
 class DeviceKind:
-    """How domc handles one element under <devices>.
+    """How domc handles one element under <devices>: every fact about a kind lives
+    here, in the kind's module, and the generic passes and emitters read it.  The
+    registry (devices/__init__.py DEVICE_KINDS) order is the argv order.
 
+    tag        the element name under <devices>
+    cls        the model class (a Device) from_xml returns
     from_xml   Reader -> Device (address/alias/boot via read_common)
-    emit       (device, ctx) -> argv words, in registry order; emit only asserts:
-               every user-facing check is in ``validate`` or in a pass
+    emit       (device, ctx) -> argv words; emit only asserts: every user-facing
+               check is in ``validate`` or in a pass
+
+    PCI (required: a kind that forgot them would silently get a wrong slot or bus)
+    pci_group  device -> PciGroup: its turn in libvirt's order of slot assignment;
+               PciGroup.NONE for kinds that never take a PCI slot
+    pci_connect   device -> PciConnect: how it plugs into a PCI bus (what kind of
+               bus it needs on q35); PciConnect.NONE for kinds that never do
+    wants_pci  (device, domain) -> bool: this device lives on a PCI bus
+    fixed_slot (device, nth, family) -> FixedSlot | None: where the machine family's
+               chipset ("i440fx" or "q35") puts it before any other device (nth
+               counts devices of this kind in document order); read by
+               assign_pci_addresses / assign_pcie_addresses, kind by kind in
+               registry order
+
+    USB
+    wants_usb  (device, domain) -> bool: the device plugs into a USB port
+    usb_order  UsbOrder: its turn in libvirt's order of USB port assignment; a kind
+               with ``wants_usb`` must have one (checked when the kind is defined)
+
+    Checks, names, defaults
     validate   (device, domain, diag) -> None: the kind's checks of one device,
                reported through ``diag`` (a Collector); called for every device by
                the validate_domain pass, on the definition as the user wrote it
-    pci_group  (device, domain) -> PciGroup value when the device needs a PCI slot
-               and has none yet is decided by ``wants_pci``
-    wants_pci  (device, domain) -> bool: the device lives on a PCI bus
     alias      (device, nth, domain) -> the QEMU id libvirt gives it (nth counts
                devices of this kind in document order)
+    implicit   (devices, domain, family) -> devices: the kind's devices libvirt adds
+               (each with the span of the element that caused it, or of <domain>)
+               and the defaults it fills into this kind's devices; add_implicit_devices
+               calls every kind's in registry order, libvirt's order of adding them
+
+    Normalized XML
     to_xml     device -> XNode, for devices the normalize passes add
-    wants_usb  (device, domain) -> bool: the device plugs into a USB port
     filled     device -> child elements normalize writes into the user's element
                (values the passes filled in, e.g. a generated MAC address)
     filled_attrs  device -> attributes normalize sets on the user's element
+
+    Argv
+    argv_position  ArgvPosition: with the other devices (DEVICES) or after -sandbox
+               (LATE)
+    argv_key   device -> sort key of the kind's devices in the argv, before
+               document order (controllers: by type, then index)
+    emit_absent   ctx -> argv words the kind writes in its place when the domain has
+               none of its devices (audio: the default backend)
     machine_opts  device -> extra -machine options the device needs (nvdimm=on)
-    pci_connect   device -> PciConnect: how it plugs into a PCI bus (what kind of
-               bus it needs on q35); conventional PCI unless the kind says otherwise
     """
 
     tag: str
     cls: type
     from_xml: Callable[[Reader], Device]
     emit: Callable[[Device, EmitCtx], list[str]]
-    # no defaults: a kind that forgot them would silently get a wrong slot or bus
     pci_group: Callable[[Device], PciGroup] = field(kw_only=True)
     pci_connect: Callable[[Device], PciConnect] = field(kw_only=True)
     validate: Callable[[Device, "Domain", "Collector"], None] = lambda d, dom, diag: None

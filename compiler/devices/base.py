@@ -16,11 +16,12 @@ if TYPE_CHECKING:
     from ..model import Domain
 
 
-class PciGroup:
+class PciGroup(enum.Enum):
     """libvirt's order of PCI slot assignment (qemuDomainAssignDevicePCISlots): devices
-    without an address get the first free slot group by group, document order inside
-    a group."""
+    without an address get the first free slot group by group (in value order),
+    document order inside a group.  NONE: the kind's devices never take a PCI slot."""
 
+    NONE = None
     PCI_CONTROLLER = 0
     FILESYSTEM = 1
     NET = 2
@@ -37,6 +38,21 @@ class PciGroup:
     SERIAL = 13
     VSOCK = 14
     IOMMU = 15
+
+
+class UsbOrder(enum.Enum):
+    """libvirt's order of USB port assignment (virDomainUSBDeviceDefForeach): devices
+    without a port get the first free one kind by kind (in value order), document
+    order inside a kind.  Hubs come first, so that their ports exist for the rest."""
+
+    HUB = 0
+    HOSTDEV = 1
+    DISK = 2
+    CCID = 3  # domc's smartcards carry their CCID controller
+    INPUT = 4
+    SERIAL = 5
+    SOUND = 6
+    REDIRDEV = 7
 
 
 class PciConnect(enum.Enum):
@@ -60,10 +76,39 @@ class PciConnect(enum.Enum):
     DOWNSTREAM_PORT = "pcie-switch-downstream-port"
 
 
+class ArgvPosition(enum.Enum):
+    """Where a kind's options go in the command line (libvirt's qemuBuildCommandLine)."""
+
+    DEVICES = "devices"  # with the other devices, in registry order, before -sandbox
+    LATE = "late"  # after -sandbox, at the very end (panic, vsock)
+
+
 def virtio_connect(model: str | None) -> PciConnect:
     """A virtio device is PCI Express unless its model asks for the transitional
     (conventional PCI) variant."""
     return PciConnect.PCI if model == "virtio-transitional" else PciConnect.PCIE
+
+
+@frozen
+class FixedSlot:
+    """Where the machine's chipset puts a device before any other device gets a PCI
+    slot (libvirt's qemuDomainValidateDevicePCISlotsPIIX3 / ...Q35).
+
+    addrs     the addresses to try, in order: the device takes the first one whose
+              slot is still free
+    chipset   the address is a function of the chipset itself (the PIIX3's IDE and
+              UHCI, the ICH9's AHCI): the device takes addrs[0] without looking whether
+              the slot is free, and a user address equal to it may sit in a slot the
+              chipset reserves
+    required  a user address other than addrs[0] is an error (the primary IDE / SATA)
+    first     when no candidate is free, the device still gets a slot before every
+              other device (QEMU's primary VGA)
+    """
+
+    addrs: tuple[PciAddr, ...]
+    chipset: bool = False
+    required: bool = False
+    first: bool = False
 
 
 @frozen
@@ -242,42 +287,104 @@ def read_common(r: Reader) -> dict:
             "virtio_options": virtio}
 
 
+def _no_usb(d: Device, dom: "Domain") -> bool:
+    return False
+
+
 @frozen
 class DeviceKind:
-    """How domc handles one element under <devices>.
+    """How domc handles one element under <devices>: every fact about a kind lives
+    here, in the kind's module, and the generic passes and emitters read it.  The
+    registry (devices/__init__.py DEVICE_KINDS) order is the argv order.
 
+    tag        the element name under <devices>
+    cls        the model class (a Device) from_xml returns
     from_xml   Reader -> Device (address/alias/boot via read_common)
-    emit       (device, ctx) -> argv words, in registry order; emit only asserts:
-               every user-facing check is in ``validate`` or in a pass
+    emit       (device, ctx) -> argv words; emit only asserts: every user-facing
+               check is in ``validate`` or in a pass
+
+    PCI (required: a kind that forgot them would silently get a wrong slot or bus)
+    pci_group  device -> PciGroup: its turn in libvirt's order of slot assignment;
+               PciGroup.NONE for kinds that never take a PCI slot
+    pci_connect   device -> PciConnect: how it plugs into a PCI bus (what kind of
+               bus it needs on q35); PciConnect.NONE for kinds that never do
+    wants_pci  (device, domain) -> bool: this device lives on a PCI bus
+    fixed_slot (device, nth, family) -> FixedSlot | None: where the machine family's
+               chipset ("i440fx" or "q35") puts it before any other device (nth
+               counts devices of this kind in document order); read by
+               assign_pci_addresses / assign_pcie_addresses, kind by kind in
+               registry order
+
+    USB
+    wants_usb  (device, domain) -> bool: the device plugs into a USB port
+    usb_order  UsbOrder: its turn in libvirt's order of USB port assignment; a kind
+               with ``wants_usb`` must have one (checked when the kind is defined)
+
+    Checks, names, defaults
     validate   (device, domain, diag) -> None: the kind's checks of one device,
                reported through ``diag`` (a Collector); called for every device by
                the validate_domain pass, on the definition as the user wrote it
-    pci_group  (device, domain) -> PciGroup value when the device needs a PCI slot
-               and has none yet is decided by ``wants_pci``
-    wants_pci  (device, domain) -> bool: the device lives on a PCI bus
     alias      (device, nth, domain) -> the QEMU id libvirt gives it (nth counts
                devices of this kind in document order)
+    implicit   (devices, domain, family) -> devices: the kind's devices libvirt adds
+               (each with the span of the element that caused it, or of <domain>)
+               and the defaults it fills into this kind's devices; add_implicit_devices
+               calls every kind's in registry order, libvirt's order of adding them
+
+    Normalized XML
     to_xml     device -> XNode, for devices the normalize passes add
-    wants_usb  (device, domain) -> bool: the device plugs into a USB port
     filled     device -> child elements normalize writes into the user's element
                (values the passes filled in, e.g. a generated MAC address)
     filled_attrs  device -> attributes normalize sets on the user's element
+
+    Argv
+    argv_position  ArgvPosition: with the other devices (DEVICES) or after -sandbox
+               (LATE)
+    argv_key   device -> sort key of the kind's devices in the argv, before
+               document order (controllers: by type, then index)
+    emit_absent   ctx -> argv words the kind writes in its place when the domain has
+               none of its devices (audio: the default backend)
     machine_opts  device -> extra -machine options the device needs (nvdimm=on)
-    pci_connect   device -> PciConnect: how it plugs into a PCI bus (what kind of
-               bus it needs on q35); conventional PCI unless the kind says otherwise
     """
 
     tag: str
     cls: type
     from_xml: Callable[[Reader], Device]
     emit: Callable[[Device, EmitCtx], list[str]]
+    pci_group: Callable[[Device], PciGroup] = field(kw_only=True)
+    pci_connect: Callable[[Device], PciConnect] = field(kw_only=True)
     validate: Callable[[Device, "Domain", "Collector"], None] = lambda d, dom, diag: None
     wants_pci: Callable[[Device, "Domain"], bool] = lambda d, dom: False
-    pci_group: Callable[[Device], int] = lambda d: PciGroup.IOMMU
     alias: Callable[[Device, int, "Domain"], str | None] = lambda d, n, dom: None
     to_xml: Callable[[Device], XNode] | None = None
-    wants_usb: Callable[[Device, "Domain"], bool] = lambda d, dom: False
+    wants_usb: Callable[[Device, "Domain"], bool] = _no_usb
+    usb_order: UsbOrder | None = None
     filled: Callable[[Device], tuple[XNode, ...]] = lambda d: ()
     filled_attrs: Callable[[Device], tuple[tuple[str, str], ...]] = lambda d: ()
     machine_opts: Callable[[Device], tuple[str, ...]] = lambda d: ()
-    pci_connect: Callable[[Device], PciConnect] = lambda d: PciConnect.PCI
+    argv_position: ArgvPosition = ArgvPosition.DEVICES
+    argv_key: Callable[[Device], tuple] = lambda d: ()
+    emit_absent: Callable[[EmitCtx], list[str]] = lambda ctx: []
+    fixed_slot: Callable[[Device, int, str], FixedSlot | None] = lambda d, nth, family: None
+    implicit: Callable[[tuple[Device, ...], "Domain", str], tuple[Device, ...]] = \
+        lambda devices, dom, family: devices
+
+    def __attrs_post_init__(self) -> None:
+        if self.wants_usb is not _no_usb and self.usb_order is None:
+            raise TypeError(f"device kind <{self.tag}> plugs into USB ports but has no usb_order")
+
+
+def check_iothread_ref(d: Device, virtio: bool, dom, diag) -> None:
+    """A disk or controller served by an iothread (``d.iothread``) needs that iothread,
+    and must be a virtio one (``virtio``)."""
+    n = getattr(d, "iothread", None)
+    if n is None:
+        return
+    known = set(getattr(dom.tuning, "iothread_ids", ()))
+    if not virtio:
+        diag.error("iothread-ref", f"{d.describe()}: iothreads serve only virtio disks and "
+                   "virtio-scsi controllers", d.span)
+    elif n not in known:
+        have = ", ".join(map(str, sorted(known))) or "none"
+        diag.error("iothread-ref", f"{d.describe()}: iothread {n} is not defined "
+                   f"(<iothreads>/<iothreadids> give: {have})", d.span)

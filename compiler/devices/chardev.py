@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, device_arg, pci_props, qjson, \
-    read_common, usb_props, xnode
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, XNode, device_arg, \
+    pci_props, qjson, read_common, usb_props, xnode
 
 BACKENDS = ("pty", "file", "null", "vc", "stdio", "pipe", "dev", "tcp", "udp", "unix",
             "spicevmc", "spiceport", "qemu-vdagent", "nmdm")
@@ -276,20 +276,34 @@ def validate_channel(d: CharDevice, dom, diag) -> None:
                    "supported by domc yet", d.span)
 
 
-def serial_group(d) -> int:
+def serial_group(d) -> PciGroup:
     return PciGroup.SERIAL
 
 
 SERIAL = DeviceKind(tag="serial", cls=CharDevice, from_xml=_from_xml("serial"), emit=emit_serial,
                     validate=validate_source, wants_pci=serial_wants_pci, pci_group=serial_group, alias=_alias("serial"),
                     wants_usb=lambda d, dom: d.target_type == "usb-serial",
+                    usb_order=UsbOrder.SERIAL,
                     pci_connect=lambda c: PciConnect.PCI)
 PARALLEL = DeviceKind(tag="parallel", cls=CharDevice, from_xml=_from_xml("parallel"),
-                      emit=emit_parallel, validate=validate_source, alias=_alias("parallel"))
+                      emit=emit_parallel, validate=validate_source, alias=_alias("parallel"),
+                      pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
+def serial_for_console(devices: tuple, dom, family: str) -> tuple:
+    """A serial console with no serial port behind it brings one (libvirt lists
+    serials before consoles); only the first console is looked at."""
+    d = implied_serial(devices)
+    if d is None:
+        return devices
+    at = devices.index(d)
+    new = CharDevice(element="serial", source=d.source, target_port=d.target_port or 0,
+                     span=d.span)
+    return devices[:at] + (new,) + devices[at:]
+
+
 CONSOLE = DeviceKind(tag="console", cls=CharDevice, from_xml=_from_xml("console"),
-                     emit=emit_console, validate=validate_console, alias=_alias("console"))
-
-
+                     emit=emit_console, validate=validate_console, alias=_alias("console"),
+                     implicit=serial_for_console,
+                     pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
 def filled_source(d: CharDevice) -> tuple[XNode, ...]:
     """The socket path the compile chose for a channel, as <source mode= path=>."""
     if not d.source.chosen:
@@ -297,6 +311,27 @@ def filled_source(d: CharDevice) -> tuple[XNode, ...]:
     return (xnode("source", mode=d.source.mode, path=d.source.path),)
 
 
+# where unix channels without a path get their socket (libvirt uses its state dir)
+CHANNEL_DIR = "/run/domc/channel"
+
+
+def channel_paths(devices: tuple, dom, family: str) -> tuple:
+    """A virtio channel of type unix with no path listens on a socket named after the
+    domain and the channel's target name, as libvirt does for the guest agent."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in dom.name)
+    out = []
+    for d in devices:
+        if isinstance(d, CharDevice) and d.element == "channel" and d.target_type == "virtio" \
+                and d.source.type == "unix" and not d.source.path and d.target_name:
+            src = evolve(d.source, path=f"{CHANNEL_DIR}/{safe}/{d.target_name}", mode="bind",
+                         chosen=True)
+            d = evolve(d, source=src)
+        out.append(d)
+    return tuple(out)
+
+
 CHANNEL = DeviceKind(tag="channel", cls=CharDevice, from_xml=_from_xml("channel"),
                      emit=emit_channel, validate=validate_channel, alias=_alias("channel"),
-                     filled=filled_source)
+                     filled=filled_source,
+                     implicit=channel_paths,
+                     pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from attrs import evolve, frozen
 
-from ..model import Device, PciAddr
+from ..model import Device, DriveAddr, PciAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, address_xnode, device_arg, pci_props, \
-    read_common, xnode
+from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, \
+    check_iothread_ref, device_arg, pci_props, read_common, xnode
+from .chardev import CharDevice
+from .disk import Disk
 
 TYPES = ("ide", "fdc", "sata", "scsi", "usb", "pci", "virtio-serial", "ccid", "xenbus", "isa")
 
@@ -73,8 +75,18 @@ PCI_CONNECT = {
     "pcie-switch-upstream-port": PciConnect.UPSTREAM_PORT,
     "pcie-switch-downstream-port": PciConnect.DOWNSTREAM_PORT,
 }
+# the order libvirt writes controllers in (qemuBuildControllersCommandLine): by type,
+# then by index
+ARGV_ORDER = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial")
 EXPRESS_USB = ("qemu-xhci", "nec-xhci")
 EXPRESS_VIRTIO = (None, "virtio", "virtio-scsi", "virtio-non-transitional")
+
+# the chipsets' controllers: the PIIX3's IDE and UHCI functions (i440fx), the ICH9's
+# AHCI, and the slots the ICH9 prefers for a USB2 set and a dmi-to-pci-bridge (q35)
+PIIX3_IDE, PIIX3_UHCI = PciAddr(0, 0, 1, 1), PciAddr(0, 0, 1, 2)
+ICH9_SATA = PciAddr(0, 0, 0x1F, 2)
+ICH9_USB2_SLOTS = (0x1D, 0x1A)
+ICH9_DMI_BRIDGE_SLOT = 0x1E
 
 # libvirt's "units per bus" for drive addresses by controller type
 IDE_BUSES, IDE_UNITS = 2, 2
@@ -144,22 +156,6 @@ def number_controllers(devices: list) -> list:
     return out
 
 
-def check_iothread_ref(d: Device, virtio: bool, dom, diag) -> None:
-    """A disk or controller served by an iothread (``d.iothread``) needs that iothread,
-    and must be a virtio one (``virtio``)."""
-    n = getattr(d, "iothread", None)
-    if n is None:
-        return
-    known = set(getattr(dom.tuning, "iothread_ids", ()))
-    if not virtio:
-        diag.error("iothread-ref", f"{d.describe()}: iothreads serve only virtio disks and "
-                   "virtio-scsi controllers", d.span)
-    elif n not in known:
-        have = ", ".join(map(str, sorted(known))) or "none"
-        diag.error("iothread-ref", f"{d.describe()}: iothread {n} is not defined "
-                   f"(<iothreads>/<iothreadids> give: {have})", d.span)
-
-
 # PCI controllers whose hotplug QEMU can switch (pci-root through the PIIX4's ACPI)
 HOTPLUG_SWITCHABLE = ("pci-root", "pcie-root-port", "pcie-switch-downstream-port")
 
@@ -210,7 +206,7 @@ def wants_pci(c: Controller, dom) -> bool:
     return True  # the chipset's own IDE/SATA functions are placed by assign_pci_addresses
 
 
-def pci_group(c: Controller) -> int:
+def pci_group(c: Controller) -> PciGroup:
     return PciGroup.PCI_CONTROLLER if c.type == "pci" else PciGroup.CONTROLLER
 
 
@@ -332,8 +328,109 @@ def pci_connect(c: Controller) -> PciConnect:
     return PciConnect.PCI
 
 
+def fixed_slot(c: Controller, nth: int, family: str) -> FixedSlot | None:
+    if family == "q35":
+        if c.type == "sata" and c.index == 0:
+            return FixedSlot((ICH9_SATA,), chipset=True, required=True)
+        if c.type == "usb" and c.model == "ich9-uhci1":
+            return FixedSlot(tuple(PciAddr(0, 0, slot, 0, multifunction=True)
+                                   for slot in ICH9_USB2_SLOTS))
+        if c.type == "pci" and c.model == "dmi-to-pci-bridge":
+            return FixedSlot((PciAddr(0, 0, ICH9_DMI_BRIDGE_SLOT, 0),))
+        return None
+    if c.type == "ide" and c.index == 0:
+        return FixedSlot((PIIX3_IDE,), chipset=True, required=True)
+    if c.type == "usb" and c.index == 0 and c.model == "piix3-uhci":
+        return FixedSlot((PIIX3_UHCI,), chipset=True)
+    return None
+
+
+DEFAULT_SCSI_MODEL = "lsilogic"
+
+
+def insert_controller(devs: list, new: Controller) -> None:
+    """A controller libvirt adds itself is appended to its controller list
+    (virDomainDefAddController), whatever the indexes already there: an implicit scsi0
+    comes after a user's scsi2 and after every other controller.  (The user's own
+    controllers are sorted by type and index while parsing: order_devices.)"""
+    last_ctrl = None
+    for i, d in enumerate(devs):
+        if isinstance(d, Controller):
+            last_ctrl = i
+    devs.insert(0 if last_ctrl is None else last_ctrl + 1, new)
+
+
+def _ensure(devs: list, ctype: str, index: int, span) -> None:
+    if not any(isinstance(d, Controller) and d.type == ctype and d.index == index for d in devs):
+        insert_controller(devs, Controller(type=ctype, index=index, span=span))
+
+
+def _disk_controllers(devs: list) -> None:
+    """Every controller index up to the highest a disk's drive address uses (four SCSI
+    disks sda..sdd -> scsi0; sdz -> scsi0..scsi3), caused by the disk on that index,
+    else by the one on the highest."""
+    for bus in ("scsi", "fdc", "ide", "sata"):  # virDomainDefAddDiskControllers order
+        disks = [d for d in devs if isinstance(d, Disk) and d.target_bus == bus
+                 and isinstance(d.address, DriveAddr)]
+        if not disks:
+            continue
+        highest = max(disks, key=lambda d: d.address.controller)
+        for index in range(highest.address.controller + 1):
+            cause = next((d for d in disks if d.address.controller == index), highest)
+            _ensure(devs, bus, index, cause.span)
+
+
+def _virtio_serial(devs: list) -> None:
+    """virtio-serial 0 for virtio consoles and channels (and the controller a
+    chardev's virtio-serial address names)."""
+    for d in list(devs):
+        if isinstance(d, CharDevice) and d.target_type == "virtio":
+            a = d.address
+            index = int(a.get("controller", "0")) if getattr(a, "type", None) == "virtio-serial" \
+                else 0
+            if not any(isinstance(c, Controller) and c.type == "virtio-serial" for c in devs) \
+                    or a is not None:
+                _ensure(devs, "virtio-serial", index, d.span)
+
+
+def _default_model(c: Controller, family: str) -> str | None:
+    if c.type == "scsi":
+        return DEFAULT_SCSI_MODEL
+    if c.type == "usb":
+        return "qemu-xhci" if family == "q35" else "piix3-uhci"
+    if c.type == "pci" and c.index == 0:
+        return "pcie-root" if family == "q35" else "pci-root"
+    return None
+
+
+def implicit(devices: tuple, dom, family: str) -> tuple:
+    """The controllers libvirt adds: the machine's own first (qemuDomainDefAddDefaultDevices:
+    USB 0 unless the domain has a USB controller, SATA 0 on q35, the PCI root; i440fx
+    gets IDE 0 only for IDE disks), then those the disks imply, then virtio-serial for
+    virtio chardevs; their order decides PCI slots.  Controllers without a model get
+    libvirt's default one."""
+    devs = list(devices)
+    if not any(isinstance(d, Controller) and d.type == "usb" for d in devs):
+        _ensure(devs, "usb", 0, dom.span)
+    if family == "q35":
+        _ensure(devs, "sata", 0, dom.span)
+    _ensure(devs, "pci", 0, dom.span)
+    _disk_controllers(devs)
+    _virtio_serial(devs)
+    return tuple(evolve(d, model=_default_model(d, family))
+                 if isinstance(d, Controller) and d.model is None else d for d in devs)
+
+
+def argv_key(c: Controller) -> tuple[int, int]:
+    """By type, then by index: libvirt appends the controllers it adds (an implicit
+    scsi0 after the user's scsi2) and sorts them again when it reads its own XML back,
+    so this is the order that survives a normalize."""
+    return (ARGV_ORDER.index(c.type) if c.type in ARGV_ORDER else len(ARGV_ORDER), c.index)
+
+
 KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit,
-                  validate=validate, wants_pci=wants_pci, pci_group=pci_group, alias=alias,
-                  to_xml=to_xml, pci_connect=pci_connect, filled_attrs=filled_attrs)
+                  validate=validate, wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml,
+                  pci_connect=pci_connect, filled_attrs=filled_attrs, argv_key=argv_key,
+                  fixed_slot=fixed_slot, implicit=implicit)
 
 __all__ = ["Controller", "KIND", "PciAddr", "USB2_FUNCTIONS", "is_pci_root"]

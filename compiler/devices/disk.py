@@ -8,12 +8,11 @@ from attrs import frozen
 
 from ..model import Device, DriveAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common, \
-    usb_props, virtio_connect
+from .base import DeviceKind, EmitCtx, PciGroup, UsbOrder, check_iothread_ref, device_arg, \
+    pci_props, qjson, read_common, usb_props, virtio_connect
 from .chardev import qemu_opt_value
 from .blockdev import BlockSource, blockdev_args, check_disk_source, read_source, \
     warn_credentials
-from .controller import check_iothread_ref
 
 BUSES = ("ide", "scsi", "virtio", "sata", "fdc", "usb", "sd", "xen", "uml")
 DEVICES = ("disk", "cdrom", "floppy", "lun")
@@ -321,14 +320,14 @@ def _isa_fdc_args(d: Disk, ctx: EmitCtx) -> list[str]:
     return [w for k, v in boot.items() for w in ("-global", f"isa-fdc.{k}={v}")]
 
 
-def pci_group(d: Disk) -> int:
+def pci_group(d: Disk) -> PciGroup:
     return PciGroup.DISK
 
 
 KIND = DeviceKind(tag="disk", cls=Disk, from_xml=from_xml, emit=emit, validate=validate,
                   wants_pci=wants_pci,
                   pci_group=pci_group, alias=alias,
-                  wants_usb=lambda d, dom: d.target_bus == "usb",
+                  wants_usb=lambda d, dom: d.target_bus == "usb", usb_order=UsbOrder.DISK,
                   pci_connect=lambda d: virtio_connect(d.model))
 
 __all__ = ["Disk", "KIND", "disk_name_index", "qjson"]

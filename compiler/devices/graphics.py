@@ -6,8 +6,9 @@ from attrs import frozen
 
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, qjson, read_common
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, qjson, read_common
 from .chardev import qemu_opt_value
+from .sound import Sound
 
 TYPES = ("vnc", "spice", "sdl", "egl-headless", "dbus", "rdp", "desktop")
 
@@ -102,7 +103,8 @@ def graphics_emit(g: Graphics, ctx: EmitCtx) -> list[str]:
 
 
 GRAPHICS = DeviceKind(tag="graphics", cls=Graphics, from_xml=graphics_from_xml,
-                      emit=graphics_emit, validate=graphics_validate)
+                      emit=graphics_emit, validate=graphics_validate, pci_group=lambda d: PciGroup.NONE,
+                      pci_connect=lambda d: PciConnect.NONE)
 
 AUDIO_DRIVERS = ("none", "alsa", "coreaudio", "jack", "oss", "pulseaudio", "sdl", "spice", "file",
                  "dbus", "pipewire")
@@ -129,4 +131,18 @@ def audio_emit(a: Audio, ctx: EmitCtx) -> list[str]:
     return ["-audiodev", qjson(obj)]
 
 
-AUDIO = DeviceKind(tag="audio", cls=Audio, from_xml=audio_from_xml, emit=audio_emit)
+def default_audio(ctx: EmitCtx) -> list[str]:
+    """Without an <audio>, libvirt still gives QEMU one backend: 'spice' with SPICE
+    graphics, else 'none' -- unless every display is one that carries no audio
+    (egl-headless, dbus, rdp) and no sound card needs a backend."""
+    graphics = ctx.dom.devices_of(Graphics)
+    if graphics and not ctx.dom.devices_of(Sound) and \
+            not any(g.type in ("vnc", "spice", "sdl") for g in graphics):
+        return []
+    spice = any(g.type == "spice" for g in graphics)
+    return ["-audiodev", qjson({"id": "audio1", "driver": "spice" if spice else "none"})]
+
+
+AUDIO = DeviceKind(tag="audio", cls=Audio, from_xml=audio_from_xml, emit=audio_emit,
+                   pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE,
+                   emit_absent=default_audio)

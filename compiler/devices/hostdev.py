@@ -24,8 +24,8 @@ from attrs import frozen
 
 from ..model import Device, DriveAddr
 from ..xmlread import Reader
-from .base import (DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, qjson, read_common,
-                   usb_props)
+from .base import (DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, device_arg, pci_props,
+                   qjson, read_common, usb_props)
 
 TYPES = ("pci", "usb", "scsi", "scsi_host", "mdev")
 VHOST_SCSI_DRIVERS = {
@@ -310,4 +310,5 @@ def emit(h: Hostdev, ctx: EmitCtx) -> list[str]:
 KIND = DeviceKind(tag="hostdev", cls=Hostdev, from_xml=from_xml, emit=emit,
                   validate=validate, wants_pci=wants_pci, pci_group=lambda d: PciGroup.HOSTDEV,
                   alias=lambda h, n, dom: f"hostdev{n}", wants_usb=wants_usb,
+                  usb_order=UsbOrder.HOSTDEV,
                   pci_connect=lambda h: PciConnect.PCIE)

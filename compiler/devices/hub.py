@@ -8,7 +8,8 @@ from attrs import frozen
 
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, XNode, device_arg, read_common, usb_props, xnode
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, XNode, device_arg, \
+    read_common, usb_props, xnode
 
 HUB_PORTS = 8
 
@@ -38,4 +39,6 @@ def to_xml(h: Hub) -> XNode:
 
 
 KIND = DeviceKind(tag="hub", cls=Hub, from_xml=from_xml, emit=emit, to_xml=to_xml,
-                  alias=lambda h, n, dom: f"hub{n}", wants_usb=lambda h, dom: True)
+                  alias=lambda h, n, dom: f"hub{n}", wants_usb=lambda h, dom: True,
+                  usb_order=UsbOrder.HUB,
+                  pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)

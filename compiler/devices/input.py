@@ -6,8 +6,8 @@ from attrs import frozen
 
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, device_arg, pci_props, read_common, \
-    usb_props, xnode
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, XNode, device_arg, \
+    pci_props, read_common, usb_props, xnode
 
 USB_DRIVERS = {"mouse": "usb-mouse", "keyboard": "usb-kbd", "tablet": "usb-tablet"}
 VIRTIO_DRIVERS = {"mouse": "virtio-mouse-pci", "keyboard": "virtio-keyboard-pci",
@@ -76,7 +76,16 @@ def to_xml(i: Input) -> XNode:
     return xnode("input", type=i.type, bus=i.bus)
 
 
+def implicit(devices: tuple, dom, family: str) -> tuple:
+    """The PS/2 mouse and keyboard of an x86 machine, unless the domain lists them."""
+    added = tuple(Input(type=t, bus="ps2", span=dom.span) for t in ("mouse", "keyboard")
+                  if not any(isinstance(d, Input) and d.type == t and d.bus == "ps2"
+                             for d in devices))
+    return devices + added
+
+
 KIND = DeviceKind(tag="input", cls=Input, from_xml=from_xml, emit=emit, validate=validate,
                   wants_pci=wants_pci,
                   pci_group=lambda d: PciGroup.INPUT, alias=alias, to_xml=to_xml,
-                  wants_usb=lambda i, dom: i.bus == "usb", pci_connect=lambda i: PciConnect.PCIE)
+                  wants_usb=lambda i, dom: i.bus == "usb", usb_order=UsbOrder.INPUT,
+                  pci_connect=lambda i: PciConnect.PCIE, implicit=implicit)

@@ -55,8 +55,16 @@ def to_xml(b: Memballoon) -> XNode:
     return xnode("memballoon", *([addr] if addr else []), model=b.model)
 
 
-KIND = DeviceKind(tag="memballoon", cls=Memballoon, from_xml=from_xml, emit=emit, validate=validate,
+def implicit(devices: tuple, dom, family: str) -> tuple:
+    """A virtio balloon unless the domain has a <memballoon> (model='none' included)."""
+    if any(isinstance(d, Memballoon) for d in devices):
+        return devices
+    return devices + (Memballoon(model="virtio", span=dom.span),)
+
+
+KIND = DeviceKind(tag="memballoon", cls=Memballoon, from_xml=from_xml, emit=emit,
+                  validate=validate,
                   wants_pci=lambda b, dom: b.model in DRIVERS,
                   pci_group=lambda d: PciGroup.MEMBALLOON,
                   alias=lambda b, n, dom: f"balloon{n}", to_xml=to_xml,
-                  pci_connect=lambda b: virtio_connect(b.model))
+                  pci_connect=lambda b: virtio_connect(b.model), implicit=implicit)

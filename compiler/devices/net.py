@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from ..model import Device
 from ..xmlread import Reader
@@ -205,7 +205,7 @@ def emit(n: Interface, ctx: EmitCtx) -> list[str]:
     return pre + ["-netdev", qjson(nd)] + device_arg(driver, props)
 
 
-def pci_group(n) -> int:
+def pci_group(n) -> PciGroup:
     return PciGroup.NET
 
 
@@ -221,6 +221,30 @@ def pci_connect(n: Interface) -> PciConnect:
     return PciConnect.PCIE if (n.model or "") in EXPRESS_NICS else PciConnect.PCI
 
 
+def implicit(devices: tuple, dom, family: str) -> tuple:
+    """Interfaces without a MAC get one derived from the domain's identity, so the same
+    domain always gets the same addresses (libvirt picks random ones); without a model,
+    libvirt's default one."""
+    seed = dom.uuid or dom.name
+    taken = {d.mac for d in devices if isinstance(d, Interface) and d.mac}
+    out = []
+    nth = 0
+    for d in devices:
+        if isinstance(d, Interface):
+            if d.mac is None:
+                mac = stable_mac(seed, nth)
+                while mac in taken:
+                    nth += 1
+                    mac = stable_mac(seed, nth)
+                taken.add(mac)
+                d = evolve(d, mac=mac)
+            if d.model is None:
+                d = evolve(d, model=default_nic_model(d))
+            nth += 1
+        out.append(d)
+    return tuple(out)
+
+
 KIND = DeviceKind(tag="interface", cls=Interface, from_xml=from_xml, emit=emit,
-                  validate=validate, wants_pci=wants_pci, pci_group=pci_group, alias=alias,
-                  pci_connect=pci_connect, filled=filled)
+                  validate=validate, wants_pci=wants_pci, pci_group=pci_group, alias=alias, pci_connect=pci_connect,
+                  filled=filled, implicit=implicit)

@@ -7,7 +7,8 @@ from attrs import frozen
 
 from ..model import Device, OtherAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common
+from .base import ArgvPosition, DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, \
+    read_common
 
 
 @frozen(kw_only=True)
@@ -50,7 +51,8 @@ def emit(p: Panic, ctx: EmitCtx) -> list[str]:
 
 
 KIND = DeviceKind(tag="panic", cls=Panic, from_xml=from_xml, emit=emit, validate=validate,
-                  wants_pci=lambda p, dom: p.model == "pvpanic",
-                  pci_group=lambda d: PciGroup.IOMMU,
-                  pci_connect=lambda p: PciConnect.PCI_INTEGRATED if p.model == "pvpanic"
-                  else PciConnect.PCI)
+                   wants_pci=lambda p, dom: p.model == "pvpanic",
+                   pci_group=lambda d: PciGroup.IOMMU,
+                   pci_connect=lambda p: PciConnect.PCI_INTEGRATED if p.model == "pvpanic"
+                   else PciConnect.PCI,
+                   argv_position=ArgvPosition.LATE)

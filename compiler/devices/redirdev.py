@@ -6,7 +6,8 @@ from attrs import frozen
 
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, device_arg, read_common, usb_props
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, device_arg, read_common, \
+    usb_props
 from .chardev import CharSource, chardev_value, check_char_source, read_char_source
 
 
@@ -45,4 +46,6 @@ def emit(d: Redirdev, ctx: EmitCtx) -> list[str]:
 
 
 KIND = DeviceKind(tag="redirdev", cls=Redirdev, from_xml=from_xml, emit=emit, validate=validate,
-                  alias=lambda d, n, dom: f"redir{n}", wants_usb=lambda d, dom: True)
+                  alias=lambda d, n, dom: f"redir{n}", wants_usb=lambda d, dom: True,
+                  usb_order=UsbOrder.REDIRDEV,
+                  pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)

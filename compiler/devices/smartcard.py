@@ -14,7 +14,8 @@ from attrs import frozen
 
 from ..model import Device, OtherAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, device_arg, read_common, usb_props
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, device_arg, read_common, \
+    usb_props
 from .chardev import CharSource, chardev_value, check_char_source, read_char_source
 
 DEFAULT_DB = "/etc/pki/nssdb"
@@ -105,4 +106,6 @@ def emit(s: Smartcard, ctx: EmitCtx) -> list[str]:
 
 
 KIND = DeviceKind(tag="smartcard", cls=Smartcard, from_xml=from_xml, emit=emit, validate=validate,
-                  alias=lambda s, n, dom: f"smartcard{n}", wants_usb=wants_usb)
+                  alias=lambda s, n, dom: f"smartcard{n}", wants_usb=wants_usb,
+                  usb_order=UsbOrder.CCID,
+                  pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)

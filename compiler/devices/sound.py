@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..model import Device
+from ..model import Device, PciAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common, \
-    usb_props
+from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, UsbOrder, device_arg, \
+    pci_props, read_common, usb_props
 
 
 SOUND_DRIVERS = {"es1370": "ES1370", "ac97": "AC97", "ich6": "intel-hda", "ich9": "ich9-intel-hda",
@@ -48,8 +48,16 @@ def emit(s: Sound, ctx: EmitCtx) -> list[str]:
     return argv
 
 
+# the ICH9's own HDA controller, on q35
+ICH9_SOUND = PciAddr(0, 0, 0x1B, 0)
+
+
+def fixed_slot(s: Sound, nth: int, family: str) -> FixedSlot | None:
+    return FixedSlot((ICH9_SOUND,)) if family == "q35" and s.model == "ich9" else None
+
+
 KIND = DeviceKind(tag="sound", cls=Sound, from_xml=from_xml, emit=emit,
                   wants_pci=lambda s, dom: s.model not in ("sb16", "pcspk", "usb"),
-                  wants_usb=lambda s, dom: s.model == "usb",
+                  wants_usb=lambda s, dom: s.model == "usb", usb_order=UsbOrder.SOUND,
                   pci_group=lambda d: PciGroup.SOUND, alias=lambda s, n, dom: f"sound{n}",
-                  pci_connect=lambda s: PciConnect.PCI)
+                  pci_connect=lambda s: PciConnect.PCI, fixed_slot=fixed_slot)

@@ -18,7 +18,7 @@ from attrs import frozen
 
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, device_arg, read_common
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, read_common
 from .chardev import qemu_opt_value
 
 MODELS = ("tpm-tis", "tpm-crb", "tpm-spapr", "spapr-tpm-proxy")
@@ -82,4 +82,5 @@ def emit(t: Tpm, ctx: EmitCtx) -> list[str]:
 
 
 KIND = DeviceKind(tag="tpm", cls=Tpm, from_xml=from_xml, emit=emit, validate=validate,
-                  alias=lambda t, n, dom: f"tpm{n}")
+                  alias=lambda t, n, dom: f"tpm{n}", pci_group=lambda d: PciGroup.NONE,
+                  pci_connect=lambda d: PciConnect.NONE)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from attrs import frozen
+from attrs import evolve, frozen
 
-from ..model import Device
+from ..model import Device, PciAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, address_xnode, device_arg, pci_props, \
-    read_common, xnode
+from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, \
+    device_arg, pci_props, read_common, xnode
+from .graphics import Graphics
 
 MODELS = ("vga", "cirrus", "vmvga", "xen", "vbox", "qxl", "parallels", "virtio", "gop", "none",
           "bochs", "ramfb")
@@ -89,6 +90,18 @@ def wants_pci(v: Video, dom) -> bool:
     return v.model not in ("none", "ramfb")
 
 
+# QEMU's primary VGA is the first device after the chipset
+PRIMARY_SLOT = {"i440fx": 2, "q35": 1}
+
+
+def fixed_slot(v: Video, nth: int, family: str) -> FixedSlot | None:
+    """The first video (in document order) is the primary one: its slot, else the first
+    free one, before every other device."""
+    if nth != 0:
+        return None
+    return FixedSlot((PciAddr(0, 0, PRIMARY_SLOT[family], 0),), first=True)
+
+
 def alias(v: Video, nth: int, dom) -> str:
     return f"video{nth}"
 
@@ -142,8 +155,22 @@ def to_xml(v: Video) -> XNode:
 # video models that are PCI Express devices
 EXPRESS_VIDEO = ("virtio", "bochs")
 
+DEFAULT_MODEL = "cirrus"
+
+
+def implicit(devices: tuple, dom, family: str) -> tuple:
+    """Graphics without a video card bring one (caused by the first <graphics>);
+    a video without a model gets libvirt's default one."""
+    out = tuple(evolve(d, model=DEFAULT_MODEL) if isinstance(d, Video) and d.model is None
+                else d for d in devices)
+    graphics = next((d for d in out if isinstance(d, Graphics)), None)
+    if graphics is not None and not any(isinstance(d, Video) for d in out):
+        out += (Video(model=DEFAULT_MODEL, span=graphics.span),)
+    return out
+
+
 KIND = DeviceKind(tag="video", cls=Video, from_xml=from_xml, emit=emit, validate=validate,
                   wants_pci=wants_pci,
                   pci_group=lambda d: PciGroup.VIDEO, alias=alias, to_xml=to_xml,
                   pci_connect=lambda v: PciConnect.PCIE if v.model in EXPRESS_VIDEO
-                  else PciConnect.PCI)
+                  else PciConnect.PCI, fixed_slot=fixed_slot, implicit=implicit)

@@ -11,8 +11,8 @@ from attrs import frozen
 
 from ..model import Device
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, read_common, \
-    virtio_connect
+from .base import ArgvPosition, DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, \
+    read_common, virtio_connect
 
 DRIVERS = {"virtio": "vhost-vsock-pci", "virtio-transitional": "vhost-vsock-pci-transitional",
            "virtio-non-transitional": "vhost-vsock-pci-non-transitional"}
@@ -53,4 +53,5 @@ def emit(v: Vsock, ctx: EmitCtx) -> list[str]:
 
 KIND = DeviceKind(tag="vsock", cls=Vsock, from_xml=from_xml, emit=emit, validate=validate,
                   wants_pci=lambda v, dom: True, pci_group=lambda d: PciGroup.VSOCK,
-                  alias=lambda v, n, dom: f"vsock{n}", pci_connect=lambda v: virtio_connect(v.model))
+                  alias=lambda v, n, dom: f"vsock{n}", pci_connect=lambda v: virtio_connect(v.model),
+                  argv_position=ArgvPosition.LATE)

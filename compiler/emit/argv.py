@@ -2,19 +2,19 @@
 
 Options come in libvirt's order (qemuBuildCommandLine): machine and CPU first, then
 memory, SMP, iothreads, guest NUMA, identity (uuid, SMBIOS, fw_cfg), display, clock,
-power management and boot, then devices in registry order (controllers by type, then
-index, then document order; the audio backend after the input devices), -sandbox, and
-the panic and vsock devices last.
+power management and boot, then the devices kind by kind in registry order (inside a
+kind by its argv_key, e.g. controllers by type and index, then document order; the
+audio kind writes the default backend when there is no <audio>), -sandbox, and the
+kinds whose argv_position is LATE (panic, vsock) last.
 """
 
 from __future__ import annotations
 
-from ..devices import DEVICE_KINDS
-from ..devices.base import EmitCtx, qjson
+from ..devices import DEVICE_KINDS, kind_of
+from ..devices.base import ArgvPosition, EmitCtx, qjson
 from ..devices.blockdev import protocol_node
-from ..devices.controller import Controller
 from ..devices.disk import Disk
-from ..devices.graphics import Audio, Graphics
+from ..devices.graphics import Graphics
 from ..devices.panic import Panic
 from ..devices.sound import Sound
 from ..model import Domain, FeaturePolicy, VirtType
@@ -24,7 +24,6 @@ from ..placement.tuning import Tuning
 from .qemuopts import escape
 from .smbios import emit_fw_cfg, emit_smbios
 
-CONTROLLER_ORDER = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial")
 MIB = 1024  # KiB per MiB
 
 
@@ -360,61 +359,30 @@ def _pflash(dom: Domain) -> list[str]:
     return argv
 
 
-def _device_order(dom: Domain) -> list:
-    pos = {id(d): i for i, d in enumerate(dom.devices)}
-
-    def key(d):
-        kind_rank = next(i for i, k in enumerate(DEVICE_KINDS) if k.tag == d.kind_tag)
-        sub = index = 0
-        if isinstance(d, Controller):
-            sub = CONTROLLER_ORDER.index(d.type) if d.type in CONTROLLER_ORDER else 99
-            # by index within a type: libvirt appends the controllers it adds (an
-            # implicit scsi0 after the user's scsi2) and sorts them again when it reads
-            # its own XML back, so this is the order that survives a normalize
-            index = d.index
-        return (kind_rank, sub, index, pos[id(d)])
-
-    return sorted(dom.devices, key=key)
-
-
-KIND_RANK = {k.tag: i for i, k in enumerate(DEVICE_KINDS)}
-# device kinds libvirt writes after -sandbox, at the end of the command line
-LATE_KINDS = ("panic", "vsock")
+def _device_order(dom: Domain) -> dict[str, list]:
+    """The devices of each kind, ordered by the kind's argv_key, then document order."""
+    by_kind: dict[str, list] = {}
+    for _, d in sorted(enumerate(dom.devices), key=lambda p: (kind_of(p[1]).argv_key(p[1]), p[0])):
+        by_kind.setdefault(d.kind_tag, []).append(d)
+    return by_kind
 
 
 def _devices(dom: Domain, family: str) -> tuple[list[str], list[str]]:
-    """The device options: those before -sandbox, and the late ones after it."""
+    """The device options, kind by kind in registry order: those before -sandbox, and
+    the late ones after it (each kind's argv_position).  A kind the domain has no
+    device of may still write something in its place (emit_absent: the default audio
+    backend)."""
     ctx = EmitCtx(dom=dom, machine_family=family,
                   blockdev_index=sum(1 for d in dom.devices if isinstance(d, Disk)))
-    argv: list[str] = []
-    late: list[str] = []
-    audio_done = False
-    audio_rank = KIND_RANK["audio"]
-    for d in _device_order(dom):
-        if KIND_RANK[d.kind_tag] >= audio_rank and not audio_done:
-            # libvirt's audio backends come after the input devices, before graphics
-            argv += _default_audio(dom)
-            audio_done = True
-        (late if d.kind_tag in LATE_KINDS else argv).extend(DEVICE_KINDS_BY_TAG[d.kind_tag].emit(d, ctx))
-    if not audio_done:
-        argv += _default_audio(dom)
-    return argv, late
-
-
-def _default_audio(dom: Domain) -> list[str]:
-    """libvirt gives QEMU one audio backend: the user's, or 'spice' with SPICE graphics,
-    else 'none' — unless every display is one that carries no audio (egl-headless,
-    dbus, rdp) and no sound card needs a backend."""
-    if dom.devices_of(Audio):
-        return []
-    from ..devices.base import qjson
-
-    graphics = dom.devices_of(Graphics)
-    if graphics and not dom.devices_of(Sound) and \
-            not any(g.type in ("vnc", "spice", "sdl") for g in graphics):
-        return []
-    spice = any(g.type == "spice" for g in graphics)
-    return ["-audiodev", qjson({"id": "audio1", "driver": "spice" if spice else "none"})]
+    out: dict[ArgvPosition, list[str]] = {p: [] for p in ArgvPosition}
+    by_kind = _device_order(dom)
+    for kind in DEVICE_KINDS:
+        words = out[kind.argv_position]
+        if kind.tag not in by_kind:
+            words += kind.emit_absent(ctx)
+        for d in by_kind.get(kind.tag, ()):
+            words += kind.emit(d, ctx)
+    return out[ArgvPosition.DEVICES], out[ArgvPosition.LATE]
 
 
 DEVICE_KINDS_BY_TAG = {k.tag: k for k in DEVICE_KINDS}

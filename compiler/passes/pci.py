@@ -3,9 +3,11 @@
 Order (qemuDomainAssignPCIAddresses on i440fx):
 1. reserve every address the user wrote; reject duplicates, unknown buses, and clashes
    with the host bridge (00.0) and the PIIX3 (slot 1);
-2. the PIIX3 functions: primary IDE at 01.1, the first UHCI controller at 01.2;
-3. the primary video at slot 2 (or the next free slot if 2 is taken);
-4. everything else, group by group (see devices.base.PciGroup), document order within a
+2. the chipset's fixed slots, each kind's ``fixed_slot`` (devices.base.FixedSlot): the
+   PIIX3 functions (primary IDE at 01.1, the first UHCI controller at 01.2), the
+   primary video at slot 2 -- or, when 2 is taken, the next free slot before anything
+   else;
+3. everything else, group by group (see devices.base.PciGroup), document order within a
    group, in the first free slot.  No free slot left is an error.
 
 q35 machines go to assign_pcie_addresses (pcie.py, with the bus model of
@@ -19,17 +21,13 @@ from attrs import evolve
 
 from ..devices import kind_of
 from ..devices.controller import USB2_COMPANIONS, USB2_FUNCTIONS, Controller
-from ..devices.video import Video
 from ..model import Domain, PciAddr
 from .machine import machine_family
-from .pci_buses import FUNCTIONS, SLOTS
+from .pci_buses import FUNCTIONS, SLOTS, fixed_slots, slot_group
 from .pcie import assign_pcie_addresses
 
 PIIX3_SLOT = 1
 HOST_BRIDGE_SLOT = 0
-PRIMARY_VIDEO_SLOT = 2
-# functions of the PIIX3 that libvirt models as controllers
-PIIX3_IDE_FN, PIIX3_USB_FN = 1, 2
 
 
 class SlotMap:
@@ -70,9 +68,12 @@ def _buses(dom: Domain) -> tuple[list[int], dict[int, int]]:
 
 
 def assign_pci_addresses(dom: Domain, env) -> Domain:
-    if machine_family(dom.os.machine) == "q35":
+    family = machine_family(dom.os.machine)
+    if family == "q35":
         return assign_pcie_addresses(dom, env)
     devices = list(dom.devices)
+    chipset_slots = fixed_slots(devices, family)
+    fixed_at = dict(chipset_slots)
     buses, min_slot = _buses(dom)
     slots = SlotMap(buses, min_slot)
     diag = env.diag
@@ -109,13 +110,13 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
                 diag.error("pci-address-reserved", f"{d.describe()}: slot {a.slot} of bus "
                            f"{a.bus} is not usable", d.span)
                 continue
-            fixed = _fixed_address(d)
-            if fixed is not None and isinstance(d, Controller) and d.type in ("ide", "sata") \
-                    and evolve(a, multifunction=None) != fixed:
+            fixed = fixed_at.get(i)
+            at_fixed = fixed is not None and evolve(a, multifunction=None) == fixed.addrs[0]
+            if fixed is not None and fixed.required and not at_fixed:
                 diag.error("pci-address-reserved", f"{d.describe()} is built into the chipset "
-                           f"and must have PCI address {fixed}, not {a}", d.span)
+                           f"and must have PCI address {fixed.addrs[0]}, not {a}", d.span)
                 continue
-            builtin_ok = fixed is not None and evolve(a, multifunction=None) == fixed
+            builtin_ok = at_fixed and fixed.chipset
             reserved = slots.reserved_slots.get((a.bus, a.slot))
             if reserved and not builtin_ok:
                 diag.error("pci-address-reserved", f"{d.describe()} wants PCI address {a}, "
@@ -130,31 +131,32 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
         elif needs:
             wanted.append(i)
 
-    # 2. + 3. chipset functions and the primary video
-    rest = []
-    for i in wanted:
-        d = devices[i]
-        fixed = _fixed_address(d)
-        if fixed is not None:
-            devices[i] = evolve(d, address=fixed)
-            slots.take(fixed, name(i))
-        else:
-            rest.append(i)
-    videos = [i for i in rest if isinstance(devices[i], Video)]
-    first_video = next((i for i, d in enumerate(devices) if isinstance(d, Video)), None)
-    if first_video is not None and first_video in videos:
-        # QEMU's primary VGA is the first device after the chipset: slot 2, else the
-        # first free slot, taken before any other device
-        a = PciAddr(0, 0, PRIMARY_VIDEO_SLOT, 0)
-        if slots.slot_used(0, PRIMARY_VIDEO_SLOT):
-            a = slots.next_free()
-        if a is not None:
-            devices[first_video] = evolve(devices[first_video], address=a)
-            slots.take(a, name(first_video))
-            rest.remove(first_video)
+    # 2. the chipset's fixed slots; a device that lost its slot but must come first
+    # (the primary video) then takes the first free one, before any other device
+    rest = set(wanted)
+    first = []
 
-    # 4. everything else, group by group
-    rest.sort(key=lambda i: (kind_of(devices[i]).pci_group(devices[i]), i))
+    def put(i: int, a: PciAddr) -> None:
+        devices[i] = evolve(devices[i], address=a)
+        slots.take(a, name(i))
+        rest.discard(i)
+
+    for i, fixed in chipset_slots:
+        if i not in rest:
+            continue
+        a = fixed.addrs[0] if fixed.chipset else \
+            next((c for c in fixed.addrs if not slots.slot_used(c.bus, c.slot)), None)
+        if a is not None:
+            put(i, a)
+        elif fixed.first:
+            first.append(i)
+    for i in first:
+        a = slots.next_free()
+        if a is not None:
+            put(i, a)
+
+    # 3. everything else, group by group
+    rest = sorted(rest, key=lambda i: (slot_group(devices[i]), i))
     usb2_slots: dict[int, PciAddr] = {}
     for i in rest:
         d = devices[i]
@@ -187,17 +189,6 @@ def _exhausted(diag, d) -> None:
     diag.error("pci-slots-exhausted", f"no free PCI slot left for {d.describe()}: every slot "
                "of every PCI bus is taken (add a <controller type='pci' model='pci-bridge'/>)",
                d.span)
-
-
-def _fixed_address(d) -> PciAddr | None:
-    """Where the PIIX3's built-in controllers live."""
-    if not isinstance(d, Controller) or d.index != 0:
-        return None
-    if d.type == "ide":
-        return PciAddr(0, 0, PIIX3_SLOT, PIIX3_IDE_FN)
-    if d.type == "usb" and d.model == "piix3-uhci":
-        return PciAddr(0, 0, PIIX3_SLOT, PIIX3_USB_FN)
-    return None
 
 
 __all__ = ["assign_pci_addresses", "USB2_COMPANIONS"]

@@ -17,11 +17,12 @@ free slot, and in a dry run *grows* the bus set (virDomainPCIAddressSetGrow):
 from __future__ import annotations
 
 import enum
+from collections import Counter
 
 from attrs import define, field
 
-from ..devices import kind_of
-from ..devices.base import PciConnect
+from ..devices import DEVICE_KINDS, kind_of
+from ..devices.base import FixedSlot, PciConnect, PciGroup
 from ..model import PciAddr
 
 SLOTS = 32
@@ -103,6 +104,31 @@ def connect_flags(d) -> Conn:
     """qemuDomainDeviceCalculatePCIConnectFlags for a machine with pcie-root and a QEMU
     that knows the (non-)transitional virtio devices; the device's kind decides."""
     return CONNECT_FLAGS[kind_of(d).pci_connect(d)]
+
+
+def slot_group(d) -> int:
+    """Where the device comes in libvirt's order of slot assignment (its kind's
+    PciGroup); only devices that take a PCI slot are asked."""
+    group = kind_of(d).pci_group(d)
+    assert group is not PciGroup.NONE, f"{d.describe()} wants a PCI slot but its kind has none"
+    return group.value
+
+
+def fixed_slots(devices, family: str) -> list[tuple[int, FixedSlot]]:
+    """(index, fixed slot) of every device whose kind gives it one on this machine
+    family (DeviceKind.fixed_slot), kind by kind in registry order -- the order of
+    libvirt's chipset checks: controllers, then the primary video, then sound --
+    document order inside a kind."""
+    rank = {k.tag: r for r, k in enumerate(DEVICE_KINDS)}
+    counts: Counter = Counter()
+    out = []
+    for i, d in enumerate(devices):
+        nth = counts[d.kind_tag]
+        counts[d.kind_tag] += 1
+        fixed = kind_of(d).fixed_slot(d, nth, family)
+        if fixed is not None:
+            out.append((i, fixed))
+    return sorted(out, key=lambda p: (rank[devices[p[0]].kind_tag], p[0]))
 
 
 def _conn_name(flags: Conn) -> str:

@@ -18,9 +18,10 @@ says what may plug into it:
 Rules that decide the layout:
 - pcie-root (bus 0) does not auto-assign endpoints: only root ports, the
   dmi-to-pci-bridge and the chipset's fixed functions land there by themselves;
-- the ICH9 owns 00:1f (LPC 1f.0, SATA 1f.2, SMBus 1f.3); the first ich9-uhci1 goes
-  to 00:1d (else 00:1a), a dmi-to-pci-bridge to 00:1e, the primary video to 00:01.0,
-  an ich9 sound card to 00:1b, each only when that slot is still free;
+- the ICH9 owns 00:1f (LPC 1f.0, SMBus 1f.3; the kinds' ``fixed_slot`` hooks add
+  SATA 1f.2); the first ich9-uhci1 goes to 00:1d (else 00:1a), a dmi-to-pci-bridge
+  to 00:1e, the primary video to 00:01.0, an ich9 sound card to 00:1b, each only
+  when that slot is still free;
 - a root port is a one-slot bus; a pcie-to-pci-bridge / pci-bridge offers slots 1..31,
   a dmi-to-pci-bridge slots 0..31 (bridges only, no endpoints by themselves);
 - afterwards: multifunction=on on function 0 of every shared slot (unless the user
@@ -36,18 +37,14 @@ from __future__ import annotations
 from attrs import evolve
 
 from ..devices import kind_of
-from ..devices.controller import USB2_FUNCTIONS, Controller
-from ..devices.sound import Sound
-from ..devices.video import Video
+from ..devices.controller import USB2_FUNCTIONS, Controller, insert_controller
 from ..diagnostics import NOWHERE
 from ..model import Domain, PciAddr
-from .pci_buses import BUS_MODELS, PCIE, AddressSet, Bus, Conn, connect_flags
+from .pci_buses import BUS_MODELS, PCIE, AddressSet, Bus, Conn, connect_flags, fixed_slots, \
+    slot_group
 
-ICH9_LPC, ICH9_SATA, ICH9_SMBUS = (0x1F, 0), (0x1F, 2), (0x1F, 3)
-USB2_SLOTS = (0x1D, 0x1A)
-DMI_BRIDGE_SLOT = 0x1E
-ICH9_SOUND_SLOT = 0x1B
-PRIMARY_VIDEO_SLOT = 1
+# the ICH9 functions no device of the domain stands for
+ICH9_LPC, ICH9_SMBUS = (0x1F, 0), (0x1F, 3)
 
 
 def _name(d) -> str:
@@ -70,8 +67,6 @@ def _buses_of(devices: list) -> tuple[list[Bus], int]:
 
 
 def _wants(d, dom) -> bool:
-    if isinstance(d, Controller) and d.type == "pci" and d.model in ("pci-root", "pcie-root"):
-        return False
     return kind_of(d).wants_pci(d, dom)
 
 
@@ -115,29 +110,29 @@ class _Run:
         self.devices[i] = evolve(d, address=a)
         self.addrs.take(a, connect_flags(d), _name(d))
 
-    def chipset(self) -> int | None:
-        """qemuDomainValidateDevicePCISlotsQ35.  Returns the index of a primary video that
-        must be placed before everything else (its usual slot was taken)."""
+    def chipset(self) -> list[int]:
+        """qemuDomainValidateDevicePCISlotsQ35: the kinds' fixed slots, then the ICH9's
+        own functions.  Returns the devices that lost their slot but must be placed
+        before everything else (the primary video)."""
         diag, addrs = self.diag, self.addrs
-        for i, d in enumerate(self.devices):
-            if not isinstance(d, Controller):
+        first = []
+        for i, fixed in fixed_slots(self.devices, "q35"):
+            d = self.devices[i]
+            if isinstance(d.address, PciAddr):
+                want = fixed.addrs[0]
+                if fixed.required and evolve(d.address, multifunction=None) != want:
+                    diag.error("pci-address-reserved", f"{d.describe()} is built into the "
+                               f"ICH9 chipset and must have PCI address {want}, not "
+                               f"{d.address}", d.span)
                 continue
-            if d.type == "sata" and d.index == 0:
-                want = PciAddr(0, 0, *ICH9_SATA)
-                if isinstance(d.address, PciAddr):
-                    if evolve(d.address, multifunction=None) != want:
-                        diag.error("pci-address-reserved", f"{d.describe()} is built into the "
-                                   f"ICH9 chipset and must have PCI address {want}, not "
-                                   f"{d.address}", d.span)
-                else:
-                    self.fix(i, want)
-            elif d.type == "usb" and d.model == "ich9-uhci1" and d.address is None:
-                slot = next((s for s in USB2_SLOTS if not addrs.slot_in_use(0, s)), None)
-                if slot is not None:
-                    self.fix(i, PciAddr(0, 0, slot, 0, multifunction=True))
-            elif d.type == "pci" and d.model == "dmi-to-pci-bridge" and d.address is None:
-                if not addrs.slot_in_use(0, DMI_BRIDGE_SLOT):
-                    self.fix(i, PciAddr(0, 0, DMI_BRIDGE_SLOT, 0))
+            if d.address is not None or not _wants(d, self.dom):
+                continue
+            a = fixed.addrs[0] if fixed.chipset else \
+                next((c for c in fixed.addrs if not addrs.slot_in_use(c.bus, c.slot)), None)
+            if a is not None:
+                self.fix(i, a)
+            elif fixed.first:
+                first.append(i)
         for slot, fn in (ICH9_LPC, ICH9_SMBUS):
             a = PciAddr(0, 0, slot, fn)
             other = addrs.who(a)
@@ -146,20 +141,7 @@ class _Run:
                            "reserved for the ICH9 chipset functions", _span_at(self.devices, a))
             else:
                 addrs.take(a, PCIE, "the ICH9 chipset functions")
-        late_video = None
-        videos = [i for i, d in enumerate(self.devices) if isinstance(d, Video)]
-        if videos and _wants(self.devices[videos[0]], self.dom) \
-                and self.devices[videos[0]].address is None:
-            if addrs.slot_in_use(0, PRIMARY_VIDEO_SLOT):
-                late_video = videos[0]
-            else:
-                self.fix(videos[0], PciAddr(0, 0, PRIMARY_VIDEO_SLOT, 0))
-        if not addrs.slot_in_use(0, ICH9_SOUND_SLOT):
-            for i, d in enumerate(self.devices):
-                if isinstance(d, Sound) and d.model == "ich9" and d.address is None:
-                    self.fix(i, PciAddr(0, 0, ICH9_SOUND_SLOT, 0))
-                    break
-        return late_video
+        return first
 
     def place(self, i: int, function: int = -1, flags: Conn | None = None) -> bool:
         d = self.devices[i]
@@ -173,18 +155,19 @@ class _Run:
             self.devices[i] = evolve(d, address=a)
         return True
 
-    def assign_all(self, late_video: int | None) -> int | None:
+    def assign_all(self, first: list[int]) -> int | None:
         """qemuDomainAssignDevicePCISlots.  Returns the index of a device that found no
         slot (only possible outside the dry run), else None."""
-        if late_video is not None and not self.place(late_video):
-            return late_video
+        for i in first:
+            if not self.place(i):
+                return i
         # the dry run does not write addresses back, so libvirt meets the late primary
         # video again in its place in the order and gives it a second slot (on q35 often
         # a pcie-root-port of its own); the real run keeps the address it wrote
         again = self.addrs.dry_run
         order = [i for i, d in enumerate(self.devices)
-                 if d.address is None and (i != late_video or again) and _wants(d, self.dom)]
-        order.sort(key=lambda i: (kind_of(self.devices[i]).pci_group(self.devices[i]), i))
+                 if d.address is None and (i not in first or again) and _wants(d, self.dom)]
+        order.sort(key=lambda i: (slot_group(self.devices[i]), i))
         for i in order:
             d = self.devices[i]
             if isinstance(d, Controller) and d.type == "usb" and d.model in USB2_FUNCTIONS:
@@ -226,8 +209,6 @@ def _span_at(devices: list, a: PciAddr):
 
 
 def assign_pcie_addresses(dom: Domain, env) -> Domain:
-    from .implicit import _insert_controller
-
     diag = env.diag
     devices = list(dom.devices)
     buses, max_idx = _buses_of(devices)
@@ -238,10 +219,10 @@ def assign_pcie_addresses(dom: Domain, env) -> Domain:
     # 1. the dry run: how many buses, of which models
     dry = _Run(dom, devices, buses, dry_run=True, diag=diag)
     dry.reserve_user(report=True)
-    late_video = dry.chipset()
+    first = dry.chipset()
     if len(diag.errors) > errors_before:
         return dom
-    failed = dry.assign_all(late_video)
+    failed = dry.assign_all(first)
     if failed is not None:
         _exhausted(diag, devices[failed])
         return dom
@@ -251,8 +232,8 @@ def assign_pcie_addresses(dom: Domain, env) -> Domain:
         if a is not None:
             dry.addrs.take(a, PCIE, "hotplug reserve")
     for n in range(max(max_idx + 1, 1), len(grown)):
-        new = Controller(type="pci", index=n, model=grown[n].model)
-        _insert_controller(devices, new)
+        new = Controller(type="pci", index=n, model=grown[n].model, span=dom.span)
+        insert_controller(devices, new)
         flags = connect_flags(new)
         a = dry.addrs.next_addr(flags)
         if a is None:
@@ -265,8 +246,8 @@ def assign_pcie_addresses(dom: Domain, env) -> Domain:
     buses, _ = _buses_of(devices)
     run = _Run(dom, devices, buses, dry_run=False, diag=diag)
     run.reserve_user(report=False)
-    late_video = run.chipset()
-    failed = run.assign_all(late_video)
+    first = run.chipset()
+    failed = run.assign_all(first)
     if failed is not None:
         _exhausted(diag, devices[failed])
         return dom

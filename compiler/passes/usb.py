@@ -4,9 +4,9 @@ gives them.
 Ports count from 1 on each controller; a hub on port P offers ports P.1 .. P.8.  When
 the devices that need a port outnumber the free ports, libvirt adds hubs first
 (ceil((needed - free + 1) / 7) of them), and hubs are placed before the other devices.
-Devices get ports kind by kind in libvirt's order (USB_ORDER), and a port is searched
-level by level: the free ports of a controller (or hub) first, then the ports behind its
-hubs, in port order.
+Devices get ports kind by kind in libvirt's order (their kind's ``usb_order``), and a
+port is searched level by level: the free ports of a controller (or hub) first, then
+the ports behind its hubs, in port order.
 """
 
 from __future__ import annotations
@@ -25,10 +25,6 @@ PORTS = {
     "ehci": 6, "ich9-ehci1": 6, "ich9-uhci1": 0, "ich9-uhci2": 0, "ich9-uhci3": 0,
     "nec-xhci": 4, "qemu-xhci": 4,
 }
-# the order libvirt gives out ports in (virDomainUSBDeviceDefForeach): hubs, host
-# devices, disks, CCID controllers (domc's smartcards carry theirs), inputs, USB
-# serials, USB sound, redirected devices; document order within a kind
-USB_ORDER = ("hub", "hostdev", "disk", "smartcard", "input", "serial", "sound", "redirdev")
 
 
 class _Ports:
@@ -71,8 +67,11 @@ class _Ports:
         return None
 
 
-def _rank(tag: str) -> int:
-    return USB_ORDER.index(tag) if tag in USB_ORDER else len(USB_ORDER)
+def _rank(d) -> int:
+    """The device's place in libvirt's order of port assignment (devices.base.UsbOrder)."""
+    order = kind_of(d).usb_order
+    assert order is not None, f"{d.describe()} wants a USB port but its kind has no usb_order"
+    return order.value
 
 
 def _used(dom: Domain) -> set[tuple[int, str]]:
@@ -102,7 +101,7 @@ def assign_usb_ports(dom: Domain, env) -> Domain:
             devices.append(Hub(span=span))
         needing += range(len(devices) - hubs, len(devices))
     # hubs first, so that their ports exist for the devices after them
-    needing.sort(key=lambda i: (_rank(devices[i].kind_tag), i))
+    needing.sort(key=lambda i: (_rank(devices[i]), i))
     for i in needing:
         d = devices[i]
         if not controllers:

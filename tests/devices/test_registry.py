@@ -14,16 +14,24 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
+from attrs import evolve, frozen
 from lxml import etree
 
 from compiler.api import compile_file, make_env
-from compiler.devices import DEVICE_KINDS
-from compiler.devices.base import DeviceKind, EmitCtx
+from compiler.devices import BY_TAG, DEVICE_KINDS
+from compiler.devices.base import (ArgvPosition, DeviceKind, EmitCtx, FixedSlot, PciConnect,
+                                   PciGroup, UsbOrder, device_arg, pci_props, read_common)
+from compiler.emit import argv as argv_module
+from compiler.emit.argv import emit_argv
+from compiler.model import Device, PciAddr
+from compiler.parse import parse_bytes, parse_file
 from compiler.emit.xml import write_normalized
 from compiler.passes.machine import machine_family
+from compiler.pipeline import normalize
 
 from ..conftest import ROOT, SEED_HOST
 
@@ -90,7 +98,8 @@ def test_every_registered_kind_has_a_fixture():
 
 
 def test_a_kind_without_a_fixture_is_caught():
-    fake = DeviceKind(tag="no-such-kind", cls=object, from_xml=lambda r: None, emit=lambda d, c: [])
+    fake = DeviceKind(tag="no-such-kind", cls=object, from_xml=lambda r: None, emit=lambda d, c: [],
+                      pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
     assert missing_fixtures((*DEVICE_KINDS, fake)) == ["no-such-kind"]
 
 
@@ -162,3 +171,133 @@ def test_fixture_compiles_and_the_kind_emits(kind, monkeypatch):
 ])
 def test_gives(argv, option, value, expected):
     assert gives(argv, option, value) is expected
+
+
+# ----------------------------------------------------------------- per-kind facts
+
+
+def _fixture_devices(kind: DeviceKind):
+    dom, _ = parse_file(str(fixture_of(kind)))
+    return dom, [d for d in dom.devices if d.kind_tag == kind.tag]
+
+
+@pytest.mark.parametrize("kind", DEVICE_KINDS, ids=lambda k: k.tag)
+def test_every_kind_states_its_pci_facts(kind):
+    dom, devices = _fixture_devices(kind)
+    assert devices
+    for d in devices:
+        group, connect = kind.pci_group(d), kind.pci_connect(d)
+        assert isinstance(group, PciGroup) and isinstance(connect, PciConnect)
+        if kind.wants_pci(d, dom):
+            assert group is not PciGroup.NONE and connect is not PciConnect.NONE
+
+
+@pytest.mark.parametrize("missing", ["pci_group", "pci_connect"])
+def test_a_kind_without_its_pci_facts_is_refused(missing):
+    facts = {"pci_group": lambda d: PciGroup.NONE, "pci_connect": lambda d: PciConnect.NONE}
+    del facts[missing]
+    with pytest.raises(TypeError, match=missing):
+        DeviceKind(tag="x", cls=object, from_xml=lambda r: None, emit=lambda d, c: [], **facts)
+
+
+def test_a_usb_kind_without_a_usb_order_is_refused():
+    with pytest.raises(TypeError, match="usb_order"):
+        DeviceKind(tag="x", cls=object, from_xml=lambda r: None, emit=lambda d, c: [],
+                   pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE,
+                   wants_usb=lambda d, dom: True)
+
+
+def test_usb_orders_are_per_kind():
+    orders = [k.usb_order for k in DEVICE_KINDS if k.usb_order is not None]
+    assert len(set(orders)) == len(orders), "two kinds share a turn in the USB order"
+    # hubs go first: the ports they open are there for every other kind
+    assert min(orders, key=lambda o: o.value) is UsbOrder.HUB
+    assert [k.tag for k in DEVICE_KINDS if k.usb_order is UsbOrder.HUB] == ["hub"]
+
+
+@pytest.mark.parametrize("kind", DEVICE_KINDS, ids=lambda k: k.tag)
+def test_each_kind_emits_at_its_argv_position(kind, monkeypatch):
+    """The kind's own words sit before -sandbox (DEVICES) or after it (LATE)."""
+    assert isinstance(kind.argv_position, ArgvPosition)
+    mark = f"@{kind.tag}@"
+    marked = evolve(kind, emit=lambda d, ctx: [mark, *kind.emit(d, ctx)])
+    monkeypatch.setattr(argv_module, "DEVICE_KINDS",
+                        tuple(marked if k is kind else k for k in DEVICE_KINDS))
+    monkeypatch.chdir(ROOT)
+    path = str(fixture_of(kind).relative_to(ROOT))
+    argv = list(compile_file(path, make_env(host_root=str(SEED_HOST))).argv)
+    assert mark in argv
+    late = [i > argv.index("-sandbox") for i, w in enumerate(argv) if w == mark]
+    assert set(late) == {kind.argv_position is ArgvPosition.LATE}
+
+
+# ------------------------------------------------ a new kind touches one module
+
+
+@frozen(kw_only=True)
+class Beacon(Device):
+    """A made-up PCI device, to show a new kind needs nothing outside its module."""
+
+    tag = "beacon"
+
+
+BEACON_SLOT = PciAddr(0, 0, 0x1C, 0)
+
+
+def _beacon_emit(d, ctx):
+    return device_arg("pci-testdev", {"id": d.alias, **pci_props(d, ctx)})
+
+
+def _beacon_implicit(devices, dom, family):
+    if any(isinstance(d, Beacon) for d in devices):
+        return devices
+    return devices + (Beacon(span=dom.span),)
+
+
+BEACON = DeviceKind(tag="beacon", cls=Beacon, from_xml=lambda r: Beacon(**read_common(r)),
+                    emit=_beacon_emit, pci_group=lambda d: PciGroup.WATCHDOG,
+                    pci_connect=lambda d: PciConnect.PCI, wants_pci=lambda d, dom: True,
+                    alias=lambda d, n, dom: f"beacon{n}", argv_position=ArgvPosition.LATE,
+                    fixed_slot=lambda d, nth, family: FixedSlot((BEACON_SLOT,)) if nth == 0
+                    else None, implicit=_beacon_implicit)
+
+
+def register(monkeypatch, kind: DeviceKind) -> None:
+    """What the one registry line does: every view of the registry gains the kind."""
+    kinds, by_tag = (*DEVICE_KINDS, kind), {**BY_TAG, kind.tag: kind}
+    for name, module in list(sys.modules.items()):
+        if name != "compiler" and not name.startswith("compiler."):
+            continue
+        for attr, value in list(vars(module).items()):
+            if value is DEVICE_KINDS:
+                monkeypatch.setattr(module, attr, kinds)
+            elif isinstance(value, dict) and value == BY_TAG:
+                monkeypatch.setattr(module, attr, by_tag)
+
+
+def _compile(devices: str, machine: str):
+    xml = (f"<domain type='qemu'><name>t</name><memory unit='MiB'>64</memory>"
+           f"<os><type arch='x86_64' machine='{machine}'>hvm</type></os>"
+           f"<devices>{devices}</devices></domain>").encode()
+    dom, _ = parse_bytes(xml, "t.xml")
+    dom = normalize(dom, make_env())
+    return dom, emit_argv(dom)
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35"])
+def test_a_registered_kind_gets_its_fixed_slot_and_argv_place(machine, monkeypatch):
+    register(monkeypatch, BEACON)
+    dom, argv = _compile("<beacon/><beacon/>", machine)
+    first, second = [d for d in dom.devices if isinstance(d, Beacon)]
+    assert first.address == BEACON_SLOT
+    assert second.address is not None and second.address != BEACON_SLOT
+    drivers = [i for i, w in enumerate(argv) if '"driver":"pci-testdev"' in w]
+    assert len(drivers) == 2 and min(drivers) > argv.index("-sandbox")
+
+
+def test_a_registered_kind_adds_its_implicit_device(monkeypatch):
+    register(monkeypatch, BEACON)
+    dom, _ = _compile("", "pc")
+    (beacon,) = [d for d in dom.devices if isinstance(d, Beacon)]
+    assert beacon.address == BEACON_SLOT and beacon.alias == "beacon0"
+    assert beacon.span.file == "t.xml" and beacon.span.line == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
 from compiler.api import make_env
@@ -11,6 +12,7 @@ from compiler.devices.input import Input
 from compiler.devices.memballoon import Memballoon
 from compiler.devices.net import Interface
 from compiler.devices.video import Video
+from compiler.diagnostics import DomcError
 from compiler.emit.xml import write_normalized
 from compiler.parse import parse_bytes
 from compiler.pipeline import normalize
@@ -83,3 +85,43 @@ def test_disk_controllers_come_in_libvirts_order():
     dom = normalized(disk("hda", "ide") + disk("sda", "scsi") + disk("fda", "fdc",
                                                                        device="floppy"))
     assert [c.type for c in dom.devices_of(Controller)] == ["usb", "pci", "scsi", "fdc", "ide"]
+
+
+def _lines(xml: bytes, *needles: str) -> list[int]:
+    text = xml.decode().splitlines()
+    return [next(n for n, line in enumerate(text, 1) if needle in line) for needle in needles]
+
+
+def test_added_devices_point_at_what_caused_them_in_the_domain_file():
+    devices = (disk("sda", "scsi") + "\n" + disk("sdz", "scsi") + "\n<graphics type='vnc'/>\n"
+               "<console type='pty'/>\n<channel type='unix'><target type='virtio' "
+               "name='org.qemu.guest_agent.0'/></channel>")
+    xml = domain_xml(devices)
+    dom, _ = parse_bytes(xml, "t.xml")
+    out = normalize(dom, make_env())
+    sda, sdz, graphics, console, channel = _lines(xml, "'sda'", "'sdz'", "<graphics", "<console",
+                                                  "<channel")
+    added = {(d.kind_tag, getattr(d, "type", None), getattr(d, "index", None)): d.span
+             for d in out.devices if d.origin is None}
+    assert all(s.file == "t.xml" and s.line > 0 for s in added.values()), added
+    # the disk on an index causes its controller, the highest disk the ones below it
+    assert added[("controller", "scsi", 0)].line == sda
+    assert [added[("controller", "scsi", i)].line for i in (1, 2, 3)] == [sdz] * 3
+    assert added[("controller", "virtio-serial", 0)].line == channel
+    assert added[("video", None, None)].line == graphics
+    assert added[("serial", None, None)].line == console
+    # the machine's own devices point at <domain>
+    domain_line = _lines(xml, "<domain")[0]
+    for key in (("controller", "usb", 0), ("controller", "pci", 0), ("memballoon", None, None)):
+        assert added[key].line == domain_line
+
+
+def test_an_error_about_an_added_device_names_the_file_and_line():
+    # every slot of the root bus taken by the user: the balloon libvirt adds has none left
+    nics = "".join(f"<interface type='user'><address type='pci' domain='0' bus='0' "
+                   f"slot='{slot}' function='0'/></interface>" for slot in range(2, 32))
+    dom, _ = parse_bytes(domain_xml(nics), "t.xml")
+    with pytest.raises(DomcError) as exc:
+        normalize(dom, make_env())
+    (err,) = [d for d in exc.value.diagnostics if "memballoon" in d.message]
+    assert err.render().startswith("t.xml:1: error[pci-slots-exhausted]:")

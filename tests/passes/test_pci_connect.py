@@ -96,18 +96,20 @@ CASES = [
      "<block unit='KiB'>2048</block><requested unit='KiB'>0</requested></target></memory>", PCIE),
     ("<memory model='dimm'><target><size unit='KiB'>131072</size><node>0</node></target>"
      "</memory>", PCIE),
-    # character devices and the rest: conventional PCI
+    # serial ports: conventional PCI
     ("<serial type='pty'><target type='pci-serial'/></serial>", PCI),
     ("<serial type='pty'/>", PCI),
-    ("<parallel type='pty'/>", PCI),
-    ("<console type='pty'/>", PCI),
-    ("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>", PCI),
-    ("<smartcard mode='passthrough' type='spicevmc'/>", PCI),
-    ("<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>", PCI),
-    ("<redirdev bus='usb' type='spicevmc'/>", PCI),
-    ("<hub type='usb'/>", PCI),
-    ("<graphics type='vnc'/>", PCI),
-    ("<audio id='1' type='none'/>", PCI),
+    # kinds that never take a PCI slot plug into no bus
+    ("<parallel type='pty'/>", Conn(0)),
+    ("<console type='pty'/>", Conn(0)),
+    ("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>",
+     Conn(0)),
+    ("<smartcard mode='passthrough' type='spicevmc'/>", Conn(0)),
+    ("<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>", Conn(0)),
+    ("<redirdev bus='usb' type='spicevmc'/>", Conn(0)),
+    ("<hub type='usb'/>", Conn(0)),
+    ("<graphics type='vnc'/>", Conn(0)),
+    ("<audio id='1' type='none'/>", Conn(0)),
 ]
 
 

@@ -17,6 +17,7 @@ from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain,
                     Features, FirmwareFeature, FirmwareKind, Loader, Memory, NumaCell, Os,
                     Timer, Topology, Vcpu, VirtType)
 from .placement.hmat import read_caches, read_interconnects
+from .placement.xml import tuning_from_xml
 from .sysinfo import read_smbios_mode, read_sysinfo, sysinfo_uuid
 from .xmlread import Reader, Usage
 
@@ -172,19 +173,11 @@ def domain_from_xml(r: Reader) -> Domain:
         devices=devices,
         sysinfo=sysinfo,
         ignored=(*notes, *ignored),
-        tuning=_tuning(r),
+        tuning=tuning_from_xml(r),
         file=r.file,
         span=r.span,
     )
     return dom
-
-
-def _tuning(r: Reader):
-    try:
-        from .placement.xml import tuning_from_xml
-    except ImportError:
-        return None
-    return tuning_from_xml(r)
 
 
 def _genid(r: Reader) -> str | None:

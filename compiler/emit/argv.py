@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
+from ..cpu.policy import argv_value
 from ..devices import DEVICE_KINDS
 from ..devices.base import EmitCtx, qjson
 from ..devices.blockdev import protocol_node
@@ -20,10 +21,11 @@ from ..devices.graphics import Audio, Graphics
 from ..devices.panic import Panic
 from ..devices.sound import Sound
 from ..diagnostics import Span
-from ..model import Domain, FeaturePolicy, VirtType
+from ..model import Domain, VirtType
 from ..passes.machine import machine_family
 from ..placement.hmat import has_hmat
 from ..placement.tuning import Tuning
+from ..tables.hypervisor import HYPERV_PROPS, KVM_PROPS
 from .qemuopts import escape
 from .smbios import emit_fw_cfg, emit_smbios
 
@@ -101,26 +103,9 @@ def _machine(dom: Domain, family: str) -> str:
     return ",".join(opts)
 
 
-# <features><hyperv> names -> QEMU CPU properties
-HYPERV_PROPS = {
-    "relaxed": "hv-relaxed", "vapic": "hv-vapic", "spinlocks": "hv-spinlocks",
-    "vpindex": "hv-vpindex", "runtime": "hv-runtime", "synic": "hv-synic",
-    "stimer": "hv-stimer", "stimer-direct": "hv-stimer-direct", "reset": "hv-reset",
-    "vendor_id": "hv-vendor-id", "frequencies": "hv-frequencies",
-    "reenlightenment": "hv-reenlightenment", "tlbflush": "hv-tlbflush", "ipi": "hv-ipi",
-    "evmcs": "hv-evmcs", "avic": "hv-avic",
-}
-KVM_PROPS = {"hidden": "kvm", "hint-dedicated": "kvm-hint-dedicated",
-             "poll-control": "kvm-poll-control", "pv-ipi": "kvm-pv-ipi"}
-
-
 def cpu_value(dom: Domain) -> str:
     """The -cpu argument: resolved model and flags, then hypervisor enlightenments."""
-    try:
-        from ..passes.resolve_cpu import cpu_argv_value
-    except ImportError:
-        cpu_argv_value = _plain_cpu_value
-    value = cpu_argv_value(dom.cpu) if dom.cpu is not None else "qemu64"
+    value = argv_value(dom.cpu) if dom.cpu is not None else "qemu64"
     extra = []
     f = dom.features
     for t in dom.clock.timers:
@@ -170,17 +155,6 @@ def _power(dom: Domain, family: str) -> list[str]:
         if on is not None:
             out += ["-global", f"{PM_DEVICE[family]}.disable_{state}={0 if on else 1}"]
     return out
-
-
-def _plain_cpu_value(cpu) -> str:
-    model = cpu.model or "qemu64"
-    flags = []
-    for feat in sorted(cpu.features, key=lambda x: x.name):
-        if feat.policy in (FeaturePolicy.REQUIRE, FeaturePolicy.FORCE):
-            flags.append(f"+{feat.name}")
-        elif feat.policy in (FeaturePolicy.DISABLE, FeaturePolicy.FORBID):
-            flags.append(f"-{feat.name}")
-    return ",".join([model, *flags])
 
 
 def _tuning(dom: Domain) -> Tuning:

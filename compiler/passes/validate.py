@@ -12,6 +12,7 @@ from ..devices.watchdog import Watchdog
 from ..model import Domain, FirmwareKind
 from ..placement.hmat import check_hmat
 from ..sysinfo import check_sysinfo
+from ..tables.hypervisor import KVM_PROPS
 from .machine import machine_family
 
 MAX_MEMORY_KIB = 16 * 1024**3  # 16 TiB: far above any x86 host QEMU 7.2 runs on
@@ -64,8 +65,6 @@ def validate_domain(dom: Domain, env) -> Domain:
     if len(dom.devices_of(Watchdog)) > 1:
         diag.error("watchdog-count", "only one <watchdog> is supported (QEMU has one "
                    "-watchdog-action)", dom.devices_of(Watchdog)[1].span)
-    from ..emit.argv import KVM_PROPS  # emit imports the device kinds this module uses
-
     for name, _ in dom.features.kvm:
         if name not in KVM_PROPS:
             diag.warning("ignored", f"KVM feature <{name}> is not used by domc; the compiled "

@@ -12,6 +12,7 @@ from typing import ClassVar
 from attrs import field, frozen
 
 from .diagnostics import NOWHERE, Span, span_field
+from .placement.tuning import EMPTY, Placement, Tuning
 
 # --------------------------------------------------------------------------- addresses
 
@@ -180,7 +181,7 @@ class Os:
 class Vcpu:
     count: int = 1
     current: int | None = None
-    placement: str = "static"
+    placement: Placement = Placement.STATIC
     cpuset: str | None = None
     span: Span = span_field()
 
@@ -432,8 +433,8 @@ class Domain:
     emulator: str | None = None
     devices: tuple[Device, ...] = ()
     sysinfo: tuple[Sysinfo, ...] = ()
-    # opaque placement data (<cputune>, <numatune>), owned by compiler/placement
-    tuning: object | None = None
+    # <cputune>, <numatune>, <iothreads>, <memoryBacking> (compiler/placement/tuning.py)
+    tuning: Tuning = EMPTY
     file: str = field(default="<input>", eq=False)
     # warnings from parsing: parts of the XML no reader used (see xmlread.Usage)
     ignored: tuple = field(default=(), eq=False, repr=False)

@@ -17,6 +17,7 @@ from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain,
                     Features, FirmwareFeature, FirmwareKind, Loader, Memory, NumaCell, Os,
                     Timer, Topology, Vcpu, VirtType)
 from .placement.hmat import read_caches, read_interconnects
+from .placement.tuning import Placement
 from .placement.xml import tuning_from_xml
 from .sysinfo import read_smbios_mode, read_sysinfo, sysinfo_uuid
 from .xmlread import Reader, Usage
@@ -222,7 +223,7 @@ def _vcpu(r: Reader) -> Vcpu:
         raise v.error("bad-number", "<vcpu> needs a count")
     current = v.attr_int("current", lo=1, hi=count)
     return Vcpu(count=count, current=current,
-                placement=v.attr_choice("placement", ("static", "auto"), "static"),
+                placement=Placement(v.attr_choice("placement", ("static", "auto"), "static")),
                 cpuset=v.attr("cpuset"), span=v.span)
 
 

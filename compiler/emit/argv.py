@@ -24,7 +24,6 @@ from ..diagnostics import Span
 from ..model import Domain, VirtType
 from ..passes.machine import machine_family
 from ..placement.hmat import has_hmat
-from ..placement.tuning import Tuning
 from ..tables.hypervisor import HYPERV_PROPS, KVM_PROPS
 from .qemuopts import escape
 from .smbios import emit_fw_cfg, emit_smbios
@@ -51,7 +50,7 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += _firmware(dom)
     memory, numa = _memory(dom, env)
     argv += memory
-    argv += ["-overcommit", f"mem-lock={'on' if _tuning(dom).backing.locked else 'off'}"]
+    argv += ["-overcommit", f"mem-lock={'on' if dom.tuning.backing.locked else 'off'}"]
     argv += ["-smp", _smp(dom)]
     argv += _iothreads(dom)
     argv += numa
@@ -157,10 +156,6 @@ def _power(dom: Domain, family: str) -> list[str]:
     return out
 
 
-def _tuning(dom: Domain) -> Tuning:
-    return dom.tuning if isinstance(dom.tuning, Tuning) else Tuning()
-
-
 def _pool(obj: dict, lo: int | None, hi: int | None) -> dict:
     if lo is not None:
         obj["thread-pool-min"] = lo
@@ -172,7 +167,7 @@ def _pool(obj: dict, lo: int | None, hi: int | None) -> dict:
 def _iothreads(dom: Domain) -> list[str]:
     """-object iothread per <iothreadids> entry (document order, then the ids libvirt
     filled in), and the main loop's thread pool (<defaultiothread>)."""
-    t = _tuning(dom)
+    t = dom.tuning
     argv = []
     for io in t.iothreads:
         argv += ["-object", qjson(_pool({"qom-type": "iothread", "id": f"iothread{io.id}"},
@@ -212,9 +207,7 @@ def _memory(dom: Domain, env) -> tuple[list[str], list[str]]:
 
 def _wants_mem_prealloc(dom: Domain, objects: list, tail: list) -> bool:
     """<allocation mode='immediate'> with no backend preallocating itself."""
-    tuning = dom.tuning
-    backing = getattr(tuning, "backing", None)
-    if backing is None or not backing.prealloc:
+    if not dom.tuning.backing.prealloc:
         return False
     return not any(o.get("prealloc") for o in objects) and '"prealloc":true' not in " ".join(tail)
 

@@ -27,8 +27,7 @@ import re
 from ..model import CacheAssociativity, CachePolicy, Domain, LinkKind, NumaCell
 from ..placement.hmat import has_hmat, hierarchy, node_initiator
 from ..placement.cpuset import CpuSet, parse_cpuset
-from ..placement.tuning import EMPTY, MemoryAccess, MemorySource, Tuning
-from .taskset import cell_policy, memory_policy
+from ..placement.tuning import MemoryAccess, MemorySource, Tuning, cell_policy, memory_policy
 
 ALIGN_KIB = 1024
 DEFAULT_HUGEPAGE_KIB = 2048  # x86_64
@@ -53,10 +52,6 @@ def numa_memory_kib(dom: Domain) -> int:
 def machine_accepts_numa_mem(machine: str | None) -> bool:
     m = _MACHINE_VERSION.search(machine or "")
     return bool(m) and (int(m.group(1)), int(m.group(2))) <= _LAST_NUMA_MEM_VERSION
-
-
-def _tuning(dom: Domain) -> Tuning:
-    return dom.tuning if isinstance(dom.tuning, Tuning) else EMPTY
 
 
 def _cells(dom: Domain) -> tuple[NumaCell, ...]:
@@ -90,7 +85,7 @@ def memory_backend_props(
 ) -> tuple[list[dict], bool]:
     """The ``-object`` property dicts for backend ``alias`` (a thread-context, if any,
     first) and whether the settings need a backend at all (libvirt's ``rc == 1``)."""
-    t = _tuning(dom)
+    t = dom.tuning
     cell_id = cell.id if cell is not None else None
     huge = hugepage_kib(t, cell_id)
     access = _access(t, cell)

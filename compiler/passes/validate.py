@@ -117,7 +117,7 @@ def _timers(dom: Domain, diag) -> None:
 
 def _iothread_refs(dom: Domain, diag) -> None:
     """A disk or controller served by an iothread needs that iothread, and a virtio one."""
-    known = set(getattr(dom.tuning, "iothread_ids", ()))
+    known = set(dom.tuning.iothread_ids)
     for d in dom.devices:
         n = getattr(d, "iothread", None)
         if n is None:

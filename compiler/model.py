@@ -151,11 +151,25 @@ class SmbiosMode(enum.Enum):
     SYSINFO = "sysinfo"  # the domain's <sysinfo type='smbios'>
 
 
+class MachineFamily(enum.Enum):
+    """The chipset a machine type emulates; set by canonicalize_machine."""
+
+    I440FX = "i440fx"
+    Q35 = "q35"
+
+    @classmethod
+    def of(cls, machine: str | None) -> MachineFamily:
+        """``q35`` and ``pc-q35-*`` are Q35; every other machine type is run as i440fx."""
+        m = machine or ""
+        return cls.Q35 if m == "q35" or m.startswith("pc-q35") else cls.I440FX
+
+
 @frozen
 class Os:
     type: str = "hvm"
     arch: str = "x86_64"
     machine: str | None = None
+    family: MachineFamily | None = None  # from the canonical machine (canonicalize_machine)
     boot_devs: tuple[str, ...] = ()
     boot_menu: BootMenu | None = None
     loader: Loader | None = None
@@ -466,6 +480,7 @@ __all__ = [
     "FirmwareKind",
     "FwCfgEntry",
     "Loader",
+    "MachineFamily",
     "Memory",
     "NumaCache",
     "NumaCell",

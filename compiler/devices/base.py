@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Callable
 
 from attrs import define, field, frozen
 
-from ..model import Device, DriveAddr, OtherAddr, PciAddr
+from ..model import Device, DriveAddr, MachineFamily, OtherAddr, PciAddr
 from ..xmlread import Reader
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class EmitCtx:
     """State shared by the device emitters of one compile."""
 
     dom: "Domain"
-    machine_family: str  # "i440fx" or "q35"
+    machine_family: MachineFamily
     blockdev_index: int = 0
     warnings: list[str] = field(factory=list)
 

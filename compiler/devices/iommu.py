@@ -10,7 +10,7 @@ from __future__ import annotations
 from attrs import frozen
 
 from ..diagnostics import fail
-from ..model import Device, PciAddr
+from ..model import Device, MachineFamily, PciAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common
 
@@ -53,7 +53,7 @@ def from_xml(r: Reader) -> Iommu:
 def emit(i: Iommu, ctx: EmitCtx) -> list[str]:
     if i.model == "smmuv3":
         raise fail("unsupported-device", "IOMMU model 'smmuv3' exists only on ARM", i.span)
-    if ctx.machine_family != "q35":
+    if ctx.machine_family is not MachineFamily.Q35:
         raise fail("iommu-machine", f"IOMMU device '{i.model}' needs a Q35 machine", i.span)
     if i.model == "intel":
         return device_arg("intel-iommu", {

@@ -21,8 +21,7 @@ from ..devices.graphics import Audio, Graphics
 from ..devices.panic import Panic
 from ..devices.sound import Sound
 from ..diagnostics import Span
-from ..model import Domain, VirtType
-from ..passes.machine import machine_family
+from ..model import Domain, MachineFamily, VirtType
 from ..placement.hmat import has_hmat
 from ..tables.hypervisor import HYPERV_PROPS, KVM_PROPS
 from .qemuopts import escape
@@ -38,7 +37,8 @@ def memory_mib(dom: Domain) -> int:
 
 
 def emit_argv(dom: Domain, env=None) -> list[str]:
-    family = machine_family(dom.os.machine)
+    family = dom.os.family
+    assert family is not None, "emit needs a domain canonicalize_machine has seen"
     argv = [dom.emulator or "/usr/bin/qemu-system-x86_64"]
     argv += ["-name", f"guest={escape(dom.name)},debug-threads=on"]
     argv += _pflash(dom)
@@ -79,7 +79,7 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     return argv
 
 
-def _machine(dom: Domain, family: str) -> str:
+def _machine(dom: Domain, family: MachineFamily) -> str:
     opts = [dom.os.machine, "usb=off"]
     if dom.features.vmport is not None:
         opts.append(f"vmport={'on' if dom.features.vmport else 'off'}")
@@ -144,10 +144,10 @@ def cpu_value(dom: Domain) -> str:
 
 
 # the power-management device whose S3/S4 switches <pm> sets, per machine family
-PM_DEVICE = {"i440fx": "PIIX4_PM", "q35": "ICH9-LPC"}
+PM_DEVICE = {MachineFamily.I440FX: "PIIX4_PM", MachineFamily.Q35: "ICH9-LPC"}
 
 
-def _power(dom: Domain, family: str) -> list[str]:
+def _power(dom: Domain, family: MachineFamily) -> list[str]:
     """<pm>: -global switches that hide S3 (suspend to RAM) / S4 (to disk) from the guest."""
     out = []
     for state, on in (("s3", dom.features.suspend_to_mem), ("s4", dom.features.suspend_to_disk)):
@@ -362,7 +362,7 @@ KIND_RANK = {k.tag: i for i, k in enumerate(DEVICE_KINDS)}
 LATE_KINDS = ("panic", "vsock")
 
 
-def _devices(dom: Domain, family: str) -> tuple[list[str], list[str]]:
+def _devices(dom: Domain, family: MachineFamily) -> tuple[list[str], list[str]]:
     """The device options: those before -sandbox, and the late ones after it."""
     ctx = EmitCtx(dom=dom, machine_family=family,
                   blockdev_index=sum(1 for d in dom.devices if isinstance(d, Disk)))

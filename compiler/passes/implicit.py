@@ -22,8 +22,7 @@ from ..devices.input import Input
 from ..devices.memballoon import Memballoon
 from ..devices.net import Interface, default_nic_model, stable_mac
 from ..devices.video import Video
-from ..model import Domain, DriveAddr
-from .machine import machine_family
+from ..model import Domain, DriveAddr, MachineFamily
 
 DEFAULT_SCSI_MODEL = "lsilogic"
 DEFAULT_VIDEO = "cirrus"
@@ -60,16 +59,16 @@ def _disk_controllers(devs: list) -> None:
             _ensure(devs, bus, index)
 
 
-def _fill_models(devs: list, family: str) -> None:
+def _fill_models(devs: list, family: MachineFamily) -> None:
     for i, d in enumerate(devs):
         if isinstance(d, Controller) and d.model is None:
             model = None
             if d.type == "scsi":
                 model = DEFAULT_SCSI_MODEL
             elif d.type == "usb":
-                model = "qemu-xhci" if family == "q35" else "piix3-uhci"
+                model = "qemu-xhci" if family is MachineFamily.Q35 else "piix3-uhci"
             elif d.type == "pci" and d.index == 0:
-                model = "pcie-root" if family == "q35" else "pci-root"
+                model = "pcie-root" if family is MachineFamily.Q35 else "pci-root"
             if model is not None:
                 devs[i] = evolve(d, model=model)
         elif isinstance(d, Video) and d.model is None:
@@ -127,13 +126,13 @@ def _fill_macs(devs: list, dom: Domain) -> None:
 
 
 def add_implicit_devices(dom: Domain, env) -> Domain:
-    family = machine_family(dom.os.machine)
+    family = dom.os.family
     devs = list(dom.devices)
     # the machine's own controllers first (qemuDomainDefAddDefaultDevices), then those
     # the disks imply (virDomainDefAddImplicitDevices); the order decides PCI slots
     if not any(isinstance(d, Controller) and d.type == "usb" for d in devs):
         _ensure(devs, "usb", 0)
-    if family == "q35":
+    if family is MachineFamily.Q35:
         _ensure(devs, "sata", 0)
     _ensure(devs, "pci", 0)
     # i440fx: libvirt 9.0 adds IDE 0 only for IDE disks (done by _disk_controllers below)

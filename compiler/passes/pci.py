@@ -20,8 +20,7 @@ from attrs import evolve
 from ..devices import kind_of
 from ..devices.controller import USB2_COMPANIONS, USB2_FUNCTIONS, Controller
 from ..devices.video import Video
-from ..model import Domain, PciAddr
-from .machine import machine_family
+from ..model import Domain, MachineFamily, PciAddr
 from .pci_buses import FUNCTIONS, SLOTS
 from .pcie import assign_pcie_addresses
 
@@ -70,7 +69,7 @@ def _buses(dom: Domain) -> tuple[list[int], dict[int, int]]:
 
 
 def assign_pci_addresses(dom: Domain, env) -> Domain:
-    if machine_family(dom.os.machine) == "q35":
+    if dom.os.family is MachineFamily.Q35:
         return assign_pcie_addresses(dom, env)
     devices = list(dom.devices)
     buses, min_slot = _buses(dom)

@@ -9,11 +9,10 @@ from ..devices.controller import PCI_DRIVERS, USB2_COMPANIONS, VIRTIO_SERIAL_DRI
     SCSI_DRIVERS, USB_DRIVERS
 from ..devices.disk import Disk, disk_name_index
 from ..devices.watchdog import Watchdog
-from ..model import Domain, FirmwareKind
+from ..model import Domain, FirmwareKind, MachineFamily
 from ..placement.hmat import check_hmat
 from ..sysinfo import check_sysinfo
 from ..tables.hypervisor import KVM_PROPS
-from .machine import machine_family
 
 MAX_MEMORY_KIB = 16 * 1024**3  # 16 TiB: far above any x86 host QEMU 7.2 runs on
 MIN_MEMORY_KIB = 1024
@@ -27,7 +26,7 @@ HV_VENDOR_ID_MAX = 12  # libvirt's limit (VIR_DOMAIN_HYPERV_VENDOR_ID_MAX)
 
 def validate_domain(dom: Domain, env) -> Domain:
     diag = env.diag
-    family = machine_family(dom.os.machine)
+    family = dom.os.family
     mem = dom.memory
     if mem.max_kib < MIN_MEMORY_KIB:
         diag.error("memory-range", f"memory of {mem.max_kib} KiB is below the minimum of "
@@ -155,11 +154,11 @@ def _cpu_names(dom: Domain, diag) -> None:
 HOTPLUG_SWITCHABLE = ("pci-root", "pcie-root-port", "pcie-switch-downstream-port")
 
 
-def _controller(c: Controller, family: str, diag) -> None:
+def _controller(c: Controller, family: MachineFamily, diag) -> None:
     if c.type == "pci" and c.hotplug is not None and c.model not in HOTPLUG_SWITCHABLE:
         diag.error("unsupported-controller", f"{c.describe()}: hotplug cannot be switched on a "
                    f"'{c.model}' controller (only on {', '.join(HOTPLUG_SWITCHABLE)})", c.span)
-    if c.type == "ide" and (family == "q35" or c.index > 0):
+    if c.type == "ide" and (family is MachineFamily.Q35 or c.index > 0):
         diag.error("unsupported-controller", f"{c.describe()}: this machine has only its "
                    "built-in IDE controller (index 0, i440fx only)", c.span)
     elif c.type == "scsi" and c.model is not None and SCSI_DRIVERS.get(c.model) is None:
@@ -249,7 +248,7 @@ def _disk(d: Disk, diag) -> None:
         diag.error("unsupported-disk", f"{d.describe()}: a cdrom cannot be on bus 'virtio'", d.span)
 
 
-def _features(dom: Domain, family: str, diag) -> None:
+def _features(dom: Domain, family: MachineFamily, diag) -> None:
     f = dom.features
     loader = dom.os.loader
     if not f.acpi and (dom.os.firmware is FirmwareKind.EFI
@@ -257,7 +256,7 @@ def _features(dom: Domain, family: str, diag) -> None:
         diag.error("uefi-acpi", "UEFI firmware requires ACPI on x86: add <acpi/> to <features>",
                    loader.span if loader is not None else dom.os.span)
     if f.tseg_kib is not None:
-        if family != "q35":
+        if family is not MachineFamily.Q35:
             diag.error("unsupported-feature", "an SMM TSEG size exists only on q35 machines",
                        f.span)
         elif f.tseg_kib % 1024:

@@ -20,7 +20,6 @@ from lxml import etree
 from compiler.api import compile_file, make_env
 from compiler.devices import DEVICE_KINDS
 from compiler.devices.base import DeviceKind, EmitCtx
-from compiler.passes.machine import machine_family
 
 from ..conftest import ROOT, SEED_HOST
 
@@ -87,7 +86,7 @@ def test_fixture_compiles_and_the_kind_emits(kind, monkeypatch):
     # ...and it is this kind's emitter that writes it, not a default of another kind
     mine = [d for d in result.domain.devices if d.kind_tag == kind.tag]
     assert mine, f"{path.name} compiles to no <{kind.tag}> device"
-    ctx = EmitCtx(dom=result.domain, machine_family=machine_family(result.domain.os.machine))
+    ctx = EmitCtx(dom=result.domain, machine_family=result.domain.os.family)
     own = [word for d in mine for word in kind.emit(d, ctx)]
     assert gives(own, option, value), f"<{kind.tag}> itself emits {own}, not {option} {value or ''}"
 

@@ -23,21 +23,10 @@ from ..devices.memballoon import Memballoon
 from ..devices.net import Interface, default_nic_model, stable_mac
 from ..devices.video import Video
 from ..model import Domain, DriveAddr, MachineFamily
+from .controllers import insert_controller
 
 DEFAULT_SCSI_MODEL = "lsilogic"
 DEFAULT_VIDEO = "cirrus"
-
-
-def _insert_controller(devs: list, new: Controller) -> None:
-    """A controller libvirt adds itself is appended to its controller list
-    (virDomainDefAddController), whatever the indexes already there: an implicit scsi0
-    comes after a user's scsi2 and after every other controller.  (The user's own
-    controllers are sorted by type and index while parsing: order_devices.)"""
-    last_ctrl = None
-    for i, d in enumerate(devs):
-        if isinstance(d, Controller):
-            last_ctrl = i
-    devs.insert(0 if last_ctrl is None else last_ctrl + 1, new)
 
 
 def _has_controller(devs, ctype: str, index: int) -> bool:
@@ -46,7 +35,7 @@ def _has_controller(devs, ctype: str, index: int) -> bool:
 
 def _ensure(devs: list, ctype: str, index: int, model: str | None = None) -> None:
     if not _has_controller(devs, ctype, index):
-        _insert_controller(devs, Controller(type=ctype, index=index, model=model))
+        insert_controller(devs, Controller(type=ctype, index=index, model=model))
 
 
 def _disk_controllers(devs: list) -> None:

@@ -41,6 +41,7 @@ from ..devices.sound import Sound
 from ..devices.video import Video
 from ..diagnostics import NOWHERE
 from ..model import Domain, PciAddr
+from .controllers import insert_controller
 from .pci_buses import BUS_MODELS, PCIE, AddressSet, Bus, Conn, connect_flags
 
 ICH9_LPC, ICH9_SATA, ICH9_SMBUS = (0x1F, 0), (0x1F, 2), (0x1F, 3)
@@ -226,8 +227,6 @@ def _span_at(devices: list, a: PciAddr):
 
 
 def assign_pcie_addresses(dom: Domain, env) -> Domain:
-    from .implicit import _insert_controller
-
     diag = env.diag
     devices = list(dom.devices)
     buses, max_idx = _buses_of(devices)
@@ -252,7 +251,7 @@ def assign_pcie_addresses(dom: Domain, env) -> Domain:
             dry.addrs.take(a, PCIE, "hotplug reserve")
     for n in range(max(max_idx + 1, 1), len(grown)):
         new = Controller(type="pci", index=n, model=grown[n].model)
-        _insert_controller(devices, new)
+        insert_controller(devices, new)
         flags = connect_flags(new)
         a = dry.addrs.next_addr(flags)
         if a is None:

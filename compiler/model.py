@@ -343,6 +343,16 @@ class Clock:
 
 
 @frozen
+class HypervFeature:
+    """One <features><hyperv> child: its name, whether it is on, and its value when on
+    (spinlocks: the retry count; vendor_id: the vendor string)."""
+
+    name: str
+    state: bool
+    value: int | str | None = None
+
+
+@frozen
 class Features:
     """<features>: on/off switches; ``other`` holds names domc keeps but does not act on."""
 
@@ -350,7 +360,7 @@ class Features:
     apic: bool = False
     apic_eoi: bool | None = None
     pae: bool = False
-    hyperv: tuple[tuple[str, str], ...] = ()  # (feature, value) in document order
+    hyperv: tuple[HypervFeature, ...] = ()  # in document order
     hyperv_mode: str | None = None
     kvm: tuple[tuple[str, str], ...] = ()
     pvspinlock: bool | None = None
@@ -479,6 +489,7 @@ __all__ = [
     "FirmwareFeature",
     "FirmwareKind",
     "FwCfgEntry",
+    "HypervFeature",
     "Loader",
     "MachineFamily",
     "Memory",

@@ -14,8 +14,8 @@ from .devices.blockdev import read_source
 from .devices.controller import number_controllers
 from .diagnostics import Diagnostic, DomcError, Severity, Span, fail
 from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy,
-                    Features, FirmwareFeature, FirmwareKind, Loader, Memory, NumaCell, Os,
-                    Timer, Topology, Vcpu, VirtType)
+                    Features, FirmwareFeature, FirmwareKind, HypervFeature, Loader, Memory,
+                    NumaCell, Os, Timer, Topology, Vcpu, VirtType)
 from .placement.hmat import read_caches, read_interconnects
 from .placement.tuning import Placement
 from .placement.xml import tuning_from_xml
@@ -308,17 +308,18 @@ def _features(r: Reader) -> Features:
         if c.tag == "hyperv":
             hv_mode = c.attr("mode")
             for h in c.children():
-                val = h.attr("state", "on")
-                if h.tag == "spinlocks" and val == "on":
-                    val = f"on:{h.attr_int('retries', 4095, lo=4095)}"
-                elif h.tag == "vendor_id" and val == "on":
-                    val = f"on:{h.attr('value', '')}"
+                on = h.attr("state", "on") == "on"
+                value = None
+                if h.tag == "spinlocks" and on:
+                    value = h.attr_int("retries", 4095, lo=4095)
+                elif h.tag == "vendor_id" and on:
+                    value = h.attr("value", "")
                 elif h.tag == "stimer" and h.child("direct") is not None:
                     if h.child("direct").attr("state") == "on":
-                        hyperv.append((h.tag, val))
-                        hyperv.append(("stimer-direct", "on"))
+                        hyperv.append(HypervFeature(h.tag, on))
+                        hyperv.append(HypervFeature("stimer-direct", True))
                         continue
-                hyperv.append((h.tag, val))
+                hyperv.append(HypervFeature(h.tag, on, value))
         elif c.tag == "kvm":
             kvm.extend((k.tag, k.attr("state", "on")) for k in c.children())
         elif c.tag == "pvspinlock":

@@ -118,14 +118,14 @@ def cpu_value(dom: Domain) -> str:
         extra.append(f"kvm-pv-unhalt={'on' if f.pvspinlock else 'off'}")
     if f.hyperv_mode == "passthrough":
         extra.append("hv-passthrough=on")
-    for name, state in f.hyperv:
-        prop = HYPERV_PROPS.get(name)
-        if prop is None or not state.startswith("on"):
+    for hv in f.hyperv:
+        prop = HYPERV_PROPS.get(hv.name)
+        if prop is None or not hv.state:
             continue
-        if name == "spinlocks":
-            extra.append(f"{prop}=0x{int(state.split(':', 1)[1]):x}")
-        elif name == "vendor_id":
-            extra.append(f"{prop}={state.split(':', 1)[1]}")
+        if hv.name == "spinlocks":
+            extra.append(f"{prop}=0x{hv.value:x}")
+        elif hv.name == "vendor_id":
+            extra.append(f"{prop}={hv.value}")
         else:
             extra.append(f"{prop}=on")
     if any(isinstance(d, Panic) and d.model == "hyperv" for d in dom.devices):

@@ -141,9 +141,9 @@ def _cpu_names(dom: Domain, diag) -> None:
         if not CPU_NAME_RE.match(f.name):
             diag.error("bad-cpu-name", f"CPU feature {f.name!r} is not a plain name (letters, "
                        "digits, '_', '.', '-')", f.span)
-    for name, state in dom.features.hyperv:
-        if name == "vendor_id" and state.startswith("on:"):
-            value = state[3:]
+    for hv in dom.features.hyperv:
+        if hv.name == "vendor_id" and hv.state:
+            value = hv.value
             if not value or len(value) > HV_VENDOR_ID_MAX or not HV_VENDOR_RE.match(value):
                 diag.error("bad-hyperv-vendor-id", f"Hyper-V vendor_id {value!r} must be 1 to "
                            f"{HV_VENDOR_ID_MAX} printable ASCII characters other than ','",

@@ -24,6 +24,7 @@ from ..diagnostics import Span
 from ..model import Domain, MachineFamily, VirtType
 from ..placement.hmat import has_hmat
 from ..tables.hypervisor import HYPERV_PROPS, KVM_PROPS
+from .numa import emit_numa, memory_backend_props, numa_memory_kib
 from .qemuopts import escape
 from .smbios import emit_fw_cfg, emit_smbios
 
@@ -182,9 +183,6 @@ def _memory(dom: Domain, env) -> tuple[list[str], list[str]]:
     """-m with the one backend for all guest RAM (pc.ram, named by -machine
     memory-backend=); with guest NUMA, the cells' backends and -numa nodes separately
     (libvirt writes them after -smp)."""
-    from ..devices.base import qjson
-    from .numa import emit_numa, memory_backend_props, numa_memory_kib
-
     m = dom.memory
     numa = bool(dom.cpu and dom.cpu.numa)
     mib = numa_memory_kib(dom) // MIB if numa else memory_mib(dom)
@@ -319,8 +317,6 @@ def _nvram_node(dom: Domain) -> dict | None:
 def _pflash(dom: Domain) -> list[str]:
     """Before -machine: the code flash (pflash0) and the variable store (pflash1) as
     blockdev pairs; -machine pflash0=/pflash1= names them."""
-    from ..devices.base import qjson
-
     loader = dom.os.loader
     if loader is None or not loader.path or loader.type != "pflash":
         return []

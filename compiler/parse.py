@@ -387,7 +387,8 @@ def _cpu(r: Reader, notes: list[Diagnostic]) -> Cpu | None:
                                   f.attr_enum("policy", FeaturePolicy, FeaturePolicy.REQUIRE),
                                   span=f.span) for f in c.children("feature")),
         numa=tuple(NumaCell(id=cell.attr_int("id", n, hi=255), cpus=cell.attr("cpus") or "",
-                            memory_kib=_cell_kib(cell), memaccess=cell.attr("memAccess"),
+                            memory_kib=_cell_kib(cell),
+                            memaccess=cell.attr_choice("memAccess", ("shared", "private")),
                             discard=cell.attr_bool("discard"), caches=read_caches(cell, notes),
                             distances=_distances(cell), span=cell.span)
                    for n, cell in enumerate(numa.children("cell"))) if numa is not None else (),

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from compiler.api import make_env
+from compiler.diagnostics import DomcError
 from compiler.emit.argv import emit_argv
 from compiler.parse import parse_bytes
 from compiler.pipeline import normalize
@@ -91,3 +92,10 @@ def test_cell_and_device_choose_the_same_backend(backing):
     strip = ("id", "size", "mem-path")
     assert {k: v for k, v in cell.items() if k not in strip} == \
         {k: v for k, v in dimm.items() if k not in strip}
+
+
+def test_a_cell_memaccess_outside_shared_private_is_refused_where_written():
+    with pytest.raises(DomcError) as e:
+        backends(cell=" memAccess='bogus'")
+    (d,) = e.value.diagnostics
+    assert d.code == "bad-value" and "memAccess" in d.message and d.span.line == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from attrs import frozen
 
 from .emit.argv import emit_argv
+from .emit.taskset import AffinityPlan, plan
 from .model import Domain
 from .parse import parse_file
 from .env import Env
@@ -17,7 +18,7 @@ class Compiled:
     domain: Domain
     root: object  # the parsed lxml document, for write_normalized
     argv: tuple[str, ...]
-    plan: object  # emit.taskset.AffinityPlan
+    plan: AffinityPlan
     warnings: tuple[str, ...]
 
 
@@ -31,14 +32,8 @@ def normalize_file(path: str, env: Env) -> tuple[Domain, object]:
     return normalize(dom, env), root
 
 
-def _plan(dom: Domain, env: Env):
-    from .emit.taskset import plan
-
-    return plan(dom, env)
-
-
 def compile_file(path: str, env: Env) -> Compiled:
     dom, root = normalize_file(path, env)
     argv = tuple(emit_argv(dom, env))
     warnings = tuple(d.render() for d in env.diag.warnings)
-    return Compiled(dom, root, argv, _plan(dom, env), warnings)
+    return Compiled(dom, root, argv, plan(dom, env), warnings)

@@ -12,6 +12,7 @@ from typing import ClassVar
 from attrs import field, frozen
 
 from .diagnostics import NOWHERE, Span, span_field
+from .placement.tuning import EMPTY, Placement, Tuning
 
 # --------------------------------------------------------------------------- addresses
 
@@ -150,11 +151,25 @@ class SmbiosMode(enum.Enum):
     SYSINFO = "sysinfo"  # the domain's <sysinfo type='smbios'>
 
 
+class MachineFamily(enum.Enum):
+    """The chipset a machine type emulates; set by canonicalize_machine."""
+
+    I440FX = "i440fx"
+    Q35 = "q35"
+
+    @classmethod
+    def of(cls, machine: str | None) -> MachineFamily:
+        """``q35`` and ``pc-q35-*`` are Q35; every other machine type is run as i440fx."""
+        m = machine or ""
+        return cls.Q35 if m == "q35" or m.startswith("pc-q35") else cls.I440FX
+
+
 @frozen
 class Os:
     type: str = "hvm"
     arch: str = "x86_64"
     machine: str | None = None
+    family: MachineFamily | None = None  # from the canonical machine (canonicalize_machine)
     boot_devs: tuple[str, ...] = ()
     boot_menu: BootMenu | None = None
     loader: Loader | None = None
@@ -176,19 +191,11 @@ class Os:
     span: Span = span_field()
 
 
-def machine_family(machine: str | None) -> str:
-    """'q35' for the Q35 machines (q35, pc-q35-*), else 'i440fx'."""
-    m = machine or ""
-    if m == "q35" or m.startswith("pc-q35"):
-        return "q35"
-    return "i440fx"
-
-
 @frozen
 class Vcpu:
     count: int = 1
     current: int | None = None
-    placement: str = "static"
+    placement: Placement = Placement.STATIC
     cpuset: str | None = None
     span: Span = span_field()
 
@@ -336,6 +343,16 @@ class Clock:
 
 
 @frozen
+class HypervFeature:
+    """One <features><hyperv> child: its name, whether it is on, and its value when on
+    (spinlocks: the retry count; vendor_id: the vendor string)."""
+
+    name: str
+    state: bool
+    value: int | str | None = None
+
+
+@frozen
 class Features:
     """<features>: on/off switches; ``other`` holds names domc keeps but does not act on."""
 
@@ -343,7 +360,7 @@ class Features:
     apic: bool = False
     apic_eoi: bool | None = None
     pae: bool = False
-    hyperv: tuple[tuple[str, str], ...] = ()  # (feature, value) in document order
+    hyperv: tuple[HypervFeature, ...] = ()  # in document order
     hyperv_mode: str | None = None
     kvm: tuple[tuple[str, str], ...] = ()
     pvspinlock: bool | None = None
@@ -440,8 +457,8 @@ class Domain:
     emulator: str | None = None
     devices: tuple[Device, ...] = ()
     sysinfo: tuple[Sysinfo, ...] = ()
-    # opaque placement data (<cputune>, <numatune>), owned by compiler/placement
-    tuning: object | None = None
+    # <cputune>, <numatune>, <iothreads>, <memoryBacking> (compiler/placement/tuning.py)
+    tuning: Tuning = EMPTY
     file: str = field(default="<input>", eq=False)
     # warnings from parsing: parts of the XML no reader used (see xmlread.Usage)
     ignored: tuple = field(default=(), eq=False, repr=False)
@@ -472,8 +489,9 @@ __all__ = [
     "FirmwareFeature",
     "FirmwareKind",
     "FwCfgEntry",
+    "HypervFeature",
     "Loader",
-    "machine_family",
+    "MachineFamily",
     "Memory",
     "NumaCache",
     "NumaCell",

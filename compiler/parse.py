@@ -14,9 +14,11 @@ from .devices.blockdev import read_source
 from .devices.controller import number_controllers
 from .diagnostics import Diagnostic, DomcError, Severity, Span, fail
 from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy,
-                    Features, FirmwareFeature, FirmwareKind, Loader, Memory, NumaCell, Os,
-                    Timer, Topology, Vcpu, VirtType)
+                    Features, FirmwareFeature, FirmwareKind, HypervFeature, Loader, Memory,
+                    NumaCell, Os, Timer, Topology, Vcpu, VirtType)
 from .placement.hmat import read_caches, read_interconnects
+from .placement.tuning import Placement
+from .placement.xml import tuning_from_xml
 from .sysinfo import read_smbios_mode, read_sysinfo, sysinfo_uuid
 from .xmlread import Reader, Usage
 
@@ -172,19 +174,11 @@ def domain_from_xml(r: Reader) -> Domain:
         devices=devices,
         sysinfo=sysinfo,
         ignored=(*notes, *ignored),
-        tuning=_tuning(r),
+        tuning=tuning_from_xml(r),
         file=r.file,
         span=r.span,
     )
     return dom
-
-
-def _tuning(r: Reader):
-    try:
-        from .placement.xml import tuning_from_xml
-    except ImportError:
-        return None
-    return tuning_from_xml(r)
 
 
 def _genid(r: Reader) -> str | None:
@@ -229,7 +223,7 @@ def _vcpu(r: Reader) -> Vcpu:
         raise v.error("bad-number", "<vcpu> needs a count")
     current = v.attr_int("current", lo=1, hi=count)
     return Vcpu(count=count, current=current,
-                placement=v.attr_choice("placement", ("static", "auto"), "static"),
+                placement=Placement(v.attr_choice("placement", ("static", "auto"), "static")),
                 cpuset=v.attr("cpuset"), span=v.span)
 
 
@@ -314,17 +308,18 @@ def _features(r: Reader) -> Features:
         if c.tag == "hyperv":
             hv_mode = c.attr("mode")
             for h in c.children():
-                val = h.attr("state", "on")
-                if h.tag == "spinlocks" and val == "on":
-                    val = f"on:{h.attr_int('retries', 4095, lo=4095)}"
-                elif h.tag == "vendor_id" and val == "on":
-                    val = f"on:{h.attr('value', '')}"
+                on = h.attr("state", "on") == "on"
+                value = None
+                if h.tag == "spinlocks" and on:
+                    value = h.attr_int("retries", 4095, lo=4095)
+                elif h.tag == "vendor_id" and on:
+                    value = h.attr("value", "")
                 elif h.tag == "stimer" and h.child("direct") is not None:
                     if h.child("direct").attr("state") == "on":
-                        hyperv.append((h.tag, val))
-                        hyperv.append(("stimer-direct", "on"))
+                        hyperv.append(HypervFeature(h.tag, on))
+                        hyperv.append(HypervFeature("stimer-direct", True))
                         continue
-                hyperv.append((h.tag, val))
+                hyperv.append(HypervFeature(h.tag, on, value))
         elif c.tag == "kvm":
             kvm.extend((k.tag, k.attr("state", "on")) for k in c.children())
         elif c.tag == "pvspinlock":
@@ -392,7 +387,8 @@ def _cpu(r: Reader, notes: list[Diagnostic]) -> Cpu | None:
                                   f.attr_enum("policy", FeaturePolicy, FeaturePolicy.REQUIRE),
                                   span=f.span) for f in c.children("feature")),
         numa=tuple(NumaCell(id=cell.attr_int("id", n, hi=255), cpus=cell.attr("cpus") or "",
-                            memory_kib=_cell_kib(cell), memaccess=cell.attr("memAccess"),
+                            memory_kib=_cell_kib(cell),
+                            memaccess=cell.attr_choice("memAccess", ("shared", "private")),
                             discard=cell.attr_bool("discard"), caches=read_caches(cell, notes),
                             distances=_distances(cell), span=cell.span)
                    for n, cell in enumerate(numa.children("cell"))) if numa is not None else (),

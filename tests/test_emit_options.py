@@ -66,6 +66,32 @@ def test_cpu_enlightenments_in_libvirts_order():
         "qemu64,kvm-pv-eoi=on,kvm-pv-unhalt=on,hv-relaxed=on,hv-crash,kvm=off,pmu=off"]
 
 
+def test_hyperv_features_are_typed_values():
+    """<hyperv> children become HypervFeature(name, state, value): the spinlock retry
+    count is a number, the vendor id a string, <stimer><direct> a feature of its own.
+    The flags are libvirt 9.0's for the same domain (libvirt orders them by its own
+    feature list; domc keeps document order, so this compares them as a set)."""
+    from compiler.model import HypervFeature
+
+    hyperv = ("<hyperv mode='custom'><relaxed state='off'/><vpindex state='on'/>"
+              "<synic state='on'/><spinlocks state='on' retries='8191'/>"
+              "<stimer state='on'><direct state='on'/></stimer>"
+              "<vendor_id state='on' value='KVMKVMKVM'/></hyperv>")
+    data = (f"<domain type='kvm'><name>m</name><memory unit='MiB'>64</memory>"
+            f"<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+            f"<features><acpi/>{hyperv}</features></domain>").encode()
+    dom, _ = parse_bytes(data, "m.xml")
+    assert dom.features.hyperv == (
+        HypervFeature("relaxed", False), HypervFeature("vpindex", True),
+        HypervFeature("synic", True), HypervFeature("spinlocks", True, 8191),
+        HypervFeature("stimer", True), HypervFeature("stimer-direct", True),
+        HypervFeature("vendor_id", True, "KVMKVMKVM"))
+    cpu = values(argv_for("", features="<acpi/>" + hyperv), "-cpu")[0].split(",")
+    assert cpu[0] == "qemu64"
+    assert set(cpu[1:]) == {"hv-spinlocks=0x1fff", "hv-vpindex=on", "hv-synic=on", "hv-stimer=on",
+                            "hv-stimer-direct=on", "hv-vendor-id=KVMKVMKVM"}
+
+
 @pytest.mark.parametrize("ioapic, want", [("qemu", "kernel_irqchip=split"), ("kvm", "kernel_irqchip=on")])
 def test_ioapic_driver(ioapic, want):
     machine = values(argv_for("", "q35", features=f"<acpi/><ioapic driver='{ioapic}'/>"), "-machine")[0]

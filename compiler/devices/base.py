@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Callable
 
 from attrs import define, field, frozen
 
-from ..model import Device, DriveAddr, OtherAddr, PciAddr
+from ..model import Device, DriveAddr, MachineFamily, OtherAddr, PciAddr
 from ..xmlread import Reader
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ class EmitCtx:
     """State shared by the device emitters of one compile."""
 
     dom: "Domain"
-    machine_family: str  # "i440fx" or "q35"
+    machine_family: MachineFamily
     blockdev_index: int = 0
     warnings: list[str] = field(factory=list)
 
@@ -310,7 +310,7 @@ class DeviceKind:
                bus it needs on q35); PciConnect.NONE for kinds that never do
     wants_pci  (device, domain) -> bool: this device lives on a PCI bus
     fixed_slot (device, nth, family) -> FixedSlot | None: where the machine family's
-               chipset ("i440fx" or "q35") puts it before any other device (nth
+               chipset (a MachineFamily) puts it before any other device (nth
                counts devices of this kind in document order); read by
                assign_pci_addresses / assign_pcie_addresses, kind by kind in
                registry order
@@ -380,7 +380,7 @@ def check_iothread_ref(d: Device, virtio: bool, dom, diag) -> None:
     n = getattr(d, "iothread", None)
     if n is None:
         return
-    known = set(getattr(dom.tuning, "iothread_ids", ()))
+    known = set(dom.tuning.iothread_ids)
     if not virtio:
         diag.error("iothread-ref", f"{d.describe()}: iothreads serve only virtio disks and "
                    "virtio-scsi controllers", d.span)

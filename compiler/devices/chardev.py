@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attrs import evolve, frozen
 
-from ..model import Device
+from ..model import Device, MachineFamily
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, XNode, device_arg, \
     pci_props, qjson, read_common, usb_props, xnode
@@ -288,7 +288,7 @@ SERIAL = DeviceKind(tag="serial", cls=CharDevice, from_xml=_from_xml("serial"), 
 PARALLEL = DeviceKind(tag="parallel", cls=CharDevice, from_xml=_from_xml("parallel"),
                       emit=emit_parallel, validate=validate_source, alias=_alias("parallel"),
                       pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
-def serial_for_console(devices: tuple, dom, family: str) -> tuple:
+def serial_for_console(devices: tuple, dom, family: MachineFamily) -> tuple:
     """A serial console with no serial port behind it brings one (libvirt lists
     serials before consoles); only the first console is looked at."""
     d = implied_serial(devices)
@@ -315,7 +315,7 @@ def filled_source(d: CharDevice) -> tuple[XNode, ...]:
 CHANNEL_DIR = "/run/domc/channel"
 
 
-def channel_paths(devices: tuple, dom, family: str) -> tuple:
+def channel_paths(devices: tuple, dom, family: MachineFamily) -> tuple:
     """A virtio channel of type unix with no path listens on a socket named after the
     domain and the channel's target name, as libvirt does for the guest agent."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in dom.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attrs import evolve, frozen
 
-from ..model import Device, DriveAddr, PciAddr
+from ..model import Device, DriveAddr, MachineFamily, PciAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, \
     check_iothread_ref, device_arg, pci_props, read_common, xnode
@@ -211,9 +211,7 @@ def pci_group(c: Controller) -> PciGroup:
 
 
 def _is_q35(dom) -> bool:
-    """The machine family, from the machine name canonicalize_machine settled on."""
-    m = dom.os.machine or ""
-    return m == "q35" or m.startswith("pc-q35")
+    return dom.os.family is MachineFamily.Q35
 
 
 def _builtin_ide(dom) -> bool:
@@ -328,8 +326,8 @@ def pci_connect(c: Controller) -> PciConnect:
     return PciConnect.PCI
 
 
-def fixed_slot(c: Controller, nth: int, family: str) -> FixedSlot | None:
-    if family == "q35":
+def fixed_slot(c: Controller, nth: int, family: MachineFamily) -> FixedSlot | None:
+    if family is MachineFamily.Q35:
         if c.type == "sata" and c.index == 0:
             return FixedSlot((ICH9_SATA,), chipset=True, required=True)
         if c.type == "usb" and c.model == "ich9-uhci1":
@@ -393,17 +391,17 @@ def _virtio_serial(devs: list) -> None:
                 _ensure(devs, "virtio-serial", index, d.span)
 
 
-def _default_model(c: Controller, family: str) -> str | None:
+def _default_model(c: Controller, family: MachineFamily) -> str | None:
     if c.type == "scsi":
         return DEFAULT_SCSI_MODEL
     if c.type == "usb":
-        return "qemu-xhci" if family == "q35" else "piix3-uhci"
+        return "qemu-xhci" if family is MachineFamily.Q35 else "piix3-uhci"
     if c.type == "pci" and c.index == 0:
-        return "pcie-root" if family == "q35" else "pci-root"
+        return "pcie-root" if family is MachineFamily.Q35 else "pci-root"
     return None
 
 
-def implicit(devices: tuple, dom, family: str) -> tuple:
+def implicit(devices: tuple, dom, family: MachineFamily) -> tuple:
     """The controllers libvirt adds: the machine's own first (qemuDomainDefAddDefaultDevices:
     USB 0 unless the domain has a USB controller, SATA 0 on q35, the PCI root; i440fx
     gets IDE 0 only for IDE disks), then those the disks imply, then virtio-serial for
@@ -412,7 +410,7 @@ def implicit(devices: tuple, dom, family: str) -> tuple:
     devs = list(devices)
     if not any(isinstance(d, Controller) and d.type == "usb" for d in devs):
         _ensure(devs, "usb", 0, dom.span)
-    if family == "q35":
+    if family is MachineFamily.Q35:
         _ensure(devs, "sata", 0, dom.span)
     _ensure(devs, "pci", 0, dom.span)
     _disk_controllers(devs)

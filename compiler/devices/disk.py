@@ -6,7 +6,7 @@ import re
 
 from attrs import frozen
 
-from ..model import Device, DriveAddr
+from ..model import Device, DriveAddr, MachineFamily
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, UsbOrder, check_iothread_ref, device_arg, \
     pci_props, qjson, read_common, usb_props, virtio_connect
@@ -315,7 +315,7 @@ def _isa_fdc_args(d: Disk, ctx: EmitCtx) -> list[str]:
     for f in floppies:
         if f.boot_order is not None and isinstance(f.address, DriveAddr) and f.address.unit < 2:
             boot["bootindex" + "AB"[f.address.unit]] = f.boot_order
-    if ctx.machine_family == "q35":
+    if ctx.machine_family is MachineFamily.Q35:
         return device_arg("isa-fdc", boot)
     return [w for k, v in boot.items() for w in ("-global", f"isa-fdc.{k}={v}")]
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from attrs import frozen
 
 from ..model import Device
+from ..placement.tuning import MemoryAccess
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, read_common, \
     virtio_connect
@@ -148,9 +149,7 @@ def _emit_9p(f: Filesystem, ctx: EmitCtx) -> list[str]:
 def _shared_memory(dom) -> bool:
     """vhost-user backends map guest RAM: it must be shared (libvirt's
     qemuValidateDomainDefVhostUserRequireSharedMemory)."""
-    backing = getattr(dom.tuning, "backing", None)
-    access = getattr(backing, "access", None)
-    if getattr(access, "value", None) == "shared":
+    if dom.tuning.backing.access is MemoryAccess.SHARED:
         return True
     cells = dom.cpu.numa if dom.cpu else ()
     return bool(cells) and all(c.memaccess == "shared" for c in cells)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..model import Device
+from ..model import Device, MachineFamily
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, XNode, device_arg, \
     pci_props, read_common, usb_props, xnode
@@ -76,7 +76,7 @@ def to_xml(i: Input) -> XNode:
     return xnode("input", type=i.type, bus=i.bus)
 
 
-def implicit(devices: tuple, dom, family: str) -> tuple:
+def implicit(devices: tuple, dom, family: MachineFamily) -> tuple:
     """The PS/2 mouse and keyboard of an x86 machine, unless the domain lists them."""
     added = tuple(Input(type=t, bus="ps2", span=dom.span) for t in ("mouse", "keyboard")
                   if not any(isinstance(d, Input) and d.type == t and d.bus == "ps2"

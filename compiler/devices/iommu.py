@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..model import Device, PciAddr, machine_family
+from ..model import Device, MachineFamily, PciAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common
 
@@ -53,7 +53,7 @@ def validate(i: Iommu, dom, diag) -> None:
     if i.model == "smmuv3":
         diag.error("unsupported-device", "IOMMU model 'smmuv3' exists only on ARM", i.span)
         return
-    if machine_family(dom.os.machine) != "q35":
+    if dom.os.family is not MachineFamily.Q35:
         diag.error("iommu-machine", f"IOMMU device '{i.model}' needs a Q35 machine", i.span)
     if i.model == "virtio":
         if not dom.features.acpi:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..model import Device
+from ..model import Device, MachineFamily
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, XNode, address_xnode, device_arg, pci_props, \
     read_common, virtio_connect, xnode
@@ -55,7 +55,7 @@ def to_xml(b: Memballoon) -> XNode:
     return xnode("memballoon", *([addr] if addr else []), model=b.model)
 
 
-def implicit(devices: tuple, dom, family: str) -> tuple:
+def implicit(devices: tuple, dom, family: MachineFamily) -> tuple:
     """A virtio balloon unless the domain has a <memballoon> (model='none' included)."""
     if any(isinstance(d, Memballoon) for d in devices):
         return devices

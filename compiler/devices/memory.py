@@ -10,9 +10,8 @@ backend object ``mem<alias>`` plus a device using it:
               "prealloc","id",bus,addr}; the backend gets reserve=false  alias virtiomemN
 
 The guest needs <maxMemory slots=...> and at least one NUMA cell (libvirt refuses
-memory hotplug without them on x86).  The backend follows libvirt's rules, with the
-same host-independent hugetlbfs and memory-backing paths domc uses for NUMA cells
-(compiler/emit/numa.py).
+memory hotplug without them on x86).  The backend is built by the rule NUMA cells
+use too (compiler/devices/memory_backend.py).
 """
 
 from __future__ import annotations
@@ -21,13 +20,15 @@ from attrs import frozen
 
 from ..model import Device, OtherAddr
 from ..xmlread import Reader
+from ..placement.cpuset import parse_cpuset
+from ..placement.tuning import MemoryAccess
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, qjson, read_common
+from .memory_backend import BackendRequest, build_backend
 
 MODELS = ("dimm", "nvdimm", "virtio-mem")
 UNSUPPORTED = ("virtio-pmem", "sgx-epc")
 DRIVERS = {"dimm": "pc-dimm", "nvdimm": "nvdimm", "virtio-mem": "virtio-mem-pci"}
 ALIAS_PREFIX = {"dimm": "dimm", "nvdimm": "nvdimm", "virtio-mem": "virtiomem"}
-SYSTEM_PAGE_KIB = 4
 # x86: memory device sizes are rounded up to 2 MiB (qemuDomainMemoryDeviceAlignSize)
 DIMM_ALIGN_KIB = 2048
 
@@ -105,82 +106,19 @@ def wants_pci(m: MemoryDevice, dom) -> bool:
     return m.model == "virtio-mem"
 
 
-def _nodes(m: MemoryDevice, ctx: EmitCtx):
-    """(host node list, QEMU policy) for the backend, or None."""
-    from ..placement.cpuset import parse_cpuset
-    from ..placement.tuning import EMPTY, Tuning
-    from ..emit.taskset import cell_policy, memory_policy
-
-    if m.nodemask:
-        return parse_cpuset(m.nodemask, m.span, what="nodemask").to_list(), "bind"
-    t = ctx.dom.tuning if isinstance(ctx.dom.tuning, Tuning) else EMPTY
-    pol = cell_policy(t, m.node) if m.node is not None else memory_policy(t)
-    if pol is None or pol.mode.qemu_policy is None:
-        return None
-    return pol.nodes.to_list(), pol.mode.qemu_policy
-
-
 def backend(m: MemoryDevice, ctx: EmitCtx) -> tuple[list[dict], bool]:
     """The -object dicts for the device's backend (thread-context first) and whether
     the device itself preallocates (virtio-mem)."""
-    from ..emit.numa import HUGEPAGE_DIRS, MEMORY_BACKING_DIR, hugepage_kib
-    from ..placement.tuning import EMPTY, MemoryAccess, MemorySource, Tuning
-
     dom = ctx.dom
-    t = dom.tuning if isinstance(dom.tuning, Tuning) else EMPTY
-    oid = f"mem{m.alias}"
-    huge = m.pagesize_kib if m.pagesize_kib is not None else hugepage_kib(t, m.node)
-    if huge == SYSTEM_PAGE_KIB:
-        huge = None
     cells = {c.id: c for c in (dom.cpu.numa if dom.cpu else ())}
-    cell = cells.get(m.node if m.node is not None else 0)
-    access = m.access or (cell.memaccess if cell is not None else None) or \
-        (t.backing.access.value if t.backing.access else None)
-    discard = m.discard if m.discard is not None else (t.backing.discard or None)
-    props: dict = {}
-    prealloc = bool(t.backing.prealloc)
-    if m.source_path is not None:
-        qom = "memory-backend-file"
-        props["mem-path"] = m.source_path
-        prealloc = prealloc or not m.pmem
-    elif huge is not None:
-        qom = "memory-backend-file"
-        props["mem-path"] = f"{HUGEPAGE_DIRS.get(huge, f'/dev/hugepages{huge}K')}/libvirt/qemu/" \
-                            f"{dom.name}"
-        prealloc = True
-    elif t.backing.source is MemorySource.MEMFD:
-        qom = "memory-backend-memfd"
-    elif access is not None or discard is not None or t.backing.source is MemorySource.FILE:
-        qom = "memory-backend-file"
-        props["mem-path"] = f"{MEMORY_BACKING_DIR}/{dom.name}/{m.alias}"
-    else:
-        qom = "memory-backend-ram"
-    if qom == "memory-backend-file" and discard is not None:
-        props["discard-data"] = discard
-    if access is not None and qom != "memory-backend-ram":
-        props["share"] = access == MemoryAccess.SHARED.value
-    if m.pmem:
-        props["pmem"] = True
-    device_prealloc = False
-    if m.model == "virtio-mem":
-        # virtio-mem preallocates on the device, as blocks are plugged
-        props["reserve"] = False
-        device_prealloc, prealloc = prealloc, False
-    elif prealloc:
-        props["prealloc"] = True
-        if t.backing.prealloc_threads:
-            props["prealloc-threads"] = t.backing.prealloc_threads
-    props["size"] = m.size_kib * 1024
-    objects = []
-    nodes = _nodes(m, ctx)
-    if nodes is not None:
-        props["host-nodes"], props["policy"] = nodes
-        if prealloc:
-            tc = f"tc-{oid}"
-            objects.append({"qom-type": "thread-context", "id": tc, "node-affinity": nodes[0]})
-            props["prealloc-context"] = tc
-    objects.append({"qom-type": qom, "id": oid, **props})
-    return objects, device_prealloc
+    nodemask = parse_cpuset(m.nodemask, m.span, what="nodemask") if m.nodemask else None
+    b = build_backend(dom, BackendRequest(
+        alias=f"mem{m.alias}", file_name=m.alias, size_kib=m.size_kib, node=m.node,
+        cell=cells.get(m.node if m.node is not None else 0), pagesize_kib=m.pagesize_kib,
+        access=MemoryAccess(m.access) if m.access else None, discard=m.discard,
+        path=m.source_path, pmem=m.pmem, nodemask=nodemask,
+        device_prealloc=m.model == "virtio-mem"))
+    return list(b.objects), b.device_prealloc
 
 
 def validate(m: MemoryDevice, dom, diag) -> None:

@@ -6,7 +6,7 @@ import hashlib
 
 from attrs import evolve, frozen
 
-from ..model import Device
+from ..model import Device, MachineFamily
 from ..xmlread import Reader
 from .chardev import qemu_opt_value
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, device_arg, pci_props, qjson, \
@@ -221,7 +221,7 @@ def pci_connect(n: Interface) -> PciConnect:
     return PciConnect.PCIE if (n.model or "") in EXPRESS_NICS else PciConnect.PCI
 
 
-def implicit(devices: tuple, dom, family: str) -> tuple:
+def implicit(devices: tuple, dom, family: MachineFamily) -> tuple:
     """Interfaces without a MAC get one derived from the domain's identity, so the same
     domain always gets the same addresses (libvirt picks random ones); without a model,
     libvirt's default one."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from ..model import Device, PciAddr
+from ..model import Device, MachineFamily, PciAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, UsbOrder, device_arg, \
     pci_props, read_common, usb_props
@@ -52,8 +52,8 @@ def emit(s: Sound, ctx: EmitCtx) -> list[str]:
 ICH9_SOUND = PciAddr(0, 0, 0x1B, 0)
 
 
-def fixed_slot(s: Sound, nth: int, family: str) -> FixedSlot | None:
-    return FixedSlot((ICH9_SOUND,)) if family == "q35" and s.model == "ich9" else None
+def fixed_slot(s: Sound, nth: int, family: MachineFamily) -> FixedSlot | None:
+    return FixedSlot((ICH9_SOUND,)) if family is MachineFamily.Q35 and s.model == "ich9" else None
 
 
 KIND = DeviceKind(tag="sound", cls=Sound, from_xml=from_xml, emit=emit,

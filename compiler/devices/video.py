@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attrs import evolve, frozen
 
-from ..model import Device, PciAddr
+from ..model import Device, MachineFamily, PciAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, \
     device_arg, pci_props, read_common, xnode
@@ -91,10 +91,10 @@ def wants_pci(v: Video, dom) -> bool:
 
 
 # QEMU's primary VGA is the first device after the chipset
-PRIMARY_SLOT = {"i440fx": 2, "q35": 1}
+PRIMARY_SLOT = {MachineFamily.I440FX: 2, MachineFamily.Q35: 1}
 
 
-def fixed_slot(v: Video, nth: int, family: str) -> FixedSlot | None:
+def fixed_slot(v: Video, nth: int, family: MachineFamily) -> FixedSlot | None:
     """The first video (in document order) is the primary one: its slot, else the first
     free one, before every other device."""
     if nth != 0:
@@ -158,7 +158,7 @@ EXPRESS_VIDEO = ("virtio", "bochs")
 DEFAULT_MODEL = "cirrus"
 
 
-def implicit(devices: tuple, dom, family: str) -> tuple:
+def implicit(devices: tuple, dom, family: MachineFamily) -> tuple:
     """Graphics without a video card bring one (caused by the first <graphics>);
     a video without a model gets libvirt's default one."""
     out = tuple(evolve(d, model=DEFAULT_MODEL) if isinstance(d, Video) and d.model is None

@@ -10,6 +10,7 @@ kinds whose argv_position is LATE (panic, vsock) last.
 
 from __future__ import annotations
 
+from ..cpu.policy import argv_value
 from ..devices import DEVICE_KINDS, kind_of
 from ..devices.base import ArgvPosition, EmitCtx, qjson
 from ..devices.blockdev import protocol_node
@@ -17,10 +18,10 @@ from ..devices.disk import Disk
 from ..devices.graphics import Graphics
 from ..devices.panic import Panic
 from ..devices.sound import Sound
-from ..model import Domain, FeaturePolicy, VirtType
-from ..passes.machine import machine_family
+from ..model import Domain, MachineFamily, VirtType
 from ..placement.hmat import has_hmat
-from ..placement.tuning import Tuning
+from ..tables.hypervisor import HYPERV_PROPS, KVM_PROPS
+from .numa import emit_numa, memory_backend_props, numa_memory_kib
 from .qemuopts import escape
 from .smbios import emit_fw_cfg, emit_smbios
 
@@ -33,7 +34,8 @@ def memory_mib(dom: Domain) -> int:
 
 
 def emit_argv(dom: Domain, env=None) -> list[str]:
-    family = machine_family(dom.os.machine)
+    family = dom.os.family
+    assert family is not None, "emit needs a domain canonicalize_machine has seen"
     argv = [dom.emulator or "/usr/bin/qemu-system-x86_64"]
     argv += ["-name", f"guest={escape(dom.name)},debug-threads=on"]
     argv += _pflash(dom)
@@ -45,7 +47,7 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += _firmware(dom)
     memory, numa = _memory(dom, env)
     argv += memory
-    argv += ["-overcommit", f"mem-lock={'on' if _tuning(dom).backing.locked else 'off'}"]
+    argv += ["-overcommit", f"mem-lock={'on' if dom.tuning.backing.locked else 'off'}"]
     argv += ["-smp", _smp(dom)]
     argv += _iothreads(dom)
     argv += numa
@@ -74,7 +76,7 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     return argv
 
 
-def _machine(dom: Domain, family: str) -> str:
+def _machine(dom: Domain, family: MachineFamily) -> str:
     opts = [dom.os.machine, "usb=off"]
     if dom.features.vmport is not None:
         opts.append(f"vmport={'on' if dom.features.vmport else 'off'}")
@@ -97,26 +99,9 @@ def _machine(dom: Domain, family: str) -> str:
     return ",".join(opts)
 
 
-# <features><hyperv> names -> QEMU CPU properties
-HYPERV_PROPS = {
-    "relaxed": "hv-relaxed", "vapic": "hv-vapic", "spinlocks": "hv-spinlocks",
-    "vpindex": "hv-vpindex", "runtime": "hv-runtime", "synic": "hv-synic",
-    "stimer": "hv-stimer", "stimer-direct": "hv-stimer-direct", "reset": "hv-reset",
-    "vendor_id": "hv-vendor-id", "frequencies": "hv-frequencies",
-    "reenlightenment": "hv-reenlightenment", "tlbflush": "hv-tlbflush", "ipi": "hv-ipi",
-    "evmcs": "hv-evmcs", "avic": "hv-avic",
-}
-KVM_PROPS = {"hidden": "kvm", "hint-dedicated": "kvm-hint-dedicated",
-             "poll-control": "kvm-poll-control", "pv-ipi": "kvm-pv-ipi"}
-
-
 def cpu_value(dom: Domain) -> str:
     """The -cpu argument: resolved model and flags, then hypervisor enlightenments."""
-    try:
-        from ..passes.resolve_cpu import cpu_argv_value
-    except ImportError:
-        cpu_argv_value = _plain_cpu_value
-    value = cpu_argv_value(dom.cpu) if dom.cpu is not None else "qemu64"
+    value = argv_value(dom.cpu) if dom.cpu is not None else "qemu64"
     extra = []
     f = dom.features
     for t in dom.clock.timers:
@@ -130,14 +115,14 @@ def cpu_value(dom: Domain) -> str:
         extra.append(f"kvm-pv-unhalt={'on' if f.pvspinlock else 'off'}")
     if f.hyperv_mode == "passthrough":
         extra.append("hv-passthrough=on")
-    for name, state in f.hyperv:
-        prop = HYPERV_PROPS.get(name)
-        if prop is None or not state.startswith("on"):
+    for hv in f.hyperv:
+        prop = HYPERV_PROPS.get(hv.name)
+        if prop is None or not hv.state:
             continue
-        if name == "spinlocks":
-            extra.append(f"{prop}=0x{int(state.split(':', 1)[1]):x}")
-        elif name == "vendor_id":
-            extra.append(f"{prop}={state.split(':', 1)[1]}")
+        if hv.name == "spinlocks":
+            extra.append(f"{prop}=0x{hv.value:x}")
+        elif hv.name == "vendor_id":
+            extra.append(f"{prop}={hv.value}")
         else:
             extra.append(f"{prop}=on")
     if any(isinstance(d, Panic) and d.model == "hyperv" for d in dom.devices):
@@ -156,31 +141,16 @@ def cpu_value(dom: Domain) -> str:
 
 
 # the power-management device whose S3/S4 switches <pm> sets, per machine family
-PM_DEVICE = {"i440fx": "PIIX4_PM", "q35": "ICH9-LPC"}
+PM_DEVICE = {MachineFamily.I440FX: "PIIX4_PM", MachineFamily.Q35: "ICH9-LPC"}
 
 
-def _power(dom: Domain, family: str) -> list[str]:
+def _power(dom: Domain, family: MachineFamily) -> list[str]:
     """<pm>: -global switches that hide S3 (suspend to RAM) / S4 (to disk) from the guest."""
     out = []
     for state, on in (("s3", dom.features.suspend_to_mem), ("s4", dom.features.suspend_to_disk)):
         if on is not None:
             out += ["-global", f"{PM_DEVICE[family]}.disable_{state}={0 if on else 1}"]
     return out
-
-
-def _plain_cpu_value(cpu) -> str:
-    model = cpu.model or "qemu64"
-    flags = []
-    for feat in sorted(cpu.features, key=lambda x: x.name):
-        if feat.policy in (FeaturePolicy.REQUIRE, FeaturePolicy.FORCE):
-            flags.append(f"+{feat.name}")
-        elif feat.policy in (FeaturePolicy.DISABLE, FeaturePolicy.FORBID):
-            flags.append(f"-{feat.name}")
-    return ",".join([model, *flags])
-
-
-def _tuning(dom: Domain) -> Tuning:
-    return dom.tuning if isinstance(dom.tuning, Tuning) else Tuning()
 
 
 def _pool(obj: dict, lo: int | None, hi: int | None) -> dict:
@@ -194,7 +164,7 @@ def _pool(obj: dict, lo: int | None, hi: int | None) -> dict:
 def _iothreads(dom: Domain) -> list[str]:
     """-object iothread per <iothreadids> entry (document order, then the ids libvirt
     filled in), and the main loop's thread pool (<defaultiothread>)."""
-    t = _tuning(dom)
+    t = dom.tuning
     argv = []
     for io in t.iothreads:
         argv += ["-object", qjson(_pool({"qom-type": "iothread", "id": f"iothread{io.id}"},
@@ -209,9 +179,6 @@ def _memory(dom: Domain, env) -> tuple[list[str], list[str]]:
     """-m with the one backend for all guest RAM (pc.ram, named by -machine
     memory-backend=); with guest NUMA, the cells' backends and -numa nodes separately
     (libvirt writes them after -smp)."""
-    from ..devices.base import qjson
-    from .numa import emit_numa, memory_backend_props, numa_memory_kib
-
     m = dom.memory
     numa = bool(dom.cpu and dom.cpu.numa)
     mib = numa_memory_kib(dom) // MIB if numa else memory_mib(dom)
@@ -234,9 +201,7 @@ def _memory(dom: Domain, env) -> tuple[list[str], list[str]]:
 
 def _wants_mem_prealloc(dom: Domain, objects: list, tail: list) -> bool:
     """<allocation mode='immediate'> with no backend preallocating itself."""
-    tuning = dom.tuning
-    backing = getattr(tuning, "backing", None)
-    if backing is None or not backing.prealloc:
+    if not dom.tuning.backing.prealloc:
         return False
     return not any(o.get("prealloc") for o in objects) and '"prealloc":true' not in " ".join(tail)
 
@@ -338,8 +303,6 @@ def _nvram_node(dom: Domain) -> dict | None:
 def _pflash(dom: Domain) -> list[str]:
     """Before -machine: the code flash (pflash0) and the variable store (pflash1) as
     blockdev pairs; -machine pflash0=/pflash1= names them."""
-    from ..devices.base import qjson
-
     loader = dom.os.loader
     if loader is None or not loader.path or loader.type != "pflash":
         return []
@@ -367,7 +330,7 @@ def _device_order(dom: Domain) -> dict[str, list]:
     return by_kind
 
 
-def _devices(dom: Domain, family: str) -> tuple[list[str], list[str]]:
+def _devices(dom: Domain, family: MachineFamily) -> tuple[list[str], list[str]]:
     """The device options, kind by kind in registry order: those before -sandbox, and
     the late ones after it (each kind's argv_position).  A kind the domain has no
     device of may still write something in its place (emit_absent: the default audio

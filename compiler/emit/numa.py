@@ -8,12 +8,8 @@ libvirt's rules (qemuBuildNumaCommandLine, qemuBuildMemoryBackendProps):
   no longer accepts ``mem=`` (``pc``/``q35`` aliases and versions from 5.1 on) or
   when the cell needs a non-default backend (hugepages, memAccess, file/memfd
   source, preallocation, a ``<memnode>`` binding); otherwise ``mem=SIZE_MiB``;
-* the backend is memory-backend-file for hugepages and shared/file memory,
-  -memfd for a memfd source, else -ram; the host binding (``host-nodes`` +
-  ``policy``) comes from the cell's ``<memnode>`` or the guest-wide
-  ``<numatune><memory>``, except in restrictive mode (cgroups only);
-* preallocated memory bound to host nodes gets a ``thread-context`` object so
-  the preallocation threads run on those nodes;
+* the backend object and its host binding follow the rule memory devices use
+  too (compiler/devices/memory_backend.py);
 * cells come in id order; with HMAT (caches or interconnects) every node gets
   ``initiator=`` and the nodes are followed by ``hmat-lb`` and ``hmat-cache``
   (qemuBuildNumaHMATCommandLine; the choices are in compiler/placement/hmat.py).
@@ -24,18 +20,12 @@ from __future__ import annotations
 import json
 import re
 
+from ..devices.memory_backend import BackendRequest, build_backend
 from ..model import CacheAssociativity, CachePolicy, Domain, LinkKind, NumaCell
-from ..placement.hmat import has_hmat, hierarchy, node_initiator
 from ..placement.cpuset import CpuSet, parse_cpuset
-from ..placement.tuning import EMPTY, MemoryAccess, MemorySource, Tuning
-from .taskset import cell_policy, memory_policy
+from ..placement.hmat import has_hmat, hierarchy, node_initiator
 
 ALIGN_KIB = 1024
-DEFAULT_HUGEPAGE_KIB = 2048  # x86_64
-SYSTEM_PAGE_KIB = 4
-# hugetlbfs mount points by page size; host-independent so a compile is reproducible
-HUGEPAGE_DIRS = {2048: "/dev/hugepages", 1048576: "/dev/hugepages1G"}
-MEMORY_BACKING_DIR = "/var/lib/domc/ram"
 # machine types up to this version still accept "-numa node,mem="
 _LAST_NUMA_MEM_VERSION = (5, 0)
 _MACHINE_VERSION = re.compile(r"-(\d+)\.(\d+)$")
@@ -55,94 +45,18 @@ def machine_accepts_numa_mem(machine: str | None) -> bool:
     return bool(m) and (int(m.group(1)), int(m.group(2))) <= _LAST_NUMA_MEM_VERSION
 
 
-def _tuning(dom: Domain) -> Tuning:
-    return dom.tuning if isinstance(dom.tuning, Tuning) else EMPTY
-
-
 def _cells(dom: Domain) -> tuple[NumaCell, ...]:
     """The guest NUMA cells by id (libvirt keeps them in an array indexed by id)."""
     return tuple(sorted(dom.cpu.numa, key=lambda c: c.id)) if dom.cpu else ()
 
 
-def hugepage_kib(t: Tuning, cell: int | None) -> int | None:
-    """The huge page size backing guest cell ``cell`` (None = not huge pages)."""
-    b = t.backing
-    if not b.hugepages:
-        return None
-    size = None
-    if not b.pages:
-        size = DEFAULT_HUGEPAGE_KIB
-    for page in b.pages:
-        if page.cells is None or (cell is not None and cell in page.cells):
-            size = page.size_kib
-            break
-    return None if size in (None, SYSTEM_PAGE_KIB) else size
-
-
-def _access(t: Tuning, cell: NumaCell | None) -> MemoryAccess | None:
-    if cell is not None and cell.memaccess:
-        return MemoryAccess(cell.memaccess)
-    return t.backing.access
-
-
-def memory_backend_props(
-    dom: Domain, alias: str, size_kib: int, cell: NumaCell | None = None
-) -> tuple[list[dict], bool]:
-    """The ``-object`` property dicts for backend ``alias`` (a thread-context, if any,
-    first) and whether the settings need a backend at all (libvirt's ``rc == 1``)."""
-    t = _tuning(dom)
-    cell_id = cell.id if cell is not None else None
-    huge = hugepage_kib(t, cell_id)
-    access = _access(t, cell)
-    source = t.backing.source
-    needed = False
-    props: dict = {}
-    if huge is not None:
-        needed = True
-        if source is MemorySource.MEMFD:
-            qom = "memory-backend-memfd"
-            props.update({"hugetlb": True, "hugetlbsize": huge * 1024})
-        else:
-            qom = "memory-backend-file"
-            base = HUGEPAGE_DIRS.get(huge, f"/dev/hugepages{huge}K")
-            props["mem-path"] = f"{base}/libvirt/qemu/{dom.name}"
-    elif source is MemorySource.MEMFD:
-        needed = True
-        qom = "memory-backend-memfd"
-    elif source is MemorySource.FILE or access is MemoryAccess.SHARED:
-        needed = True
-        qom = "memory-backend-file"
-        props["mem-path"] = f"{MEMORY_BACKING_DIR}/{dom.name}/{alias}"
-    else:
-        qom = "memory-backend-ram"
-    if qom == "memory-backend-file":
-        discard = cell.discard if cell is not None and cell.discard is not None else t.backing.discard or None
-        if discard is not None:
-            props["discard-data"] = discard
-    if access is not None and qom != "memory-backend-ram":
-        needed = True
-        props["share"] = access is MemoryAccess.SHARED
-    prealloc = t.backing.prealloc or huge is not None
-    if prealloc:
-        # <allocation mode='immediate'> alone does not call for a backend: without
-        # one the core preallocates globally with -mem-prealloc
-        props["prealloc"] = True
-        if t.backing.prealloc_threads:
-            props["prealloc-threads"] = t.backing.prealloc_threads
-    props["size"] = size_kib * 1024
-    pol = cell_policy(t, cell_id) if cell_id is not None else memory_policy(t)
-    if cell_id is not None and t.memnode(cell_id) is not None:
-        needed = True
-    objects = []
-    if pol is not None and pol.mode.qemu_policy is not None:
-        props["host-nodes"] = pol.nodes.to_list()
-        props["policy"] = pol.mode.qemu_policy
-        if prealloc:
-            tc = f"tc-{alias}"
-            objects.append({"qom-type": "thread-context", "id": tc, "node-affinity": pol.nodes.to_list()})
-            props["prealloc-context"] = tc
-    objects.append({"qom-type": qom, "id": alias, **props})
-    return objects, needed
+def memory_backend_props(dom: Domain, alias: str, size_kib: int,
+                         cell: NumaCell | None = None) -> tuple[list[dict], bool]:
+    """The ``-object`` dicts for the backend of cell ``cell`` (None: ``pc.ram``, all
+    guest RAM) and whether the settings need a backend at all."""
+    b = build_backend(dom, BackendRequest(alias=alias, size_kib=size_kib,
+                                          node=cell.id if cell is not None else None, cell=cell))
+    return list(b.objects), b.needed
 
 
 def _object_arg(props: dict) -> str:

@@ -18,9 +18,8 @@ from attrs import frozen
 
 from ..diagnostics import NOWHERE as _NOWHERE
 from ..model import Domain
-from ..passes.place_vcpus import vcpu_placement
 from ..placement.cpuset import CpuSet, parse_cpuset
-from ..placement.tuning import EMPTY, MemoryMode, Placement, Tuning
+from ..placement.tuning import MemoryMode, MemoryPolicy, Placement, cell_policy, memory_policy
 
 PLAN_VERSION = 1
 
@@ -30,12 +29,6 @@ class ThreadAffinity:
     id: int  # vCPU index or iothread id
     cpus: CpuSet | None
     online: bool = True
-
-
-@frozen
-class MemoryPolicy:
-    mode: MemoryMode
-    nodes: CpuSet
 
 
 @frozen
@@ -62,29 +55,9 @@ class AffinityPlan:
         )
 
 
-def memory_policy(tuning: Tuning) -> MemoryPolicy | None:
-    """The guest-wide host memory policy, with automatic placement resolved."""
-    mem = tuning.memory
-    if mem is None:
-        return None
-    if mem.placement is Placement.AUTO:
-        if tuning.auto is None:
-            return None  # place_vcpus has not run; nothing to bind to yet
-        return MemoryPolicy(mem.mode, tuning.auto.nodes)
-    return MemoryPolicy(mem.mode, mem.nodeset) if mem.nodeset is not None else None
-
-
-def cell_policy(tuning: Tuning, cell: int) -> MemoryPolicy | None:
-    """The host memory policy for guest NUMA cell ``cell``."""
-    node = tuning.memnode(cell)
-    if node is not None:
-        return MemoryPolicy(node.mode, node.nodeset)
-    return memory_policy(tuning)
-
-
 def plan(dom: Domain, env=None) -> AffinityPlan:
-    t = dom.tuning if isinstance(dom.tuning, Tuning) else EMPTY
-    placement = vcpu_placement(dom)
+    t = dom.tuning
+    placement = dom.vcpu.placement
     auto_cpus = t.auto.cpus if t.auto is not None else None
     if placement is Placement.AUTO or not dom.vcpu.cpuset:
         default = auto_cpus if placement is Placement.AUTO else None

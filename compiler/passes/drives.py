@@ -15,7 +15,7 @@ from attrs import evolve
 from ..devices.controller import FDC_UNITS, IDE_BUSES, IDE_UNITS, SATA_UNITS, SCSI_NARROW_UNITS, \
     Controller
 from ..devices.disk import Disk, disk_name_index
-from ..model import Domain, DriveAddr
+from ..model import Domain, DriveAddr, MachineFamily
 
 DRIVE_BUSES = ("ide", "sata", "fdc", "scsi")
 
@@ -82,9 +82,7 @@ def assign_drive_addresses(dom: Domain, env) -> Domain:
             env.diag.error("address-type", f"{d.describe()} on bus '{d.target_bus}' needs a drive "
                            f"address, not type '{getattr(d.address, 'type', 'pci')}'", d.span)
     # the chipset's IDE controller is the only one there is
-    from .machine import machine_family
-
-    ide_max = 0 if machine_family(dom.os.machine) == "i440fx" else -1
+    ide_max = 0 if dom.os.family is MachineFamily.I440FX else -1
     for d in devices:
         if isinstance(d, Disk) and d.target_bus == "ide" and isinstance(d.address, DriveAddr) \
                 and d.address.controller > ide_max:

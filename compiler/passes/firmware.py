@@ -20,8 +20,7 @@ from fnmatch import fnmatchcase
 
 from attrs import evolve
 
-from ..model import Domain, FirmwareKind, Loader
-from .machine import machine_family
+from ..model import Domain, FirmwareKind, Loader, MachineFamily
 
 NVRAM_DIR = "/var/lib/libvirt/qemu/nvram"
 _INTERFACE = {FirmwareKind.EFI: "uefi", FirmwareKind.BIOS: "bios"}
@@ -89,7 +88,7 @@ def _validate_os(dom: Domain, env) -> bool:
                                             or o.nvram_template is not None):
         diag.error("nvram-bios", "firmware type 'bios' does not support nvram", o.nvram_span)
     if loader is not None and loader.secure is True:
-        if machine_family(o.machine) != "q35":
+        if o.family is not MachineFamily.Q35:
             diag.error("secure-boot-machine", "secure boot is supported with q35 machine types "
                        f"only, not {o.machine}", loader.span)
         elif o.firmware is None and dom.features.smm is not True:

@@ -24,11 +24,10 @@ from attrs import evolve
 from ..devices import DEVICE_KINDS
 from ..devices.hostdev import Hostdev, check_scsi_controller
 from ..model import Domain
-from .machine import machine_family
 
 
 def add_implicit_devices(dom: Domain, env) -> Domain:
-    family = machine_family(dom.os.machine)
+    family = dom.os.family
     devices = dom.devices
     for kind in DEVICE_KINDS:
         devices = kind.implicit(devices, dom, family)

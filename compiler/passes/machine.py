@@ -1,10 +1,11 @@
-"""canonicalize_machine: `pc` -> `pc-i440fx-7.2`, from the QEMU capability profile."""
+"""canonicalize_machine: `pc` -> `pc-i440fx-7.2`, from the QEMU capability profile, and
+the machine family (``Os.family``) every later stage reads."""
 
 from __future__ import annotations
 
 from attrs import evolve
 
-from ..model import Domain, machine_family
+from ..model import Domain, MachineFamily
 
 
 def canonicalize_machine(dom: Domain, env) -> Domain:
@@ -19,8 +20,4 @@ def canonicalize_machine(dom: Domain, env) -> Domain:
         env.diag.error("unknown-machine", f"machine type {name!r} is not offered by this QEMU "
                        f"profile; known: {known}", dom.os.span)
         return dom
-    if machine_family(canon) not in ("i440fx", "q35"):
-        env.diag.error("unsupported-machine", f"machine type {canon!r} is not supported by domc; "
-                       "only the pc (i440fx) and q35 families are", dom.os.span)
-        return dom
-    return evolve(dom, os=evolve(dom.os, machine=canon))
+    return evolve(dom, os=evolve(dom.os, machine=canon, family=MachineFamily.of(canon)))

@@ -21,8 +21,7 @@ from attrs import evolve
 
 from ..devices import kind_of
 from ..devices.controller import USB2_COMPANIONS, USB2_FUNCTIONS, Controller
-from ..model import Domain, PciAddr
-from .machine import machine_family
+from ..model import Domain, MachineFamily, PciAddr
 from .pci_buses import FUNCTIONS, SLOTS, fixed_slots, slot_group
 from .pcie import assign_pcie_addresses
 
@@ -68,8 +67,8 @@ def _buses(dom: Domain) -> tuple[list[int], dict[int, int]]:
 
 
 def assign_pci_addresses(dom: Domain, env) -> Domain:
-    family = machine_family(dom.os.machine)
-    if family == "q35":
+    family = dom.os.family
+    if family is MachineFamily.Q35:
         return assign_pcie_addresses(dom, env)
     devices = list(dom.devices)
     chipset_slots = fixed_slots(devices, family)

@@ -23,7 +23,7 @@ from attrs import define, field
 
 from ..devices import DEVICE_KINDS, kind_of
 from ..devices.base import FixedSlot, PciConnect, PciGroup
-from ..model import PciAddr
+from ..model import MachineFamily, PciAddr
 
 SLOTS = 32
 FUNCTIONS = 8
@@ -114,7 +114,7 @@ def slot_group(d) -> int:
     return group.value
 
 
-def fixed_slots(devices, family: str) -> list[tuple[int, FixedSlot]]:
+def fixed_slots(devices, family: MachineFamily) -> list[tuple[int, FixedSlot]]:
     """(index, fixed slot) of every device whose kind gives it one on this machine
     family (DeviceKind.fixed_slot), kind by kind in registry order -- the order of
     libvirt's chipset checks: controllers, then the primary video, then sound --

@@ -39,7 +39,7 @@ from attrs import evolve
 from ..devices import kind_of
 from ..devices.controller import USB2_FUNCTIONS, Controller, insert_controller
 from ..diagnostics import NOWHERE
-from ..model import Domain, PciAddr
+from ..model import Domain, MachineFamily, PciAddr
 from .pci_buses import BUS_MODELS, PCIE, AddressSet, Bus, Conn, connect_flags, fixed_slots, \
     slot_group
 
@@ -116,7 +116,7 @@ class _Run:
         before everything else (the primary video)."""
         diag, addrs = self.diag, self.addrs
         first = []
-        for i, fixed in fixed_slots(self.devices, "q35"):
+        for i, fixed in fixed_slots(self.devices, MachineFamily.Q35):
             d = self.devices[i]
             if isinstance(d.address, PciAddr):
                 want = fixed.addrs[0]

@@ -14,14 +14,7 @@ from ..model import Domain
 from ..placement.auto import choose_nodes
 from ..placement.cpuset import parse_cpuset
 from ..placement.host import host_topology
-from ..placement.tuning import EMPTY, Placement, Tuning
-
-
-def vcpu_placement(dom: Domain) -> Placement:
-    try:
-        return Placement(dom.vcpu.placement or "static")
-    except ValueError:
-        return Placement.STATIC
+from ..placement.tuning import Placement, Tuning
 
 
 def guest_memory_kib(dom: Domain) -> int:
@@ -32,7 +25,7 @@ def guest_memory_kib(dom: Domain) -> int:
 
 
 def wants_auto(dom: Domain, tuning: Tuning) -> bool:
-    return vcpu_placement(dom) is Placement.AUTO or (
+    return dom.vcpu.placement is Placement.AUTO or (
         tuning.memory is not None and tuning.memory.placement is Placement.AUTO
     )
 
@@ -62,7 +55,7 @@ def _check_guest(dom: Domain, t: Tuning, env) -> None:
             if cell not in page_cells:
                 have = ",".join(map(str, sorted(page_cells)))
                 diag.error("hugepages-cell", f"hugepages: node {cell} not found (guest nodes: {have})", page.span)
-    if vcpu_placement(dom) is Placement.AUTO and dom.vcpu.cpuset:
+    if dom.vcpu.placement is Placement.AUTO and dom.vcpu.cpuset:
         diag.warning("cpuset-ignored", "<vcpu cpuset> is ignored with placement='auto'", dom.vcpu.span)
     for knob in t.ignored:
         diag.warning("cputune-ignored", f"<cputune><{knob}> needs cgroups; domc does not apply it", t.span)
@@ -75,7 +68,7 @@ def _check_host(dom: Domain, t: Tuning, env) -> None:
     pins += [(p.cpuset, p.span, f"iothreadpin for iothread {p.iothread}") for p in t.iothreadpins]
     if t.emulatorpin is not None:
         pins.append((t.emulatorpin, t.span, "emulatorpin"))
-    if dom.vcpu.cpuset and vcpu_placement(dom) is Placement.STATIC:
+    if dom.vcpu.cpuset and dom.vcpu.placement is Placement.STATIC:
         pins.append((parse_cpuset(dom.vcpu.cpuset, dom.vcpu.span), dom.vcpu.span, "<vcpu cpuset>"))
     for cpuset, span, what in pins:
         missing = cpuset - cpus
@@ -91,7 +84,7 @@ def _check_host(dom: Domain, t: Tuning, env) -> None:
 
 
 def place_vcpus(dom: Domain, env) -> Domain:
-    tuning = dom.tuning if isinstance(dom.tuning, Tuning) else EMPTY
+    tuning = dom.tuning
     _check_guest(dom, tuning, env)
     if env.host_root is not None:
         _check_host(dom, tuning, env)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from attrs import evolve
 
 from ..cpu.models import catalogue
-from ..cpu.policy import argv_value, check_names, needs_host, resolve
+from ..cpu.policy import check_names, needs_host, resolve
 from ..model import Cpu, CpuMode, Domain
 from ..env import Env
 
@@ -37,8 +37,3 @@ def resolve_cpu(dom: Domain, env: Env) -> Domain:
     resolved = resolve(cpu, policies, catalogue(env.profile), env.profile, host, env.diag,
                        host_given=host_given, migratable=bool(env.cache.get("migratable")))
     return evolve(dom, cpu=resolved)
-
-
-def cpu_argv_value(cpu: Cpu) -> str:
-    """``MODEL,+flag,-flag`` for ``-cpu`` (``host``/``max`` for host-passthrough/maximum)."""
-    return argv_value(cpu)

@@ -6,10 +6,10 @@ import re
 
 from ..devices import kind_of
 from ..devices.blockdev import check_network_source, warn_credentials
-from ..model import Domain, FirmwareKind
+from ..model import Domain, FirmwareKind, MachineFamily
 from ..placement.hmat import check_hmat
 from ..sysinfo import check_sysinfo
-from .machine import machine_family
+from ..tables.hypervisor import KVM_PROPS
 
 MAX_MEMORY_KIB = 16 * 1024**3  # 16 TiB: far above any x86 host QEMU 7.2 runs on
 MIN_MEMORY_KIB = 1024
@@ -23,7 +23,7 @@ HV_VENDOR_ID_MAX = 12  # libvirt's limit (VIR_DOMAIN_HYPERV_VENDOR_ID_MAX)
 
 def validate_domain(dom: Domain, env) -> Domain:
     diag = env.diag
-    family = machine_family(dom.os.machine)
+    family = dom.os.family
     mem = dom.memory
     if mem.max_kib < MIN_MEMORY_KIB:
         diag.error("memory-range", f"memory of {mem.max_kib} KiB is below the minimum of "
@@ -48,8 +48,6 @@ def validate_domain(dom: Domain, env) -> Domain:
         kind_of(d).validate(d, dom, diag)
     _timers(dom, diag)
     _numa_distances(dom, diag)
-    from ..emit.argv import KVM_PROPS  # emit imports the device kinds this module uses
-
     for name, _ in dom.features.kvm:
         if name not in KVM_PROPS:
             diag.warning("ignored", f"KVM feature <{name}> is not used by domc; the compiled "
@@ -108,9 +106,9 @@ def _cpu_names(dom: Domain, diag) -> None:
         if not CPU_NAME_RE.match(f.name):
             diag.error("bad-cpu-name", f"CPU feature {f.name!r} is not a plain name (letters, "
                        "digits, '_', '.', '-')", f.span)
-    for name, state in dom.features.hyperv:
-        if name == "vendor_id" and state.startswith("on:"):
-            value = state[3:]
+    for hv in dom.features.hyperv:
+        if hv.name == "vendor_id" and hv.state:
+            value = hv.value
             if not value or len(value) > HV_VENDOR_ID_MAX or not HV_VENDOR_RE.match(value):
                 diag.error("bad-hyperv-vendor-id", f"Hyper-V vendor_id {value!r} must be 1 to "
                            f"{HV_VENDOR_ID_MAX} printable ASCII characters other than ','",
@@ -129,7 +127,7 @@ def _nvram(dom: Domain, diag) -> None:
         check_network_source("the NVRAM store (<nvram type='network'>)", src, span, diag)
 
 
-def _features(dom: Domain, family: str, diag) -> None:
+def _features(dom: Domain, family: MachineFamily, diag) -> None:
     f = dom.features
     loader = dom.os.loader
     if not f.acpi and (dom.os.firmware is FirmwareKind.EFI
@@ -137,7 +135,7 @@ def _features(dom: Domain, family: str, diag) -> None:
         diag.error("uefi-acpi", "UEFI firmware requires ACPI on x86: add <acpi/> to <features>",
                    loader.span if loader is not None else dom.os.span)
     if f.tseg_kib is not None:
-        if family != "q35":
+        if family is not MachineFamily.Q35:
             diag.error("unsupported-feature", "an SMM TSEG size exists only on q35 machines",
                        f.span)
         elif f.tseg_kib % 1024:

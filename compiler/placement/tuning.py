@@ -1,8 +1,10 @@
 """The tuning model: what <cputune>, <numatune>, <iothreads> and <memoryBacking>
-say, as frozen values stored in ``Domain.tuning``.
+say, as frozen values stored in ``Domain.tuning``, and the host memory policies
+they give (:func:`memory_policy`, :func:`cell_policy`).
 
-Built by :func:`compiler.placement.xml.tuning_from_xml`; the ``place_vcpus`` pass
-fills in :attr:`Tuning.auto` when placement is automatic.
+A model-layer module (compiler/model.py imports it): it imports only diagnostics and
+the CPU set values.  Built by :func:`compiler.placement.xml.tuning_from_xml`; the
+``place_vcpus`` pass fills in :attr:`Tuning.auto` when placement is automatic.
 """
 
 from __future__ import annotations
@@ -144,3 +146,31 @@ class Tuning:
 
 
 EMPTY = Tuning()
+
+
+@frozen
+class MemoryPolicy:
+    """A host memory binding: numatune mode and host NUMA nodes."""
+
+    mode: MemoryMode
+    nodes: CpuSet
+
+
+def memory_policy(tuning: Tuning) -> MemoryPolicy | None:
+    """The guest-wide host memory policy, with automatic placement resolved."""
+    mem = tuning.memory
+    if mem is None:
+        return None
+    if mem.placement is Placement.AUTO:
+        if tuning.auto is None:
+            return None  # place_vcpus has not run; nothing to bind to yet
+        return MemoryPolicy(mem.mode, tuning.auto.nodes)
+    return MemoryPolicy(mem.mode, mem.nodeset) if mem.nodeset is not None else None
+
+
+def cell_policy(tuning: Tuning, cell: int) -> MemoryPolicy | None:
+    """The host memory policy for guest NUMA cell ``cell``."""
+    node = tuning.memnode(cell)
+    if node is not None:
+        return MemoryPolicy(node.mode, node.nodeset)
+    return memory_policy(tuning)

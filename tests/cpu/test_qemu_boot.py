@@ -4,7 +4,8 @@ the flags the vCPU has (read back over QMP with qom-get)."""
 import pytest
 
 from compiler.model import Cpu, CpuFeature, CpuMatch, Domain, FeaturePolicy as P
-from compiler.passes.resolve_cpu import cpu_argv_value, resolve_cpu
+from compiler.cpu.policy import argv_value as cpu_argv_value
+from compiler.passes.resolve_cpu import resolve_cpu
 from compiler.env import Env
 from compiler.profile import load_profile
 

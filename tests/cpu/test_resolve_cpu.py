@@ -6,7 +6,8 @@ import pytest
 
 from compiler.diagnostics import Span
 from compiler.model import Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy as P, Os
-from compiler.passes.resolve_cpu import cpu_argv_value, resolve_cpu
+from compiler.cpu.policy import argv_value as cpu_argv_value
+from compiler.passes.resolve_cpu import resolve_cpu
 from compiler.env import Env
 from compiler.profile import load_profile
 

@@ -30,7 +30,6 @@ from compiler.emit.argv import emit_argv
 from compiler.model import Device, PciAddr
 from compiler.parse import parse_bytes, parse_file
 from compiler.emit.xml import write_normalized
-from compiler.passes.machine import machine_family
 from compiler.pipeline import normalize
 
 from ..conftest import ROOT, SEED_HOST
@@ -156,7 +155,7 @@ def test_fixture_compiles_and_the_kind_emits(kind, monkeypatch):
     # ...and it is this kind's emitter that writes it, not a default of another kind
     mine = [d for d in result.domain.devices if d.kind_tag == kind.tag]
     assert mine, f"{path.name} compiles to no <{kind.tag}> device"
-    ctx = EmitCtx(dom=result.domain, machine_family=machine_family(result.domain.os.machine))
+    ctx = EmitCtx(dom=result.domain, machine_family=result.domain.os.family)
     own = [word for d in mine for word in kind.emit(d, ctx)]
     assert gives(own, option, value), f"<{kind.tag}> itself emits {own}, not {option} {value or ''}"
 

@@ -14,6 +14,7 @@ from lxml import etree
 from compiler.diagnostics import Span
 from compiler.model import Cpu, Domain, Memory, NumaCell, Os, Vcpu
 from compiler.env import Env
+from compiler.placement.tuning import Placement
 from compiler.placement.xml import tuning_from_xml
 
 _UNIT = {"kib": 1, "k": 1, "mib": 1024, "m": 1024, "gib": 1024**2, "g": 1024**2, "b": 1 / 1024, "bytes": 1 / 1024}
@@ -30,7 +31,7 @@ def domain_from_file(path: str | Path) -> Domain:
     vcpu = Vcpu(
         count=int(v.text),
         current=int(v.get("current")) if v.get("current") else None,
-        placement=v.get("placement") or "static",
+        placement=Placement(v.get("placement") or "static"),
         cpuset=v.get("cpuset"),
         span=Span(path, v.sourceline),
     )

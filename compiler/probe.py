@@ -169,7 +169,7 @@ def probe(emulator: str, firmware_dir: str | None = DEFAULT_FIRMWARE_DIR) -> dic
     try:
         profile = asyncio.run(_ask(emulator))
     except (OSError, asyncio.TimeoutError) as exc:
-        raise fail("probe-failed", f"probing failed: {exc or type(exc).__name__}",
+        raise fail("probe-failed", f"probing failed: {str(exc) or type(exc).__name__}",
                    Span(emulator)) from None
     except Exception as exc:  # qemu.qmp raises its own hierarchy (QMPError, ExecuteError ...)
         raise fail("probe-failed", f"probing failed: {type(exc).__name__}: {exc}",

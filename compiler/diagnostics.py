@@ -14,14 +14,23 @@ from attrs import field, frozen
 
 @frozen
 class Span:
-    """A place in a source document (1-based line and column; 0 = unknown)."""
+    """A place in a source document (1-based line and column; 0 = unknown).
+
+    ``lines`` is the text of the document the place is in, when the reader kept it
+    (the domain parser does): a later check can then locate a value inside its line
+    without reading the file again.  It takes no part in equality or output."""
 
     file: str = "<input>"
     line: int = 0
     column: int = 0
+    lines: tuple[str, ...] = field(default=(), eq=False, repr=False)
 
     def at_column(self, column: int) -> "Span":
-        return Span(self.file, self.line, column)
+        return Span(self.file, self.line, column, self.lines)
+
+    def source_line(self) -> str | None:
+        """The text of this span's line, when the document's text came with it."""
+        return self.lines[self.line - 1] if 0 < self.line <= len(self.lines) else None
 
     def __str__(self) -> str:
         out = self.file

@@ -1,18 +1,19 @@
-"""Domain XML -> model.Domain.  The only module that imports lxml for reading.
+"""Domain XML -> model.Domain.
 
-The parser is locked down: no DTD loading, no entity expansion, no network, no
-XInclude, bounded size and depth.  Every failure is a Diagnostic with the line.
+The document is read by :mod:`compiler.xmldoc` (locked down: no DTD loading, no
+entity expansion, no network, no XInclude, bounded size and depth); every failure
+is a Diagnostic with the line.
 """
 
 from __future__ import annotations
 
 from attrs import evolve
-from lxml import etree
 
 from .devices import BY_TAG, NOT_DEVICES
 from .devices.blockdev import read_source
 from .devices.controller import number_controllers
 from .diagnostics import Diagnostic, DomcError, Severity, Span, fail
+from .inputs import read_input_file
 from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy,
                     Features, FirmwareFeature, FirmwareKind, HypervFeature, Loader, Memory,
                     NumaCell, Os, Timer, Topology, Vcpu, VirtType)
@@ -20,95 +21,22 @@ from .placement.hmat import read_caches, read_interconnects
 from .placement.tuning import Placement
 from .placement.xml import tuning_from_xml
 from .sysinfo import read_smbios_mode, read_sysinfo, sysinfo_uuid
+from .xmldoc import MAX_BYTES, read_document, source_lines
 from .xmlread import Reader, Usage
 
-MAX_BYTES = 8 * 1024 * 1024  # a domain definition is kilobytes; refuse anything absurd
-MAX_DEPTH = 64
 MAX_VCPUS = 4096
-
-
-class _RefuseExternal(etree.Resolver):
-    """libxml2 still opens external DTDs and parameter entities (file: URLs, relative
-    paths) with load_dtd=False and resolve_entities=False; answer every such request
-    with an empty document so nothing named by the input is ever read.  The DOCTYPE
-    check in read_document then refuses the document."""
-
-    def resolve(self, url, pubid, context):
-        return self.resolve_string("", context)
-
-
-def _parser() -> etree.XMLParser:
-    p = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                        dtd_validation=False, huge_tree=False, remove_blank_text=False,
-                        remove_comments=False, collect_ids=False)
-    p.resolvers.add(_RefuseExternal())
-    return p
-
-
-def read_document(data: bytes, file: str):
-    """Bytes -> lxml tree, or a located error.  Shared by every XML input of domc."""
-    if len(data) > MAX_BYTES:
-        raise fail("xml-too-large", f"document is {len(data)} bytes; the limit is {MAX_BYTES}",
-                   Span(file, 1))
-    try:
-        root = etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError as exc:
-        line = exc.lineno or 1
-        msg = exc.msg or str(exc)
-        # lxml appends "(line N, column M)"; the location is already in front
-        msg = msg.split(", line ")[0].split(" (line ")[0]
-        if "amplification" in msg:
-            raise fail("xml-entity", "entity expansion is not accepted (DOCTYPE declarations are "
-                       "refused)", Span(file, _doctype_line(data))) from None
-        if msg.startswith("Excessive depth in document"):
-            raise fail("xml-too-deep", f"elements nest deeper than {MAX_DEPTH} levels",
-                       Span(file, line, exc.offset or 0)) from None
-        raise fail("xml-syntax", msg, Span(file, line, exc.offset or 0)) from None
-    tree = root.getroottree()
-    if tree.docinfo.doctype:
-        raise fail("xml-doctype", "DOCTYPE declarations are not accepted (no DTDs, no entities)",
-                   Span(file, _doctype_line(data)))
-    for el in root.iter():
-        if isinstance(el, etree._Entity):
-            raise fail("xml-entity", f"entity reference &{el.name}; is not accepted",
-                       Span(file, el.sourceline or 0))
-        if isinstance(el.tag, str) and "}" in el.tag and el.tag.startswith(
-                "{http://www.w3.org/2001/XInclude}"):
-            raise fail("xml-xinclude", "XInclude is not accepted", Span(file, el.sourceline or 0))
-    _check_depth(root, file)
-    return root
-
-
-def _doctype_line(data: bytes) -> int:
-    at = data.find(b"<!DOCTYPE")
-    return data.count(b"\n", 0, at) + 1 if at >= 0 else 1
-
-
-def _check_depth(root, file: str) -> None:
-    stack = [(root, 1)]
-    while stack:
-        el, d = stack.pop()
-        if d > MAX_DEPTH:
-            raise fail("xml-too-deep", f"elements nest deeper than {MAX_DEPTH} levels",
-                       Span(file, el.sourceline or 0))
-        stack.extend((c, d + 1) for c in el)
 
 
 def parse_file(path: str) -> tuple[Domain, object]:
     """Read and parse a domain file.  Returns the Domain and the lxml root (kept by
     the caller for `normalize`, which patches the original document)."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise fail("io", f"cannot read: {exc.strerror}", Span(path, 0)) from None
-    return parse_bytes(data, path)
+    return parse_bytes(read_input_file(path, MAX_BYTES), path)
 
 
 def parse_bytes(data: bytes, file: str = "<input>") -> tuple[Domain, object]:
     root = read_document(data, file)
     usage = Usage()
-    dom = domain_from_xml(Reader(root, file, usage))
+    dom = domain_from_xml(Reader(root, file, usage, source_lines(data, root)))
     return evolve(dom, ignored=(*dom.ignored, *_unread_outside_devices(usage, root, file))), root
 
 
@@ -423,7 +351,7 @@ class _AttrAsText(Reader):
     __slots__ = ("_text", "_unit")
 
     def __init__(self, base: Reader, text: str, unit: str):
-        super().__init__(base.el, base.file, base.usage)
+        super().__init__(base.el, base.file, base.usage, base.lines)
         self._text, self._unit = text, unit
 
     def text(self, tag=None):
@@ -464,7 +392,7 @@ def _devices(d: Reader) -> tuple[tuple, tuple]:
             continue
         usage = Usage()
         try:
-            dev = kind.from_xml(Reader(c.el, c.file, usage))
+            dev = kind.from_xml(Reader(c.el, c.file, usage, c.lines))
         except DomcError as exc:
             errors.append(exc)
             continue

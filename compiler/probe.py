@@ -19,7 +19,8 @@ import os
 import subprocess
 import tempfile
 
-from .diagnostics import fail
+from .diagnostics import Span, fail
+from .inputs import check_executable, read_json_file
 from .qmpclient import stop
 
 # Properties of a static expansion that are not CPUID features.
@@ -152,30 +153,27 @@ def read_firmware_dir(path: str) -> list[dict]:
         if not name.endswith(".json"):
             continue
         full = os.path.join(path, name)
+        d = read_json_file(full)
         try:
-            with open(full, encoding="utf-8") as fh:
-                d = json.load(fh)
             out.append(_firmware_entry(name, d))
-        except OSError as exc:
-            raise fail("probe-firmware", f"cannot read firmware descriptor {full}: "
-                       f"{exc.strerror}") from None
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise fail("probe-firmware", f"firmware descriptor {full} is not valid: "
-                       f"{type(exc).__name__}: {exc}") from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise fail("probe-firmware", f"not a firmware descriptor: {type(exc).__name__}: "
+                       f"{exc}", Span(full)) from None
     return out
 
 
 def probe(emulator: str, firmware_dir: str | None = DEFAULT_FIRMWARE_DIR) -> dict:
     """Run ``emulator`` and return its profile (a JSON-ready dict).  The firmware
     descriptors come from ``firmware_dir`` (None: no firmware section)."""
-    if not os.path.isfile(emulator) or not os.access(emulator, os.X_OK):
-        raise fail("probe-emulator", f"cannot execute emulator {emulator!r}")
+    check_executable(emulator)
     try:
         profile = asyncio.run(_ask(emulator))
     except (OSError, asyncio.TimeoutError) as exc:
-        raise fail("probe-failed", f"probing {emulator} failed: {exc}") from None
+        raise fail("probe-failed", f"probing failed: {str(exc) or type(exc).__name__}",
+                   Span(emulator)) from None
     except Exception as exc:  # qemu.qmp raises its own hierarchy (QMPError, ExecuteError ...)
-        raise fail("probe-failed", f"probing {emulator} failed: {type(exc).__name__}: {exc}") from None
+        raise fail("probe-failed", f"probing failed: {type(exc).__name__}: {exc}",
+                   Span(emulator)) from None
     if firmware_dir is not None:
         profile["firmware"] = read_firmware_dir(firmware_dir)
     return profile

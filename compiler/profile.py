@@ -12,6 +12,7 @@ from importlib import resources
 from attrs import frozen
 
 from .diagnostics import Span, fail
+from .inputs import read_json_file
 
 DEFAULT_PROFILE = "qemu-7.2.json"
 
@@ -171,13 +172,7 @@ def load_profile(path: str | None = None) -> Profile:
             text = resources.files("compiler.tables").joinpath(DEFAULT_PROFILE).read_text("utf-8")
             _DEFAULT = _from_dict(json.loads(text))
         return _DEFAULT
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except OSError as exc:
-        raise fail("profile-read", f"cannot read profile: {exc.strerror}", Span(path)) from None
-    except json.JSONDecodeError as exc:
-        raise fail("profile-json", f"not JSON: {exc.msg}", Span(path, exc.lineno, exc.colno)) from None
+    data = read_json_file(path)
     try:
         return _from_dict(data)
     except (KeyError, TypeError, AttributeError) as exc:

@@ -78,7 +78,7 @@ def _named(table: Reader, name: str) -> Reader | None:
     """The first <entry name=NAME> of a structure (only that one counts as read)."""
     for c in table.el:
         if isinstance(c.tag, str) and c.tag == "entry" and c.get("name") == name:
-            entry = Reader(c, table.file, table.usage)
+            entry = Reader(c, table.file, table.usage, table.lines)
             entry.attr("name")
             return entry
     return None

@@ -75,14 +75,17 @@ class Usage:
 
 class Reader:
     """Wraps one element; ``file`` names the document for diagnostics.  With a
-    :class:`Usage`, every element and attribute it reads is recorded there."""
+    :class:`Usage`, every element and attribute it reads is recorded there.
+    ``lines`` (the document's text, see :func:`compiler.xmldoc.source_lines`) rides
+    along in every :attr:`span`, so values can be located within their line."""
 
-    __slots__ = ("el", "file", "usage")
+    __slots__ = ("el", "file", "usage", "lines")
 
-    def __init__(self, el, file: str, usage: Usage | None = None):
+    def __init__(self, el, file: str, usage: Usage | None = None, lines: tuple[str, ...] = ()):
         self.el = el
         self.file = file
         self.usage = usage
+        self.lines = lines
         if usage is not None:
             usage.elements.add(Usage.key(el))
 
@@ -111,18 +114,18 @@ class Reader:
 
     @property
     def span(self) -> Span:
-        return Span(self.file, self.el.sourceline or 0)
+        return Span(self.file, self.el.sourceline or 0, lines=self.lines)
 
     def child(self, tag: str) -> "Reader | None":
         c = self._find(tag)
-        return None if c is None else Reader(c, self.file, self.usage)
+        return None if c is None else Reader(c, self.file, self.usage, self.lines)
 
     def children(self, tag: str | None = None) -> Iterator["Reader"]:
         for c in self.el:
             if not isinstance(c.tag, str):
                 continue  # comments, processing instructions
             if tag is None or c.tag == tag:
-                yield Reader(c, self.file, self.usage)
+                yield Reader(c, self.file, self.usage, self.lines)
 
     def text(self, tag: str | None = None) -> str | None:
         el = self.el if tag is None else self._find(tag)

@@ -72,8 +72,19 @@ def test_bad_firmware_descriptor_is_a_diagnostic(tmp_path):
     (tmp_path / "50-bad.json").write_text("{ nope")
     with pytest.raises(DomcError) as exc:
         read_firmware_dir(str(tmp_path))
-    assert exc.value.diagnostics[0].code == "probe-firmware"
-    assert "50-bad.json" in exc.value.diagnostics[0].message
+    d = exc.value.diagnostics[0]
+    assert d.code == "json-syntax" and d.span.file == str(tmp_path / "50-bad.json")
+    assert d.span.line == 1 and d.span.column == 3
+
+
+def test_firmware_descriptor_of_the_wrong_shape_is_a_diagnostic(tmp_path):
+    from compiler.probe import read_firmware_dir
+
+    (tmp_path / "60-list.json").write_text("[1, 2]")
+    with pytest.raises(DomcError) as exc:
+        read_firmware_dir(str(tmp_path))
+    d = exc.value.diagnostics[0]
+    assert d.code == "probe-firmware" and d.span.file == str(tmp_path / "60-list.json")
 
 
 def test_shipped_profile_loads_firmware_in_order():
@@ -88,7 +99,8 @@ def test_probe_refuses_a_missing_binary(tmp_path):
 
     with pytest.raises(DomcError) as exc:
         probe(str(tmp_path / "no-such-qemu"))
-    assert exc.value.diagnostics[0].code == "probe-emulator"
+    d = exc.value.diagnostics[0]
+    assert d.code == "io" and d.span.file == str(tmp_path / "no-such-qemu")
 
 
 @pytest.mark.parametrize(
@@ -137,4 +149,4 @@ def test_load_profile_errors_carry_the_file(tmp_path):
     with pytest.raises(DomcError) as exc:
         load_profile(str(bad))
     d = exc.value.diagnostics[0]
-    assert d.code == "profile-json" and d.span.file == str(bad) and d.span.line == 2
+    assert d.code == "json-syntax" and d.span.file == str(bad) and d.span.line == 2

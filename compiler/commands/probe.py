@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 
@@ -21,21 +20,18 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from ..diagnostics import fail
+    from ..inputs import require_directory, write_output_file
     from ..probe import DEFAULT_FIRMWARE_DIR, dumps, probe
 
     emulator = args.emulator or shutil.which("qemu-system-x86_64")
     if not emulator:
         raise fail("probe-emulator", "no --emulator given and qemu-system-x86_64 is not on PATH")
     fw_dir = args.firmware_dir
-    if fw_dir is not None and not os.path.isdir(fw_dir):
-        raise fail("probe-firmware", f"--firmware-dir {fw_dir}: not a directory")
+    if fw_dir is not None:
+        require_directory(fw_dir)
     text = dumps(probe(emulator, fw_dir or DEFAULT_FIRMWARE_DIR))
     if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise fail("output", f"cannot write {args.output}: {exc.strerror}") from None
+        write_output_file(args.output, text)
     else:
         sys.stdout.write(text)
     return 0

@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 
 from .render import attr as quoteattr
 
+from ..inputs import require_directory
 from ..profile import Profile
 from .render import cpu_xml
 from .xml import CpuDesc
@@ -32,7 +33,9 @@ def _cpulist(text: str) -> tuple[int, ...]:
 
 
 def read_numa(root: str = "/") -> tuple[NumaCell, ...]:
-    """NUMA cells from ``ROOT/sys/devices/system/node`` (one cell from /proc/meminfo otherwise)."""
+    """NUMA cells from ``ROOT/sys/devices/system/node`` (one cell from /proc/meminfo otherwise).
+    ``root`` must be a directory; files missing below it fall back as described."""
+    require_directory(root)
     base = os.path.join(root, "sys/devices/system/node")
     cells = []
     try:

@@ -10,8 +10,9 @@ import re
 from attrs import frozen
 
 from ..diagnostics import Span, fail
+from ..inputs import read_input_file, read_input_text
+from ..xmldoc import read_document
 from .features import CpuidData, CpuidLoc, table
-from .xml import read_document
 
 _CPUID_R_LINE = re.compile(
     r"^\s*(0x[0-9a-fA-F]+)\s+(0x[0-9a-fA-F]+):\s*eax=(0x[0-9a-fA-F]+)\s+ebx=(0x[0-9a-fA-F]+)"
@@ -23,7 +24,7 @@ def _hex(el, name, path) -> int:
     try:
         return int(raw, 16) if raw is not None else 0
     except ValueError:
-        raise fail("cpuid-value", f"invalid {name}={raw!r}: not a hex number", Span(path, el.sourceline or 0)) from None
+        raise fail("bad-number", f"invalid {name}={raw!r}: not a hex number", Span(path, el.sourceline or 0)) from None
 
 
 def _from_cpudata(root, path: str) -> CpuidData:
@@ -59,19 +60,14 @@ def _from_cpuid_r(text: str, path: str) -> CpuidData:
 
 
 def load_cpuid_file(path: str) -> CpuidData:
-    """A libvirt ``<cpudata>`` document or the raw output of ``cpuid -r``."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4096).lstrip()
-    except OSError as exc:
-        raise fail("read", f"cannot read file: {exc.strerror}", Span(path)) from None
-    if head.startswith(b"<"):
-        root = read_document(path)
+    """A libvirt ``<cpudata>`` document or the raw output of ``cpuid -r`` (read once)."""
+    data = read_input_file(path)
+    if data.lstrip().startswith(b"<"):
+        root = read_document(data, path, remove_comments=True)
         if root.tag != "cpudata":
             raise fail("cpuid-format", f"expected <cpudata>, found <{root.tag}>", Span(path, root.sourceline or 0))
         return _from_cpudata(root, path)
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        return _from_cpuid_r(fh.read(), path)
+    return _from_cpuid_r(data.decode("utf-8", errors="replace"), path)
 
 
 def _query_leaves() -> list[tuple[int, int]]:
@@ -117,11 +113,7 @@ class CpuinfoHost:
 
 def read_proc_cpuinfo(path: str = "/proc/cpuinfo") -> CpuinfoHost:
     """The first processor block's vendor, signature and flags (Linux spellings)."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read().split("\n\n", 1)[0]
-    except OSError as exc:
-        raise fail("host-cpu", f"cannot read host CPU description: {exc.strerror}", Span(path)) from None
+    text = read_input_text(path).split("\n\n", 1)[0]
     fields = {}
     for line in text.splitlines():
         key, _, value = line.partition(":")

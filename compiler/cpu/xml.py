@@ -1,6 +1,8 @@
 """Standalone CPU documents: a bare ``<cpu>``, capabilities XML (``host/cpu``), a
 domain (``cpu``), any wrapper holding several ``<cpu>`` elements, and libvirt's
-``<cpudata>`` CPUID dumps.  Errors carry FILE:LINE.
+``<cpudata>`` CPUID dumps, all read by :mod:`compiler.xmldoc`.  Errors carry
+FILE:LINE and the codes the domain reader gives the same faults (``bad-value``,
+``bad-number``, ``number-range``, ``missing-attribute``).
 
 A ``<cpu>`` with an ``<arch>`` child describes a host CPU (its features have no
 policy: the host has them); otherwise it is a guest CPU, as libvirt decides.
@@ -11,10 +13,10 @@ from __future__ import annotations
 import enum
 
 from attrs import frozen
-from lxml import etree
 
 from ..diagnostics import Span, fail
 from ..model import CpuFeature, CpuMatch, CpuMode, FeaturePolicy, Topology
+from ..xmldoc import read_xml_file
 
 
 class CpuKind(enum.Enum):
@@ -38,23 +40,9 @@ class CpuDesc:
     span: Span = Span()
 
 
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                           remove_comments=True)
-
-
 def read_document(path: str):
-    """Parse ``path`` safely; return the root element."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise fail("read", f"cannot read file: {exc.strerror}", Span(path)) from None
-    try:
-        return etree.fromstring(data, _parser(), base_url=path).getroottree().getroot()
-    except etree.XMLSyntaxError as exc:
-        line, col = exc.position if exc.position else (0, 0)
-        raise fail("xml-syntax", exc.msg or "malformed XML", Span(path, line, col)) from None
+    """Read ``path`` through the locked-down XML reader; return the root element."""
+    return read_xml_file(path, remove_comments=True)
 
 
 def _span(path: str, el) -> Span:
@@ -68,7 +56,7 @@ def _enum(cls, value, what, path, el):
         return cls(value)
     except ValueError:
         choices = ", ".join(m.value for m in cls)
-        raise fail("cpu-attr", f"invalid {what} {value!r} (expected one of: {choices})", _span(path, el)) from None
+        raise fail("bad-value", f"invalid {what} {value!r} (expected one of: {choices})", _span(path, el)) from None
 
 
 def _int_attr(el, name, path) -> int:
@@ -76,9 +64,9 @@ def _int_attr(el, name, path) -> int:
     try:
         v = int(raw, 0)
     except ValueError:
-        raise fail("cpu-attr", f"invalid {name} {raw!r}: not a number", _span(path, el)) from None
+        raise fail("bad-number", f"invalid {name} {raw!r}: not a number", _span(path, el)) from None
     if v < 1:
-        raise fail("cpu-attr", f"invalid {name} {raw!r}: must be positive", _span(path, el))
+        raise fail("number-range", f"invalid {name} {raw!r}: must be positive", _span(path, el))
     return v
 
 
@@ -105,7 +93,7 @@ def parse_cpu(el, path: str, kind: CpuKind | None = None) -> CpuDesc:
     for f in el.findall("feature"):
         name = f.get("name")
         if not name:
-            raise fail("cpu-feature", "<feature> without a name", _span(path, f))
+            raise fail("missing-attribute", "<feature> needs the attribute 'name'", _span(path, f))
         policy = FeaturePolicy.REQUIRE
         if kind is CpuKind.GUEST and f.get("policy") is not None:
             policy = _enum(FeaturePolicy, f.get("policy"), "feature policy", path, f)
@@ -116,7 +104,7 @@ def parse_cpu(el, path: str, kind: CpuKind | None = None) -> CpuDesc:
         try:
             sig = tuple(int(sig_el.get(k, "0"), 0) for k in ("family", "model", "stepping"))
         except ValueError:
-            raise fail("cpu-attr", "invalid <signature>", _span(path, sig_el)) from None
+            raise fail("bad-number", "invalid <signature>: family, model and stepping are numbers", _span(path, sig_el)) from None
     return CpuDesc(
         kind=kind, arch=_text(el, "arch"), mode=mode, match=match, check=el.get("check"),
         model=_text(el, "model"), fallback=model_el.get("fallback") if model_el is not None else None,

@@ -2,12 +2,12 @@
 
 libvirt writes both CPU sets and NUMA node sets in one syntax (``0-7,^2``); the
 grammar is ``grammar/cpuset.lark``.  Errors point at the column inside the XML
-line when the attribute can be found there, else at the column inside the value.
+line when the attribute can be found there (in the document text the span carries),
+else at the column inside the value.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator
 
 from attrs import frozen
@@ -123,33 +123,23 @@ def parse_cpuset(text: str, span: Span, what: str = "cpuset", max_id: int = MAX_
 def _located(code: str, message: str, span: Span, attr: str, value: str, column: int):
     """The error for ``column`` (1-based) inside attribute ``attr``'s value.
 
-    When the source line can be read and the attribute found on it, the column is
-    made absolute; otherwise it stays relative to the value and the message says so.
+    When the span carries its document's text and the attribute is found on its
+    line, the column is made absolute; otherwise it stays relative to the value and
+    the message says so.  Nothing is read from disk here.
     """
-    start = attribute_value_column(span.file, span.line, attr, value)
+    start = attribute_value_column(span.source_line(), attr, value)
     if start:
         return fail(code, message, span.at_column(start + column - 1))
     return fail(code, f"{message} (column {column} of the value)", span)
 
 
-def attribute_value_column(file: str, line: int, attr: str, value: str) -> int:
-    """1-based column where ``attr``'s value starts on ``line`` of ``file``, or 0."""
-    lines = _source_lines(file)
-    if not line or line > len(lines):
+def attribute_value_column(line: str | None, attr: str, value: str) -> int:
+    """1-based column where ``attr``'s value starts in the source ``line``, or 0."""
+    if not line:
         return 0
-    text = lines[line - 1]
     for quote in ("'", '"'):
         needle = f"{attr}={quote}{value}{quote}"
-        pos = text.find(needle)
+        pos = line.find(needle)
         if pos >= 0:
             return pos + len(attr) + 3
     return 0
-
-
-@functools.lru_cache(maxsize=8)
-def _source_lines(file: str) -> tuple[str, ...]:
-    try:
-        with open(file, encoding="utf-8") as fh:
-            return tuple(fh.read().splitlines())
-    except (OSError, UnicodeDecodeError):
-        return ()

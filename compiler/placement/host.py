@@ -15,7 +15,8 @@ from collections import Counter
 
 from attrs import frozen
 
-from ..diagnostics import Span, fail
+from ..diagnostics import DomcError, Span, fail
+from ..inputs import read_input_text, require_directory
 from .cpuset import CpuSet, parse_cpuset
 
 CACHE_KEY = "placement.host"
@@ -92,13 +93,14 @@ class _Reader:
         return os.path.join(self.root, rel)
 
     def text(self, rel: str, default: str | None = None) -> str:
+        """The file's text; ``default`` when given and the file cannot be read (an
+        optional file), else an ``io`` error."""
         try:
-            with open(self.path(rel), encoding="utf-8", errors="replace") as fh:
-                return fh.read()
-        except OSError as exc:
+            return read_input_text(self.path(rel))
+        except DomcError:
             if default is not None:
                 return default
-            raise fail("host-topology", f"cannot read host file: {exc.strerror}", Span(self.path(rel))) from None
+            raise
 
     def exists(self, rel: str) -> bool:
         return os.path.exists(self.path(rel))
@@ -108,7 +110,7 @@ class _Reader:
         try:
             return int(raw)
         except ValueError:
-            raise fail("host-topology", f"expected a number, found {raw!r}", Span(self.path(rel))) from None
+            raise fail("bad-number", f"expected a number, found {raw!r}", Span(self.path(rel), 1)) from None
 
     def cpuset(self, rel: str) -> CpuSet:
         raw = self.text(rel).strip()
@@ -148,6 +150,7 @@ def _cpuinfo(r: _Reader) -> tuple[str, int]:
 def read_host(root: str | None = None) -> HostTopology:
     """Read the topology below ``root`` (None or "/" = this machine)."""
     live = root in (None, "/")
+    require_directory(root or "/")
     r = _Reader(root or "/")
     arch = r.text("proc/sys/kernel/arch", "").strip() or (platform.machine() if live else "unknown")
     model, mhz = _cpuinfo(r)

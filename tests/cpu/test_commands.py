@@ -59,7 +59,7 @@ def test_baseline_refuses_mixed_vendors(domc, tmp_path):
     ("<cpu match='exact'>\n  <model>Pentium9000</model>\n</cpu>", "cpu-model", 1),
     ("<cpu match='exact'>\n  <model>Penryn</model>\n  <feature name='warp-drive'/>\n</cpu>", "cpu-feature", 3),
     ("<cpu>\n  <model>Penryn</model>\n", "xml-syntax", 3),
-    ("<cpu match='sloppy'><model>Penryn</model></cpu>", "cpu-attr", 1),
+    ("<cpu match='sloppy'><model>Penryn</model></cpu>", "bad-value", 1),
 ])
 def test_compare_unusable_input(domc, tmp_path, body, code, line):
     f = tmp_path / "cpu.xml"

@@ -76,8 +76,9 @@ REFUSED: dict[str, tuple[bytes, str, int]] = {
 }
 
 
-# every command reads documents through the same parse.read_document; these cases also
-# run through normalize and validate
+# every command reads documents through the same xmldoc.read_document; these cases also
+# run through normalize and validate (test_cpu_xml_input.py gives all of them to the CPU
+# commands)
 THREE_COMMANDS = ("xxe-file-entity", "parameter-entity-file", "xinclude-file", "too-large")
 
 

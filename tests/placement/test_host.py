@@ -34,5 +34,5 @@ def test_capture_of_this_machine_reads_back_the_same(tmp_path):
 def test_missing_tree_is_a_one_line_error(tmp_path):
     with pytest.raises(DomcError) as info:
         read_host(str(tmp_path))
-    assert info.value.diagnostics[0].code == "host-topology"
+    assert info.value.diagnostics[0].code == "io"
     assert str(tmp_path) in info.value.diagnostics[0].render()

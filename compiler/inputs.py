@@ -1,0 +1,86 @@
+"""Reading the files a user names, with one diagnostic per condition.
+
+Every command reads its inputs (domain XML, CPU documents, CPUID dumps, profiles,
+firmware descriptors, captured host trees) through these helpers, so the same
+failure reads the same everywhere:
+
+- a file missing, unreadable, or a directory: ``io`` at ``FILE``
+- a directory missing or not a directory: ``io`` at ``DIR``
+- a file that cannot be written, or a program that cannot be run: ``io`` at ``FILE``
+- JSON that does not parse: ``json-syntax`` at ``FILE:LINE:COL``
+
+XML documents go on to :mod:`compiler.xmldoc` (``xml-syntax`` and the refusals of
+hostile documents).  Only the standard library and :mod:`compiler.diagnostics` are
+imported here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from .diagnostics import Span, fail
+
+IO = "io"
+
+
+def read_input_file(path: str, limit: int | None = None) -> bytes:
+    """The bytes of ``path``; an ``io`` error when it cannot be read.  With ``limit``,
+    at most ``limit + 1`` bytes are read (the caller refuses the overlong input)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read() if limit is None else fh.read(limit + 1)
+    except OSError as exc:
+        raise fail(IO, f"cannot read: {_reason(exc)}", Span(path)) from None
+
+
+def read_input_text(path: str) -> str:
+    """``path`` as text (UTF-8, undecodable bytes replaced)."""
+    return read_input_file(path).decode("utf-8", errors="replace")
+
+
+def require_directory(path: str) -> None:
+    """An ``io`` error unless ``path`` names a directory."""
+    if os.path.isdir(path):
+        return
+    reason = "No such file or directory" if not os.path.exists(path) else "Not a directory"
+    raise fail(IO, f"cannot read directory: {reason}", Span(path))
+
+
+def check_executable(path: str) -> None:
+    """An ``io`` error unless ``path`` is a file this process may execute."""
+    if not os.path.exists(path):
+        reason = "No such file or directory"
+    elif os.path.isdir(path):
+        reason = "Is a directory"
+    elif not os.access(path, os.X_OK):
+        reason = "Permission denied"
+    else:
+        return
+    raise fail(IO, f"cannot execute: {reason}", Span(path))
+
+
+def write_output_file(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise fail(IO, f"cannot write: {_reason(exc)}", Span(path)) from None
+
+
+def parse_json(data: bytes, path: str):
+    """JSON ``data`` read from ``path``, or a ``json-syntax`` error at its line and column."""
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise fail("json-syntax", f"not JSON: {exc.msg}", Span(path, exc.lineno, exc.colno)) from None
+    except UnicodeDecodeError as exc:
+        raise fail("json-syntax", f"not JSON: {exc.reason}", Span(path, 1)) from None
+
+
+def read_json_file(path: str):
+    return parse_json(read_input_file(path), path)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__

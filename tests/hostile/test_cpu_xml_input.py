@@ -1,0 +1,101 @@
+"""The hostile documents of test_xml_input.py, given to the commands that read CPU
+documents (``cpu-compare``, ``cpu-baseline``, ``compile --host``, ``capabilities
+--host``, ``host-cpu --cpuid``): each is refused with the code and line a hostile
+domain gets, because every XML input goes through the one reader in
+:mod:`compiler.xmldoc`.
+
+The whole table runs in-process (``cli.main``); the cases that name a file run again
+as a subprocess against a FIFO, which would block the reader if it were opened.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from compiler.cli import main
+
+from .conftest import DIAG_RE, ROOT, assert_clean_error, run_domc
+from .test_xml_input import REFUSED, trap_file  # noqa: F401  (a fixture)
+
+
+@pytest.fixture(scope="module")
+def shared_listener():
+    """test_xml_input's listener, one for the module (each takes up to 0.2 s to stop):
+    a connection fails the test that made it and every later one."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    srv.settimeout(0.2)
+    hits: list = []
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            hits.append(conn.recv(1024))
+            conn.close()
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.getsockname()[1]}/evil.dtd", hits
+    stop.set()
+    t.join()
+    srv.close()
+
+SERVER = str(ROOT / "fixtures" / "hosts" / "server.xml")
+DOMAIN = str(ROOT / "examples" / "minimal.xml")
+
+COMMANDS = {
+    "cpu-compare": ("cpu-compare", "--host", SERVER, "{}"),
+    "cpu-compare-host": ("cpu-compare", "--host", "{}", SERVER),
+    "cpu-baseline": ("cpu-baseline", SERVER, "{}"),
+    "compile-host": ("compile", "--host", "{}", DOMAIN),
+    "capabilities-host": ("capabilities", "--host", "{}"),
+    "host-cpu-cpuid": ("host-cpu", "--cpuid", "{}"),
+}
+
+# the root element decides nothing here: every refusal comes before it is looked at
+CASES = sorted(c for c in REFUSED if c != "not-a-domain")
+# the cases whose document names a file (the FIFO) for the reader to open
+NAMES_A_FILE = sorted(c for c in CASES if b"{FILE}" in REFUSED[c][0])
+
+
+def _document(case: str, file: str, url: str) -> bytes:
+    doc = REFUSED[case][0]
+    return doc.replace(b"{FILE}", file.encode()).replace(b"{URL}", url.encode())
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("case", CASES)
+def test_hostile_cpu_document_is_refused_like_a_domain(case, command, write, shared_listener,
+                                                        tmp_path, capsys):
+    url, hits = shared_listener
+    doc = _document(case, str(tmp_path / "secret.txt"), url)
+    if command == "host-cpu-cpuid" and not doc.lstrip().startswith(b"<"):
+        pytest.skip("host-cpu --cpuid reads a document not starting with '<' as `cpuid -r` text")
+    path = write(doc, "cpu.xml")
+    rc = main([str(path) if a == "{}" else a for a in COMMANDS[command]])
+    out, err = capsys.readouterr()
+    assert (rc, out) == (2, ""), err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    m = DIAG_RE.match(lines[0])
+    assert m and m["file"] == str(path), lines[0]
+    _, code, line = REFUSED[case]
+    assert m["code"] in ((code,) if isinstance(code, str) else code), lines[0]
+    assert int(m["line"]) == line, lines[0]
+    assert hits == [], f"domc connected to {url}"
+
+
+@pytest.mark.parametrize("case", NAMES_A_FILE)
+def test_cpu_document_never_opens_what_it_names(case, write, trap_file):  # noqa: F811
+    path = write(_document(case, str(trap_file), "http://127.0.0.1:9/x"), "cpu.xml")
+    proc = run_domc("cpu-compare", "--host", SERVER, str(path), timeout=15)
+    _, code, line = REFUSED[case]
+    assert_clean_error(proc, path, code, line)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from . import (chardev, controller, disk, filesystem, graphics, hostdev, hub, input, iommu,
                memballoon, memory, net, panic, redirdev, rng, smartcard, sound, tpm, video, vsock,
-               watchdog)
+               virtio_pmem, watchdog)
 from .base import DeviceKind
 
 DEVICE_KINDS: tuple[DeviceKind, ...] = (
     iommu.KIND,
     controller.KIND,
     memory.KIND,
+    virtio_pmem.KIND,
     hub.KIND,
     disk.KIND,
     filesystem.KIND,

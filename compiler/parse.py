@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from attrs import evolve
 
-from .devices import BY_TAG, NOT_DEVICES
+from .devices import NOT_DEVICES, kind_for_element
 from .devices.blockdev import read_source
 from .devices.controller import number_controllers
 from .diagnostics import Diagnostic, DomcError, Severity, Span, fail
@@ -385,7 +385,7 @@ def _devices(d: Reader) -> tuple[tuple, tuple]:
     for origin, c in enumerate(d.children()):
         if c.tag in NOT_DEVICES:
             continue
-        kind = BY_TAG.get(c.tag)
+        kind = kind_for_element(c.tag, c.el.get("model"))
         if kind is None:
             errors.append(fail("unsupported-device", f"device <{c.tag}> is not supported by domc "
                                "yet; refusing to compile rather than leave it out", c.span))

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from . import (chardev, controller, disk, filesystem, graphics, hostdev, hub, input, iommu,
                memballoon, memory, net, panic, redirdev, rng, smartcard, sound, tpm, video, vsock,
-               watchdog)
+               virtio_pmem, watchdog)
 from .base import DeviceKind
 
 DEVICE_KINDS: tuple[DeviceKind, ...] = (
     iommu.KIND,
     controller.KIND,
     memory.KIND,
+    virtio_pmem.KIND,
     hub.KIND,
     disk.KIND,
     filesystem.KIND,
@@ -41,6 +42,22 @@ assert len(BY_TAG) == len(DEVICE_KINDS), "two device kinds claim one tag"
 
 # <devices> children that are not devices of their own
 NOT_DEVICES = ("emulator",)
+
+
+# element name -> its kinds: one, or several told apart by the element's model attribute
+BY_ELEMENT: dict[str, tuple[DeviceKind, ...]] = {}
+for _k in DEVICE_KINDS:
+    BY_ELEMENT[_k.element or _k.tag] = BY_ELEMENT.get(_k.element or _k.tag, ()) + (_k,)
+assert all(sum(not k.models for k in ks) <= 1 for ks in BY_ELEMENT.values()), \
+    "two kinds of one element both take every model"
+
+
+def kind_for_element(tag: str, model: str | None) -> DeviceKind | None:
+    """The kind that reads <tag model=...>: the one claiming the model, else the
+    element's general kind (None: no kind reads the element)."""
+    kinds = BY_ELEMENT.get(tag, ())
+    return next((k for k in kinds if model in k.models), None) or \
+        next((k for k in kinds if not k.models), None)
 
 
 def kind_of(dev) -> DeviceKind:

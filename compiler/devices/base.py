@@ -297,7 +297,11 @@ class DeviceKind:
     here, in the kind's module, and the generic passes and emitters read it.  The
     registry (devices/__init__.py DEVICE_KINDS) order is the argv order.
 
-    tag        the element name under <devices>
+    tag        the kind's name: the element name under <devices>, unless ``element``
+               says otherwise
+    element    the element name when several kinds share one (<memory model=...>)
+    models     the values of that element's ``model`` attribute this kind takes; the
+               kind with no ``models`` takes the others
     cls        the model class (a Device) from_xml returns
     from_xml   Reader -> Device (address/alias/boot via read_common)
     emit       (device, ctx) -> argv words; emit only asserts: every user-facing
@@ -352,6 +356,8 @@ class DeviceKind:
     from_xml: Callable[[Reader], Device]
     emit: Callable[[Device, EmitCtx], list[str]]
     pci_group: Callable[[Device], PciGroup] = field(kw_only=True)
+    element: str | None = field(default=None, kw_only=True)
+    models: tuple[str, ...] = field(default=(), kw_only=True)
     pci_connect: Callable[[Device], PciConnect] = field(kw_only=True)
     validate: Callable[[Device, "Domain", "Collector"], None] = lambda d, dom, diag: None
     wants_pci: Callable[[Device, "Domain"], bool] = lambda d, dom: False

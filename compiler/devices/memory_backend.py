@@ -6,7 +6,8 @@ three).
 The choice of backend, checked against libvirt 9.0:
 
 * an explicit file (an nvdimm's ``<source><path>``) -> memory-backend-file on it,
-  preallocated unless the file is real persistent memory (``<pmem/>``);
+  preallocated unless the file is real persistent memory (``<pmem/>``); a
+  virtio-pmem file is used as it is (no preallocation or discard of its own);
 * a memfd source -> memory-backend-memfd, with ``hugetlb`` when huge pages back it;
 * huge pages -> memory-backend-file under the hugetlbfs mount, preallocated;
 * a file source or any memory access mode (shared or private) ->
@@ -70,6 +71,9 @@ class BackendRequest:
     nodemask: CpuSet | None = None
     # virtio-mem: the device preallocates as blocks are plugged; the backend reserves none
     device_prealloc: bool = False
+    # virtio-pmem: ``path`` is used as it is, neither preallocated for its own sake nor
+    # given the guest-wide discard setting
+    plain_file: bool = False
 
 
 @frozen
@@ -122,7 +126,7 @@ def build_backend(dom: Domain, req: BackendRequest) -> Backend:
     if req.path is not None:
         qom = "memory-backend-file"
         props["mem-path"] = req.path
-        prealloc = prealloc or not req.pmem
+        prealloc = prealloc or not (req.pmem or req.plain_file)
         needed = True
     elif source is MemorySource.MEMFD:
         qom = "memory-backend-memfd"
@@ -141,7 +145,7 @@ def build_backend(dom: Domain, req: BackendRequest) -> Backend:
         needed = True
     else:
         qom = "memory-backend-ram"
-    if qom == "memory-backend-file":
+    if qom == "memory-backend-file" and not req.plain_file:
         discard = _discard(t, req)
         if discard is not None:
             props["discard-data"] = discard

@@ -22,7 +22,7 @@ from attrs import evolve, frozen
 from lxml import etree
 
 from compiler.api import compile_file, make_env
-from compiler.devices import BY_TAG, DEVICE_KINDS
+from compiler.devices import BY_ELEMENT, BY_TAG, DEVICE_KINDS
 from compiler.devices.base import (ArgvPosition, DeviceKind, EmitCtx, FixedSlot, PciConnect,
                                    PciGroup, UsbOrder, device_arg, pci_props, read_common)
 from compiler.emit import argv as argv_module
@@ -264,6 +264,8 @@ BEACON = DeviceKind(tag="beacon", cls=Beacon, from_xml=lambda r: Beacon(**read_c
 def register(monkeypatch, kind: DeviceKind) -> None:
     """What the one registry line does: every view of the registry gains the kind."""
     kinds, by_tag = (*DEVICE_KINDS, kind), {**BY_TAG, kind.tag: kind}
+    element = kind.element or kind.tag
+    by_element = {**BY_ELEMENT, element: (*BY_ELEMENT.get(element, ()), kind)}
     for name, module in list(sys.modules.items()):
         if name != "compiler" and not name.startswith("compiler."):
             continue
@@ -272,6 +274,8 @@ def register(monkeypatch, kind: DeviceKind) -> None:
                 monkeypatch.setattr(module, attr, kinds)
             elif isinstance(value, dict) and value == BY_TAG:
                 monkeypatch.setattr(module, attr, by_tag)
+            elif value is BY_ELEMENT:
+                monkeypatch.setattr(module, attr, by_element)
 
 
 def _compile(devices: str, machine: str):

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from compiler.devices import DEVICE_KINDS
+from compiler.devices import DEVICE_KINDS, kind_for_element
 from compiler.devices.controller import Controller
 from compiler.parse import parse_bytes
 from compiler.passes.pci_buses import Conn, connect_flags
@@ -94,6 +94,8 @@ CASES = [
     ("<vsock model='virtio-transitional'><cid auto='yes'/></vsock>", PCI),
     ("<memory model='virtio-mem'><target><size unit='KiB'>131072</size><node>0</node>"
      "<block unit='KiB'>2048</block><requested unit='KiB'>0</requested></target></memory>", PCIE),
+    ("<memory model='virtio-pmem'><source><path>/srv/p.img</path></source><target>"
+     "<size unit='KiB'>131072</size></target></memory>", PCIE),
     ("<memory model='dimm'><target><size unit='KiB'>131072</size><node>0</node></target>"
      "</memory>", PCIE),
     # serial ports: conventional PCI
@@ -114,7 +116,9 @@ CASES = [
 
 
 def _tag(snippet: str) -> str:
-    return re.match(r"<([a-z]+)", snippet).group(1)
+    """The kind the snippet's element (and its model, where kinds share an element) is."""
+    m = re.match(r"<([a-z]+)(?:\s+model='([^']*)')?", snippet)
+    return kind_for_element(m.group(1), m.group(2)).tag
 
 
 def _device(snippet: str):

@@ -10,33 +10,55 @@ import argparse
 import importlib
 import sys
 
-from .diagnostics import DomcError
-
 EXIT_OK = 0
 EXIT_NEGATIVE = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .commands import COMMAND_MODULES
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The ``domc`` parser.  Every command is listed (name and help from the table in
+    :mod:`compiler.commands`), but only the module of the command named in ``argv``
+    is imported and given its arguments; with ``argv`` None, all of them are."""
+    from . import __version__
+    from .commands import command_table
 
+    chosen = _command_word(argv) if argv is not None else None
     parser = argparse.ArgumentParser(
         prog="domc",
         description="Compile libvirt-style domain XML to a QEMU command line, without a daemon.",
     )
+    parser.add_argument("--version", action="version", version=f"domc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for modname in COMMAND_MODULES:
-        mod = importlib.import_module(f"{__package__}.commands.{modname}")
-        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+    for name, module, help_ in command_table():
+        load = argv is None or name == chosen
+        mod = importlib.import_module(f"{__package__}.commands.{module}") \
+            if load or help_ is None else None
+        text = help_ if help_ is not None else mod.HELP
+        p = sub.add_parser(name, help=text, description=text)
+        if load:
+            mod.add_arguments(p)
+            p.set_defaults(_run=mod.run)
     return parser
 
 
+def _command_word(argv: list[str]) -> str | None:
+    """The command ``argv`` names: its first word that is not an option (domc's own
+    options, --help and --version, take no value)."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)  # --help and --version end here, before attrs or lxml load
+    from .diagnostics import DomcError
+
     try:
         return int(args._run(args) or 0)
     except DomcError as exc:

@@ -9,7 +9,7 @@ import sys
 from ._common import add_compile_options, env_from_args
 
 NAME = "compile"
-HELP = "compile a domain XML file to a QEMU command line"
+HELP = "compile domain XML files to QEMU command lines"
 FORMATS = ("args", "argv", "json", "shell")
 
 

@@ -40,6 +40,13 @@ def make_env(profile: str | None = None, host: str | None = None,
     return env
 
 
+def next_env(env: Env) -> Env:
+    """An Env for the next domain of a batch: the same profile, host files and host
+    facts (read once, for every domain), the diagnostics of no domain yet."""
+    return Env(profile=env.profile, host_cpu_file=env.host_cpu_file, host_root=env.host_root,
+               cache=env.cache)
+
+
 def normalize_file(path: str, env: Env) -> tuple[Domain, object]:
     dom, root = parse_file(path)
     return normalize(dom, env), root

@@ -18,20 +18,33 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 from .diagnostics import Span, fail
 
 IO = "io"
 
+# the path that names standard input, and the name diagnostics give it
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+def source_name(path: str) -> str:
+    """How diagnostics name the input ``path``."""
+    return STDIN_NAME if path == STDIN else path
+
 
 def read_input_file(path: str, limit: int | None = None) -> bytes:
-    """The bytes of ``path``; an ``io`` error when it cannot be read.  With ``limit``,
-    at most ``limit + 1`` bytes are read (the caller refuses the overlong input)."""
+    """The bytes of ``path`` (``-``: standard input); an ``io`` error when it cannot be
+    read.  With ``limit``, at most ``limit + 1`` bytes are read (the caller refuses
+    the overlong input)."""
     try:
+        if path == STDIN:
+            return sys.stdin.buffer.read(-1 if limit is None else limit + 1)
         with open(path, "rb") as fh:
             return fh.read() if limit is None else fh.read(limit + 1)
     except OSError as exc:
-        raise fail(IO, f"cannot read: {_reason(exc)}", Span(path)) from None
+        raise fail(IO, f"cannot read: {_reason(exc)}", Span(source_name(path))) from None
 
 
 def read_input_text(path: str) -> str:
@@ -58,6 +71,23 @@ def check_executable(path: str) -> None:
     else:
         return
     raise fail(IO, f"cannot execute: {reason}", Span(path))
+
+
+def replace_output_file(path: str, text: str, executable: bool = False) -> None:
+    """Write ``text`` to ``path`` whole or not at all: into a new file beside it, then
+    renamed over it.  The mode is 0666 (0777 when ``executable``) less the umask."""
+    tmp = os.path.join(os.path.dirname(path) or ".", f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o777 if executable else 0o666)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise fail(IO, f"cannot write: {_reason(exc)}", Span(path)) from None
 
 
 def write_output_file(path: str, text: str) -> None:

@@ -9,7 +9,6 @@ in input order whatever finished first, so the output of a batch does not depend
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
@@ -50,6 +49,8 @@ def run_ordered(fn: Callable[[str], T], items: Sequence[str], jobs: int,
         for item in items:
             yield fn(item)
         return
+    import multiprocessing  # a batch's own cost: not paid by one domain
+
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
     chunk = max(1, min(16, len(items) // (jobs * 8)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attrs import frozen
+from .record import frozen
 
 from .emit.argv import emit_argv
 from .emit.taskset import AffinityPlan, plan

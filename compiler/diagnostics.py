@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from attrs import field, frozen
+from .record import field, frozen
 
 
 @frozen

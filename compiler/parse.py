@@ -7,7 +7,7 @@ is a Diagnostic with the line.
 
 from __future__ import annotations
 
-from attrs import evolve
+from .record import evolve
 
 from .devices import NOT_DEVICES, kind_for_element
 from .devices.blockdev import read_source
@@ -409,6 +409,4 @@ def _devices(d: Reader) -> tuple[tuple, tuple]:
 
 
 def _place(dev, origin: int, span: Span):
-    from attrs import evolve
-
     return evolve(dev, origin=origin, span=span)

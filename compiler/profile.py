@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from attrs import frozen
+from .record import frozen
 
 from .diagnostics import Span, fail
 from .inputs import read_json_file

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 
-from attrs import frozen
+from ..record import frozen
 from xml.sax.saxutils import escape
 
 from .render import attr as quoteattr

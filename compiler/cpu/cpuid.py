@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 
-from attrs import frozen
+from ..record import frozen
 
 from ..diagnostics import Span, fail
 from ..inputs import read_input_file, read_input_text

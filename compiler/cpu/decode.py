@@ -16,7 +16,7 @@ EPYC with ``disable monitor``).  Host CPUs list only what they have.
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..diagnostics import Span, fail
 from ..model import CpuFeature, FeaturePolicy

@@ -13,7 +13,7 @@ import json
 from functools import cache
 from importlib import resources
 
-from attrs import field, frozen
+from ..record import field, frozen
 
 
 class Register(enum.Enum):

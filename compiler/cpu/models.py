@@ -13,7 +13,7 @@ import json
 from functools import cache
 from importlib import resources
 
-from attrs import frozen
+from ..record import frozen
 
 from ..profile import Profile, load_profile
 from .features import table

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 
-from attrs import frozen
+from ..record import frozen
 
 from ..diagnostics import Span, fail
 from ..model import CpuFeature, CpuMatch, CpuMode, FeaturePolicy, Topology

@@ -6,7 +6,7 @@ import enum
 import json
 from typing import TYPE_CHECKING, Callable
 
-from attrs import define, field, frozen
+from ..record import define, field, frozen
 
 from ..model import Device, DriveAddr, MachineFamily, OtherAddr, PciAddr
 from ..xmlread import Reader
@@ -375,7 +375,7 @@ class DeviceKind:
     implicit: Callable[[tuple[Device, ...], "Domain", str], tuple[Device, ...]] = \
         lambda devices, dom, family: devices
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         if self.wants_usb is not _no_usb and self.usb_order is None:
             raise TypeError(f"device kind <{self.tag}> plugs into USB ports but has no usb_order")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from attrs import evolve, frozen
+from ..record import evolve, frozen
 
 from ..model import Device, MachineFamily
 from ..xmlread import Reader

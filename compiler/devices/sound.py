@@ -3,7 +3,7 @@ audio backend audio1; pcspk is a -machine property."""
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device, MachineFamily, PciAddr
 from ..xmlread import Reader

@@ -14,7 +14,7 @@ Only tpm-tis and tpm-crb exist on x86, and a CRB TPM must be the guest's only TP
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device
 from ..xmlread import Reader

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..diagnostics import NOWHERE as _NOWHERE
 from ..model import Domain

@@ -3,7 +3,7 @@ the machine family (``Os.family``) every later stage reads."""
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..model import Domain, MachineFamily
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 
-from attrs import define, field
+from ..record import define, field
 
 from ..devices import DEVICE_KINDS, kind_of
 from ..devices.base import FixedSlot, PciConnect, PciGroup

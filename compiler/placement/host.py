@@ -13,7 +13,7 @@ import platform
 import re
 from collections import Counter
 
-from attrs import frozen
+from ..record import frozen
 
 from ..diagnostics import DomcError, Span, fail
 from ..inputs import read_input_text, require_directory

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from attrs import frozen
+from ..record import frozen
 
 from ..diagnostics import Span, fail
 from ..emit.taskset import AffinityPlan

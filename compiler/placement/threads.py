@@ -11,7 +11,7 @@ import asyncio
 import enum
 import os
 
-from attrs import frozen
+from ..record import frozen
 from qemu.qmp import QMPClient
 
 from ..diagnostics import Span, fail

@@ -16,6 +16,7 @@ from .inputs import read_input_file
 
 MAX_BYTES = 8 * 1024 * 1024  # a domain definition is kilobytes; refuse anything absurd
 MAX_DEPTH = 64
+XINCLUDE = "{http://www.w3.org/2001/XInclude}*"
 
 
 class _RefuseExternal(etree.Resolver):
@@ -28,11 +29,18 @@ class _RefuseExternal(etree.Resolver):
         return self.resolve_string("", context)
 
 
+_PARSERS: dict[bool, etree.XMLParser] = {}
+
+
 def _parser(remove_comments: bool) -> etree.XMLParser:
-    p = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                        dtd_validation=False, huge_tree=False, remove_blank_text=False,
-                        remove_comments=remove_comments, collect_ids=False)
-    p.resolvers.add(_RefuseExternal())
+    """The locked-down parser (one per setting, made once: domc reads in one thread)."""
+    p = _PARSERS.get(remove_comments)
+    if p is None:
+        p = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                            dtd_validation=False, huge_tree=False, remove_blank_text=False,
+                            remove_comments=remove_comments, collect_ids=False)
+        p.resolvers.add(_RefuseExternal())
+        _PARSERS[remove_comments] = p
     return p
 
 
@@ -64,13 +72,11 @@ def read_document(data: bytes, file: str, *, remove_comments: bool = False):
     if tree.docinfo.doctype:
         raise fail("xml-doctype", "DOCTYPE declarations are not accepted (no DTDs, no entities)",
                    Span(file, _doctype_line(data)))
-    for el in root.iter():
+    for el in root.iter(etree.Entity, XINCLUDE):  # the first of either, in document order
         if isinstance(el, etree._Entity):
             raise fail("xml-entity", f"entity reference &{el.name}; is not accepted",
                        Span(file, el.sourceline or 0))
-        if isinstance(el.tag, str) and "}" in el.tag and el.tag.startswith(
-                "{http://www.w3.org/2001/XInclude}"):
-            raise fail("xml-xinclude", "XInclude is not accepted", Span(file, el.sourceline or 0))
+        raise fail("xml-xinclude", "XInclude is not accepted", Span(file, el.sourceline or 0))
     _check_depth(root, file)
     return root
 
@@ -92,11 +98,14 @@ def _doctype_line(data: bytes) -> int:
     return data.count(b"\n", 0, at) + 1 if at >= 0 else 1
 
 
+# the nodes one level below MAX_DEPTH (elements, comments, processing instructions;
+# not text, which is no node of its own in lxml's tree)
+_TOO_DEEP = etree.XPath("/*" * MAX_DEPTH + "/node()[not(self::text())]")
+
+
 def _check_depth(root, file: str) -> None:
-    stack = [(root, 1)]
-    while stack:
-        el, d = stack.pop()
-        if d > MAX_DEPTH:
-            raise fail("xml-too-deep", f"elements nest deeper than {MAX_DEPTH} levels",
-                       Span(file, el.sourceline or 0))
-        stack.extend((c, d + 1) for c in el)
+    too_deep = _TOO_DEEP(root)
+    if too_deep:
+        el = too_deep[-1]  # the one a walk from the last child down meets first
+        raise fail("xml-too-deep", f"elements nest deeper than {MAX_DEPTH} levels",
+                   Span(file, el.sourceline or 0))

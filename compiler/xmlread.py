@@ -41,36 +41,53 @@ def parse_int_text(text: str) -> int | None:
 
 class Usage:
     """Which elements and attributes a reader looked at, so that what nobody read can
-    be reported instead of silently dropped."""
+    be reported instead of silently dropped.
+
+    Elements are recorded as themselves: holding an lxml element keeps its Python
+    proxy alive, and lxml hands out that same proxy for the node while it lives, so
+    the element is its own key (no path to compute per read)."""
 
     def __init__(self) -> None:
-        self.elements: set[str] = set()
-        self.attributes: set[tuple[str, str]] = set()
+        self.elements: dict = {}  # element -> names of its attributes read
 
-    @staticmethod
-    def key(el) -> str:
-        """A stable name for an element (lxml's Python proxies come and go, so id()
-        is not one): its path in the document."""
-        return el.getroottree().getpath(el)
+    def element(self, el) -> set[str]:
+        """Record ``el`` as read; the set its read attributes go into."""
+        seen = self.elements.get(el)
+        if seen is None:
+            seen = self.elements[el] = set()
+        return seen
 
     def unread(self, root, file: str, skip=lambda el: False) -> list[tuple[Span, str]]:
         """(place, description) of every element and attribute under root not read;
         elements for which ``skip`` is true are passed over with what they hold."""
         out = []
         stack = [root]
+        elements = self.elements
         while stack:
             el = stack.pop()
             if not isinstance(el.tag, str) or skip(el):
                 continue
-            if self.key(el) not in self.elements:
+            seen = elements.get(el)
+            if seen is None:
                 out.append((Span(file, el.sourceline or 0), f"element <{el.tag}>"))
                 continue
             for name in el.attrib:
-                if (self.key(el), name) not in self.attributes:
+                if name not in seen:
                     where = "" if el is root else f" of <{el.tag}>"
                     out.append((Span(file, el.sourceline or 0), f"attribute '{name}'{where}"))
-            stack.extend(reversed(list(el)))
+            stack.extend(reversed(el))
         return sorted(out, key=lambda x: x[0].line)
+
+
+_PLAIN: dict[str, bool] = {}
+
+
+def _plain(tag: str) -> bool:
+    """A bare element name (no path, predicate or wildcard): matched child by child."""
+    plain = _PLAIN.get(tag)
+    if plain is None:
+        plain = _PLAIN[tag] = tag.replace("-", "").replace("_", "").isalnum()
+    return plain
 
 
 class Reader:
@@ -79,32 +96,33 @@ class Reader:
     ``lines`` (the document's text, see :func:`compiler.xmldoc.source_lines`) rides
     along in every :attr:`span`, so values can be located within their line."""
 
-    __slots__ = ("el", "file", "usage", "lines")
+    __slots__ = ("el", "file", "usage", "lines", "_seen")
 
     def __init__(self, el, file: str, usage: Usage | None = None, lines: tuple[str, ...] = ()):
         self.el = el
         self.file = file
         self.usage = usage
         self.lines = lines
-        if usage is not None:
-            usage.elements.add(Usage.key(el))
+        self._seen = usage.element(el) if usage is not None else None
 
     def _get(self, name: str) -> str | None:
-        if self.usage is not None:
-            self.usage.attributes.add((Usage.key(self.el), name))
+        if self._seen is not None:
+            self._seen.add(name)
         return self.el.get(name)
 
     def _find(self, tag: str):
-        c = self.el.find(tag)
+        if _plain(tag):
+            c = next(self.el.iterchildren(tag), None)
+        else:
+            c = self.el.find(tag)
         if c is not None and self.usage is not None:
-            self.usage.elements.add(Usage.key(c))
+            self.usage.element(c)
         return c
 
     def mark_all(self) -> None:
         """Count every attribute of this element as read (generic readers)."""
-        if self.usage is not None:
-            key = Usage.key(self.el)
-            self.usage.attributes.update((key, k) for k in self.el.attrib)
+        if self._seen is not None:
+            self._seen.update(self.el.attrib)
 
     # ------------------------------------------------------------ structure
     @property
@@ -121,11 +139,9 @@ class Reader:
         return None if c is None else Reader(c, self.file, self.usage, self.lines)
 
     def children(self, tag: str | None = None) -> Iterator["Reader"]:
-        for c in self.el:
-            if not isinstance(c.tag, str):
-                continue  # comments, processing instructions
-            if tag is None or c.tag == tag:
-                yield Reader(c, self.file, self.usage, self.lines)
+        # "*": elements only, not comments or processing instructions
+        for c in self.el.iterchildren("*" if tag is None else tag):
+            yield Reader(c, self.file, self.usage, self.lines)
 
     def text(self, tag: str | None = None) -> str | None:
         el = self.el if tag is None else self._find(tag)

@@ -10,7 +10,6 @@ with libvirt's own model definitions (docs/CPU.md explains the choice).
 from __future__ import annotations
 
 import json
-from functools import cache
 from importlib import resources
 
 from ..record import frozen
@@ -104,11 +103,14 @@ def _data() -> dict:
     return json.loads(resources.files("compiler.tables").joinpath("x86_models.json").read_text("utf-8"))
 
 
-@cache
-def _catalogue_for(profile_id: int, profile: Profile) -> Catalogue:
-    return Catalogue(profile, _data())
+# id(profile) -> (profile, its catalogue): keyed by identity, since hashing a whole
+# profile (every machine and CPU model) on each look-up cost more than the look-up
+_CATALOGUES: dict[int, tuple[Profile, Catalogue]] = {}
 
 
 def catalogue(profile: Profile | None = None) -> Catalogue:
     profile = profile or load_profile()
-    return _catalogue_for(id(profile), profile)
+    hit = _CATALOGUES.get(id(profile))
+    if hit is None or hit[0] is not profile:
+        hit = _CATALOGUES[id(profile)] = (profile, Catalogue(profile, _data()))
+    return hit[1]

@@ -49,6 +49,7 @@ class Usage:
 
     def __init__(self) -> None:
         self.elements: dict = {}  # element -> names of its attributes read
+        self.kids: dict = {}  # element -> {tag: its first child element of that tag}
 
     def element(self, el) -> set[str]:
         """Record ``el`` as read; the set its read attributes go into."""
@@ -56,6 +57,16 @@ class Usage:
         if seen is None:
             seen = self.elements[el] = set()
         return seen
+
+    def first_child(self, el, tag: str):
+        """``el``'s first child element named ``tag`` (a bare name), or None; the
+        children are looked through once per element, not once per question."""
+        kids = self.kids.get(el)
+        if kids is None:
+            kids = self.kids[el] = {}
+            for c in el.iterchildren("*"):
+                kids.setdefault(c.tag, c)
+        return kids.get(tag)
 
     def unread(self, root, file: str, skip=lambda el: False) -> list[tuple[Span, str]]:
         """(place, description) of every element and attribute under root not read;
@@ -111,12 +122,13 @@ class Reader:
         return self.el.get(name)
 
     def _find(self, tag: str):
-        if _plain(tag):
-            c = next(self.el.iterchildren(tag), None)
-        else:
+        usage = self.usage
+        if usage is None or not _plain(tag):
             c = self.el.find(tag)
-        if c is not None and self.usage is not None:
-            self.usage.element(c)
+        else:
+            c = usage.first_child(self.el, tag)
+        if c is not None and usage is not None:
+            usage.element(c)
         return c
 
     def mark_all(self) -> None:

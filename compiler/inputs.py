@@ -73,19 +73,16 @@ def check_executable(path: str) -> None:
     raise fail(IO, f"cannot execute: {reason}", Span(path))
 
 
-def replace_output_file(path: str, text: str, executable: bool = False) -> None:
-    """Write ``text`` to ``path`` whole or not at all: into a new file beside it, then
-    renamed over it.  The mode is 0666 (0777 when ``executable``) less the umask."""
-    tmp = os.path.join(os.path.dirname(path) or ".", f".{os.path.basename(path)}.{os.getpid()}.tmp")
+def write_domain_output(path: str, text: str, executable: bool = False) -> None:
+    """Write ``text`` to ``path`` (replacing what a previous run wrote there).  A file
+    it creates gets mode 0666 less the umask; ``executable`` adds x wherever r is."""
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o777 if executable else 0o666)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            if executable:
+                mode = os.fstat(fd).st_mode
+                os.fchmod(fd, mode | (mode & 0o444) >> 2)
+            fh.write(text)
     except OSError as exc:
         raise fail(IO, f"cannot write: {_reason(exc)}", Span(path)) from None
 

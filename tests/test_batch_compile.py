@@ -133,7 +133,7 @@ def test_standard_input_has_no_name_for_an_out_dir(tmp_path, capsys):
                                               "file name")
 
 
-def test_an_output_is_replaced_whole(tmp_path, capsys):
+def test_an_output_is_replaced(tmp_path, capsys):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     (out_dir / "minimal.sh").write_text("stale\n")
@@ -142,7 +142,7 @@ def test_an_output_is_replaced_whole(tmp_path, capsys):
     script = out_dir / "minimal.sh"
     assert script.read_text() == _alone(EXAMPLES / "minimal.xml", "shell", capsys)[1]
     assert os.access(script, os.X_OK)  # the launcher runs as written
-    assert [p.name for p in out_dir.iterdir()] == ["minimal.sh"]  # no temporary left
+    assert [p.name for p in out_dir.iterdir()] == ["minimal.sh"]
 
 
 def test_expand_inputs(tmp_path):

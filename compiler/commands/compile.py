@@ -127,7 +127,7 @@ def run(args) -> int:
             sys.stdout.write(out)
         return status
     _make_dir(args.out_dir)
-    from ..inputs import replace_output_file
+    from ..inputs import write_domain_output
     from ._batch import Progress, default_jobs, run_ordered
 
     progress = Progress(len(paths), "domains")
@@ -139,7 +139,7 @@ def run(args) -> int:
             progress.write(err)
         if out is not None:
             try:
-                replace_output_file(target, out, executable=args.format == "shell")
+                write_domain_output(target, out, executable=args.format == "shell")
             except DomcError as exc:
                 progress.write("".join(d.render() + "\n" for d in exc.diagnostics))
                 status = EXIT_FAILED

@@ -11,13 +11,18 @@ ones are hashable and refuse assignment; ``evolve`` copies with changes and runs
 
 attrs builds every class by generating and compiling several methods when the
 class statement runs, which made importing domc's ~100 model classes cost more
-than a compile.  Here a class costs one ``type()`` call; its methods are compiled
-(all together, once) the first time an instance is made, so a run pays only for
-the classes it uses.
+than a compile.  Here a class costs one ``type()`` call.  Equality, hashing,
+``repr``, ordering and ``evolve`` are shared functions reading the class's field
+list (through ``operator.attrgetter``, in C).  ``__init__`` is made the first time
+an instance is: from one compiled template per number of fields, its parameters
+renamed and re-divided into positional and keyword-only ones (``code.replace``) and
+its defaults attached, so a class costs no compile of its own either.
 """
 
 from __future__ import annotations
 
+import operator
+import types
 from typing import Any, Callable
 
 
@@ -85,17 +90,20 @@ def fields(cls) -> tuple[Field, ...]:
 
 
 def evolve(inst, **changes):
-    """A copy of ``inst`` with ``changes`` applied."""
+    """A copy of ``inst`` with ``changes`` applied (``__post_init__`` runs on it)."""
     cls = inst.__class__
-    try:
-        evolve_ = cls.__dict__["__record_evolve__"]
-    except KeyError:
-        _materialize(cls)
-        evolve_ = cls.__dict__["__record_evolve__"]
-    if changes and not changes.keys() <= cls.__record_names__:
-        unknown = ", ".join(sorted(changes.keys() - cls.__record_names__))
-        raise TypeError(f"{cls.__qualname__} has no field {unknown}")
-    return evolve_(inst, changes)
+    new = _new(cls)
+    pop = changes.pop
+    for (name, put), value in zip(cls.__record_put__, cls.__record_get__(inst)):
+        put(new, pop(name, value))
+    if changes:
+        raise TypeError(f"{cls.__qualname__} has no field {', '.join(sorted(changes))}")
+    if cls.__record_post_init__:
+        new.__post_init__()
+    return new
+
+
+_new = object.__new__
 
 
 # ------------------------------------------------------------------ class building
@@ -145,26 +153,51 @@ def _build(cls, is_frozen: bool, kw_only: bool, order: bool):
         ns.pop(key, None)
     ns["__slots__"] = tuple(f.name for f in own)
     ns["__record_fields__"] = all_fields
-    ns["__record_names__"] = frozenset(f.name for f in all_fields)
+    # what the shared methods below read; a method the class writes itself is left
+    # alone, as attrs does
+    mine = {name for name in _METHODS if name in cls.__dict__}
     ns["__record_options__"] = (is_frozen, order)
-    # the methods compile on first use: these stand in for them until then (a method
-    # the class writes itself is left alone, as attrs does)
-    mine = {name for name in _GENERATED if name in cls.__dict__}
-    generated = [n for n in _GENERATED if n not in mine and (order or n not in _ORDER)
-                 and (is_frozen or n != "__hash__")]
-    for name in generated:
-        ns[name] = _STUBS[name]
-    if not is_frozen and "__hash__" not in mine:
-        ns["__hash__"] = None  # mutable: its value, and so its hash, may change
-    if is_frozen:
+    ns["__record_salt__"] = hash((cls.__module__, cls.__qualname__))
+    ns["__record_eq__"] = staticmethod(_getter([f.name for f in all_fields if f.eq]))
+    ns["__record_get__"] = staticmethod(_getter([f.name for f in all_fields], always_tuple=True))
+    ns["__record_repr__"] = tuple(f.name for f in all_fields if f.repr)
+    ns["__record_post_init__"] = "__post_init__" in dir(cls)
+    for name, fn in _METHODS.items():
+        if name not in mine and (order or name not in _ORDER):
+            ns[name] = fn
+    if "__init__" not in mine:
+        ns["__init__"] = _init_stub
+    if not is_frozen:
+        if "__hash__" not in mine:
+            ns["__hash__"] = None  # mutable: its value, and so its hash, may change
+    else:
         ns["__setattr__"] = _frozen_setattr
         ns["__delattr__"] = _frozen_delattr
-    ns["__record_generated__"] = tuple(generated)
+    if order:
+        keys = [(f.name, f.order) for f in all_fields if f.eq and f.order]
+        if all(k is True for _, k in keys):
+            ns["__record_order__"] = staticmethod(_getter([n for n, _ in keys], always_tuple=True))
+        else:
+            getters = [(operator.attrgetter(n), None if k is True else k) for n, k in keys]
+            ns["__record_order__"] = staticmethod(
+                lambda o: tuple(g(o) if k is None else k(g(o)) for g, k in getters))
     ns["__getstate__"] = _getstate
     ns["__setstate__"] = _setstate
     new = type(cls)(cls.__name__, cls.__bases__, ns)
+    new.__record_put__ = tuple((f.name, getattr(new, f.name).__set__) for f in all_fields)
     _fix_class_cells(cls, new)
     return new
+
+
+def _getter(names: list[str], always_tuple: bool = False):
+    """The values of ``names`` of an instance: a tuple (a lone value when there is one
+    name, unless ``always_tuple``), read in C."""
+    if not names:
+        return lambda o: ()
+    if len(names) == 1 and always_tuple:
+        get = operator.attrgetter(names[0])
+        return lambda o: (get(o),)
+    return operator.attrgetter(*names)
 
 
 def _fix_class_cells(old, new) -> None:
@@ -190,124 +223,104 @@ def _frozen_delattr(self, name):
 
 
 def _getstate(self):
-    return tuple(getattr(self, f.name) for f in self.__record_fields__)
+    return self.__record_get__(self)
 
 
 def _setstate(self, state):
-    for f, value in zip(self.__record_fields__, state):
-        object.__setattr__(self, f.name, value)
+    for (_, put), value in zip(self.__record_put__, state):
+        put(self, value)
 
 
-# ------------------------------------------------------------------ generated methods
+# ------------------------------------------------------------------ shared methods
+
+
+def _eq(self, other):
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    key = self.__record_eq__
+    return key(self) == key(other)
+
+
+def _hash(self):
+    return hash((self.__record_salt__, self.__record_eq__(self)))
+
+
+def _repr(self):
+    fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_repr__)
+    return f"{self.__class__.__qualname__}({fields})"
+
+
+def _compare(op):
+    def method(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        key = self.__record_order__
+        return op(key(self), key(other))
+    return method
+
 
 _ORDER = ("__lt__", "__le__", "__gt__", "__ge__")
-_GENERATED = ("__init__", "__repr__", "__eq__", "__hash__", *_ORDER)
+_METHODS = {"__eq__": _eq, "__hash__": _hash, "__repr__": _repr,
+            **{name: _compare(op) for name, op in zip(_ORDER, (operator.lt, operator.le,
+                                                                operator.gt, operator.ge))}}
 
 
-def _stub(name: str):
-    def stub(self, *args, **kwargs):
-        cls = _owner(self.__class__, name)
-        _materialize(cls)
-        return getattr(cls, name)(self, *args, **kwargs)
-    stub.__name__ = name
-    return stub
+# ------------------------------------------------------------------ __init__
 
 
-def _owner(cls, name: str):
-    """The class in ``cls``'s ancestry whose stub ``name`` is being called."""
-    for klass in cls.__mro__:
-        if name in klass.__dict__:
-            return klass
-    raise AssertionError(name)
+def _init_stub(self, *args, **kwargs):
+    cls = self.__class__
+    owner = next(k for k in cls.__mro__ if k.__dict__.get("__init__") is _init_stub)
+    type.__setattr__(owner, "__init__", _make_init(owner))
+    return owner.__init__(self, *args, **kwargs)
 
 
-_STUBS = {name: _stub(name) for name in _GENERATED}
+_TEMPLATES: dict[tuple, types.CodeType] = {}
 
 
-def _materialize(cls) -> None:
-    """Compile ``cls``'s methods (once) and put them in place of the stubs."""
-    if "__record_evolve__" in cls.__dict__:
-        return
+def _template(n: int, factories: tuple[int, ...], post_init: bool) -> types.CodeType:
+    """``def __init__(self, p0, ..., pN-1)`` setting slot i from pi through ``_si``
+    (``_fi()`` when pi is NOTHING, for a field with a factory); compiled once per
+    shape."""
+    key = (n, factories, post_init)
+    code = _TEMPLATES.get(key)
+    if code is None:
+        params = "".join(f", p{i}" for i in range(n))
+        lines = [f"def __init__(self{params}):"]
+        for i in range(n):
+            value = f"_f{i}() if p{i} is NOTHING else p{i}" if i in factories else f"p{i}"
+            lines.append(f"    _s{i}(self, {value})")
+        if post_init:
+            lines.append("    self.__post_init__()")
+        if n == 0 and not post_init:
+            lines.append("    pass")
+        ns: dict = {}
+        exec(compile("\n".join(lines) + "\n", "<record __init__>", "exec"), ns)
+        code = _TEMPLATES[key] = ns["__init__"].__code__
+    return code
+
+
+def _make_init(cls):
+    """``cls.__init__``: its positional fields, then its keyword-only ones, in order."""
     fs = cls.__record_fields__
-    is_frozen, order = cls.__record_options__
-    env: dict[str, Any] = {"NOTHING": NOTHING, "_new": object.__new__, "_cls": cls}
-    lines: list[str] = []
-
-    # __init__ and the evolve copy set slots through their descriptors, which frozen
-    # __setattr__ does not stand in front of
-    for i, f in enumerate(fs):
-        env[f"_s{i}"] = getattr(cls, f.name).__set__
-        if f.default is not NOTHING:
-            env[f"_d{i}"] = f.default
+    params = [f for f in fs if not f.kw_only] + [f for f in fs if f.kw_only]
+    put = dict(cls.__record_put__)
+    env: dict[str, Any] = {"NOTHING": NOTHING}
+    factories = []
+    for i, f in enumerate(params):
+        env[f"_s{i}"] = put[f.name]
         if f.factory is not None:
             env[f"_f{i}"] = f.factory
-    positional = [(i, f) for i, f in enumerate(fs) if not f.kw_only]
-    keyword = [(i, f) for i, f in enumerate(fs) if f.kw_only]
+            factories.append(i)
+    n_pos = sum(not f.kw_only for f in fs)
+    code = _template(len(params), tuple(factories), cls.__record_post_init__).replace(
+        co_varnames=("self", *(f.name for f in params)), co_argcount=1 + n_pos,
+        co_kwonlyargcount=len(params) - n_pos, co_qualname=f"{cls.__qualname__}.__init__")
 
-    def param(i: int, f: Field) -> str:
-        if f.default is not NOTHING:
-            return f"{f.name}=_d{i}"
-        if f.factory is not None:
-            return f"{f.name}=NOTHING"
-        return f.name
+    def default(f: Field):
+        return NOTHING if f.factory is not None else f.default
 
-    params = [param(i, f) for i, f in positional]
-    if keyword:
-        params += ["*", *(param(i, f) for i, f in keyword)]
-    post_init = "__post_init__" in dir(cls)
-    body = []
-    for i, f in enumerate(fs):
-        if f.factory is not None:
-            body.append(f"    _s{i}(self, _f{i}() if {f.name} is NOTHING else {f.name})")
-        else:
-            body.append(f"    _s{i}(self, {f.name})")
-    if post_init:
-        body.append("    self.__post_init__()")
-    lines.append(f"def __init__(self, {', '.join(params)}):" if params else "def __init__(self):")
-    lines += body or ["    pass"]
-
-    lines.append("def __record_evolve__(self, changes):")
-    lines.append("    new = _new(_cls)")
-    for i, f in enumerate(fs):
-        lines.append(f"    _s{i}(new, changes['{f.name}'] if '{f.name}' in changes else self.{f.name})")
-    if post_init:
-        lines.append("    new.__post_init__()")
-    lines.append("    return new")
-
-    shown = [f for f in fs if f.repr]
-    parts = ", ".join(f"{f.name}={{self.{f.name}!r}}" for f in shown)
-    lines.append("def __repr__(self):")
-    lines.append(f"    return f'{{self.__class__.__qualname__}}({parts})'")
-
-    compared = [f for f in fs if f.eq]
-    mine = "".join(f"self.{f.name}, " for f in compared)
-    theirs = "".join(f"other.{f.name}, " for f in compared)
-    lines += ["def __eq__(self, other):",
-              "    if other.__class__ is not self.__class__:",
-              "        return NotImplemented",
-              f"    return ({mine}) == ({theirs})"]
-    if is_frozen:
-        env["_salt"] = hash((cls.__module__, cls.__qualname__))
-        lines += ["def __hash__(self):", f"    return hash((_salt, {mine}))"]
-    if order:
-        keyed = []
-        for i, f in enumerate(fs):
-            if f.eq and f.order:
-                if callable(f.order):
-                    env[f"_k{i}"] = f.order
-                    keyed.append((f"_k{i}(self.{f.name})", f"_k{i}(other.{f.name})"))
-                else:
-                    keyed.append((f"self.{f.name}", f"other.{f.name}"))
-        left = "".join(a + ", " for a, _ in keyed)
-        right = "".join(b + ", " for _, b in keyed)
-        for name, op in zip(_ORDER, ("<", "<=", ">", ">=")):
-            lines += [f"def {name}(self, other):",
-                      "    if other.__class__ is not self.__class__:",
-                      "        return NotImplemented",
-                      f"    return ({left}) {op} ({right})"]
-    code = compile("\n".join(lines) + "\n", f"<record {cls.__module__}.{cls.__qualname__}>", "exec")
-    exec(code, env)
-    for name in ("__record_evolve__", *cls.__record_generated__):
-        fn = env[name]
-        fn.__qualname__ = f"{cls.__qualname__}.{name}"
-        type.__setattr__(cls, name, fn)
+    positional_defaults = tuple(default(f) for f in params[:n_pos] if f.has_default)
+    fn = types.FunctionType(code, env, "__init__", positional_defaults or None)
+    fn.__kwdefaults__ = {f.name: default(f) for f in params[n_pos:] if f.has_default} or None
+    return fn

@@ -4,9 +4,8 @@ argument; nothing here touches the files the XML names."""
 
 from __future__ import annotations
 
-from .record import define, field
-
 from .diagnostics import Collector
+from .record import define, field
 
 
 @define

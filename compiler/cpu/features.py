@@ -14,8 +14,6 @@ from functools import cache
 from importlib import resources
 
 from ..record import field, frozen
-
-
 class Register(enum.Enum):
     EAX = "eax"
     EBX = "ebx"

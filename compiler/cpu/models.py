@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from ..record import frozen
-
 from ..profile import Profile, load_profile
+from ..record import frozen
 from .features import table
 
 

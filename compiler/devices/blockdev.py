@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..record import evolve, frozen
-
 from ..xmlread import Reader
 from .base import EmitCtx, qjson
 

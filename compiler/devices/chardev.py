@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ..record import evolve, frozen
-
 from ..model import Device, MachineFamily
+from ..record import evolve, frozen
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, XNode, device_arg, \
     pci_props, qjson, read_common, usb_props, xnode

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ..record import evolve, frozen
-
 from ..model import Device, DriveAddr, MachineFamily, PciAddr
+from ..record import evolve, frozen
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, \
     check_iothread_ref, device_arg, pci_props, read_common, xnode

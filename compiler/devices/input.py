@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ..record import frozen
-
 from ..model import Device, MachineFamily
+from ..record import frozen
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, XNode, device_arg, \
     pci_props, read_common, usb_props, xnode

@@ -7,9 +7,8 @@ irqchip, so the machine gets kernel_irqchip=split.
 
 from __future__ import annotations
 
-from ..record import frozen
-
 from ..model import Device, MachineFamily, PciAddr
+from ..record import frozen
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common
 

@@ -3,9 +3,8 @@ or rng-egd through a chardev)."""
 
 from __future__ import annotations
 
-from ..record import frozen
-
 from ..model import Device
+from ..record import frozen
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common, \
     virtio_connect

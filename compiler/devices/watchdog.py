@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from ..record import frozen
-
 from ..model import Device
+from ..record import frozen
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common
 

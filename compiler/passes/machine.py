@@ -3,9 +3,8 @@ the machine family (``Os.family``) every later stage reads."""
 
 from __future__ import annotations
 
-from ..record import evolve
-
 from ..model import Domain, MachineFamily
+from ..record import evolve
 
 
 def canonicalize_machine(dom: Domain, env) -> Domain:

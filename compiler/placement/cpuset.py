@@ -17,9 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from ..record import frozen
-
 from ..diagnostics import Span, fail
+from ..record import frozen
 
 # libvirt's VIR_DOMAIN_CPUMASK_LEN: ids 0..16383
 MAX_ID = 16383

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import enum
 
-from ..record import frozen
-
 from ..diagnostics import Span, span_field
+from ..record import frozen
 from .cpuset import CpuSet
 
 

@@ -14,6 +14,8 @@ from functools import cache
 from importlib import resources
 
 from ..record import field, frozen
+
+
 class Register(enum.Enum):
     EAX = "eax"
     EBX = "ebx"

@@ -136,13 +136,30 @@ def test_standard_input_has_no_name_for_an_out_dir(tmp_path, capsys):
 def test_an_output_is_replaced(tmp_path, capsys):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    (out_dir / "minimal.sh").write_text("stale\n")
+    (out_dir / "minimal.sh").write_text("stale, and longer than the launcher will be\n" * 999)
     rc, _ = _batch([str(EXAMPLES / "minimal.xml")], out_dir, "shell", 1, capsys)
     assert rc == 0
     script = out_dir / "minimal.sh"
     assert script.read_text() == _alone(EXAMPLES / "minimal.xml", "shell", capsys)[1]
     assert os.access(script, os.X_OK)  # the launcher runs as written
     assert [p.name for p in out_dir.iterdir()] == ["minimal.sh"]
+    os.utime(script, (1, 1))
+    assert _batch([str(EXAMPLES / "minimal.xml")], out_dir, "shell", 1, capsys)[0] == 0
+    assert script.stat().st_mtime > 1  # the same bytes again: touched, so make sees it new
+    assert script.read_text() == _alone(EXAMPLES / "minimal.xml", "shell", capsys)[1]
+
+
+def test_an_output_replaces_a_symlink_not_its_target(tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me\n")
+    (out_dir / "minimal.args").symlink_to(precious)
+    assert _batch([str(EXAMPLES / "minimal.xml")], out_dir, "args", 1, capsys)[0] == 0
+    assert precious.read_text() == "keep me\n"
+    assert not (out_dir / "minimal.args").is_symlink()
+    assert (out_dir / "minimal.args").read_text() == _alone(EXAMPLES / "minimal.xml", "args",
+                                                            capsys)[1]
 
 
 def test_expand_inputs(tmp_path):

@@ -92,12 +92,17 @@ def fields(cls) -> tuple[Field, ...]:
 def evolve(inst, **changes):
     """A copy of ``inst`` with ``changes`` applied (``__post_init__`` runs on it)."""
     cls = inst.__class__
+    values = list(cls.__record_get__(inst))
+    index = cls.__record_index__
+    try:
+        for name, value in changes.items():
+            values[index[name]] = value
+    except KeyError:
+        unknown = sorted(set(changes) - set(index))
+        raise TypeError(f"{cls.__qualname__} has no field {', '.join(unknown)}") from None
     new = _new(cls)
-    pop = changes.pop
-    for (name, put), value in zip(cls.__record_put__, cls.__record_get__(inst)):
-        put(new, pop(name, value))
-    if changes:
-        raise TypeError(f"{cls.__qualname__} has no field {', '.join(sorted(changes))}")
+    for put, value in zip(cls.__record_setters__, values):
+        put(new, value)
     if cls.__record_post_init__:
         new.__post_init__()
     return new
@@ -185,6 +190,8 @@ def _build(cls, is_frozen: bool, kw_only: bool, order: bool):
     ns["__setstate__"] = _setstate
     new = type(cls)(cls.__name__, cls.__bases__, ns)
     new.__record_put__ = tuple((f.name, getattr(new, f.name).__set__) for f in all_fields)
+    new.__record_setters__ = tuple(put for _, put in new.__record_put__)
+    new.__record_index__ = {f.name: i for i, f in enumerate(all_fields)}
     _fix_class_cells(cls, new)
     return new
 

@@ -58,15 +58,13 @@ class Usage:
             seen = self.elements[el] = set()
         return seen
 
-    def first_child(self, el, tag: str):
-        """``el``'s first child element named ``tag`` (a bare name), or None; the
-        children are looked through once per element, not once per question."""
-        kids = self.kids.get(el)
-        if kids is None:
-            kids = self.kids[el] = {}
-            for c in el.iterchildren("*"):
-                kids.setdefault(c.tag, c)
-        return kids.get(tag)
+    def index(self, el) -> dict:
+        """{tag: first child element of that tag} of ``el``: the children are looked
+        through once per element, not once per question."""
+        kids = self.kids[el] = {}
+        for c in el.iterchildren("*"):
+            kids.setdefault(c.tag, c)
+        return kids
 
     def unread(self, root, file: str, skip=lambda el: False) -> list[tuple[Span, str]]:
         """(place, description) of every element and attribute under root not read;
@@ -122,13 +120,23 @@ class Reader:
         return self.el.get(name)
 
     def _find(self, tag: str):
+        """The first child ``tag`` (or what the path ``tag`` finds), recorded as read."""
         usage = self.usage
-        if usage is None or not _plain(tag):
-            c = self.el.find(tag)
-        else:
-            c = usage.first_child(self.el, tag)
-        if c is not None and usage is not None:
-            usage.element(c)
+        if usage is None:
+            return self.el.find(tag)
+        el = self.el
+        kids = usage.kids.get(el)
+        if kids is None:
+            kids = usage.index(el)
+        c = kids.get(tag)
+        if c is None:
+            if _plain(tag):
+                return None
+            c = el.find(tag)
+            if c is None:
+                return None
+        if c not in usage.elements:
+            usage.elements[c] = set()
         return c
 
     def mark_all(self) -> None:

@@ -5,15 +5,18 @@ the refusals (two outputs of one name, several domains without --out-dir)."""
 from __future__ import annotations
 
 import io
+import json
 import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from compiler.cli import main
 from compiler.commands._batch import Progress, run_ordered
 from compiler.commands._common import expand_inputs
-from compiler.commands.compile import EXTENSIONS
+from compiler.commands.compile import EXTENSIONS, json_text
 
 from .conftest import EXAMPLES, SEED_HOST
 
@@ -208,3 +211,15 @@ def test_progress_bar_only_on_a_terminal():
                               "\r[" + "#" * 30 + "] 3/3 domains\x1b[K\r\x1b[K")
     assert Progress(1, "domains", _Tty()).on is False  # one domain: no bar
 
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner,
+                                                                 max_size=4),
+    max_leaves=20)
+
+
+@given(_JSON)
+def test_json_text_is_json_dumps(value):
+    assert json_text(value) == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)

@@ -65,9 +65,8 @@ def render(result, fmt: str) -> str:
     if fmt == "json":
         from ..emit.taskset import plan_json
 
-        return json.dumps({"argv": argv, "plan": plan_json(result.plan),
-                           "warnings": list(result.warnings)},
-                          indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return json_text({"argv": argv, "plan": plan_json(result.plan),
+                          "warnings": list(result.warnings)}) + "\n"
     if fmt == "argv":
         return "".join(a + "\n" for a in argv)
     if fmt == "shell":
@@ -75,6 +74,67 @@ def render(result, fmt: str) -> str:
 
         return shell_launcher(argv, result.plan)
     return shell_lines(argv)
+
+
+def json_text(value) -> str:
+    """``json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)``, the same
+    bytes, written through the C string encoder: with ``indent`` set, json falls back
+    to its pure-Python encoder, which cost a batch more than reading the domain.
+    Anything but str-keyed dicts, lists, strings, ints, booleans and None goes to
+    json itself."""
+    out: list[str] = []
+    try:
+        _json_into(value, out, "\n")
+    except _NotPlain:
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return "".join(out)
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _json_into(value, out: list[str], nl: str) -> None:
+    if isinstance(value, str):
+        out.append(_encode_str(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif type(value) is int:
+        out.append(int.__repr__(value))
+    elif type(value) is list or type(value) is tuple:
+        if not value:
+            out.append("[]")
+            return
+        inner = nl + "  "
+        out.append("[")
+        for i, item in enumerate(value):
+            out.append(inner if i == 0 else "," + inner)
+            _json_into(item, out, inner)
+        out.append(nl + "]")
+    elif type(value) is dict:
+        if not value:
+            out.append("{}")
+            return
+        if not all(type(k) is str for k in value):
+            raise _NotPlain
+        inner = nl + "  "
+        out.append("{")
+        for i, key in enumerate(sorted(value)):
+            out.append(inner if i == 0 else "," + inner)
+            out.append(_encode_str(key))
+            out.append(": ")
+            _json_into(value[key], out, inner)
+        out.append(nl + "}")
+    else:
+        raise _NotPlain
+
+
+def _encode_str(s: str) -> str:
+    return json.encoder.encode_basestring(s)
 
 
 # ------------------------------------------------------------------ one domain

@@ -66,25 +66,25 @@ class Usage:
             kids.setdefault(c.tag, c)
         return kids
 
-    def unread(self, root, file: str, skip=lambda el: False) -> list[tuple[Span, str]]:
+    def unread(self, root, file: str, skip=None) -> list[tuple[Span, str]]:
         """(place, description) of every element and attribute under root not read;
         elements for which ``skip`` is true are passed over with what they hold."""
         out = []
-        stack = [root]
+        stack = [root] if isinstance(root.tag, str) else []
         elements = self.elements
         while stack:
             el = stack.pop()
-            if not isinstance(el.tag, str) or skip(el):
+            if skip is not None and skip(el):
                 continue
             seen = elements.get(el)
             if seen is None:
                 out.append((Span(file, el.sourceline or 0), f"element <{el.tag}>"))
                 continue
-            for name in el.attrib:
+            for name in el.keys():
                 if name not in seen:
                     where = "" if el is root else f" of <{el.tag}>"
                     out.append((Span(file, el.sourceline or 0), f"attribute '{name}'{where}"))
-            stack.extend(reversed(el))
+            stack.extend(el.iterchildren("*", reversed=True))  # elements, last first
         return sorted(out, key=lambda x: x[0].line)
 
 

@@ -99,6 +99,9 @@ def _plain(tag: str) -> bool:
     return plain
 
 
+_new = object.__new__
+
+
 class Reader:
     """Wraps one element; ``file`` names the document for diagnostics.  With a
     :class:`Usage`, every element and attribute it reads is recorded there.
@@ -130,7 +133,7 @@ class Reader:
             kids = usage.index(el)
         c = kids.get(tag)
         if c is None:
-            if _plain(tag):
+            if _PLAIN.get(tag) or _plain(tag):  # most questions are of absent children
                 return None
             c = el.find(tag)
             if c is None:
@@ -156,7 +159,12 @@ class Reader:
 
     def child(self, tag: str) -> "Reader | None":
         c = self._find(tag)
-        return None if c is None else Reader(c, self.file, self.usage, self.lines)
+        if c is None:
+            return None
+        r = _new(Reader)  # what __init__ does, but the element is recorded already
+        r.el, r.file, r.usage, r.lines = c, self.file, self.usage, self.lines
+        r._seen = None if self.usage is None else self.usage.elements[c]
+        return r
 
     def children(self, tag: str | None = None) -> Iterator["Reader"]:
         # "*": elements only, not comments or processing instructions

@@ -42,20 +42,35 @@ def run_ordered(fn: Callable[[str], T], items: Sequence[str], jobs: int,
                 init: Callable | None = None, initargs: tuple = ()) -> Iterator[T]:
     """``fn(item)`` for every item, in order.  ``init(*initargs)`` prepares each worker
     (and this process, when the work stays here: one job or one item)."""
+    if init is not None:
+        init(*initargs)
     jobs = min(jobs, len(items))
     if jobs <= 1:
-        if init is not None:
-            init(*initargs)
         for item in items:
             yield fn(item)
         return
+    # the first item here: what the first compile loads and builds (tables, the CPU
+    # catalogue, host facts) is then shared by the forked workers, not redone by each
+    yield fn(items[0])
+    rest = items[1:]
+    jobs = min(jobs, len(rest))
     import multiprocessing  # a batch's own cost: not paid by one domain
 
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    chunk = max(1, min(16, len(items) // (jobs * 8)))
-    with ctx.Pool(jobs, initializer=init, initargs=initargs) as pool:
-        yield from pool.imap(fn, items, chunk)
+    chunk = max(1, min(16, len(rest) // (jobs * 8)))
+    with ctx.Pool(jobs, initializer=_worker_init, initargs=(init, initargs)) as pool:
+        yield from pool.imap(fn, rest, chunk)
+
+
+def _worker_init(init: Callable | None, initargs: tuple) -> None:
+    import gc
+
+    # what the parent built stays out of the worker's collections: scanning it would
+    # touch (and so copy) every page the fork shares
+    gc.freeze()
+    if init is not None:
+        init(*initargs)
 
 
 class Progress:

@@ -25,14 +25,12 @@ from .diagnostics import Span, fail
 
 IO = "io"
 
-# the path that names standard input, and the name diagnostics give it
 STDIN = "-"
-STDIN_NAME = "<stdin>"
 
 
-def source_name(path: str) -> str:
-    """How diagnostics name the input ``path``."""
-    return STDIN_NAME if path == STDIN else path
+def display_name(path: str) -> str:
+    """How diagnostics name an input: ``<stdin>`` for ``-``, else the path as given."""
+    return "<stdin>" if path == STDIN else path
 
 
 def read_input_file(path: str, limit: int | None = None) -> bytes:
@@ -45,7 +43,7 @@ def read_input_file(path: str, limit: int | None = None) -> bytes:
         with open(path, "rb") as fh:
             return fh.read() if limit is None else fh.read(limit + 1)
     except OSError as exc:
-        raise fail(IO, f"cannot read: {_reason(exc)}", Span(source_name(path))) from None
+        raise fail(IO, f"cannot read: {_reason(exc)}", Span(display_name(path))) from None
 
 
 def read_input_text(path: str) -> str:

@@ -115,8 +115,7 @@ def test_several_domains_need_an_out_dir(capsys):
 
 def test_an_empty_directory(tmp_path, capsys):
     assert main(["compile", str(tmp_path), "--out-dir", str(tmp_path / "out")]) == 2
-    assert capsys.readouterr().err == \
-        f"{tmp_path}: error[io]: cannot read directory: no *.xml file in it\n"
+    assert capsys.readouterr().err == f"{tmp_path}: error[io]: no *.xml files in this directory\n"
 
 
 def test_standard_input(monkeypatch, capsys):
@@ -172,9 +171,11 @@ def test_expand_inputs(tmp_path):
     (tmp_path / "a.xml").write_text("")
     (tmp_path / "c.xml").write_text("")
     (tmp_path / "b.xml").write_text("")
-    got = expand_inputs(["-", str(tmp_path), "nope.xml"])
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "h.xml").write_text("")
+    got = expand_inputs(["-", str(tmp_path), "nope.xml", str(tmp_path / "a.xml")])
     assert [os.path.relpath(p, tmp_path) if p.startswith(str(tmp_path)) else p for p in got] == \
-        ["-", "a.xml", "b/z.xml", "b.xml", "c.xml", "nope.xml"]  # by path component
+        ["-", "a.xml", "b.xml", "b/z.xml", "c.xml", "nope.xml"]  # each once
 
 
 def _square(n: str) -> str:

@@ -99,7 +99,7 @@ DOMAIN_DIRS = {("compile", "{}")}
 def test_directory_instead_of_a_file(argv, kind, tmp_path, capsys):
     if argv in DOMAIN_DIRS:  # an empty one, here
         assert _run(argv, tmp_path, capsys) == (str(tmp_path), "io",
-                                                "cannot read directory: no *.xml file in it")
+                                                "no *.xml files in this directory")
         return
     assert _run(argv, tmp_path, capsys) == (str(tmp_path), "io", "cannot read: Is a directory")
 

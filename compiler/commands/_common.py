@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+from ..diagnostics import Span, fail
+from ..inputs import IO, STDIN
+
+INPUT_SUFFIX = ".xml"
+
 
 def add_compile_options(p) -> None:
     p.add_argument("--profile", metavar="FILE",
@@ -20,20 +27,25 @@ def env_from_args(args):
 
 
 def expand_inputs(paths) -> list[str]:
-    """The domain files ``paths`` name, in order: a file as itself, a directory as
-    every ``*.xml`` file beneath it (sorted by path, symlinked directories not
-    followed), ``-`` (standard input) as itself.  A path that does not exist stays,
-    so reading it reports the ``io`` error in its turn."""
-    import os
-
+    """The domain files ``paths`` name, in order, each once: a file as given, ``-`` for
+    standard input, a directory as every ``*.xml`` below it (sorted, hidden directories
+    left out).  A directory without one is an ``io`` error; a path that does not exist
+    is kept, for the reader to report."""
     out: list[str] = []
     for path in paths:
-        if path != "-" and os.path.isdir(path):
-            found = []
-            for top, dirs, files in os.walk(path):
-                dirs.sort()
-                found += [os.path.join(top, f) for f in files if f.endswith(".xml")]
-            out += sorted(found, key=lambda p: os.path.relpath(p, path).split(os.sep))
+        if path != STDIN and os.path.isdir(path):
+            found = sorted(_walk(path))
+            if not found:
+                raise fail(IO, f"no *{INPUT_SUFFIX} files in this directory", Span(path))
+            out += found
         else:
             out.append(path)
-    return out
+    return list(dict.fromkeys(out))
+
+
+def _walk(top: str):
+    for base, dirs, files in os.walk(top):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if name.endswith(INPUT_SUFFIX) and not name.startswith("."):
+                yield os.path.join(base, name)

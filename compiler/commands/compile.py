@@ -167,12 +167,9 @@ def compile_one(path: str) -> tuple[str | None, str, int]:
 
 
 def run(args) -> int:
-    from ..diagnostics import Diagnostic, DomcError, Span, fail
+    from ..diagnostics import DomcError, Span, fail
 
     paths = expand_inputs(args.files)
-    if not paths:
-        raise DomcError([Diagnostic("io", "cannot read directory: no *.xml file in it", Span(p))
-                         for p in args.files])
     many = len(paths) > 1 or any(p != "-" and os.path.isdir(p) for p in args.files)
     if many and args.out_dir is None:
         raise fail("usage", f"{len(paths)} domains to compile: give --out-dir DIR for their "

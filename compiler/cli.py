@@ -21,7 +21,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The ``domc`` parser.  Every command is listed (name and help from the table in
     :mod:`compiler.commands`), but only the module of the command named in ``argv``
     is imported and given its arguments; with ``argv`` None, all of them are."""
-    from . import __version__
+    from . import VERSION_TEXT
     from .commands import command_table
 
     chosen = _command_word(argv) if argv is not None else None
@@ -29,7 +29,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         prog="domc",
         description="Compile libvirt-style domain XML to a QEMU command line, without a daemon.",
     )
-    parser.add_argument("--version", action="version", version=f"domc {__version__}")
+    parser.add_argument("--version", action="version", version=VERSION_TEXT)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module, help_ in command_table():
         load = argv is None or name == chosen

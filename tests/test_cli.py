@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler import __version__
+from compiler import VERSION_TEXT, __version__
 from compiler.cli import _command_word, build_parser
 from compiler.commands import COMMAND_MODULES, command_table
 
@@ -74,7 +74,7 @@ def _modules_after(argv: list[str]) -> tuple[str, list[str]]:
 def test_help_and_version_import_no_command(argv):
     stdout, modules = _modules_after(argv)
     assert modules == ["compiler.cli", "compiler.commands"]
-    assert ("COMMAND" in stdout) if argv == ["--help"] else stdout == f"domc {__version__}\n"
+    assert ("COMMAND" in stdout) if argv == ["--help"] else stdout == VERSION_TEXT + "\n"
 
 
 def test_a_command_imports_only_its_own_module():

@@ -166,7 +166,7 @@ def _build(cls, is_frozen: bool, kw_only: bool, order: bool):
     ns["__record_eq__"] = staticmethod(_getter([f.name for f in all_fields if f.eq]))
     ns["__record_get__"] = staticmethod(_getter([f.name for f in all_fields], always_tuple=True))
     ns["__record_repr__"] = tuple(f.name for f in all_fields if f.repr)
-    ns["__record_post_init__"] = "__post_init__" in dir(cls)
+    ns["__record_post_init__"] = hasattr(cls, "__post_init__")
     for name, fn in _METHODS.items():
         if name not in mine and (order or name not in _ORDER):
             ns[name] = fn
@@ -209,14 +209,17 @@ def _getter(names: list[str], always_tuple: bool = False):
 
 def _fix_class_cells(old, new) -> None:
     """Methods using ``super()`` or ``__class__`` hold the class being replaced."""
-    for value in new.__dict__.values():
-        fn = getattr(value, "__func__", value)
-        for cell in getattr(fn, "__closure__", None) or ():
-            try:
-                if cell.cell_contents is old:
-                    cell.cell_contents = new
-            except ValueError:  # an empty cell
-                pass
+    for value in old.__dict__.values():
+        if isinstance(value, (classmethod, staticmethod)):
+            value = value.__func__
+        elif isinstance(value, property):
+            value = value.fget
+        code = getattr(value, "__code__", None)
+        if code is None or "__class__" not in code.co_freevars:
+            continue
+        cell = value.__closure__[code.co_freevars.index("__class__")]
+        if cell.cell_contents is old:
+            cell.cell_contents = new
 
 
 def _frozen_setattr(self, name, value):

@@ -169,3 +169,19 @@ def test_no_module_uses_attrs():
     users = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
              if re.search(r"^\s*(from attrs?\b|import attrs?\b)", p.read_text(), re.M)]
     assert users == [], "use compiler.record (frozen, define, field, evolve) instead of attrs"
+
+
+@frozen
+class Named:
+    n: int
+
+    def describe(self) -> str:
+        return f"{__class__.__name__} {self.n}"  # the zero-argument super() cell
+
+    @property
+    def twice(self) -> int:
+        return super().__hash__() and self.n * 2
+
+
+def test_methods_see_the_built_class():
+    assert Named(2).describe() == "Named 2" and Named(2).twice == 4

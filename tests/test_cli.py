@@ -39,8 +39,9 @@ def test_every_command_module_has_a_line():
     assert modules == registered
 
 
-def test_help_lists_every_command():
-    text = build_parser([]).format_help()
+@pytest.mark.parametrize("argv", [[], ["--help", "compile"]])
+def test_help_lists_every_command(argv):
+    text = build_parser(argv).format_help()
     for name, _, help_ in command_table():
         assert name in text
         assert help_.split()[0] in text
@@ -48,7 +49,8 @@ def test_help_lists_every_command():
 
 def test_command_word():
     assert _command_word(["--version"]) is None
-    assert _command_word(["-h", "compile", "x.xml"]) == "compile"
+    assert _command_word(["-h", "compile", "x.xml"]) is None  # domc's own help
+    assert _command_word(["compile", "-h"]) == "compile"
     assert _command_word(["cpu-compare", "--host", "h.xml"]) == "cpu-compare"
 
 

@@ -188,6 +188,42 @@ def test_run_ordered_keeps_input_order():
         assert list(run_ordered(_square, items, jobs)) == [_square(n) for n in items]
 
 
+def _dies_at_7(n: str) -> str:
+    if n == "7":
+        os._exit(9)  # a worker that dies without a word
+    return n
+
+
+def test_a_dead_worker_loses_its_items_only():
+    items = [str(n) for n in range(12)]
+    got = list(run_ordered(_dies_at_7, items, 2, lost=lambda n: f"lost {n}"))
+    # the first item runs here, then worker 0 takes 1, 3, 5, 7, 9, 11 and dies at 7
+    assert got == ["0", "1", "2", "3", "4", "5", "6", "lost 7", "8", "lost 9", "10", "lost 11"]
+
+
+def test_stopping_early_ends_the_workers():
+    results = run_ordered(_square, [str(n) for n in range(500)], 2)
+    assert next(results) == "0" and next(results) == "1"
+    results.close()  # the workers are killed and reaped; nothing is left running
+    assert not any(p.name == "python3" and p.ppid == os.getpid() for p in _children())
+
+
+def _children():
+    import collections
+
+    Proc = collections.namedtuple("Proc", "name ppid")
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                stat = open(f"/proc/{d}/stat").read()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            out.append(Proc(name, int(stat[stat.rindex(")") + 2:].split()[1])))
+    return out
+
+
 class _Tty(io.StringIO):
     def isatty(self) -> bool:
         return True

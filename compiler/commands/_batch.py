@@ -2,14 +2,16 @@
 in worker processes when asked, with a progress bar on a terminal.
 
 The function runs in forked workers (they inherit everything the parent imported and
-read, so a worker starts in microseconds) and returns plain values; results come back
-in input order whatever finished first, so the output of a batch does not depend on
-``--jobs``.
+read, so a worker starts in microseconds; no multiprocessing machinery, whose import
+and threads cost more than a dozen domains) and returns plain values; results come
+back in input order whatever finished first, so the output of a batch does not depend
+on ``--jobs``.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from typing import Callable, Iterator, Sequence, TypeVar
@@ -39,38 +41,88 @@ def positive_int(text: str) -> int:
 
 
 def run_ordered(fn: Callable[[str], T], items: Sequence[str], jobs: int,
-                init: Callable | None = None, initargs: tuple = ()) -> Iterator[T]:
-    """``fn(item)`` for every item, in order.  ``init(*initargs)`` prepares each worker
-    (and this process, when the work stays here: one job or one item)."""
+                init: Callable | None = None, initargs: tuple = (),
+                lost: Callable[[str], T] | None = None) -> Iterator[T]:
+    """``fn(item)`` for every item, in order, in up to ``jobs`` processes.
+    ``init(*initargs)`` prepares this process before anything runs (workers are forked
+    from it, so they inherit what it prepared).  ``fn``'s results must be plain values
+    (``marshal``: strings, numbers, None, tuples, lists, dicts); ``lost(item)`` stands
+    for the result of an item whose worker died before giving it."""
     if init is not None:
         init(*initargs)
     jobs = min(jobs, len(items))
-    if jobs <= 1:
+    if jobs <= 1 or not hasattr(os, "fork"):
         for item in items:
             yield fn(item)
         return
     # the first item here: what the first compile loads and builds (tables, the CPU
     # catalogue, host facts) is then shared by the forked workers, not redone by each
     yield fn(items[0])
-    rest = items[1:]
-    jobs = min(jobs, len(rest))
-    import multiprocessing  # a batch's own cost: not paid by one domain
-
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    chunk = max(1, min(16, len(rest) // (jobs * 8)))
-    with ctx.Pool(jobs, initializer=_worker_init, initargs=(init, initargs)) as pool:
-        yield from pool.imap(fn, rest, chunk)
+    yield from _forked(fn, items[1:], min(jobs, len(items) - 1), lost)
 
 
-def _worker_init(init: Callable | None, initargs: tuple) -> None:
+def _forked(fn, items, jobs, lost):
+    """Worker k takes items k, k + jobs, ...; each writes its results, length-prefixed
+    marshal data, to a pipe of its own, which this process reads in input order."""
+    import marshal
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    workers: list[tuple[int, object]] = []
+    done = False
+    try:
+        for k in range(jobs):
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover (runs in the worker)
+                try:
+                    os.close(r)
+                    for _, src in workers:
+                        src.close()
+                finally:
+                    _work(fn, items[k::jobs], w)
+            os.close(w)
+            workers.append((pid, os.fdopen(r, "rb")))
+        for i, item in enumerate(items):
+            src = workers[i % jobs][1]
+            head = src.read(4)
+            if len(head) < 4:  # the worker is gone
+                if lost is None:
+                    raise RuntimeError(f"the worker for {item} died")
+                yield lost(item)
+                continue
+            yield marshal.loads(src.read(int.from_bytes(head, "little")))
+        done = True
+    finally:
+        for pid, src in workers:
+            src.close()
+            if not done:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            os.waitpid(pid, 0)
+
+
+def _work(fn, items, fd: int) -> None:  # pragma: no cover (runs in the worker)
+    """A worker's life: its items, then a quick exit (nothing of the parent's may run
+    here: no exit handlers, no buffered output flushed twice)."""
     import gc
+    import marshal
 
-    # what the parent built stays out of the worker's collections: scanning it would
-    # touch (and so copy) every page the fork shares
-    gc.freeze()
-    if init is not None:
-        init(*initargs)
+    gc.freeze()  # what the parent built stays out of this worker's collections
+    status = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for item in items:
+                data = marshal.dumps(fn(item))
+                out.write(len(data).to_bytes(4, "little") + data)
+                out.flush()  # each result as it is made: a worker that dies loses no other
+    except KeyboardInterrupt:
+        status = 130
+    except BaseException:
+        status = 70
+    os._exit(status)
 
 
 class Progress:

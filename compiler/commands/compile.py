@@ -163,6 +163,11 @@ def compile_one(path: str) -> tuple[str | None, str, int]:
     return render(result, _WORK["format"]), err, 0
 
 
+def _lost(path: str) -> tuple[None, str, int]:
+    return None, (f"domc: internal error: {path}: the process compiling it died (please "
+                  "report this with the input that caused it)\n"), EXIT_INTERNAL
+
+
 # ------------------------------------------------------------------ the command
 
 
@@ -190,7 +195,7 @@ def run(args) -> int:
     progress = Progress(len(paths), "domains")
     worst = 0
     results = run_ordered(compile_one, paths, args.jobs or default_jobs(),
-                          _prepare, (env, args.format))
+                          _prepare, (env, args.format), lost=_lost)
     for done, (target, (out, err, status)) in enumerate(zip(targets, results), 1):
         if err:
             progress.write(err)

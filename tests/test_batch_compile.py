@@ -202,25 +202,30 @@ def test_a_dead_worker_loses_its_items_only():
 
 
 def test_stopping_early_ends_the_workers():
+    before = {p.pid for p in _children()}
     results = run_ordered(_square, [str(n) for n in range(500)], 2)
     assert next(results) == "0" and next(results) == "1"
+    assert len({p.pid for p in _children()} - before) == 2  # the two workers
     results.close()  # the workers are killed and reaped; nothing is left running
-    assert not any(p.name == "python3" and p.ppid == os.getpid() for p in _children())
+    assert {p.pid for p in _children()} - before == set()
 
 
 def _children():
     import collections
 
-    Proc = collections.namedtuple("Proc", "name ppid")
+    """This process's children, zombies included (a child not reaped is still one)."""
+    Proc = collections.namedtuple("Proc", "pid ppid")
     out = []
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
-                stat = open(f"/proc/{d}/stat").read()
+                with open(f"/proc/{d}/stat") as fh:
+                    stat = fh.read()
             except OSError:
                 continue
-            name = stat[stat.index("(") + 1:stat.rindex(")")]
-            out.append(Proc(name, int(stat[stat.rindex(")") + 2:].split()[1])))
+            proc = Proc(int(d), int(stat[stat.rindex(")") + 2:].split()[1]))
+            if proc.ppid == os.getpid():
+                out.append(proc)
     return out
 
 

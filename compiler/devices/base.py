@@ -164,8 +164,11 @@ class EmitCtx:
 
 def qjson(obj: dict) -> str:
     """QEMU JSON option value: compact, keys in insertion order, None dropped."""
-    return json.dumps({k: v for k, v in obj.items() if v is not None}, separators=(",", ":"),
-                      ensure_ascii=False)
+    return _QJSON({k: v for k, v in obj.items() if v is not None})
+
+
+# json.dumps with these options would build a new encoder on every call
+_QJSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def pci_props(dev: Device, ctx: EmitCtx) -> dict:

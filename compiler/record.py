@@ -1,7 +1,7 @@
 """Value classes: the part of attrs that domc uses, cheap enough to create at start-up.
 
-``@frozen`` (immutable), ``@define`` (mutable), ``field(...)``, ``evolve`` and
-``fields`` mean what they mean in attrs (``docs/api.md`` there): fields come from
+``@frozen`` (immutable), ``@define`` (mutable), ``field(...)``, ``evolve``,
+``fields``, ``has`` and ``asdict`` mean what they mean in attrs (``docs/api.md`` there): fields come from
 the class annotations in order (``ClassVar`` ones excepted), a base class's fields
 first; ``kw_only``; ``eq=False`` keeps a field out of equality and hashing,
 ``repr=False`` out of ``repr``; ``order=True`` compares the fields as a tuple (a
@@ -87,6 +87,27 @@ def define(cls=None, *, kw_only: bool = False, order: bool = False):
 
 def fields(cls) -> tuple[Field, ...]:
     return cls.__record_fields__
+
+
+def has(cls) -> bool:
+    """Whether ``cls`` is a record class."""
+    return isinstance(cls, type) and "__record_fields__" in cls.__dict__
+
+
+def asdict(inst) -> dict:
+    """The fields of ``inst`` as a dict, as ``attrs.asdict`` gives them: records inside
+    become dicts, also inside tuples, lists, sets and dicts, which keep their types."""
+    return {f.name: _plain_value(getattr(inst, f.name)) for f in inst.__record_fields__}
+
+
+def _plain_value(v):
+    if has(v.__class__):
+        return asdict(v)
+    if isinstance(v, (tuple, list, set, frozenset)):
+        return v.__class__([_plain_value(x) for x in v])
+    if isinstance(v, dict):
+        return {_plain_value(k): _plain_value(x) for k, x in v.items()}
+    return v
 
 
 def evolve(inst, **changes):

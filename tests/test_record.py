@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import pytest
 
-from compiler.record import FrozenInstanceError, define, evolve, field, fields, frozen
+from compiler.record import FrozenInstanceError, asdict, define, evolve, field, fields, frozen, has
 
 PACKAGE = Path(__file__).resolve().parents[1] / "compiler"
 
@@ -185,3 +185,20 @@ class Named:
 
 def test_methods_see_the_built_class():
     assert Named(2).describe() == "Named 2" and Named(2).twice == 4
+
+
+@frozen
+class Outer:
+    inner: Point
+    items: tuple = ()
+    table: dict = field(factory=dict)
+
+
+def test_asdict_and_has_as_in_attrs():
+    o = Outer(Point(1, 2, "l"), (Point(3), 4, frozenset({5})), {"k": (Point(6),)})
+    got = asdict(o)
+    assert got == {"inner": {"x": 1, "y": 2, "label": "l"},
+                   "items": ({"x": 3, "y": 0, "label": ""}, 4, frozenset({5})),
+                   "table": {"k": ({"x": 6, "y": 0, "label": ""},)}}
+    assert type(got["items"]) is tuple  # attrs.asdict keeps collection types
+    assert has(Outer) and has(Child) and not has(int) and not has(Outer(Point(1)))

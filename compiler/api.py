@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .record import frozen
+
 from .emit.argv import emit_argv
 from .emit.taskset import AffinityPlan, plan
 from .model import Domain
@@ -12,7 +14,6 @@ from .passes.resolve_cpu import HOST_CACHE_KEY
 from .placement.host import host_topology
 from .pipeline import normalize
 from .profile import load_profile
-from .record import frozen
 
 
 @frozen

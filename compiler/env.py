@@ -4,8 +4,9 @@ argument; nothing here touches the files the XML names."""
 
 from __future__ import annotations
 
-from .diagnostics import Collector
 from .record import define, field
+
+from .diagnostics import Collector
 
 
 @define

@@ -9,9 +9,10 @@ from __future__ import annotations
 import enum
 from typing import ClassVar
 
+from .record import field, frozen
+
 from .diagnostics import NOWHERE, Span, span_field
 from .placement.tuning import EMPTY, Placement, Tuning
-from .record import field, frozen
 
 # --------------------------------------------------------------------------- addresses
 

@@ -7,6 +7,8 @@ is a Diagnostic with the line.
 
 from __future__ import annotations
 
+from .record import evolve
+
 from .devices import NOT_DEVICES, kind_for_element
 from .devices.blockdev import read_source
 from .devices.controller import number_controllers
@@ -18,7 +20,6 @@ from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain,
 from .placement.hmat import read_caches, read_interconnects
 from .placement.tuning import Placement
 from .placement.xml import tuning_from_xml
-from .record import evolve
 from .sysinfo import read_smbios_mode, read_sysinfo, sysinfo_uuid
 from .xmldoc import MAX_BYTES, read_document, source_lines
 from .xmlread import Reader, Usage

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+from .record import frozen
+
 from .diagnostics import Span, fail
 from .inputs import read_json_file
-from .record import frozen
 
 DEFAULT_PROFILE = "qemu-7.2.json"
 

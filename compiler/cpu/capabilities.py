@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 import re
 
-from ..record import frozen
 from xml.sax.saxutils import escape
 
+from ..record import frozen
 from .render import attr as quoteattr
 
 from ..inputs import require_directory

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import enum
 
+from ..record import frozen
+
 from ..diagnostics import fail
 from ..model import CpuMatch, CpuMode, FeaturePolicy
-from ..record import frozen
 from .expand import check_vendor, host_features, model_features, with_policy
 from .features import table
 from .models import Catalogue

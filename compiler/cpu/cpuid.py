@@ -7,9 +7,10 @@ from __future__ import annotations
 import os
 import re
 
+from ..record import frozen
+
 from ..diagnostics import Span, fail
 from ..inputs import read_input_file, read_input_text
-from ..record import frozen
 from ..xmldoc import read_document
 from .features import CpuidData, CpuidLoc, table
 

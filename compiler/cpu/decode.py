@@ -16,9 +16,10 @@ EPYC with ``disable monitor``).  Host CPUs list only what they have.
 
 from __future__ import annotations
 
+from ..record import frozen
+
 from ..diagnostics import Span, fail
 from ..model import CpuFeature, FeaturePolicy
-from ..record import frozen
 from .features import table
 from .models import Catalogue, X86Model
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from ..profile import Profile, load_profile
 from ..record import frozen
+
+from ..profile import Profile, load_profile
 from .features import table
 
 

@@ -8,10 +8,11 @@ Host checks happen only where the definition asks for one: host-model, match
 
 from __future__ import annotations
 
+from ..record import evolve
+
 from ..diagnostics import Collector
 from ..model import Cpu, CpuFeature, CpuMatch, CpuMode, FeaturePolicy
 from ..profile import Profile
-from ..record import evolve
 from .decode import decode
 from .features import table
 from .models import Catalogue

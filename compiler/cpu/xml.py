@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import enum
 
+from ..record import frozen
+
 from ..diagnostics import Span, fail
 from ..model import CpuFeature, CpuMatch, CpuMode, FeaturePolicy, Topology
-from ..record import frozen
 from ..xmldoc import read_xml_file
 
 

@@ -6,8 +6,9 @@ import enum
 import json
 from typing import TYPE_CHECKING, Callable
 
-from ..model import Device, DriveAddr, MachineFamily, OtherAddr, PciAddr
 from ..record import define, field, frozen
+
+from ..model import Device, DriveAddr, MachineFamily, OtherAddr, PciAddr
 from ..xmlread import Reader
 
 if TYPE_CHECKING:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..record import evolve, frozen
+
 from ..xmlread import Reader
 from .base import EmitCtx, qjson
 

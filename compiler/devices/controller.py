@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..model import Device, DriveAddr, MachineFamily, PciAddr
 from ..record import evolve, frozen
+
+from ..model import Device, DriveAddr, MachineFamily, PciAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, \
     check_iothread_ref, device_arg, pci_props, read_common, xnode

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from ..model import Device, DriveAddr, MachineFamily
 from ..record import frozen
+
+from ..model import Device, DriveAddr, MachineFamily
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, UsbOrder, check_iothread_ref, device_arg, \
     pci_props, qjson, read_common, usb_props, virtio_connect

@@ -16,9 +16,10 @@ Aliases fs0.. in document order, PCI slots in the FILESYSTEM group.
 
 from __future__ import annotations
 
+from ..record import frozen
+
 from ..model import Device
 from ..placement.tuning import MemoryAccess
-from ..record import frozen
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, read_common, \
     virtio_connect

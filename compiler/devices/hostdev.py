@@ -20,8 +20,9 @@ Aliases hostdev0.. in document order.
 
 from __future__ import annotations
 
-from ..model import Device, DriveAddr
 from ..record import frozen
+
+from ..model import Device, DriveAddr
 from ..xmlread import Reader
 from .base import (DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, device_arg, pci_props,
                    qjson, read_common, usb_props)

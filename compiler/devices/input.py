@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..model import Device, MachineFamily
 from ..record import frozen
+
+from ..model import Device, MachineFamily
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, XNode, device_arg, \
     pci_props, read_common, usb_props, xnode

@@ -7,8 +7,9 @@ irqchip, so the machine gets kernel_irqchip=split.
 
 from __future__ import annotations
 
-from ..model import Device, MachineFamily, PciAddr
 from ..record import frozen
+
+from ..model import Device, MachineFamily, PciAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common
 

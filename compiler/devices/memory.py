@@ -16,8 +16,9 @@ use too (compiler/devices/memory_backend.py).
 
 from __future__ import annotations
 
-from ..model import Device, OtherAddr
 from ..record import frozen
+
+from ..model import Device, OtherAddr
 from ..xmlread import Reader
 from ..placement.cpuset import parse_cpuset
 from ..placement.tuning import MemoryAccess

@@ -23,10 +23,11 @@ nodes gets a ``thread-context`` object so the preallocation threads run there.
 
 from __future__ import annotations
 
+from ..record import frozen
+
 from ..model import Domain, NumaCell
 from ..placement.cpuset import CpuSet
 from ..placement.tuning import MemoryAccess, MemorySource, Tuning, cell_policy, memory_policy
-from ..record import frozen
 
 DEFAULT_HUGEPAGE_KIB = 2048  # x86_64
 SYSTEM_PAGE_KIB = 4

@@ -3,8 +3,9 @@ PCI; hyperv is the hv-crash CPU flag, emitted with -cpu)."""
 
 from __future__ import annotations
 
-from ..model import Device, OtherAddr
 from ..record import frozen
+
+from ..model import Device, OtherAddr
 from ..xmlread import Reader
 from .base import ArgvPosition, DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, \
     read_common

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..model import Device
 from ..record import frozen
+
+from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, device_arg, read_common, \
     usb_props

@@ -3,8 +3,9 @@ or rng-egd through a chardev)."""
 
 from __future__ import annotations
 
-from ..model import Device
 from ..record import frozen
+
+from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, qjson, read_common, \
     virtio_connect

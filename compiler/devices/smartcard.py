@@ -10,8 +10,9 @@ on bus ccidN.0.  Aliases smartcard0.. in document order.
 
 from __future__ import annotations
 
-from ..model import Device, OtherAddr
 from ..record import frozen
+
+from ..model import Device, OtherAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, device_arg, read_common, \
     usb_props

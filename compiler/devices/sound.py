@@ -3,8 +3,9 @@ audio backend audio1; pcspk is a -machine property."""
 
 from __future__ import annotations
 
-from ..model import Device, MachineFamily, PciAddr
 from ..record import frozen
+
+from ..model import Device, MachineFamily, PciAddr
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, UsbOrder, device_arg, \
     pci_props, read_common, usb_props

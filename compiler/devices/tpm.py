@@ -14,8 +14,9 @@ Only tpm-tis and tpm-crb exist on x86, and a CRB TPM must be the guest's only TP
 
 from __future__ import annotations
 
-from ..model import Device
 from ..record import frozen
+
+from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, read_common
 from .chardev import qemu_opt_value

@@ -22,9 +22,10 @@ libvirt 9.0 + QEMU 7.2 (checked with the oracle):
 
 from __future__ import annotations
 
+from ..record import frozen
+
 from ..model import Device, PciAddr
 from ..placement.tuning import MemoryAccess
-from ..record import frozen
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, qjson, \
     read_common

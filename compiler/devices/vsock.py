@@ -7,8 +7,9 @@ a free CID, which a compile cannot do: domc asks for the address instead.
 
 from __future__ import annotations
 
-from ..model import Device
 from ..record import frozen
+
+from ..model import Device
 from ..xmlread import Reader
 from .base import ArgvPosition, DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, \
     read_common, virtio_connect

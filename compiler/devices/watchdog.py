@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from ..model import Device
 from ..record import frozen
+
+from ..model import Device
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, read_common
 

@@ -14,11 +14,12 @@
 
 from __future__ import annotations
 
+from ..record import frozen
+
 from ..diagnostics import NOWHERE as _NOWHERE
 from ..model import Domain
 from ..placement.cpuset import CpuSet, parse_cpuset
 from ..placement.tuning import MemoryMode, MemoryPolicy, Placement, cell_policy, memory_policy
-from ..record import frozen
 
 PLAN_VERSION = 1
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from ..record import evolve
+
 from ..devices import kind_of
 from ..devices.controller import USB2_COMPANIONS, Controller
 from ..model import Domain
-from ..record import evolve
 
 USER_ALIAS_PREFIX = "ua-"
 # libvirt's USER_ALIAS_CHARS: the alias becomes a QEMU id and part of QemuOpts strings

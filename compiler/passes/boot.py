@@ -3,10 +3,11 @@ does for QEMU (the first disk, cdrom, floppy or NIC of each listed kind)."""
 
 from __future__ import annotations
 
+from ..record import evolve
+
 from ..devices.disk import Disk
 from ..devices.net import Interface
 from ..model import Domain
-from ..record import evolve
 
 
 def _matches(dev, bootdev: str) -> bool:

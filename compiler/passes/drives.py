@@ -10,11 +10,12 @@ libvirt (virDomainDiskDefAssignAddress), for QEMU's narrow SCSI bus:
 
 from __future__ import annotations
 
+from ..record import evolve
+
 from ..devices.controller import FDC_UNITS, IDE_BUSES, IDE_UNITS, SATA_UNITS, SCSI_NARROW_UNITS, \
     Controller
 from ..devices.disk import Disk, disk_name_index
 from ..model import Domain, DriveAddr, MachineFamily
-from ..record import evolve
 
 DRIVE_BUSES = ("ide", "sata", "fdc", "scsi")
 

@@ -9,9 +9,10 @@ and the cell then counts as one with vCPUs (it can be an HMAT initiator).
 
 from __future__ import annotations
 
+from ..record import evolve
+
 from ..model import Domain
 from ..placement.cpuset import CpuSet, parse_cpuset
-from ..record import evolve
 
 
 def _cpus(cell) -> CpuSet:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from ..model import Domain, FirmwareKind, Loader, MachineFamily
 from ..record import evolve
+
+from ..model import Domain, FirmwareKind, Loader, MachineFamily
 
 NVRAM_DIR = "/var/lib/libvirt/qemu/nvram"
 _INTERFACE = {FirmwareKind.EFI: "uefi", FirmwareKind.BIOS: "bios"}

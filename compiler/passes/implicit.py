@@ -19,10 +19,11 @@ Every added device carries the span of the element that caused it, or of <domain
 
 from __future__ import annotations
 
+from ..record import evolve
+
 from ..devices import DEVICE_KINDS
 from ..devices.hostdev import Hostdev, check_scsi_controller
 from ..model import Domain
-from ..record import evolve
 
 
 def add_implicit_devices(dom: Domain, env) -> Domain:

@@ -3,8 +3,9 @@ the machine family (``Os.family``) every later stage reads."""
 
 from __future__ import annotations
 
-from ..model import Domain, MachineFamily
 from ..record import evolve
+
+from ..model import Domain, MachineFamily
 
 
 def canonicalize_machine(dom: Domain, env) -> Domain:

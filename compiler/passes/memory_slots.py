@@ -8,9 +8,10 @@ stored on the device (``MemoryDevice.slot``) for the alias (dimmN) and the argv
 
 from __future__ import annotations
 
+from ..record import evolve
+
 from ..devices.memory import MemoryDevice, takes_slot
 from ..model import Domain, OtherAddr
-from ..record import evolve
 
 
 BAD = object()  # a slot that is not a number (reported; the device takes no slot)

@@ -10,10 +10,11 @@ into the positions that kind occupied, so other devices keep their places.
 
 from __future__ import annotations
 
+from ..record import evolve
+
 from ..devices.controller import Controller
 from ..devices.disk import Disk, disk_name_index
 from ..model import Domain
-from ..record import evolve
 
 
 def _disk_insert(ordered: list[Disk], new: Disk) -> None:

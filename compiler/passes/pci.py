@@ -17,10 +17,11 @@ connect flags, bus growth and the dry run have nothing to decide here.
 
 from __future__ import annotations
 
+from ..record import evolve
+
 from ..devices import kind_of
 from ..devices.controller import USB2_COMPANIONS, USB2_FUNCTIONS, Controller
 from ..model import Domain, MachineFamily, PciAddr
-from ..record import evolve
 from .pci_buses import FUNCTIONS, SLOTS, fixed_slots, slot_group
 from .pcie import assign_pcie_addresses
 

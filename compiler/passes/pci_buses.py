@@ -19,10 +19,11 @@ from __future__ import annotations
 import enum
 from collections import Counter
 
+from ..record import define, field
+
 from ..devices import DEVICE_KINDS, kind_of
 from ..devices.base import FixedSlot, PciConnect, PciGroup
 from ..model import MachineFamily, PciAddr
-from ..record import define, field
 
 SLOTS = 32
 FUNCTIONS = 8

@@ -34,11 +34,12 @@ pass: libvirt's order, the ICH9 chipset's slots and the two runs.
 
 from __future__ import annotations
 
+from ..record import evolve
+
 from ..devices import kind_of
 from ..devices.controller import USB2_FUNCTIONS, Controller, insert_controller
 from ..diagnostics import NOWHERE
 from ..model import Domain, MachineFamily, PciAddr
-from ..record import evolve
 from .pci_buses import BUS_MODELS, PCIE, AddressSet, Bus, Conn, connect_flags, fixed_slots, \
     slot_group
 

@@ -7,13 +7,14 @@ given, so a static compile does not depend on the machine it runs on.
 
 from __future__ import annotations
 
+from ..record import evolve
+
 from ..diagnostics import Span
 from ..model import Domain
 from ..placement.auto import choose_nodes
 from ..placement.cpuset import parse_cpuset
 from ..placement.host import host_topology
 from ..placement.tuning import Placement, Tuning
-from ..record import evolve
 
 
 def guest_memory_kib(dom: Domain) -> int:

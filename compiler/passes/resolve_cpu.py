@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from ..record import evolve
+
 from ..cpu.models import catalogue
 from ..cpu.policy import check_names, needs_host, resolve
 from ..model import Cpu, CpuMode, Domain
 from ..env import Env
-from ..record import evolve
 
 HOST_CACHE_KEY = "compiler.cpu.host"
 

@@ -11,12 +11,13 @@ the ports behind its hubs, in port order.
 
 from __future__ import annotations
 
+from ..record import evolve
+
 from ..devices import kind_of
 from ..devices.controller import Controller
 from ..devices.hub import HUB_PORTS, Hub
 from ..diagnostics import Span
 from ..model import Domain, OtherAddr
-from ..record import evolve
 
 # ports per USB controller model (libvirt's defaults)
 PORTS = {

@@ -3,9 +3,10 @@ port (from 1) of virtio-serial controller 0, bus 0."""
 
 from __future__ import annotations
 
+from ..record import evolve
+
 from ..devices.chardev import CharDevice
 from ..model import Domain, OtherAddr
-from ..record import evolve
 
 
 def _is_virtio_channel(d) -> bool:

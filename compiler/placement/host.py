@@ -12,9 +12,10 @@ import os
 import re
 from collections import Counter
 
+from ..record import frozen
+
 from ..diagnostics import DomcError, Span, fail
 from ..inputs import read_input_text, require_directory
-from ..record import frozen
 from .cpuset import CpuSet, parse_cpuset
 
 CACHE_KEY = "placement.host"

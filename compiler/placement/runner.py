@@ -18,9 +18,10 @@ import sys
 import tempfile
 import time
 
+from ..record import frozen
+
 from ..diagnostics import Span, fail
 from ..emit.taskset import AffinityPlan
-from ..record import frozen
 from .cpuset import CpuSet
 from .threads import ThreadKind, ThreadRow, format_table, pin, qmp, thread_ids, thread_table
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import enum
 
-from ..diagnostics import Span, span_field
 from ..record import frozen
+
+from ..diagnostics import Span, span_field
 from .cpuset import CpuSet
 
 

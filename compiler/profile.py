@@ -6,15 +6,11 @@ made by ``domc probe`` from Debian's QEMU 7.2) or a file the user names.
 
 from __future__ import annotations
 
-import json
-from importlib import resources
-
 from attrs import frozen
 
 from .diagnostics import Span, fail
 from .inputs import read_json_file
-
-DEFAULT_PROFILE = "qemu-7.2.json"
+from .tables import DEFAULT_PROFILE, read_json
 
 
 @frozen
@@ -169,8 +165,7 @@ def load_profile(path: str | None = None) -> Profile:
     global _DEFAULT
     if path is None:
         if _DEFAULT is None:
-            text = resources.files("compiler.tables").joinpath(DEFAULT_PROFILE).read_text("utf-8")
-            _DEFAULT = _from_dict(json.loads(text))
+            _DEFAULT = _from_dict(read_json(DEFAULT_PROFILE))
         return _DEFAULT
     data = read_json_file(path)
     try:

@@ -20,7 +20,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from ..cpu.capabilities import capabilities_xml, read_numa
-    from ..cpu.host import load_host
+    from ..cpu.documents import load_host
     from ..profile import load_profile
 
     host = load_host(args.host)

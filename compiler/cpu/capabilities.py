@@ -6,22 +6,15 @@ from __future__ import annotations
 import os
 import re
 
-from attrs import frozen
-from xml.sax.saxutils import escape
-
-from .render import attr as quoteattr
+from collections import namedtuple
 
 from ..inputs import require_directory
 from ..profile import Profile
-from .render import cpu_xml
+from .render import attr as quoteattr
+from .render import cpu_xml, escape
 from .xml import CpuDesc
 
-
-@frozen
-class NumaCell:
-    id: int
-    memory_kib: int
-    cpus: tuple[int, ...]
+NumaCell = namedtuple("NumaCell", "id memory_kib cpus")
 
 
 def _cpulist(text: str) -> tuple[int, ...]:

@@ -31,6 +31,7 @@ from xml.parsers import expat
 MAX_BYTES = 8 * 1024 * 1024  # a domain definition is kilobytes; refuse anything absurd
 MAX_DEPTH = 64
 BLOCK = 1 << 20
+VERIFIED_MAX = 1 << 16  # distinct documents remembered as safely cut
 XINCLUDE_NS = "http://www.w3.org/2001/XInclude"
 _NS = "\x1f"  # expat's namespace separator (a character no name may hold)
 
@@ -180,6 +181,8 @@ _NAME = re.compile(rb"<([A-Za-z_][-A-Za-z0-9_.:]*)")
 _DECL = re.compile(rb"<\?xml[ \t\r\n][^>]*?\?>")
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _UTF8 = (b"utf-8", b"utf8")
+_NO_MATCH = re.compile(rb"").match(b"")  # .end() == 0
+_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 
 
 class DocumentSplitter:
@@ -262,7 +265,47 @@ class DocumentSplitter:
     def _documents(self):
         wrapper: bytes | None = None
         found = False
+        ws = _WS.match
+        name_at = _NAME.match
+        closings: dict[bytes, bytes] = {}  # tag -> its end tag (b"": not a document)
+        verified: dict[bytes, int] = {}  # documents already cut this way -> their newlines
         while True:
+            # the fast path: the next document is an element whose end tag no comment,
+            # CDATA section, processing instruction or same-named child could hide
+            buf, pos = self.buf, self.pos
+            at = ws(buf, pos).end()
+            if at + 2 < len(buf) and buf[at] == 0x3C and buf[at + 1] in _LETTERS and self.first_tag is not None:
+                name = name_at(buf, at)
+                tag = name.group(1)
+                closing = closings.get(tag)
+                if closing is None:
+                    root = tag.decode("utf-8", "replace") in self.roots
+                    closing = closings[tag] = (b"</" + tag + b">") if root else b""
+                gt = buf.find(b">", name.end())
+                stop = -1
+                if (closing or wrapper is not None) and gt > 0 and buf[gt - 1] != 0x2F:
+                    closing = closing or (b"</" + tag + b">")
+                    if (buf.find(b"'", at, gt) < 0 and buf.find(b'"', at, gt) < 0) or (
+                            _START.match(buf, at) or _NO_MATCH).end() == gt + 1:
+                        end = buf.find(closing, gt)
+                        if end > 0:
+                            stop = end + len(closing)
+                if 0 < stop and stop - at <= MAX_BYTES:
+                    data = buf[at:stop]
+                    nl = verified.get(data)
+                    if nl is None and buf.find(b"<!", gt, end) < 0 and buf.find(b"<?", gt, end) < 0 \
+                            and not self._nested(buf, b"<" + tag, gt, end):
+                        nl = data.count(b"\n")
+                        if len(verified) < VERIFIED_MAX:
+                            verified[data] = nl
+                    if nl is not None:
+                        line = self.line + buf.count(b"\n", pos, at)
+                        self.line = line + nl
+                        self.pos = stop
+                        found = True
+                        yield data, line
+                        continue
+            # everything else
             m = _WS.match(self.buf, self.pos)
             if m.end() == len(self.buf):
                 self._advance(m.end())
@@ -363,8 +406,9 @@ class DocumentSplitter:
             e = end_re.search(self.buf, start)
             if e is not None:
                 stop = e.end()
-                inner = self.buf[start + 1:e.start()]
-                if b"<!" in inner or b"<?" in inner or self._nested(inner, tag):
+                buf, inner = self.buf, start + 1
+                if buf.find(b"<!", inner, e.start()) >= 0 or buf.find(b"<?", inner, e.start()) >= 0 \
+                        or self._nested(buf, b"<" + tag, inner + len(tag), e.start()):
                     stop = self._exact_end()
                 break
             if len(self.buf) - start > MAX_BYTES:
@@ -381,14 +425,14 @@ class DocumentSplitter:
         return data, line
 
     @staticmethod
-    def _nested(inner: bytes, tag: bytes) -> bool:
-        probe = b"<" + tag
-        at = inner.find(probe)
+    def _nested(buf: bytes, probe: bytes, start: int, end: int) -> bool:
+        """Whether ``buf[start:end]`` holds a start tag ``probe`` (``<name``)."""
+        at = buf.find(probe, start, end)
         while at >= 0:
-            nxt = inner[at + len(probe):at + len(probe) + 1]
+            nxt = buf[at + len(probe):at + len(probe) + 1]
             if nxt in (b"", b" ", b"\t", b"\r", b"\n", b"/", b">"):
                 return True
-            at = inner.find(probe, at + 1)
+            at = buf.find(probe, at + 1, end)
         return False
 
     def _exact_end(self) -> int:

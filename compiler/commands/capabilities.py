@@ -16,6 +16,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--profile", metavar="FILE", help="emulator profile (default: embedded QEMU 7.2)")
     parser.add_argument("--emulator", metavar="PATH", default="/usr/bin/qemu-system-x86_64",
                         help="emulator path to report")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write the document here (a recorded host: a directory of them is a fleet "
+                             "for cpu-matrix and migrate-check)")
 
 
 def run(args) -> int:
@@ -23,8 +26,13 @@ def run(args) -> int:
     from ..cpu.documents import load_host
     from ..profile import load_profile
 
+    from ..inputs import write_output_file
+
     host = load_host(args.host)
     kvm = args.host is None and os.access("/dev/kvm", os.R_OK | os.W_OK)
-    sys.stdout.write(capabilities_xml(host, read_numa(args.host_root), load_profile(args.profile),
-                                      args.emulator, kvm))
+    text = capabilities_xml(host, read_numa(args.host_root), load_profile(args.profile), args.emulator, kvm)
+    if args.output:
+        write_output_file(args.output, text)
+    else:
+        sys.stdout.write(text)
     return 0

@@ -65,6 +65,14 @@ class Needs:
         self.ignore = optional | disable | force  # extra host features that do not count
         self.strict = cpu.kind is CpuKind.GUEST and cpu.match is CpuMatch.STRICT
 
+    @classmethod
+    def of(cls, vendor: str | None, require: int) -> "Needs":
+        """A CPU that is exactly the features ``require`` of ``vendor`` (a host's own CPU)."""
+        n = cls.__new__(cls)
+        n.passthrough, n.strict, n.arch = False, False, None
+        n.vendor, n.require, n.forbid, n.ignore = vendor, require, 0, 0
+        return n
+
 
 class HostHas:
     """A host CPU as bit sets."""
@@ -82,15 +90,19 @@ class HostHas:
 def compare_sets(have: HostHas, need: Needs, mode: CpuMode | None = None) -> Comparison:
     if need.passthrough:
         return Comparison(Verdict.IDENTICAL, (f"mode {mode.value if mode else 'host'} takes the host CPU as it is",))
+    # the missing features are worked out whatever the first reason is: a migration
+    # check names them even when the vendors differ too
+    missing = need.require & ~have.features
     if need.arch and need.arch != have.arch:
-        return Comparison(Verdict.INCOMPATIBLE, (f"CPU arch {need.arch} does not match host arch {have.arch}",))
+        return Comparison(Verdict.INCOMPATIBLE, (f"CPU arch {need.arch} does not match host arch {have.arch}",),
+                          missing)
     if need.vendor and need.vendor != have.vendor:
         return Comparison(Verdict.INCOMPATIBLE, (
-            f"host CPU vendor {have.vendor or '(none)'} does not match required CPU vendor {need.vendor}",))
+            f"host CPU vendor {have.vendor or '(none)'} does not match required CPU vendor {need.vendor}",), missing)
     forbidden = need.forbid & have.features
     if forbidden:
-        return Comparison(Verdict.INCOMPATIBLE, (f"host CPU provides forbidden features: {_names(forbidden)}",))
-    missing = need.require & ~have.features
+        return Comparison(Verdict.INCOMPATIBLE, (f"host CPU provides forbidden features: {_names(forbidden)}",),
+                          missing)
     if missing:
         return Comparison(Verdict.INCOMPATIBLE, (
             f"host CPU does not provide required features: {_names(missing)}",), missing)

@@ -91,6 +91,7 @@ class Fleet:
         self.kinds: list[Kind] = []
         self.files: list[FileDocs] = []
         index: dict[CpuDesc, int] = {}
+        self.doc_kinds: list[list[int]] = []  # file no -> its distinct documents' kinds
         self.hosts_by_kind: list[list[tuple[int, int]]] = []  # kind -> [(file no, document no)]
         for path in expand_paths(paths):
             docs = read_file(path)
@@ -111,6 +112,7 @@ class Fleet:
                     self.kinds.append(Kind(self.cat, cpu))
                     self.hosts_by_kind.append([])
                 doc_kind.append(k)
+            self.doc_kinds.append(doc_kind)
             by_kind = self.hosts_by_kind
             for n, i in enumerate(docs.order):
                 by_kind[doc_kind[i]].append((fno, n))
@@ -128,12 +130,12 @@ class Fleet:
         return out
 
     def hosts(self):
-        """(Host, its distinct document) for every host, in input order."""
+        """Every host, in input order."""
         for fno, docs in enumerate(self.files):
             multi = len(docs) > 1
+            kinds = self.doc_kinds[fno]
             for n, i in enumerate(docs.order):
-                d = docs.docs[i]
-                yield Host(docs.path, docs.lines[n], multi, -1, d.machines), d.cpus[0]
+                yield Host(docs.path, docs.lines[n], multi, kinds[i], docs.docs[i].machines)
 
 
 # --------------------------------------------------------------------------- classes and matrix
@@ -231,5 +233,14 @@ def missing_names(cmp: Comparison) -> tuple[str, ...]:
     return table().names(cmp.missing)
 
 
+def why_not(cmp: Comparison) -> str:
+    """The first reason of an INCOMPATIBLE verdict, and the missing features when that
+    reason does not name them."""
+    names = missing_names(cmp)
+    if names and "required features" not in cmp.reasons[0]:
+        return f"{cmp.reasons[0]}; missing features: {', '.join(names)}"
+    return cmp.reasons[0]
+
+
 __all__ = ["Fleet", "FleetClass", "Kind", "Host", "classes", "matrix", "runs_on", "distinct_cpus",
-           "fleet_baseline", "vendor_groups", "class_cpus", "missing_names", "Verdict"]
+           "fleet_baseline", "vendor_groups", "class_cpus", "missing_names", "why_not", "Verdict"]

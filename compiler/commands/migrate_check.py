@@ -84,7 +84,9 @@ def run(args) -> int:
         if not cmp.verdict.compatible:
             why.append(why_not(cmp))
         if not mc.available:
-            why.append(f"machine type {machine} is not offered (machine types of its {mc.offered_by})")
+            where = "its capabilities" if mc.offered_by == "capabilities" else \
+                f"the QEMU {profile.emulator_version} profile"
+            why.append(f"machine type {machine} is not among the machine types of {where}")
         out.append(f"{host.name}: INCOMPATIBLE: " + "; ".join(why))
     sys.stdout.write("\n".join(out) + "\n")
     return EXIT_OK if ok else EXIT_NEGATIVE

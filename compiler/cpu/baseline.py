@@ -12,18 +12,10 @@ from __future__ import annotations
 from ..enums import CpuMatch, CpuMode, FeaturePolicy
 from .decode import decode
 from .errors import fail
-from .expand import check_vendor, find_model, listed_mask, model_mask, policy_mask
+from .expand import check_vendor, find_model, offered
 from .features import table
 from .models import Catalogue
 from .xml import CpuDesc, CpuKind, Feat
-
-
-def offered(cat: Catalogue, cpu: CpuDesc) -> int:
-    """Model + required features - disabled ones (a host CPU: model + everything listed)."""
-    if cpu.kind is CpuKind.HOST:
-        return model_mask(cat, cpu) | listed_mask(cpu)
-    return (model_mask(cat, cpu) | policy_mask(cpu, FeaturePolicy.REQUIRE)) & ~policy_mask(
-        cpu, FeaturePolicy.DISABLE)
 
 
 def baseline(cat: Catalogue, cpus: list[CpuDesc], *, expand: bool = False, migratable: bool = False,

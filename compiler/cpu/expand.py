@@ -66,8 +66,18 @@ def listed_mask(cpu: CpuDesc) -> int:
 
 
 def host_mask(cat: Catalogue, host: CpuDesc) -> int:
-    """Everything a host CPU has: its model's features plus the listed ones."""
-    return model_mask(cat, host) | listed_mask(host)
+    """Everything a host CPU has: its model's features plus the listed ones (a CPU
+    given with policies - domain capabilities' host-model CPU - has what it requires
+    and not what it disables)."""
+    return offered(cat, host)
+
+
+def offered(cat: Catalogue, cpu: CpuDesc) -> int:
+    """Model + required features - disabled ones (a host CPU: model + everything listed)."""
+    if cpu.kind is CpuKind.HOST:
+        return model_mask(cat, cpu) | listed_mask(cpu)
+    return (model_mask(cat, cpu) | policy_mask(cpu, FeaturePolicy.REQUIRE)) & ~policy_mask(
+        cpu, FeaturePolicy.DISABLE)
 
 
 def host_features(cat: Catalogue, host: CpuDesc) -> frozenset[str]:

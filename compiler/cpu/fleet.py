@@ -23,12 +23,12 @@ matrix between classes is a partial order.
 from __future__ import annotations
 
 from ..enums import CpuMatch
-from .baseline import baseline, offered
+from .baseline import baseline
 from .compare import Comparison, HostHas, Needs, Verdict, compare_sets
 from .decode import decode
 from .documents import FileDocs, expand_paths, read_file
 from .errors import fail
-from .expand import check_vendor, find_model
+from .expand import check_vendor, find_model, offered
 from .features import table
 from .models import Catalogue, catalogue
 from .xml import CpuDesc, CpuKind

@@ -12,7 +12,8 @@ The guest CPU a migration carries along, by the domain's ``<cpu>`` mode:
   ``cpu-matrix`` checks;
 - host-passthrough / maximum: the source host's own CPU (without the features that
   block migration unless ``migratable='off'``): a target needs all of it;
-- no ``<cpu>``: the machine type's default CPU model.
+- no ``<cpu>``: the machine type's default CPU model as QEMU started it on the
+  source: without the features the source lacks.
 
 The machine type is canonicalized on the source's QEMU profile (``pc`` ->
 ``pc-i440fx-7.2``: the versioned type is what migrates) and must be offered by the
@@ -72,9 +73,14 @@ def guest_cpu(cat: Catalogue, dom: DomainFacts, source: Kind | None, default_mod
     host-passthrough, maximum, ``optional`` features and ``match='minimum'``)."""
     cpu = dom.cpu
     if cpu is None or (cpu.mode is CpuMode.CUSTOM and cpu.model is None and not cpu.features):
+        # QEMU's default model, less what the source lacks (dropped when the guest started,
+        # as nothing asks QEMU to enforce it)
         desc = CpuDesc(kind=CpuKind.GUEST, match=CpuMatch.EXACT, model=default_model, file=dom.path,
                        line=cpu.line if cpu else 0)
-        return GuestCpu(Needs(cat, desc), desc, f"{default_model} (the machine type's default)")
+        needs = Needs(cat, desc)
+        src = _need_source(source, desc)
+        needs.require &= src.have
+        return GuestCpu(needs, desc, f"{default_model} (the machine type's default) on {src.cpu.file}")
     if cpu.mode is CpuMode.HOST_MODEL and cpu.model is not None:
         cpu = cpu.replace(mode=CpuMode.CUSTOM, match=CpuMatch.EXACT)  # a running domain's resolved CPU
     if cpu.mode is CpuMode.HOST_MODEL:
@@ -132,8 +138,8 @@ class MachineCheck:
 def source_needed(dom: DomainFacts) -> bool:
     """Whether the domain's CPU depends on the host it runs on."""
     cpu = dom.cpu
-    if cpu is None:
-        return False
+    if cpu is None or (cpu.mode is CpuMode.CUSTOM and cpu.model is None and not cpu.features):
+        return True
     if cpu.mode in (CpuMode.HOST_PASSTHROUGH, CpuMode.MAXIMUM):
         return True
     if cpu.mode is CpuMode.HOST_MODEL:
@@ -142,15 +148,16 @@ def source_needed(dom: DomainFacts) -> bool:
 
 
 def machines_of(host, profile) -> tuple[frozenset[str], str]:
-    """The machine types a target offers, and where that comes from."""
+    """The machine types a target offers, and where that comes from: 'capabilities' (its
+    document lists them) or 'profile' (the QEMU profile's, for a document that does not)."""
     if host.machines:
-        return host.machines, "its capabilities"
+        return host.machines, "capabilities"
     names = set()
     for m in profile.machines:
         names.add(m.name)
         if m.alias:
             names.add(m.alias)
-    return frozenset(names), f"QEMU {profile.emulator_version} profile"
+    return frozenset(names), "profile"
 
 
 def check_machine(canonical: str, offered: frozenset[str], source: str) -> MachineCheck:

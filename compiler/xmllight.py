@@ -176,12 +176,26 @@ def _via_lxml(data: bytes, file: str, shift: int) -> Node:
 # --------------------------------------------------------------------------- splitting
 
 _WS = re.compile(rb"[ \t\r\n]*")
-_START = re.compile(rb"<([A-Za-z_][-A-Za-z0-9_.:]*)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*)\s*(/?)>")
 _NAME = re.compile(rb"<([A-Za-z_][-A-Za-z0-9_.:]*)")
-_DECL = re.compile(rb"<\?xml[ \t\r\n][^>]*?\?>")
-_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+class _Lazy:
+    """A regular expression compiled when first used (most files never need it)."""
+
+    def __init__(self, pattern: bytes):
+        self.pattern, self.compiled = pattern, None
+
+    def __getattr__(self, name):
+        if self.compiled is None:
+            self.compiled = re.compile(self.pattern)
+        return getattr(self.compiled, name)
+
+
+_START = _Lazy(rb"<([A-Za-z_][-A-Za-z0-9_.:]*)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*)\s*(/?)>")
+_DECL = _Lazy(rb"<\?xml[ \t\r\n][^>]*?\?>")
+_ENCODING = _Lazy(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _UTF8 = (b"utf-8", b"utf8")
-_NO_MATCH = re.compile(rb"").match(b"")  # .end() == 0
+_NO_MATCH = _WS.match(b"")  # .end() == 0
 _LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 
 
@@ -246,7 +260,7 @@ class DocumentSplitter:
             self.pos = 3
         elif buf[:2] in (b"\xff\xfe", b"\xfe\xff") or buf[:2] in (b"<\0", b"\0<"):
             return self._whole()
-        m = _DECL.match(buf, self.pos)
+        m = _DECL.match(buf, self.pos) if buf.startswith(b"<?xml", self.pos) else None
         if m:
             enc = _ENCODING.search(m.group(0))
             if enc and enc.group(1).lower() not in _UTF8:

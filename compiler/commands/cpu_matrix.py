@@ -26,18 +26,16 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ..cpu.fleet import (Fleet, class_cpus, classes, fleet_baseline, matrix, missing_names,
-                             vendor_groups, why_not)
+    from ..cpu.fleet import Fleet, best_cpu, classes, matrix, missing_names, vendor_groups, why_not
     from ..cpu.render import cpu_xml
 
     fleet = Fleet(args.hosts)
     cat = fleet.cat
     cls = classes(fleet)
     m = matrix(fleet, cls)
-    kw = dict(expand=args.features, migratable=args.migratable, cat=cat)
 
     def best(classes_):
-        return fleet_baseline(class_cpus(fleet, classes_), _offers_in_order(fleet, classes_), **kw)
+        return best_cpu(fleet, classes_, expand=args.features, migratable=args.migratable)
 
     per_class = [best([c]) for c in cls]
     whole = best(cls)
@@ -116,7 +114,3 @@ def run(args) -> int:
     sys.stdout.write("\n".join(out) + "\n")
     return 0
 
-
-def _offers_in_order(fleet, classes_):
-    kinds = sorted((k for c in classes_ for k in c.kinds), key=lambda k: fleet.hosts_by_kind[k][0])
-    return [fleet.kinds[k].have for k in kinds]

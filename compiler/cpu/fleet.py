@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from ..enums import CpuMatch
 from .baseline import baseline
-from .compare import Comparison, HostHas, Needs, Verdict, compare_sets
+from .compare import Comparison, HostHas, Needs, compare_sets
 from .decode import decode
 from .documents import FileDocs, expand_paths, read_file
 from .errors import fail
@@ -190,16 +190,11 @@ def distinct_cpus(paths: list[str]) -> tuple[list[CpuDesc], list[int]]:
     for path in expand_paths(paths):
         docs = read_file(path)
         docs.require_cpus()
-        for i in _first_occurrences(docs):
-            for cpu in docs.docs[i].cpus:
+        for d in docs.docs:  # distinct documents, in order of first appearance
+            for cpu in d.cpus:
                 seen.setdefault(cpu, None)
     cpus = list(seen)
     return cpus, [offered(cat, c) for c in cpus]
-
-
-def _first_occurrences(docs: FileDocs) -> list[int]:
-    # documents are numbered in order of first appearance: 0, 1, 2, ...
-    return list(range(len(docs.docs)))
 
 
 def fleet_baseline(cpus: list[CpuDesc], offers: list[int] | None = None, *, expand: bool = False,
@@ -223,10 +218,12 @@ def vendor_groups(fleet: Fleet, cls: list[FleetClass]) -> list[tuple[str | None,
     return list(groups.items())
 
 
-def class_cpus(fleet: Fleet, classes_: list[FleetClass]) -> list[CpuDesc]:
-    """The distinct CPUs of some classes, in order of first appearance."""
+def best_cpu(fleet: Fleet, classes_: list[FleetClass], *, expand: bool = False, migratable: bool = False):
+    """cpu-baseline of the hosts of some classes (their distinct CPUs, in order of first
+    appearance); the rendered ``cpu-vendor-mix`` diagnostic when vendors mix."""
     kinds = sorted((k for c in classes_ for k in c.kinds), key=lambda k: _first(fleet, k))
-    return [fleet.kinds[k].cpu for k in kinds]
+    return fleet_baseline([fleet.kinds[k].cpu for k in kinds], [fleet.kinds[k].have for k in kinds],
+                          expand=expand, migratable=migratable, cat=fleet.cat)
 
 
 def missing_names(cmp: Comparison) -> tuple[str, ...]:
@@ -243,4 +240,4 @@ def why_not(cmp: Comparison) -> str:
 
 
 __all__ = ["Fleet", "FleetClass", "Kind", "Host", "classes", "matrix", "runs_on", "distinct_cpus",
-           "fleet_baseline", "vendor_groups", "class_cpus", "missing_names", "why_not", "Verdict"]
+           "fleet_baseline", "best_cpu", "vendor_groups", "missing_names", "why_not"]

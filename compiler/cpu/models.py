@@ -115,14 +115,18 @@ class Catalogue:
                              tab.mask(delta.get("removed", ())), m.get("guest_decodable", True))
             self.models.append(model)
             self._by_name[model.name] = model
-        for name, vendor_string, feats in qemu_models:
-            if name in self._by_name or name in ("host", "max", "base"):
-                continue
-            self._by_name[name] = X86Model(name, self.vendors.get(vendor_string or ""), qemu_mask(feats),
-                                           in_catalogue=False)
+        # every other QEMU model name, made into a model when first asked for
+        self._qemu_mask = qemu_mask
+        self._qemu_only = {name: (vendor_string, feats) for name, vendor_string, feats in qemu_models
+                           if name not in self._by_name and name not in ("host", "max", "base")}
 
     def get(self, name: str) -> X86Model | None:
-        return self._by_name.get(name)
+        m = self._by_name.get(name)
+        if m is None and name in self._qemu_only:
+            vendor_string, feats = self._qemu_only[name]
+            m = self._by_name[name] = X86Model(name, self.vendors.get(vendor_string or ""),
+                                               self._qemu_mask(feats), in_catalogue=False)
+        return m
 
     def vendor_name(self, name: str | None) -> str | None:
         """A vendor as written by users (libvirt name or CPUID string) -> libvirt name."""

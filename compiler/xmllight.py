@@ -214,6 +214,7 @@ class DocumentSplitter:
         self.first_tag: str | None = None
         self.first_line = 1
         self._ends: dict[bytes, re.Pattern] = {}
+        self.fh = None
 
     # the buffer: self.buf[self.pos:] is unread text, self.line the line at self.pos
     def _more(self) -> bool:
@@ -235,17 +236,29 @@ class DocumentSplitter:
         line = self.line if at is None else self.line + self.buf.count(b"\n", self.pos, at)
         return _fail(code, message, self.path, line)
 
-    def __iter__(self):
-        try:
-            self.fh = open(self.path, "rb")
-        except OSError:
-            from .inputs import read_input_file
+    def start(self) -> bytes:
+        """Open the file and read its first block; return it (a look at what the file
+        is: a caller may take it as something else and :meth:`read_all` instead)."""
+        if self.fh is None:
+            try:
+                self.fh = open(self.path, "rb")
+            except OSError:
+                from .inputs import read_input_file
 
-            read_input_file(self.path)  # raises the io diagnostic every command gives
-            raise
-        with self.fh:
+                read_input_file(self.path)  # raises the io diagnostic every command gives
+                raise
             self.buf, self.pos, self.line, self.eof = b"", 0, 1, False
             self._more()
+        return self.buf
+
+    def read_all(self) -> bytes:
+        """The whole file (at most ``MAX_BYTES``), not split; closes it."""
+        with self.fh:
+            return self._whole()
+
+    def __iter__(self):
+        self.start()
+        with self.fh:
             single = self._prolog()
             if single is not None:
                 yield single, 1

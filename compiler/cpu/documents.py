@@ -26,7 +26,7 @@ from . import host as _host
 from .cpuid import from_cpudata, from_cpuid_r, looks_like_cpuid_r
 from .errors import fail
 from .xml import CpuDesc, CpuKind, cpu_elements, host_model_mode, parse_cpu
-from ..xmllight import MAX_BYTES, DocumentSplitter, read_light
+from ..xmllight import DocumentSplitter, read_light
 
 ROOTS = frozenset({"cpu", "capabilities", "domain", "domainCapabilities", "cpudata"})
 
@@ -103,15 +103,15 @@ def parse_document(root, path: str) -> Document:
 def read_file(path: str) -> FileDocs:
     """All documents of ``path`` (see the module docstring)."""
     out = FileDocs(path)
-    if looks_like_cpuid_r(_head(path)):
-        data = _read_all(path)
+    splitter = DocumentSplitter(path, ROOTS)
+    if looks_like_cpuid_r(splitter.start()[:4096]):
+        data = splitter.read_all()
         cpu = _host.from_cpuid(from_cpuid_r(data.decode("utf-8", errors="replace"), path), where=(path, 0))
         out.docs.append(Document("cpuid", (cpu,)))
         out.order.append(0)
         out.lines.append(1)
         out.first_tag = "cpuid"
         return out
-    splitter = DocumentSplitter(path, ROOTS)
     seen: dict[bytes, int] = {}
     docs, order, lines = out.docs, out.order, out.lines
     for data, line in splitter:
@@ -127,26 +127,6 @@ def read_file(path: str) -> FileDocs:
     if splitter.first_tag is not None:
         out.first_tag, out.first_line = splitter.first_tag, splitter.first_line
     return out
-
-
-def _head(path: str) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(4096)
-    except OSError:
-        from ..inputs import read_input_file
-
-        read_input_file(path)  # the io diagnostic every command gives
-        raise
-
-
-def _read_all(path: str) -> bytes:
-    from ..inputs import read_input_file
-
-    data = read_input_file(path, MAX_BYTES)
-    if len(data) > MAX_BYTES:
-        raise fail("xml-too-large", f"file is over {MAX_BYTES} bytes", path, 1)
-    return data
 
 
 def expand_paths(paths: list[str]) -> list[str]:

@@ -7,7 +7,7 @@ from attrs import frozen
 from .emit.argv import emit_argv
 from .emit.taskset import AffinityPlan, plan
 from .model import Domain
-from .cpu.documents import load_host
+from .cpu.host import load_host
 from .env import Env
 from .parse import parse_file
 from .passes.resolve_cpu import HOST_CACHE_KEY

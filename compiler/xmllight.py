@@ -144,17 +144,16 @@ def read_light(data: bytes, file: str, first_line: int = 1) -> Node:
         p.Parse(data, True)
     except LookupError:  # an encoding Python has no codec for: lxml (iconv) decides
         return _via_lxml(data, file, shift)
-    except expat.ExpatError as exc:
-        if exc.code == expat.errors.codes[expat.errors.XML_ERROR_UNKNOWN_ENCODING]:
-            return _via_lxml(data, file, shift)
-        msg = expat.ErrorString(exc.code)
-        raise _fail("xml-syntax", msg, file, (exc.lineno or 1) + shift, (exc.offset or 0) + 1) from None
+    except expat.ExpatError:
+        # an encoding expat does not know, or a fault: lxml decides and words it, so a
+        # broken CPU document reads as a broken domain does
+        return _via_lxml(data, file, shift)
     return root[0]
 
 
 def _via_lxml(data: bytes, file: str, shift: int) -> Node:
-    """A document in an encoding expat does not know: lxml (iconv) reads it, with
-    every refusal of :func:`compiler.xmldoc.read_document`."""
+    """``data`` read by :func:`compiler.xmldoc.read_document` (lxml, iconv), with every
+    refusal of it, at lines shifted by ``shift``."""
     from .diagnostics import DomcError
     from .xmldoc import read_document
 
@@ -162,7 +161,8 @@ def _via_lxml(data: bytes, file: str, shift: int) -> Node:
         el = read_document(data, file, remove_comments=True)
     except DomcError as exc:
         d = exc.diagnostics[0]
-        raise _fail(d.code, d.message, file, d.span.line + shift if d.span.line else 0) from None
+        raise _fail(d.code, d.message, file, d.span.line + shift if d.span.line else 0,
+                    d.span.column if d.span.line > 1 or not shift else 0) from None
 
     def convert(e) -> Node:
         n = Node(e.tag, dict(e.attrib), (e.sourceline or 0) + shift)
@@ -171,6 +171,16 @@ def _via_lxml(data: bytes, file: str, shift: int) -> Node:
         return n
 
     return convert(el)
+
+
+def _offset_of(data: bytes, line: int, column: int) -> int:
+    """The byte offset of (1-based line, 0-based column) in ``data``."""
+    at = 0
+    for _ in range(line - 1):
+        at = data.find(b"\n", at) + 1
+        if at == 0:
+            return len(data)
+    return at + column
 
 
 # --------------------------------------------------------------------------- splitting
@@ -501,6 +511,10 @@ class DocumentSplitter:
         except expat.ExpatError as exc:
             if len(limit) > MAX_BYTES:
                 raise self._error("xml-too-large", f"document is over {MAX_BYTES} bytes") from None
+            # the fault is in this element: lxml words it (as for a domain); what lxml
+            # finds first is at or before where expat stopped
+            stop = limit.find(b"\n", _offset_of(limit, exc.lineno or 1, exc.offset or 0))
+            _via_lxml(limit[:stop if stop > 0 else len(limit)], self.path, self.line - 1)
             raise _fail("xml-syntax", expat.ErrorString(exc.code), self.path,
                         self.line + (exc.lineno or 1) - 1, (exc.offset or 0) + 1) from None
         if len(limit) > MAX_BYTES:

@@ -23,7 +23,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from ..cpu.capabilities import capabilities_xml, read_numa
-    from ..cpu.documents import load_host
+    from ..cpu.host import load_host
     from ..profile import load_profile
 
     from ..inputs import write_output_file

@@ -17,7 +17,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from ..cpu.compare import compare
-    from ..cpu.documents import load_host, load_one_cpu
+    from ..cpu.documents import load_one_cpu
+    from ..cpu.host import load_host
     from ..cpu.models import catalogue
 
     cpu = load_one_cpu(args.cpu)

@@ -26,7 +26,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from ..cli import EXIT_NEGATIVE, EXIT_OK
-    from ..cpu.documents import load_host
+    from ..cpu.host import load_host
     from ..cpu.errors import fail
     from ..cpu.fleet import Fleet, Kind, why_not
     from ..cpu.features import table

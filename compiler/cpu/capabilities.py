@@ -6,15 +6,22 @@ from __future__ import annotations
 import os
 import re
 
-from collections import namedtuple
+from attrs import frozen
+from xml.sax.saxutils import escape
+
+from .render import attr as quoteattr
 
 from ..inputs import require_directory
 from ..profile import Profile
-from .render import attr as quoteattr
-from .render import cpu_xml, escape
+from .render import cpu_xml
 from .xml import CpuDesc
 
-NumaCell = namedtuple("NumaCell", "id memory_kib cpus")
+
+@frozen
+class NumaCell:
+    id: int
+    memory_kib: int
+    cpus: tuple[int, ...]
 
 
 def _cpulist(text: str) -> tuple[int, ...]:

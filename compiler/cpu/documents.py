@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from array import array
 
-from . import host as _host
+from .hostdecode import from_cpuid
 from .cpuid import from_cpudata, from_cpuid_r, looks_like_cpuid_r
 from .errors import fail
 from .xml import CpuDesc, CpuKind, cpu_elements, host_model_mode, parse_cpu
@@ -84,7 +84,7 @@ def parse_document(root, path: str) -> Document:
     """The CPUs (and machine types) of one document's root element."""
     tag = root.tag
     if tag == "cpudata":
-        cpu = _host.from_cpuid(from_cpudata(root, path), where=(path, root.sourceline or 0))
+        cpu = from_cpuid(from_cpudata(root, path), where=(path, root.sourceline or 0))
         return Document(tag, (cpu,))
     if tag == "domainCapabilities":
         cpu = host_model_mode(root, path)
@@ -106,7 +106,7 @@ def read_file(path: str) -> FileDocs:
     splitter = DocumentSplitter(path, ROOTS)
     if looks_like_cpuid_r(splitter.start()[:4096]):
         data = splitter.read_all()
-        cpu = _host.from_cpuid(from_cpuid_r(data.decode("utf-8", errors="replace"), path), where=(path, 0))
+        cpu = from_cpuid(from_cpuid_r(data.decode("utf-8", errors="replace"), path), where=(path, 0))
         out.docs.append(Document("cpuid", (cpu,)))
         out.order.append(0)
         out.lines.append(1)
@@ -135,7 +135,10 @@ def expand_paths(paths: list[str]) -> list[str]:
     for p in paths:
         if os.path.isdir(p):
             names = sorted(n for n in os.listdir(p) if not n.startswith("."))
-            out.extend(os.path.join(p, n) for n in names if os.path.isfile(os.path.join(p, n)))
+            files = [os.path.join(p, n) for n in names if os.path.isfile(os.path.join(p, n))]
+            if not files:
+                raise fail("cpu-missing", "no recorded hosts: the directory holds no files", p, 0)
+            out.extend(files)
         else:
             out.append(p)
     return out
@@ -159,14 +162,3 @@ def load_one_cpu(path: str) -> CpuDesc:
             docs.lines[i] for i in range(1, len(docs)) if docs.docs[docs.order[i]].cpus)
         raise fail("cpu-many", f"expected one <cpu>, found {len(cpus)}", path, line)
     return cpus[0]
-
-
-def load_host(path: str | None) -> CpuDesc:
-    """The host CPU from ``--host FILE`` (any recorded-host document) or, without
-    one, this machine."""
-    if path is None:
-        return _host.from_this_machine()
-    cpu = load_one_cpu(path)
-    if cpu.kind is not CpuKind.HOST and cpu.model is None:
-        raise fail("host-cpu", "the host <cpu> names no model", *cpu.where)
-    return cpu

@@ -1,41 +1,20 @@
-"""The host CPU: decoded from CPUID (a dump or this machine) or from /proc/cpuinfo.
-(Recorded host files - capabilities XML, a bare ``<cpu>``, a CPUID dump - are read
-by :mod:`compiler.cpu.documents`.)"""
+"""The host CPU: this machine's (from CPUID, or /proc/cpuinfo), or a recorded host's
+from ``--host FILE`` (any document :mod:`compiler.cpu.documents` reads)."""
 
 from __future__ import annotations
 
 import os
 
-from .cpuid import load_cpuid_file, read_local_cpuid, read_proc_cpuinfo
-from .decode import decode
-from .features import CpuidData, table
-from .models import Catalogue, catalogue
+from .cpuid import read_local_cpuid, read_proc_cpuinfo
+from .documents import load_one_cpu
+from .errors import fail
+from .features import table
+from .hostdecode import ARCH, describe, from_cpuid, from_cpuid_file
+from .models import catalogue
 from .xml import CpuDesc, CpuKind, Topo
 
-ARCH = "x86_64"
-
-
-def describe(cat: Catalogue, features: int, vendor_string: str | None,
-             signature: tuple[int, int, int] | None, topology: Topo | None = None,
-             where: tuple[str, int] = ("<input>", 0)) -> CpuDesc:
-    """A host CPU from its feature bit set, CPUID vendor string and signature."""
-    vendor = cat.vendors.get(vendor_string or "")
-    if signature is not None and cat.tsx_errata.applies(vendor, signature):
-        features &= ~cat.tsx_mask
-    d = decode(cat, features, vendor, signature, host=True, where=where)
-    return CpuDesc(kind=CpuKind.HOST, arch=ARCH, model=d.model.name, vendor=vendor, topology=topology,
-                   features=d.features(), signature=signature, file=where[0], line=where[1])
-
-
-def from_cpuid(data: CpuidData, cat: Catalogue | None = None, topology: Topo | None = None,
-               where: tuple[str, int] = ("<input>", 0)) -> CpuDesc:
-    cat = cat or catalogue()
-    return describe(cat, data.feature_mask(), data.vendor_string(), data.signature(), topology, where)
-
-
-def from_cpuid_file(path: str) -> CpuDesc:
-    return from_cpuid(load_cpuid_file(path), where=(path, 0))
-
+__all__ = ["ARCH", "describe", "from_cpuid", "from_cpuid_file", "from_this_machine", "local_topology",
+           "load_host"]
 
 def local_topology(root: str = "/sys/devices/system/cpu") -> Topo | None:
     """sockets/cores/threads from sysfs (cpu0's siblings), None when unavailable."""
@@ -79,3 +58,14 @@ def from_this_machine() -> CpuDesc:
     info = read_proc_cpuinfo()
     return describe(cat, table().mask(info.features), info.vendor_string, info.signature, topo,
                     ("/proc/cpuinfo", 0))
+
+
+def load_host(path: str | None) -> CpuDesc:
+    """The host CPU from ``--host FILE`` (any recorded-host document) or, without
+    one, this machine."""
+    if path is None:
+        return from_this_machine()
+    cpu = load_one_cpu(path)
+    if cpu.kind is not CpuKind.HOST and cpu.model is None:
+        raise fail("host-cpu", "the host <cpu> names no model", *cpu.where)
+    return cpu

@@ -14,7 +14,7 @@ HOST_CACHE_KEY = "compiler.cpu.host"
 
 def _host(env: Env):
     if HOST_CACHE_KEY not in env.cache:
-        from ..cpu.documents import load_host
+        from ..cpu.host import load_host
 
         env.cache[HOST_CACHE_KEY] = load_host(env.host_cpu_file)
     return env.cache[HOST_CACHE_KEY]

@@ -306,10 +306,26 @@ class DocumentSplitter:
         name_at = _NAME.match
         closings: dict[bytes, bytes] = {}  # tag -> its end tag (b"": not a document)
         verified: dict[bytes, int] = {}  # documents already cut this way -> their newlines
+        last_open = last_close = b""  # the start tag of the last document (no attributes) and its end
         while True:
+            buf, pos = self.buf, self.pos
+            # the fastest path: a document cut before, behind the same start tag as the last
+            if last_open:
+                at = pos + 1 if buf[pos:pos + 1] == b"\n" else ws(buf, pos).end()
+                if buf.startswith(last_open, at):
+                    end = buf.find(last_close, at)
+                    if end > 0:
+                        stop = end + len(last_close)
+                        data = buf[at:stop]
+                        nl = verified.get(data)
+                        if nl is not None:
+                            line = self.line + (1 if at == pos + 1 else buf.count(b"\n", pos, at))
+                            self.line = line + nl
+                            self.pos = stop
+                            yield data, line
+                            continue
             # the fast path: the next document is an element whose end tag no comment,
             # CDATA section, processing instruction or same-named child could hide
-            buf, pos = self.buf, self.pos
             at = ws(buf, pos).end()
             if at + 2 < len(buf) and buf[at] == 0x3C and buf[at + 1] in _LETTERS and self.first_tag is not None:
                 name = name_at(buf, at)
@@ -340,6 +356,8 @@ class DocumentSplitter:
                         self.line = line + nl
                         self.pos = stop
                         found = True
+                        if name.end() == gt and closings[tag]:
+                            last_open, last_close = buf[at:gt + 1], closing
                         yield data, line
                         continue
             # everything else

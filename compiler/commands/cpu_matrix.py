@@ -47,12 +47,13 @@ def run(args) -> int:
     blame = [(a, b, m[a][b]) for a in range(len(cls)) for b in range(len(cls)) if not m[a][b].verdict.compatible]
 
     if args.format == "json":
+        names = fleet.names_by_kind()
         doc = {
             "hosts": len(fleet),
             "classes": [{
                 "class": c.number,
                 "vendor": c.vendor,
-                "hosts": [n for k in c.kinds for n in fleet.host_names(k)],
+                "hosts": [n for k in c.kinds for n in names[k]],
                 "host_model": cpu_xml(fleet.kinds[c.kinds[0]].host_model(cat)),
                 "best": cpu_xml(per_class[i]),
             } for i, c in enumerate(cls)],

@@ -22,6 +22,8 @@ matrix between classes is a partial order.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ..enums import CpuMatch
 from .baseline import baseline
 from .compare import Comparison, HostHas, Needs, compare_sets
@@ -84,7 +86,9 @@ class Host:
 
 
 class Fleet:
-    """Every host of some files and directories, with their distinct CPUs."""
+    """Every host of some files and directories, with their distinct CPUs.  Nothing is
+    kept per host but its file's two arrays (document, line): counts and first
+    appearances come from C-speed scans, host names only when output asks."""
 
     def __init__(self, paths: list[str], cat: Catalogue | None = None):
         self.cat = cat or catalogue()
@@ -92,16 +96,18 @@ class Fleet:
         self.files: list[FileDocs] = []
         index: dict[CpuDesc, int] = {}
         self.doc_kinds: list[list[int]] = []  # file no -> its distinct documents' kinds
-        self.hosts_by_kind: list[list[tuple[int, int]]] = []  # kind -> [(file no, document no)]
+        self.size: list[int] = []  # kind -> hosts
+        self.first: list[tuple[int, int]] = []  # kind -> (file no, position) of its first host
         for path in expand_paths(paths):
             docs = read_file(path)
             docs.require_cpus()
             fno = len(self.files)
             self.files.append(docs)
+            counts = Counter(docs.order)
             doc_kind = []
             for i, d in enumerate(docs.docs):
                 if len(d.cpus) != 1:
-                    line = d.cpus[1].line if d.cpus else docs.lines[list(docs.order).index(i)]
+                    line = d.cpus[1].line if d.cpus else docs.lines[docs.order.index(i)]
                     raise fail("cpu-missing" if not d.cpus else "cpu-many",
                                f"a recorded host is a document with one host CPU; <{d.tag}> has "
                                f"{len(d.cpus)}", path, line)
@@ -110,23 +116,55 @@ class Fleet:
                 if k is None:
                     k = index[cpu] = len(self.kinds)
                     self.kinds.append(Kind(self.cat, cpu))
-                    self.hosts_by_kind.append([])
+                    self.size.append(0)
+                    # documents are numbered by first appearance: a new kind starts here
+                    self.first.append((fno, docs.order.index(i)))
+                self.size[k] += counts[i]
                 doc_kind.append(k)
             self.doc_kinds.append(doc_kind)
-            by_kind = self.hosts_by_kind
-            for n, i in enumerate(docs.order):
-                by_kind[doc_kind[i]].append((fno, n))
         if not self.kinds:
             raise fail("cpu-missing", "no recorded hosts", paths[0] if paths else "<input>", 0)
 
     def __len__(self) -> int:
-        return sum(len(h) for h in self.hosts_by_kind)
+        return sum(self.size)
 
     def host_names(self, kind: int, limit: int | None = None) -> list[str]:
-        out = []
-        for fno, n in self.hosts_by_kind[kind][:limit]:
-            docs = self.files[fno]
-            out.append(f"{docs.path}:{docs.lines[n]}" if len(docs) > 1 else docs.path)
+        """The hosts of a kind, in input order (at most ``limit``)."""
+        out: list[str] = []
+        for fno, docs in enumerate(self.files):
+            mine = [i for i, k in enumerate(self.doc_kinds[fno]) if k == kind]
+            if not mine:
+                continue
+            multi = len(docs) > 1
+            if limit is None:
+                wanted = set(mine)
+                positions = [n for n, i in enumerate(docs.order) if i in wanted]
+            else:  # the first few of each document, found by C-speed scans
+                positions = []
+                for i in mine:
+                    n = -1
+                    for _ in range(limit - len(out)):
+                        try:
+                            n = docs.order.index(i, n + 1)
+                        except ValueError:
+                            break
+                        positions.append(n)
+                positions = sorted(positions)[:limit - len(out)]
+            out += [f"{docs.path}:{docs.lines[n]}" if multi else docs.path for n in positions]
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def names_by_kind(self) -> list[list[str]]:
+        """Every host's name, by kind, in input order (one pass)."""
+        out: list[list[str]] = [[] for _ in self.kinds]
+        for fno, docs in enumerate(self.files):
+            kinds, path, lines = self.doc_kinds[fno], docs.path, docs.lines
+            if len(docs) == 1:
+                out[kinds[docs.order[0]]].append(path)
+                continue
+            for n, i in enumerate(docs.order):
+                out[kinds[i]].append(f"{path}:{lines[n]}")
         return out
 
     def hosts(self):
@@ -160,12 +198,12 @@ def classes(fleet: Fleet) -> list[FleetClass]:
             c = by_key[key] = FleetClass(len(out) + 1, [], kind.vendor, kind.need, 0)
             out.append(c)
         c.kinds.append(k)
-        c.size += len(fleet.hosts_by_kind[k])
+        c.size += fleet.size[k]
     return out
 
 
 def _first(fleet: Fleet, k: int) -> tuple[int, int]:
-    return fleet.hosts_by_kind[k][0]
+    return fleet.first[k]
 
 
 def runs_on(cat: Catalogue, guest: Kind, target: Kind) -> Comparison:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import glob
 import os
-import resource
 import shutil
 import site
 import statistics

@@ -76,7 +76,8 @@ class Catalogue:
     """libvirt's named models in decode order, plus every other QEMU model name.
 
     ``qemu_models`` is what one emulator offers: ``(name, CPUID vendor string or None,
-    QEMU feature names)`` per model, from a profile."""
+    QEMU feature names)`` per model, from a profile; features None: the profile knows
+    the model's name only, and the catalogue leaves it out."""
 
     def __init__(self, qemu_models, data: dict):
         tab = table()
@@ -89,7 +90,7 @@ class Catalogue:
                                     tuple((int(k), v) for k, v in e["models_below_stepping"].items()),
                                     e["features"])
         self.tsx_mask = tab.mask(self.tsx_errata.features)
-        offered = {name: (vendor, feats) for name, vendor, feats in qemu_models}
+        offered = {name: (vendor, feats) for name, vendor, feats in qemu_models if feats is not None}
 
         accel_mask = tab.mask(accel)
 
@@ -117,7 +118,7 @@ class Catalogue:
             self._by_name[model.name] = model
         # every other QEMU model name, made into a model when first asked for
         self._qemu_mask = qemu_mask
-        self._qemu_only = {name: (vendor_string, feats) for name, vendor_string, feats in qemu_models
+        self._qemu_only = {name: vf for name, vf in offered.items()
                            if name not in self._by_name and name not in ("host", "max", "base")}
 
     def get(self, name: str) -> X86Model | None:
@@ -145,7 +146,7 @@ def _data() -> dict:
 @cache
 def _default_catalogue() -> Catalogue:
     models = read_json(DEFAULT_PROFILE)["cpu_models"]
-    return Catalogue([(c["name"], c.get("vendor"), c.get("features", ())) for c in models], _data())
+    return Catalogue([(c["name"], c.get("vendor"), c.get("features")) for c in models], _data())
 
 
 _BY_PROFILE: dict[int, tuple[object, Catalogue]] = {}
@@ -158,6 +159,7 @@ def catalogue(profile=None) -> Catalogue:
         return _default_catalogue()
     hit = _BY_PROFILE.get(id(profile))
     if hit is None or hit[0] is not profile:
-        cat = Catalogue([(c.name, c.vendor, c.features) for c in profile.cpu_models], _data())
+        cat = Catalogue([(c.name, c.vendor, c.features if getattr(c, "features_known", True) else None)
+                         for c in profile.cpu_models], _data())
         hit = _BY_PROFILE[id(profile)] = (profile, cat)
     return hit[1]

@@ -349,6 +349,7 @@ class DeviceKind:
     emit_absent   ctx -> argv words the kind writes in its place when the domain has
                none of its devices (audio: the default backend)
     machine_opts  device -> extra -machine options the device needs (nvdimm=on)
+    cpu_props  device -> extra -cpu properties the device is (hyperv panic: hv-crash)
     """
 
     tag: str
@@ -368,6 +369,7 @@ class DeviceKind:
     filled: Callable[[Device], tuple[XNode, ...]] = lambda d: ()
     filled_attrs: Callable[[Device], tuple[tuple[str, str], ...]] = lambda d: ()
     machine_opts: Callable[[Device], tuple[str, ...]] = lambda d: ()
+    cpu_props: Callable[[Device], tuple[str, ...]] = lambda d: ()
     argv_position: ArgvPosition = ArgvPosition.DEVICES
     argv_key: Callable[[Device], tuple] = lambda d: ()
     emit_absent: Callable[[EmitCtx], list[str]] = lambda ctx: []

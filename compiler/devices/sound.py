@@ -60,4 +60,6 @@ KIND = DeviceKind(tag="sound", cls=Sound, from_xml=from_xml, emit=emit,
                   wants_pci=lambda s, dom: s.model not in ("sb16", "pcspk", "usb"),
                   wants_usb=lambda s, dom: s.model == "usb", usb_order=UsbOrder.SOUND,
                   pci_group=lambda d: PciGroup.SOUND, alias=lambda s, n, dom: f"sound{n}",
-                  pci_connect=lambda s: PciConnect.PCI, fixed_slot=fixed_slot)
+                  pci_connect=lambda s: PciConnect.PCI, fixed_slot=fixed_slot,
+                  # the PC speaker is the machine's own, fed by the audio backend
+                  machine_opts=lambda s: ("pcspk-audiodev=audio1",) if s.model == "pcspk" else ())

@@ -16,8 +16,6 @@ from ..devices.base import ArgvPosition, EmitCtx, qjson
 from ..devices.blockdev import protocol_node
 from ..devices.disk import Disk
 from ..devices.graphics import Graphics
-from ..devices.panic import Panic
-from ..devices.sound import Sound
 from ..model import Domain, MachineFamily, VirtType
 from ..placement.hmat import has_hmat
 from ..tables.hypervisor import HYPERV_PROPS, KVM_PROPS
@@ -85,9 +83,9 @@ def _machine(dom: Domain, family: MachineFamily) -> str:
     if dom.features.ioapic_driver is not None:
         opts.append(f"kernel_irqchip={'on' if dom.features.ioapic_driver == 'kvm' else 'split'}")
     opts.append("dump-guest-core=off")
-    opts += dict.fromkeys(o for d in dom.devices for o in DEVICE_KINDS_BY_TAG[d.kind_tag].machine_opts(d))
-    if any(isinstance(d, Sound) and d.model == "pcspk" for d in dom.devices):
-        opts.append("pcspk-audiodev=audio1")
+    # what the devices need of the machine (nvdimm=on, pcspk-audiodev=), kind by kind
+    opts += dict.fromkeys(o for k in DEVICE_KINDS for d in dom.devices if kind_of(d) is k
+                          for o in k.machine_opts(d))
     if not (dom.cpu and dom.cpu.numa):
         opts.append("memory-backend=pc.ram")
     if dom.os.loader is not None and dom.os.loader.type == "pflash":
@@ -125,8 +123,7 @@ def cpu_value(dom: Domain) -> str:
             extra.append(f"{prop}={hv.value}")
         else:
             extra.append(f"{prop}=on")
-    if any(isinstance(d, Panic) and d.model == "hyperv" for d in dom.devices):
-        extra.append("hv-crash")
+    extra += dict.fromkeys(p for d in dom.devices for p in kind_of(d).cpu_props(d))
     for name, state in f.kvm:
         prop = KVM_PROPS.get(name)
         if prop is None:
@@ -347,5 +344,3 @@ def _devices(dom: Domain, family: MachineFamily) -> tuple[list[str], list[str]]:
             words += kind.emit(d, ctx)
     return out[ArgvPosition.DEVICES], out[ArgvPosition.LATE]
 
-
-DEVICE_KINDS_BY_TAG = {k.tag: k for k in DEVICE_KINDS}

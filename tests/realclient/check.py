@@ -1,0 +1,238 @@
+"""Run one generated domain through virt-install, the reference libvirt and domc, and
+say whether domc gives the guest ABI libvirt gives.
+
+The fact extraction and device matching are ../shared/tools/parity.py's and the
+per-property comparison is propdiff.py's, imported at run time (``shared_tools()``);
+without ../shared the callers skip.  Nothing here is a copy of them: this module only
+turns their results into short difference *classes* (one string per kind of problem,
+e.g. ``-cpu: libvirt has migratable=on``) that a run can count.
+
+Agreement for one domain: both refuse it; or both compile it and the machine type,
+-cpu, -smp, -m, every -device's driver/id/bus/addr/guest props (parity.py) and every
+-device property (propdiff.py) are the same, with no -device that only one side has.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import gen
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED_TOOLS = ROOT.parent / "shared" / "tools"
+ORACLE = SHARED_TOOLS / "libvirt-oracle"
+URI = "qemu:///system"
+TIMEOUT = 60
+
+
+def shared_tools():
+    """(parity, propdiff) modules from ../shared/tools, or None when absent."""
+    if not (SHARED_TOOLS / "parity.py").is_file() or not (SHARED_TOOLS / "propdiff.py").is_file():
+        return None
+    if str(SHARED_TOOLS) not in sys.path:
+        sys.path.insert(0, str(SHARED_TOOLS))
+    return importlib.import_module("parity"), importlib.import_module("propdiff")
+
+
+def missing_prerequisite() -> str | None:
+    """Why a run cannot happen here, or None when it can."""
+    if shared_tools() is None or not ORACLE.is_file():
+        return f"parity.py, propdiff.py and libvirt-oracle not found in {SHARED_TOOLS}"
+    for tool in ("virt-install", "virsh", "qemu-img"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed"
+    p = subprocess.run(["virsh", "-c", URI, "version"], capture_output=True, text=True,
+                       check=False)
+    if p.returncode != 0 or "libvirt 9.0." not in p.stdout:
+        return f"no libvirt 9.0 daemon answers at {URI} (libvirt-oracle setup starts one)"
+    return None
+
+
+class Scratch:
+    """Disk images, a cdrom image and a shared directory in a temporary directory, inside
+    a transient libvirt storage pool.  virt-install puts every disk path it is given into
+    a storage pool and, when no pool covers the directory, defines a persistent one; the
+    transient pool stops it from leaving anything behind, and goes when closed."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="domc-realclient-"))
+        for name in gen.DISK_IMAGES:
+            _run(["qemu-img", "create", "-q", "-f", "qcow2", str(self.dir / name), "1G"])
+        _run(["qemu-img", "create", "-q", "-f", "raw", str(self.dir / gen.RAW_IMAGE), "64M"])
+        _run(["qemu-img", "create", "-q", "-f", "raw", str(self.dir / gen.CDROM_IMAGE), "1M"])
+        (self.dir / gen.SHARE_DIR).mkdir()
+        self.pool = self.dir.name
+        _run(["virsh", "-c", URI, "pool-create-as", self.pool, "dir", "--target", str(self.dir)])
+        self.env = gen.Env(images=self.dir)
+
+    def close(self) -> None:
+        subprocess.run(["virsh", "-c", URI, "pool-destroy", self.pool], capture_output=True,
+                       check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> Scratch:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _run(cmd: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=cwd,
+                          timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+
+
+@dataclass
+class Result:
+    index: int
+    name: str
+    args: list[str]
+    xml: str = ""
+    gen_error: str | None = None       # virt-install failed: not a domain
+    libvirt_error: str | None = None   # the reference refused the XML
+    libvirt_argv: list[str] | None = None
+    domc_codes: list[str] = field(default_factory=list)
+    domc_errors: str = ""
+    domc_argv: list[str] | None = None
+    diffs: list[tuple[str, str]] = field(default_factory=list)   # (class, detail)
+
+    @property
+    def agree(self) -> bool:
+        return self.gen_error is None and not self.diffs
+
+    def classes(self) -> list[str]:
+        return sorted({c for c, _ in self.diffs})
+
+
+_DOMC_ERR = re.compile(r"^.*?:\d+: error\[([^\]]+)\]: (.*)$")
+
+
+def run_domain(seed: int, index: int, scratch: Scratch, mode: str = "options") -> Result:
+    parity, _ = shared_tools()
+    args = gen.virt_install_args(seed, index, scratch.env, mode)
+    res = Result(index, gen.domain_name(seed, index, mode), args)
+    p = _run(["virt-install"] + args)
+    if p.returncode != 0 or "<domain" not in p.stdout:
+        res.gen_error = (p.stderr.strip().splitlines() or ["no XML"])[-1]
+        return res
+    res.xml = p.stdout
+    xml_path = scratch.dir / f"{res.name}.xml"
+    xml_path.write_text(res.xml)
+    p = _run([str(ORACLE), "argv", str(xml_path)])
+    if p.returncode == 0:
+        res.libvirt_argv = parity.split_cmdline(p.stdout)
+    else:
+        res.libvirt_error = " ".join(p.stderr.split()) or f"exit {p.returncode}"
+    p = _run([sys.executable, "-m", "compiler", "compile", str(xml_path), "--format", "json"],
+             cwd=ROOT)
+    if p.returncode == 0:
+        res.domc_argv, perr = parity.parse_output(p.stdout)
+        if res.domc_argv is None:
+            res.domc_codes, res.domc_errors = ["unparseable-output"], perr
+    else:
+        res.domc_errors = p.stderr.strip()
+        res.domc_codes = sorted({m.group(1) for line in res.domc_errors.splitlines()
+                                 if (m := _DOMC_ERR.match(line))}) or ["no-error-line"]
+    res.diffs = verdict(res)
+    return res
+
+
+def verdict(res: Result) -> list[tuple[str, str]]:
+    """The differences between libvirt's answer and domc's, as (class, detail)."""
+    lib_ok, domc_ok = res.libvirt_argv is not None, res.domc_argv is not None
+    if not lib_ok and not domc_ok:
+        return []
+    if not domc_ok:
+        first = res.domc_errors.splitlines()[0] if res.domc_errors else ""
+        return [(f"domc refuses: {code}", first) for code in res.domc_codes]
+    if not lib_ok:
+        msg = re.sub(r"'[^']*'", "'…'", res.libvirt_error or "")
+        return [(f"libvirt refuses, domc accepts: {msg[:100]}", res.libvirt_error or "")]
+    return compare_argv(res.libvirt_argv, res.domc_argv)
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else str(value)
+
+
+def compare_argv(lib: list[str], ours: list[str]) -> list[tuple[str, str]]:
+    """(class, detail) for every guest-ABI difference between two QEMU command lines."""
+    parity, propdiff = shared_tools()
+    exp_f, our_f = parity.extract_facts(lib), parity.extract_facts(ours)
+    c = parity.compare(exp_f, our_f)
+    diffs: list[tuple[str, str]] = []
+    for key, (e, o) in c["scalar_diffs"].items():
+        if key == "cpu":
+            diffs += _cpu_diffs(e, o)
+        else:
+            diffs.append((f"-{key if key != 'memory' else 'm'} differs", f"libvirt={e} domc={o}"))
+    extra = list(c["extra_pci"]) + list(c["extra_other"])
+    for e, o in c["device_mismatches"]:
+        if o is None:  # unmatched: maybe the same device under another id
+            o = next((x for x in extra if x.get("driver") == e.get("driver")), None)
+            if o is None:
+                diffs.append((f"-device {e.get('driver')} missing", parity.fmt_rec(e)))
+                continue
+            extra.remove(o)
+        for k in sorted(set(e) | set(o)):
+            if e.get(k) != o.get(k):
+                diffs.append((f"-device {e.get('driver')}: {k} differs",
+                              f"libvirt={_fmt(e.get(k))} domc={_fmt(o.get(k))}"))
+    for o in extra:
+        diffs.append((f"-device {o.get('driver')} only in domc", parity.fmt_rec(o)))
+    lib_devs = {propdiff.key(d): d for d in propdiff.devices(lib)}
+    our_devs = {propdiff.key(d): d for d in propdiff.devices(ours)}
+    for k, e in lib_devs.items():
+        o = our_devs.get(k)
+        if o is None:
+            continue  # placement/id difference, reported above
+        for prop in sorted(set(e) | set(o)):
+            ev, ov = e.get(prop), o.get(prop)
+            if ev == ov or (prop == "addr" and ev and ov
+                            and parity.norm_pci_addr(ev) == parity.norm_pci_addr(ov)):
+                continue
+            side = "only libvirt sets" if ov is None else \
+                "only domc sets" if ev is None else "differs"
+            diffs.append((f"-device {e.get('driver')}: property {prop} {side}",
+                          f"libvirt={_fmt(ev)} domc={_fmt(ov)}"))
+    return _dedupe(diffs)
+
+
+def _cpu_diffs(e, o) -> list[tuple[str, str]]:
+    """A differing model is one class; so is each of up to three differing features
+    (a missing migratable=on, say); more than three (a host-model expansion that
+    differs) are one class for the model, with the features in the detail."""
+    (em, ef), (om, of) = e, o
+    out = []
+    if em != om:
+        out.append((f"-cpu model differs: libvirt {em}, domc {om}", ""))
+    feats = []
+    for f in sorted(set(ef) | set(of)):
+        if f not in of:
+            feats.append((f"-cpu {em}: only libvirt has {f}={ef[f]}", f"{f}={ef[f]}"))
+        elif f not in ef:
+            feats.append((f"-cpu {em}: only domc has {f}={of[f]}", f"{f}={of[f]}"))
+        elif ef[f] != of[f]:
+            feats.append((f"-cpu {em}: {f} differs", f"libvirt {f}={ef[f]} domc {f}={of[f]}"))
+    if len(feats) > 3:
+        lib_only = [d for c, d in feats if "only libvirt" in c]
+        domc_only = [d for c, d in feats if "only domc" in c]
+        return out + [(f"-cpu {em}: feature set differs",
+                       f"only libvirt: {','.join(lib_only)}; only domc: {','.join(domc_only)}")]
+    return out + feats
+
+
+def _dedupe(diffs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    seen, out = set(), []
+    for d in diffs:
+        if d not in seen:
+            seen.add(d)
+            out.append(d)
+    return out

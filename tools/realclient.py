@@ -50,6 +50,9 @@ def keep(res: check.Result, out: Path) -> None:
     else:
         (out / f"{res.name}.domc.err").write_text(res.domc_errors + "\n")
     (out / f"{res.name}.diff").write_text("".join(f"{c}\t{d}\n" for c, d in res.diffs))
+    if res.masked is not None:
+        (out / f"{res.name}.masked.diff").write_text(
+            "".join(f"{c}\t{d}\n" for c, d in res.masked))
 
 
 def show(res: check.Result) -> None:
@@ -58,6 +61,18 @@ def show(res: check.Result) -> None:
         print(f"    {cls}: {detail[:200]}")
     if len(res.diffs) > 12:
         print(f"    ... {len(res.diffs) - 12} more")
+
+
+def print_classes(title: str, per_domain: list[tuple[str, list[tuple[str, str]]]]) -> None:
+    """Each class with the number of domains that have it and the first one's detail."""
+    classes: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
+    for name, diffs in per_domain:
+        for cls in dict.fromkeys(c for c, _ in diffs):
+            classes[cls].append((name, next(d for c, d in diffs if c == cls)))
+    if classes:
+        print(f"{title} (domains, first example):")
+    for cls, hits in sorted(classes.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        print(f"  {len(hits):4d}  {cls}   [{hits[0][0]}: {hits[0][1][:120]}]")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="print the first K disagreeing domains in full")
     ap.add_argument("--virt-manager", action="store_true",
                     help="virt-manager's default new VM instead of random options")
+    ap.add_argument("--unmask", action="store_true",
+                    help="for domains domc alone refuses (USB2 companions, TPM emulator, "
+                    "virtio-fs), also compare the XML with that construct fixed or dropped")
     ap.add_argument("--json", type=Path, metavar="FILE", help="per-domain report")
     a = ap.parse_args(argv)
 
@@ -83,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         a.keep.mkdir(parents=True, exist_ok=True)
     with check.Scratch() as scratch, \
             concurrent.futures.ThreadPoolExecutor(max(1, a.jobs)) as pool:
-        results = list(pool.map(lambda i: check.run_domain(a.seed, i, scratch, mode),
+        results = list(pool.map(lambda i: check.run_domain(a.seed, i, scratch, mode, a.unmask),
                                 range(a.count)))
     if a.keep:
         for res in results:
@@ -98,20 +116,15 @@ def main(argv: list[str] | None = None) -> int:
         if not r.agree and shown < a.show_failures:
             show(r)
             shown += 1
-    classes: dict[str, list[check.Result]] = collections.defaultdict(list)
-    for r in domains:
-        for cls in r.classes():
-            classes[cls].append(r)
-    if classes:
-        print("difference classes (domains, first example):")
-    for cls, rs in sorted(classes.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        detail = next(d for c, d in rs[0].diffs if c == cls)
-        print(f"  {len(rs):4d}  {cls}   [{rs[0].name}: {detail[:120]}]")
+    print_classes("difference classes", [(r.name, r.diffs) for r in domains])
+    if a.unmask:
+        print_classes("behind domc's refusals (--unmask)",
+                      [(r.name, r.masked) for r in domains if r.masked is not None])
     if a.json:
         a.json.write_text(json.dumps([{
             "name": r.name, "args": r.args, "gen_error": r.gen_error,
             "libvirt_error": r.libvirt_error, "domc_codes": r.domc_codes,
-            "agree": r.agree, "diffs": r.diffs} for r in results], indent=1) + "\n")
+            "agree": r.agree, "diffs": r.diffs, "masked": r.masked} for r in results], indent=1) + "\n")
     n = len(domains)
     agree = sum(1 for r in domains if r.agree)
     domc_refused = sum(1 for r in domains if r.domc_argv is None)

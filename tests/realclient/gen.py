@@ -40,8 +40,10 @@ OSINFO = (
     "winxp", "win7", "win10", "win11", "win2k19", "win2k22",
 )
 
-CPU_MODELS = ("EPYC", "EPYC-Rome", "Skylake-Client-IBRS", "Haswell-noTSX", "Nehalem",
-              "Westmere", "qemu64", "Cascadelake-Server")
+# mostly models an ordinary x86 host can run, and two that need features (svm; hle/rtm)
+# many hosts lack, since users pick those as well
+CPU_MODELS = ("Haswell-noTSX", "Broadwell-noTSX", "SandyBridge", "IvyBridge", "Nehalem",
+              "Westmere", "Penryn", "kvm64", "EPYC", "Skylake-Client-IBRS")
 CPU_FEATURES = ("+x2apic", "-svm", "require=pcid", "disable=vmx", "+invtsc", "require=aes")
 NIC_MODELS = (None, "virtio", "virtio", "e1000e", "rtl8139", "e1000")
 VIDEO_MODELS = ("vga", "qxl", "virtio", "bochs", "cirrus")

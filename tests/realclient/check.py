@@ -248,16 +248,16 @@ def compare_argv(lib: list[str], ours: list[str]) -> list[tuple[str, str]]:
                               f"libvirt={_fmt(e.get(k))} domc={_fmt(o.get(k))}"))
     for o in extra:
         diffs.append((f"-device {o.get('driver')} only in domc", parity.fmt_rec(o)))
+    covered = {"driver", "id", "bus", "addr", *parity.GUEST_PROPS}  # compared above
     lib_devs = {propdiff.key(d): d for d in propdiff.devices(lib)}
     our_devs = {propdiff.key(d): d for d in propdiff.devices(ours)}
     for k, e in lib_devs.items():
         o = our_devs.get(k)
         if o is None:
             continue  # placement/id difference, reported above
-        for prop in sorted(set(e) | set(o)):
+        for prop in sorted((set(e) | set(o)) - covered):
             ev, ov = e.get(prop), o.get(prop)
-            if ev == ov or (prop == "addr" and ev and ov
-                            and parity.norm_pci_addr(ev) == parity.norm_pci_addr(ov)):
+            if ev == ov:
                 continue
             side = "only libvirt sets" if ov is None else \
                 "only domc sets" if ev is None else "differs"

@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             show(r)
             shown += 1
     print_classes("difference classes", [(r.name, r.diffs) for r in domains])
+    print_classes("display differences (host side, not counted against agreement)",
+                  [(r.name, r.display) for r in domains])
     if a.unmask:
         print_classes("behind domc's refusals (--unmask)",
                       [(r.name, r.masked) for r in domains if r.masked is not None])
@@ -124,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         a.json.write_text(json.dumps([{
             "name": r.name, "args": r.args, "gen_error": r.gen_error,
             "libvirt_error": r.libvirt_error, "domc_codes": r.domc_codes,
-            "agree": r.agree, "diffs": r.diffs, "masked": r.masked} for r in results], indent=1) + "\n")
+            "agree": r.agree, "diffs": r.diffs, "masked": r.masked,
+            "display": r.display} for r in results], indent=1) + "\n")
     n = len(domains)
     agree = sum(1 for r in domains if r.agree)
     domc_refused = sum(1 for r in domains if r.domc_argv is None)

@@ -105,6 +105,7 @@ class Result:
     domc_argv: list[str] | None = None
     diffs: list[tuple[str, str]] = field(default_factory=list)   # (class, detail)
     masked: list[tuple[str, str]] | None = None   # differences behind domc's refusal
+    display: list[tuple[str, str]] = field(default_factory=list)  # not counted: host side
 
     @property
     def agree(self) -> bool:
@@ -131,6 +132,8 @@ def run_domain(seed: int, index: int, scratch: Scratch, mode: str = "options",
     res.xml = p.stdout
     _answer(res, scratch.dir / f"{res.name}.xml")
     res.diffs = verdict(res)
+    if res.libvirt_argv is not None and res.domc_argv is not None:
+        res.display = display_diffs(res.libvirt_argv, res.domc_argv)
     inner = res
     # domc may report one refusal at a time: unmask until it accepts or refuses otherwise
     for _ in range(len(UNMASK)):
@@ -234,6 +237,7 @@ def compare_argv(lib: list[str], ours: list[str]) -> list[tuple[str, str]]:
             diffs += _cpu_diffs(e, o)
         else:
             diffs.append((f"-{key if key != 'memory' else 'm'} differs", f"libvirt={e} domc={o}"))
+    diffs += _option_diffs(parity, lib, ours, GUEST_OPTIONS)
     extra = list(c["extra_pci"]) + list(c["extra_other"])
     for e, o in c["device_mismatches"]:
         if o is None:  # unmatched: maybe the same device under another id
@@ -264,6 +268,54 @@ def compare_argv(lib: list[str], ours: list[str]) -> list[tuple[str, str]]:
             diffs.append((f"-device {e.get('driver')}: property {prop} {side}",
                           f"libvirt={_fmt(ev)} domc={_fmt(ov)}"))
     return _dedupe(diffs)
+
+
+# guest-visible options besides the machine type, -cpu, -smp, -m and -device (which
+# parity.py compares): machine properties, -global defaults, the RTC, boot menu/strictness,
+# ACPI/HPET, SMBIOS.  -machine's memory-backend names a host object and is left out.
+GUEST_OPTIONS = ("machine", "global", "rtc", "boot", "no-hpet", "no-acpi", "smbios")
+# the displays are host-side (the guest sees the video device, compared as a -device): their
+# differences are listed apart and not counted against agreement.  Ports and VNC display
+# numbers are left out: libvirt allocates them when it builds the command line.
+DISPLAY_OPTIONS = ("spice", "vnc")
+_IGNORED = {("machine", "type"), ("machine", "memory-backend"), ("spice", "port"),
+            ("spice", "tls-port")}
+
+
+def display_diffs(lib: list[str], ours: list[str]) -> list[tuple[str, str]]:
+    parity, _ = shared_tools()
+    return _option_diffs(parity, lib, ours, DISPLAY_OPTIONS)
+
+
+def _option_diffs(parity, lib, ours, names) -> list[tuple[str, str]]:
+    def props(argv):
+        out: dict[str, dict[str, str]] = {}
+        for name, arg in parity.iter_options(argv):
+            if name not in names:
+                continue
+            if arg is None or name == "global":
+                out.setdefault(name, {})[arg or ""] = "on"
+                continue
+            implied = {"machine": "type", "vnc": "display"}.get(name)
+            for k, v in parity.qemuopts_parse(arg, implied):
+                if name == "vnc" and k == "display":
+                    v = v.rsplit(":", 1)[0]  # the listen address, not the display number
+                if (name, k) not in _IGNORED:
+                    out.setdefault(name, {})[k] = v
+        return out
+    a, b = props(lib), props(ours)
+    diffs = []
+    for name in names:
+        e, o = a.get(name, {}), b.get(name, {})
+        for k in sorted(set(e) | set(o)):
+            what = f"-{name} {k}" if k else f"-{name}"
+            if k not in o:
+                diffs.append((f"{what}: only libvirt sets it", f"libvirt={e[k]}"))
+            elif k not in e:
+                diffs.append((f"{what}: only domc sets it", f"domc={o[k]}"))
+            elif e[k] != o[k]:
+                diffs.append((f"{what} differs", f"libvirt={e[k]} domc={o[k]}"))
+    return diffs
 
 
 def _cpu_diffs(e, o) -> list[tuple[str, str]]:

@@ -97,11 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"realclient: cannot run: {why}", file=sys.stderr)
         return 2
     mode = "virt-manager" if a.virt_manager else "options"
+    unmask = tuple(check.UNMASK) if a.unmask else ()
     if a.keep:
         a.keep.mkdir(parents=True, exist_ok=True)
     with check.Scratch() as scratch, \
             concurrent.futures.ThreadPoolExecutor(max(1, a.jobs)) as pool:
-        results = list(pool.map(lambda i: check.run_domain(a.seed, i, scratch, mode, a.unmask),
+        results = list(pool.map(lambda i: check.run_domain(a.seed, i, scratch, mode, unmask),
                                 range(a.count)))
     if a.keep:
         for res in results:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,10 +120,8 @@ _DOMC_ERR = re.compile(r"^.*?:\d+: error\[([^\]]+)\]: (.*)$")
 
 
 def run_domain(seed: int, index: int, scratch: Scratch, mode: str = "options",
-               unmask: bool = False) -> Result:
-    """Generate, compile both ways, compare.  With `unmask`, a domain that domc alone
-    refuses for a reason in UNMASK is changed accordingly and compared again (both
-    sides), and what still differs goes to `masked`."""
+               unmask: Collection[str] = ()) -> Result:
+    """Generate domain `index` of run `seed` with virt-install, then judge it."""
     args = gen.virt_install_args(seed, index, scratch.env, mode)
     res = Result(index, gen.domain_name(seed, index, mode), args)
     p = _run(["virt-install"] + args)
@@ -130,6 +129,13 @@ def run_domain(seed: int, index: int, scratch: Scratch, mode: str = "options",
         res.gen_error = (p.stderr.strip().splitlines() or ["no XML"])[-1]
         return res
     res.xml = p.stdout
+    return judge(res, scratch, unmask)
+
+
+def judge(res: Result, scratch: Scratch, unmask: Collection[str] = ()) -> Result:
+    """Compile res.xml both ways and compare.  When domc alone refuses it, and only for
+    codes in `unmask` (keys of UNMASK), the XML is changed accordingly and compared again
+    (both sides); what then differs goes to res.masked."""
     _answer(res, scratch.dir / f"{res.name}.xml")
     res.diffs = verdict(res)
     if res.libvirt_argv is not None and res.domc_argv is not None:
@@ -137,11 +143,11 @@ def run_domain(seed: int, index: int, scratch: Scratch, mode: str = "options",
     inner = res
     # domc may report one refusal at a time: unmask until it accepts or refuses otherwise
     for _ in range(len(UNMASK)):
-        if not (unmask and inner.libvirt_argv is not None and inner.domc_argv is None
-                and all(code in UNMASK for code in inner.domc_codes)):
+        if not (inner.libvirt_argv is not None and inner.domc_argv is None
+                and all(code in unmask for code in inner.domc_codes)):
             break
         xml = unmasked_xml(inner.xml, inner.domc_codes)
-        inner = Result(index, res.name + "-unmasked", args, xml=xml)
+        inner = Result(res.index, res.name + "-unmasked", res.args, xml=xml)
         _answer(inner, scratch.dir / f"{inner.name}.xml")
         res.masked = verdict(inner)
     return res
@@ -191,6 +197,8 @@ def _drop(tag: str, keep=lambda el: False):
     return change
 
 
+# domc refuses these on purpose (they need a helper process libvirt would start)
+EXPECTED_REFUSALS = frozenset({"tpm-emulator", "virtiofs-socket"})
 UNMASK = {
     "usb-companion-master": _usb_companion_index,
     "tpm-emulator": _drop("tpm"),

@@ -10,8 +10,10 @@ repo root, and compare the guest ABI (tests/realclient/check.py).  Needs root, a
 
   python3 tools/realclient.py --count 200 --seed 1 --jobs 2 --show-failures 5
 
-Prints, for the disagreeing domains, each difference class with how many domains have
-it and one example; the last line is always
+Prints each difference class with how many domains have it and one example; then the
+-spice/-vnc differences (host side, not counted); with --unmask, what lies behind domc's
+refusals of USB2 companions without index, TPM emulators and virtio-fs (the XML changed
+the least that domc accepts, compiled again both ways).  The last line is always
   realclient: agree A/N (P%), domc-refused R, libvirt-refused L
 N counts the domains virt-install printed; refused = the side refused the domain
 (both refusing counts as agreement).

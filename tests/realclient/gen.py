@@ -208,7 +208,8 @@ def options_args(seed: int, index: int, env: Env) -> list[str]:
     if roll < 0.1:
         args += ["--filesystem", f"source={env.images / SHARE_DIR},target=share"]
     elif roll < 0.15:
-        args += ["--filesystem", f"source={env.images / SHARE_DIR},target=share,driver.type=virtiofs",
+        share = f"source={env.images / SHARE_DIR},target=share"
+        args += ["--filesystem", share + ",driver.type=virtiofs",
                  "--memorybacking", "source.type=memfd,access.mode=shared"]
     if _chance(r, 0.25):
         args += ["--serial", "pty", "--console", "pty,target.type=virtio"]

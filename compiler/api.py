@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from .emit.argv import emit_argv
+from .devices.graphics import AutoPort, autoports
+from .emit.argv import emit_argv, emit_env
 from .emit.taskset import AffinityPlan, plan
 from .model import Domain
 from .cpu.host import load_host
@@ -23,6 +24,10 @@ class Compiled:
     argv: tuple[str, ...]
     plan: AffinityPlan
     warnings: tuple[str, ...]
+    # QEMU's environment (libvirt's SDL_AUDIODRIVER, <qemu:env>), before the argv
+    env: tuple[tuple[str, str], ...] = ()
+    # ports the launcher chooses when the guest starts (SPICE, VNC websocket)
+    autoports: tuple[AutoPort, ...] = ()
 
 
 def make_env(profile: str | None = None, host: str | None = None,
@@ -49,4 +54,4 @@ def compile_file(path: str, env: Env) -> Compiled:
     dom, root = normalize_file(path, env)
     argv = tuple(emit_argv(dom, env))
     warnings = tuple(d.render() for d in env.diag.warnings)
-    return Compiled(dom, root, argv, plan(dom, env), warnings)
+    return Compiled(dom, root, argv, plan(dom, env), warnings, emit_env(dom), autoports(dom))

@@ -8,6 +8,7 @@ import sys
 from ..diagnostics import Span
 from ..emit.taskset import plan_from_json
 from ..placement.runner import run_guest
+from ._launch import launch_argv
 from ._qmpargs import runtime_dir, socket_for
 
 NAME = "run"
@@ -24,7 +25,7 @@ def _compile(path: str, host_root: str | None):
     from ..api import compile_file, make_env
 
     result = compile_file(path, make_env(host_root=host_root))
-    return result.argv, result.plan
+    return launch_argv(result.argv, result.env, result.autoports), result.plan
 
 
 def _guest_name(argv: list[str], path: str) -> str:

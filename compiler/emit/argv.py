@@ -15,7 +15,7 @@ from ..devices import DEVICE_KINDS, kind_of
 from ..devices.base import ArgvPosition, EmitCtx, qjson
 from ..devices.blockdev import protocol_node
 from ..devices.disk import Disk
-from ..devices.graphics import Graphics
+from ..devices.graphics import Graphics, audio_env, graphics_env
 from ..model import Domain, MachineFamily, VirtType
 from ..placement.hmat import has_hmat
 from ..tables.hypervisor import HYPERV_PROPS, KVM_PROPS
@@ -72,6 +72,11 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += late
     argv += ["-msg", "timestamp=on"]
     return argv
+
+
+def emit_env(dom: Domain) -> tuple[tuple[str, str], ...]:
+    """Variables QEMU's environment needs besides the argv, in libvirt's order."""
+    return audio_env(dom) + graphics_env(dom)
 
 
 def _machine(dom: Domain, family: MachineFamily) -> str:
@@ -220,17 +225,8 @@ def _smp(dom: Domain) -> str:
 
 
 def _display(dom: Domain) -> list[str]:
-    gfx = dom.devices_of(Graphics)
-    if not gfx:
-        return ["-display", "none"]
-    types = [g.type for g in gfx]
-    if "sdl" in types:
-        return ["-display", "sdl"]
-    if "egl-headless" in types:
-        return ["-display", "egl-headless"]
-    if "dbus" in types:
-        return ["-display", "dbus"]
-    return []
+    """No display without graphics; the graphics write their own -display in their place."""
+    return [] if dom.devices_of(Graphics) else ["-display", "none"]
 
 
 def _clock(dom: Domain) -> list[str]:

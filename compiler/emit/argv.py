@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..cpu.policy import argv_value
 from ..devices import DEVICE_KINDS, kind_of
 from ..devices.base import ArgvPosition, EmitCtx, qjson
-from ..devices.blockdev import protocol_node
+from ..devices.blockdev import node_count, protocol_node
 from ..devices.disk import Disk
 from ..devices.graphics import Graphics, audio_env, graphics_env
 from ..model import Domain, MachineFamily, VirtType
@@ -22,6 +22,7 @@ from ..tables.hypervisor import HYPERV_PROPS, KVM_PROPS
 from .numa import emit_numa, memory_backend_props, numa_memory_kib
 from .qemuopts import escape
 from .smbios import emit_fw_cfg, emit_smbios
+from ..qemu_namespace import apply_overrides, compat_args
 
 MIB = 1024  # KiB per MiB
 
@@ -36,6 +37,7 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     assert family is not None, "emit needs a domain canonicalize_machine has seen"
     argv = [dom.emulator or "/usr/bin/qemu-system-x86_64"]
     argv += ["-name", f"guest={escape(dom.name)},debug-threads=on"]
+    argv += compat_args(dom.qemu)
     argv += _pflash(dom)
     argv += ["-machine", _machine(dom, family)]
     argv += ["-accel", "kvm" if dom.type is VirtType.KVM else "tcg"]
@@ -68,6 +70,7 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += devices
     if dom.features.vmcoreinfo:
         argv += ["-device", qjson({"driver": "vmcoreinfo"})]
+    argv = apply_overrides(argv, dom.qemu) + list(dom.qemu.args)  # <qemu:arg>s as written
     argv += ["-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"]
     argv += late
     argv += ["-msg", "timestamp=on"]
@@ -76,7 +79,7 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
 
 def emit_env(dom: Domain) -> tuple[tuple[str, str], ...]:
     """Variables QEMU's environment needs besides the argv, in libvirt's order."""
-    return audio_env(dom) + graphics_env(dom)
+    return audio_env(dom) + graphics_env(dom) + dom.qemu.env
 
 
 def _machine(dom: Domain, family: MachineFamily) -> str:
@@ -329,7 +332,7 @@ def _devices(dom: Domain, family: MachineFamily) -> tuple[list[str], list[str]]:
     device of may still write something in its place (emit_absent: the default audio
     backend)."""
     ctx = EmitCtx(dom=dom, machine_family=family,
-                  blockdev_index=sum(1 for d in dom.devices if isinstance(d, Disk)))
+                  blockdev_index=sum(node_count(d) for d in dom.devices if isinstance(d, Disk)))
     out: dict[ArgvPosition, list[str]] = {p: [] for p in ArgvPosition}
     by_kind = _device_order(dom)
     for kind in DEVICE_KINDS:

@@ -57,6 +57,8 @@ def read_disk_options(r: Reader, bus: str) -> DiskOptions:
     tr = r.child("transient")
     if tr is not None:
         tr.attr("shareBacking")
+    # the default of libvirt's snapshot API for this disk: nothing QEMU is told
+    r.attr_choice("snapshot", ("no", "internal", "external", "manual"))
     return DiskOptions(
         error_policy=drv.attr_choice("error_policy", ERROR_POLICIES) if drv else None,
         rerror_policy=drv.attr_choice("rerror_policy", READ_ERROR_POLICIES) if drv else None,

@@ -296,6 +296,12 @@ def test_launch_replaces_the_placeholders(tmp_path):
                  if "=" in p)
     assert int(spice["port"]) != int(spice["tls-port"])
     assert port_is_free(int(spice["port"])) and port_is_free(int(spice["tls-port"]))
+    # an explicit port of the same server is never chosen for the other
+    fixed = compiled(tmp_path, "<graphics type='spice' port='5900' tlsPort='-1'/>")
+    [ap] = fixed.autoports
+    assert ap.avoid == (5900,)
+    chosen = launch_argv(fixed.argv, (), fixed.autoports)
+    assert "port=5900,tls-port=5900" not in chosen[chosen.index("-spice") + 1]
     assert split_opts("unix=on,addr=/a,,port=5900,port=5900") == \
         ["unix=on", "addr=/a,,port=5900", "port=5900"]
 

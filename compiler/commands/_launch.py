@@ -72,7 +72,7 @@ def set_port(argv: list[str], ap: AutoPort, port: int) -> list[str]:
 def choose_ports(argv: list[str], autoports) -> list[str]:
     taken: set[int] = set()
     for ap in autoports:
-        port = free_port(ap.first, ap.last, taken)
+        port = free_port(ap.first, ap.last, taken | set(ap.avoid))
         taken.add(port)
         argv = set_port(argv, ap, port)
     return argv

@@ -40,9 +40,10 @@ def shell_lines(argv, env=()) -> str:
 
 def autoport_json(a) -> dict:
     """A port the launcher chooses: in the argument of ``option``, ``key=placeholder``
-    becomes the first free TCP port from ``first`` to ``last``."""
+    becomes the first free TCP port from ``first`` to ``last``, none of ``avoid`` (and
+    none chosen for an earlier entry)."""
     return {"option": a.option, "key": a.key, "placeholder": a.placeholder, "first": a.first,
-            "last": a.last}
+            "last": a.last, "avoid": list(a.avoid)}
 
 
 def run(args) -> int:

@@ -233,6 +233,7 @@ class AutoPort:
     placeholder: int
     first: int
     last: int
+    avoid: tuple[int, ...] = ()  # ports the same server takes as written
 
 
 def autoports(dom) -> tuple[AutoPort, ...]:
@@ -242,11 +243,13 @@ def autoports(dom) -> tuple[AutoPort, ...]:
             if g.spice.port == -1:
                 out.append(AutoPort("-spice", "port", FIRST_PORT, FIRST_PORT, LAST_PORT))
             if g.spice.tls_port == -1:
+                fixed = (g.spice.port,) if g.spice.port > 0 else ()
                 out.append(AutoPort("-spice", "tls-port", tls_placeholder(g.spice), FIRST_PORT,
-                                    LAST_PORT))
+                                    LAST_PORT, fixed))
         if g.type == "vnc" and g.websocket == -1:
+            fixed = (g.port,) if g.port is not None and not g.autoport else ()
             out.append(AutoPort("-vnc", "websocket", FIRST_WEBSOCKET, FIRST_WEBSOCKET,
-                                LAST_PORT))
+                                LAST_PORT, fixed))
     return tuple(out)
 
 

@@ -97,7 +97,8 @@ def _port_steps(argv: list[str], autoports) -> tuple[list[str], dict[int, dict[s
     lines, subst, taken = [], {}, ""
     for n, ap in enumerate(autoports):
         var = f"port{n}"
-        lines.append(f"{var}=$(free_port {ap.first} {ap.last}{taken})")
+        avoid = "".join(f" {p}" for p in ap.avoid)
+        lines.append(f"{var}=$(free_port {ap.first} {ap.last}{taken}{avoid})")
         taken += f' "${var}"'
         at = argv.index(ap.option) + 1
         subst.setdefault(at, {})[f"{ap.key}={ap.placeholder}"] = var

@@ -34,6 +34,17 @@ def add_check_options(p) -> None:
                         "for another copy)")
 
 
+def split_schema_option(files: list[str], schema: str | None) -> tuple[list[str], str | None]:
+    """``--schema`` takes an optional DIR, so ``--schema domains/`` is ambiguous: a value
+    that is not a schema directory (no ``domain.rng`` in it) is one more input, checked
+    against the default schema.  Returns (inputs, schema directory or None)."""
+    from ..schema import DEFAULT_DIR, DOMAIN_SCHEMA
+
+    if schema in (None, DEFAULT_DIR) or os.path.isfile(os.path.join(schema, DOMAIN_SCHEMA)):
+        return files, schema
+    return [schema, *files], DEFAULT_DIR
+
+
 def env_from_args(args):
     from ..api import make_env
 

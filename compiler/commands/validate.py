@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import sys
 
-from ..diagnostics import DomcError, Severity
-from ._common import add_check_options, add_compile_options, check_input, env_from_args, expand_inputs
+from ..diagnostics import DomcError, Severity, Span, fail
+from ._common import (add_check_options, add_compile_options, check_input, env_from_args,
+                      expand_inputs, split_schema_option)
 from ._report import FORMATS, render
 
 NAME = "validate"
@@ -20,7 +21,7 @@ HELP = "check domain XML files (or directories of them): every error and warning
 
 
 def add_arguments(p) -> None:
-    p.add_argument("files", metavar="FILE|DIR", nargs="+",
+    p.add_argument("files", metavar="FILE|DIR", nargs="*",
                    help="domain XML files, directories of them (every *.xml below), - for stdin")
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="text: one line per diagnostic (default, on stderr); json: an array of "
@@ -38,13 +39,17 @@ def exit_status(results, strict: bool) -> int:
 
 
 def run(args) -> int:
+    names, schema_dir = split_schema_option(args.files, args.schema)
+    if not names:
+        raise fail("usage", "name at least one domain FILE or DIR to check (- for stdin)",
+                   Span("domc validate"))
     try:
-        files = expand_inputs(args.files)
+        files = expand_inputs(names)
         schema = None
-        if args.schema is not None:
+        if schema_dir is not None:
             from ..schema import load_schema
 
-            schema = load_schema(args.schema)
+            schema = load_schema(schema_dir)
         env = env_from_args(args)
     except DomcError as exc:  # an option or input nothing can be checked without
         results = [(d.span.file, [d]) for d in exc.diagnostics]

@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("emit", ("compiler.emit",)),
     ("api", ("compiler.api",)),
     ("commands", ("compiler.commands", "compiler.cli", "compiler.__main__", "compiler.probe",
+                  "compiler.pytest_plugin",
                   "compiler.placement.capture", "compiler.placement.runner",
                   "compiler.placement.threads")),
 )

@@ -10,6 +10,7 @@ COMMAND_MODULES = (
     "compile",
     "normalize",
     "validate",
+    "snapshot",
     "probe",
     "host_cpu",
     "capabilities",

@@ -21,4 +21,5 @@ COMMAND_MODULES = (
     "run",
     "vcpupin",
     "vcpuinfo",
+    "completion",
 )

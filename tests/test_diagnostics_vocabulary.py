@@ -32,6 +32,7 @@ FILE_OPTIONS = [
     (("normalize", "{}"), "xml"),
     (("validate", "{}"), "xml"),
     (("validate", DOMAIN, "{}"), "xml"),
+
     (("run", "--check", "{}"), "xml"),
     (("compile", "--host", "{}", DOMAIN), "xml"),
     (("normalize", "--host", "{}", DOMAIN), "xml"),
@@ -50,6 +51,8 @@ FILE_OPTIONS = [
 DIR_OPTIONS = [
     ("compile", "--host-root", "{}", DOMAIN),
     ("normalize", "--host-root", "{}", DOMAIN),
+    ("validate", "--host-root", "{}", DOMAIN),
+    ("snapshot", "--host-root", "{}", DOMAIN),
     ("nodeinfo", "--host-root", "{}"),
     ("freecell", "--host-root", "{}"),
     ("capabilities", "--host", SERVER, "--host-root", "{}"),

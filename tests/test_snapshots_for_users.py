@@ -167,3 +167,15 @@ def test_snapshot_replaces_a_golden_of_the_other_kind(examples_copy, capsys):
     assert _snapshot(str(examples_copy), capsys=capsys)[0] == 1
     assert _snapshot(str(examples_copy), "--update", capsys=capsys)[0] == 0
     assert not stale.exists() and (examples_copy / "minimal.args").is_file()
+
+
+@pytest.mark.parametrize("name, message", [
+    ("nope.xml", "nope.xml: error[io]: cannot read: No such file or directory"),
+    ("empty", "empty: error[io]: no *.xml files in this directory"),
+    ("-", "-: error[usage]: a domain on standard input has no golden beside it"),
+])
+def test_snapshot_inputs_that_cannot_be_used(name, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    rc, out, err = _snapshot(name, capsys=capsys)
+    assert (rc, out, err) == (2, "", message + "\n")

@@ -308,6 +308,15 @@ def test_compile_json_reports_errors_as_json(capsys):
     assert len(err.splitlines()) == 2  # and the one-line form on stderr, as ever
 
 
+def test_compile_json_reports_a_bad_option_as_json(tmp_path, capsys):
+    rc = main(["compile", "--format", "json", "--host", str(tmp_path), f"{REPO}/good.xml"])
+    out, err = capsys.readouterr()
+    assert rc == 2
+    assert [(d["file"], d["code"], d["message"]) for d in json.loads(out)["diagnostics"]] == [
+        (str(tmp_path), "io", "cannot read: Is a directory")]
+    assert err == f"{tmp_path}: error[io]: cannot read: Is a directory\n"
+
+
 def test_compile_json_carries_warnings_as_objects(capsys):
     rc = main(["compile", "--format", "json", f"{REPO}/warning.xml"])
     doc = json.loads(capsys.readouterr().out)

@@ -6,7 +6,7 @@ import json
 import shlex
 import sys
 
-from ..diagnostics import Severity
+from ..diagnostics import DomcError, Severity
 from ._common import add_check_options, add_compile_options, check_input, env_from_args
 
 NAME = "compile"
@@ -43,13 +43,17 @@ def shell_lines(argv) -> str:
 def run(args) -> int:
     from ._report import diagnostic_json
 
-    env = env_from_args(args)
-    schema = None
-    if args.schema is not None:
-        from ..schema import load_schema
+    try:
+        env = env_from_args(args)
+        schema = None
+        if args.schema is not None:
+            from ..schema import load_schema
 
-        schema = load_schema(args.schema)
-    result, diags = check_input(args.file, env, schema)
+            schema = load_schema(args.schema)
+    except DomcError as exc:  # an option's file: the same report, JSON included
+        result, diags = None, exc.diagnostics
+    else:
+        result, diags = check_input(args.file, env, schema)
     for d in diags:
         print(d.render(), file=sys.stderr)
     found = {d.severity for d in diags}

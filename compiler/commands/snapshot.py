@@ -17,7 +17,8 @@ import sys
 
 from attrs import evolve, frozen
 
-from ..inputs import write_output_file
+from ..diagnostics import Span, fail
+from ..inputs import STDIN, read_input_file, write_output_file
 from ._common import add_compile_options, check_input, env_from_args, expand_inputs
 
 NAME = "snapshot"
@@ -102,6 +103,12 @@ def accept(outcome: Outcome) -> None:
 
 
 def run(args) -> int:
+    for path in args.dirs:  # a golden lives beside its domain: only real files
+        if path == STDIN:
+            raise fail("usage", "a domain on standard input has no golden beside it", Span(path))
+        if os.path.isdir(path):
+            continue
+        read_input_file(path, 0)  # an io error when it is missing or unreadable
     env = env_from_args(args)
     outcomes = [compare(xml, env) for xml in expand_inputs(args.dirs)]
     bad = [o for o in outcomes if not o.same]

@@ -420,6 +420,8 @@ def test_zsh_completion_loads_the_bash_one(capsys):
     script = capsys.readouterr().out
     assert "bashcompinit" in script and re.search(r"^complete -o filenames -F _domc domc$", script, re.M)
     if shutil.which("zsh"):
-        p = subprocess.run(["zsh", "-f", "-c", script + "\n(( $+functions[_domc] )) && echo ok"],
-                           capture_output=True, text=True)
-        assert p.stdout.strip() == "ok", p.stderr
+        # bashcompinit runs a bash completion function under `emulate sh` (arrays from 0)
+        ask = ("\nask() { emulate -L sh; COMP_WORDS=(domc validate --format ''); COMP_CWORD=3; "
+               "_domc; print -l \"${COMPREPLY[@]}\"; }\nask")
+        p = subprocess.run(["zsh", "-f", "-c", script + ask], capture_output=True, text=True)
+        assert p.stdout.split() == ["text", "json", "github", "junit", "sarif"], p.stderr

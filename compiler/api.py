@@ -9,7 +9,7 @@ from .emit.taskset import AffinityPlan, plan
 from .model import Domain
 from .cpu.host import load_host
 from .env import Env
-from .parse import parse_file
+from .parse import parse_bytes, parse_file
 from .passes.resolve_cpu import HOST_CACHE_KEY
 from .placement.host import host_topology
 from .pipeline import normalize
@@ -46,7 +46,17 @@ def normalize_file(path: str, env: Env) -> tuple[Domain, object]:
 
 
 def compile_file(path: str, env: Env) -> Compiled:
-    dom, root = normalize_file(path, env)
+    """Compile the domain in ``path`` (``-``: standard input)."""
+    return _compiled(*normalize_file(path, env), env)
+
+
+def compile_source(data: bytes, name: str, env: Env) -> Compiled:
+    """Compile a domain document already read; ``name`` names it in diagnostics."""
+    dom, root = parse_bytes(data, name)
+    return _compiled(normalize(dom, env), root, env)
+
+
+def _compiled(dom: Domain, root, env: Env) -> Compiled:
     argv = tuple(emit_argv(dom, env))
     warnings = tuple(d.render() for d in env.diag.warnings)
     return Compiled(dom, root, argv, plan(dom, env), warnings)

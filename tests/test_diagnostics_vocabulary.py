@@ -32,6 +32,7 @@ FILE_OPTIONS = [
     (("normalize", "{}"), "xml"),
     (("validate", "{}"), "xml"),
     (("validate", DOMAIN, "{}"), "xml"),
+
     (("run", "--check", "{}"), "xml"),
     (("compile", "--host", "{}", DOMAIN), "xml"),
     (("normalize", "--host", "{}", DOMAIN), "xml"),
@@ -50,6 +51,8 @@ FILE_OPTIONS = [
 DIR_OPTIONS = [
     ("compile", "--host-root", "{}", DOMAIN),
     ("normalize", "--host-root", "{}", DOMAIN),
+    ("validate", "--host-root", "{}", DOMAIN),
+    ("snapshot", "--host-root", "{}", DOMAIN),
     ("nodeinfo", "--host-root", "{}"),
     ("freecell", "--host-root", "{}"),
     ("capabilities", "--host", SERVER, "--host-root", "{}"),
@@ -91,9 +94,15 @@ def test_missing_file(argv, kind, tmp_path, capsys):
     assert _run(argv, path, capsys) == (str(path), "io", "cannot read: No such file or directory")
 
 
+# inputs that may be directories of domains: an empty one is the fault
+TAKE_DIRECTORIES = {("validate", "{}"), ("validate", DOMAIN, "{}")}
+
+
 @pytest.mark.parametrize("argv,kind", FILE_OPTIONS, ids=_ids(FILE_OPTIONS))
 def test_directory_instead_of_a_file(argv, kind, tmp_path, capsys):
-    assert _run(argv, tmp_path, capsys) == (str(tmp_path), "io", "cannot read: Is a directory")
+    message = ("no *.xml files in this directory" if argv in TAKE_DIRECTORIES
+               else "cannot read: Is a directory")
+    assert _run(argv, tmp_path, capsys) == (str(tmp_path), "io", message)
 
 
 @pytest.mark.parametrize("argv,kind", FILE_OPTIONS, ids=_ids(FILE_OPTIONS))

@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "compiler"
 # A prefix ending in "$" is one module only (a package's __init__, not its modules).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("compiler$", "compiler.diagnostics", "compiler.inputs", "compiler.xmldoc",
+              "compiler.schema",
               "compiler.xmlread", "compiler.grammars",
               "compiler.tables", "compiler.profile", "compiler.qmpclient",
               "compiler.placement$", "compiler.placement.cpuset")),
@@ -31,6 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("emit", ("compiler.emit",)),
     ("api", ("compiler.api",)),
     ("commands", ("compiler.commands", "compiler.cli", "compiler.__main__", "compiler.probe",
+                  "compiler.pytest_plugin",
                   "compiler.placement.capture", "compiler.placement.runner",
                   "compiler.placement.threads")),
 )

@@ -10,6 +10,7 @@ COMMAND_MODULES = (
     "compile",
     "normalize",
     "validate",
+    "snapshot",
     "probe",
     "host_cpu",
     "capabilities",
@@ -20,4 +21,5 @@ COMMAND_MODULES = (
     "run",
     "vcpupin",
     "vcpuinfo",
+    "completion",
 )

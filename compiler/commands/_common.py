@@ -1,6 +1,15 @@
-"""Options shared by the commands that compile a domain."""
+"""Options and helpers shared by the commands that compile domains."""
 
 from __future__ import annotations
+
+import os
+
+from attrs import evolve
+
+from ..diagnostics import Diagnostic, DomcError, Span, fail
+from ..inputs import IO, STDIN, display_name, read_input_file
+
+INPUT_SUFFIX = ".xml"
 
 
 def add_compile_options(p) -> None:
@@ -13,7 +22,121 @@ def add_compile_options(p) -> None:
                    help="read host topology from a captured /proc + /sys tree")
 
 
+def add_check_options(p) -> None:
+    """``--strict`` and ``--schema[=DIR]``, for the commands that check domains."""
+    from ..schema import DEFAULT_DIR
+
+    p.add_argument("--strict", action="store_true",
+                   help="warnings fail too (exit 1 when there are warnings but no errors)")
+    p.add_argument("--schema", nargs="?", const=DEFAULT_DIR, default=None, metavar="DIR",
+                   help="also check each file against libvirt's RelaxNG domain schema "
+                        f"(default {DEFAULT_DIR}, Debian package libvirt0; write --schema=DIR "
+                        "for another copy)")
+
+
+def split_schema_option(files: list[str], schema: str | None) -> tuple[list[str], str | None]:
+    """``--schema`` takes an optional DIR, so ``--schema domains/`` is ambiguous: a value
+    that is not a schema directory (no ``domain.rng`` in it) is one more input, checked
+    against the default schema.  Returns (inputs, schema directory or None)."""
+    from ..schema import DEFAULT_DIR, DOMAIN_SCHEMA
+
+    if schema in (None, DEFAULT_DIR) or os.path.isfile(os.path.join(schema, DOMAIN_SCHEMA)):
+        return files, schema
+    return [schema, *files], DEFAULT_DIR
+
+
 def env_from_args(args):
     from ..api import make_env
 
     return make_env(args.profile, args.host, args.host_root)
+
+
+def fresh_env(base):
+    """An Env for one more domain: the profile and host facts of ``base`` (read once,
+    shared), diagnostics of its own."""
+    from ..diagnostics import Collector
+
+    return evolve(base, diag=Collector())
+
+
+def expand_inputs(paths) -> list[str]:
+    """The domain files ``paths`` name, in order, each once: a file as given, ``-`` for
+    standard input, a directory as every ``*.xml`` below it (sorted, hidden directories
+    left out).  A directory without one is an ``io`` error; a path that does not exist
+    is kept, for the reader to report."""
+    out: list[str] = []
+    for path in paths:
+        if path != STDIN and os.path.isdir(path):
+            found = sorted(_walk(path))
+            if not found:
+                raise fail(IO, f"no *{INPUT_SUFFIX} files in this directory", Span(path))
+            out += found
+        else:
+            out.append(path)
+    return list(dict.fromkeys(out))
+
+
+def _walk(top: str):
+    for base, dirs, files in os.walk(top):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if name.endswith(INPUT_SUFFIX) and not name.startswith("."):
+                yield os.path.join(base, name)
+
+
+def check_input(path: str, base_env, schema=None):
+    """Compile one input the way ``validate`` checks it: (the Compiled result or None,
+    every diagnostic, warnings included, in document order).  ``schema`` (from
+    :func:`compiler.schema.load_schema`) adds libvirt's schema complaints."""
+    from ..api import compile_source
+    from ..xmldoc import MAX_BYTES
+
+    name = display_name(path)
+    try:
+        data = read_input_file(path, MAX_BYTES)
+    except DomcError as exc:
+        return None, list(exc.diagnostics)
+    diags: list[Diagnostic] = []
+    if schema is not None:
+        from ..schema import check_schema
+
+        root = _document(data, name)
+        if root is not None:
+            diags += check_schema(schema, root, name)
+    env = fresh_env(base_env)
+    result = None
+    try:
+        result = compile_source(data, name, env)
+        diags += env.diag.warnings
+    except DomcError as exc:
+        diags += env.diag.warnings + exc.diagnostics
+    diags = _with_paths(diags, data, name)
+    return result, sorted(diags, key=lambda d: (d.span.file != name, d.span.line))
+
+
+def _document(data: bytes, name: str):
+    from ..xmldoc import read_document
+
+    try:
+        return read_document(data, name)
+    except DomcError:
+        return None  # the compile reports it
+
+
+def _with_paths(diags: list[Diagnostic], data: bytes, name: str) -> list[Diagnostic]:
+    """Diagnostics that name a line of the document but no element get the element
+    that starts on that line (the first one, when several do)."""
+    missing = {d.span.line for d in diags if d.span.file == name and d.span.line and not d.span.path}
+    if not missing:
+        return diags
+    root = _document(data, name)
+    if root is None:
+        return diags
+    tree = root.getroottree()
+    at_line: dict[int, str] = {}
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.sourceline in missing and el.sourceline not in at_line:
+            at_line[el.sourceline] = tree.getpath(el)
+    return [evolve(d, span=evolve(d.span, path=at_line[d.span.line]))
+            if d.span.file == name and not d.span.path and d.span.line in at_line else d
+            for d in diags]

@@ -13,8 +13,9 @@ HELP = "print the domain XML with machine, controllers, addresses and aliases fi
 def add_arguments(p) -> None:
     p.add_argument("file", metavar="FILE.xml")
     p.add_argument("--migratable", action="store_true",
-                   help="write the CPU a migration destination needs (optional features the "
-                        "host has become required)")
+                   help="write the CPU a migration destination needs: resolved to a named "
+                        "model and explicit features (optional ones settled by this host, "
+                        "features that block migration left out)")
     add_compile_options(p)
 
 
@@ -27,5 +28,5 @@ def run(args) -> int:
     dom, root = normalize_file(args.file, env)
     for w in env.diag.warnings:
         print(w.render(), file=sys.stderr)
-    sys.stdout.buffer.write(write_normalized(root, dom))
+    sys.stdout.buffer.write(write_normalized(root, dom, migratable=args.migratable))
     return 0

@@ -8,7 +8,7 @@ import sys
 from ..diagnostics import Span
 from ..emit.taskset import plan_from_json
 from ..placement.runner import run_guest
-from ._qmpargs import runtime_dir, socket_for
+from ._qmpargs import check_new_socket, runtime_dir, socket_for
 
 NAME = "run"
 HELP = "launch the guest with pinning applied; --check verifies it against the plan and stops"
@@ -43,6 +43,8 @@ def run(args) -> int:
     if sock is None and not args.check:
         os.makedirs(runtime_dir(), mode=0o700, exist_ok=True)
         sock = socket_for(_guest_name(argv, args.file))
+    if sock is not None:
+        check_new_socket(sock)
     result = run_guest(list(argv), plan, check=args.check, sock=sock, where=Span(args.file))
     for line in result.mismatches:
         print(f"{args.file}: mismatch: {line}", file=sys.stderr)

@@ -122,8 +122,9 @@ class _Run:
 
     def fix(self, i: int, a: PciAddr, how: str) -> None:
         d = self.devices[i]
-        if self.trace and not self.addrs.dry_run:
-            self.why(a, how, _name(d), connect_flags(d))
+        if self.trace:  # the dry run writes these addresses; the real run keeps them
+            self.trace.note("pci", (a.bus, a.slot, a.function), "assign_pcie_addresses",
+                            how=how, device=_name(d))
         self.devices[i] = evolve(d, address=a)
         self.addrs.take(a, connect_flags(d), _name(d))
 

@@ -152,7 +152,9 @@ class Context:
         el = self.loc.device(d)
         what = {"-device": "the device", "-blockdev": "a block node", "-netdev": "the network "
                 "backend", "-chardev": "the character device backend", "-object": "a backend "
-                "object", "-audiodev": "the audio backend"}.get(opt, f"{opt}")
+                "object", "-audiodev": "the audio backend", "-vnc": "the VNC server", "-spice": "the SPICE server",
+                "-fsdev": "the filesystem backend", "-tpmdev": "the TPM backend",
+                "-global": "a device default", "-watchdog-action": "the watchdog action"}.get(opt, f"{opt}")
         src = self.device_source(d, f"{what} of the {d.describe()}")
         parsed = self.by_origin.get(d.origin) if d.origin is not None else None
         return src, self._props(words, lambda k, v: self.device_prop(kind, d, parsed, el, opt,
@@ -205,10 +207,17 @@ class Context:
         if hit is not None:
             e, attr = hit
             return loc.xml(e, f"{loc.describe(e, attr)}", attr)
-        what = "the device model" if key == "driver" else (key or "the value")
+        model = getattr(d, "model", None)
+        if key == "driver" and model and (parsed is None or getattr(parsed, "model", 1) is None):
+            why = (f"no model in the XML: libvirt's default {d.kind_tag} model here is "
+                   f"{model}, QEMU's {value}")
+            return loc.rule("add_implicit_devices", why, el) if el is not None else \
+                loc.rule_for("add_implicit_devices", why, d.span)
+        what = "the QEMU device" if key == "driver" else (key or "the value")
+        whose = "this element" if el is not None else f"the {d.describe()}"
         return Source(dev_src.origin, f"{what}: the <{kind.element or kind.tag}> kind's emitter "
-                      f"writes {json.dumps(value)} for this element", dev_src.line, dev_src.path,
-                      None, dev_src.rule or f"emit ({kind.tag})")
+                      f"writes it for {whose}", dev_src.line, dev_src.path, None,
+                      dev_src.rule or f"emit ({kind.tag})")
 
     def xml_under(self, el, child: str, reason: str, attr, fallback: Source) -> Source:
         c = el.find(child)
@@ -224,16 +233,17 @@ class Context:
         return self.loc.rule_for("assign_aliases", why, d.span)
 
     def ref_source(self, d, el, key, value, dev_src) -> Source:
+        rule = f"emit ({d.kind_tag})"
         if isinstance(value, str) and value.startswith("libvirt-"):
             why = (f"{value}: libvirt's block node names, libvirt-N-storage (the image) under "
                    "libvirt-N-format (its format), N counting the disks down from the last")
         elif isinstance(value, str) and d.alias and d.alias in value:
-            why = f"{value}: named after the device's id {d.alias} (assign_aliases)"
+            why = f"{value}: named after the device's id {d.alias}"
+            rule = "assign_aliases"
         else:
             why = f"{value}: the id of this device's {key} backend"
-        src = self.loc.rule("assign_aliases", why, el) if el is not None else \
-            Source(Origin.RULE, why, dev_src.line, dev_src.path, None, "assign_aliases")
-        return src
+        return self.loc.rule(rule, why, el) if el is not None else \
+            Source(Origin.RULE, why, dev_src.line, dev_src.path, None, rule)
 
     def pci_source(self, d, parsed, el, key) -> Source:
         a = d.pci
@@ -255,10 +265,6 @@ class Context:
         if note is None:
             return self.unknown(f"PCI address {a} of {d.describe()}")
         why = pci_reason(note, d, self.bus_name(a.bus), self.family)
-        if key == "bus":
-            why = f"{self.bus_name(a.bus)}: " + why
-        else:
-            why = f"{a.qemu_addr()}: " + why
         return self.loc.rule(note["rule"], why, el) if el is not None else \
             self.loc.rule_for(note["rule"], why, d.span)
 

@@ -33,7 +33,7 @@ def _owners_before(taken: dict, a: PciAddr) -> list[str]:
 
 def _listing(items: list[str]) -> str:
     if len(items) > 4:
-        items = items[:2] + [f"{len(items) - 4} more"] + items[-2:]
+        items = items[:2] + [f"... ({len(items) - 4} more)"] + items[-2:]
     if not items:
         return "nothing"
     if len(items) == 1:

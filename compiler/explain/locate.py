@@ -61,6 +61,8 @@ class Locator:
     # ------------------------------------------------------------ sources
     def xml(self, el, reason: str, attr: str | None = None, rule: str | None = None) -> Source:
         """Read from ``el`` (its attribute ``attr``)."""
+        if el is None:  # a rule of the explainer looked for an element that is not there
+            return Source(Origin.UNKNOWN, f"{reason} (the element is missing)")
         return Source(Origin.XML, reason, el.sourceline or 0, self.path(el), attr, rule)
 
     def rule(self, rule: str, reason: str, el=None) -> Source:

@@ -61,6 +61,11 @@ class Rules:
         e = self.el(xpath)
         if e is None:
             return fallback if fallback is not None else self.loc.rule(FIXED, reason)
+        if attr is not None and e.get(attr) is None:
+            rule = "select_firmware" if self.c.dom.os.firmware_file and \
+                xpath.startswith("os/") else FIXED
+            return self.loc.rule(rule, f"{reason}: not written, so the default"
+                                 + (" of the chosen firmware" if rule != FIXED else ""), e)
         return self.loc.xml(e, reason, attr)
 
     def qemuopts(self, value: str, each) -> tuple[Prop, ...]:
@@ -101,7 +106,7 @@ class Rules:
 
         def each(k, v, part):
             if k == "":
-                if parsed.os.machine is None:
+                if parsed.os.machine is None or type_el is None:
                     return self.loc.rule("canonicalize_machine", f"no machine= on <os><type>: "
                                          f"the profile's default machine type {v}", type_el)
                 if parsed.os.machine != v:
@@ -139,7 +144,9 @@ class Rules:
                     return c.device_source(d, f"the {d.describe()} needs {part} on the machine")
             return c.unknown(part)
 
-        return self.loc.xml(type_el, "<os><type>: the machine"), self.qemuopts(value, each)
+        src = self.loc.xml(type_el, "<os><type>: the machine") if type_el is not None else \
+            self.loc.rule("canonicalize_machine", "no <os><type>: the profile's default machine")
+        return src, self.qemuopts(value, each)
 
     def _loader(self, reason: str) -> Source:
         if self.c.parsed.os.loader is None and self.c.dom.os.firmware_file:

@@ -244,14 +244,14 @@ def numa_svg(host, dom, plan, title: str) -> tuple[list[str], float]:
             tip = f"host CPU {c}: " + (", ".join(lbl for lbl, _ in who) or "nothing pinned")
             out.append(_rect(cx, cy, CPU_W, CPU_H, "#ffffff", "#b8bfc7", rx=3, title=tip))
             out.append(_t(cx + 4, cy + 11, f"cpu {c}", 9, fill="#6b7785"))
-            for k, (lbl, state) in enumerate(who[:4]):
-                fill, stroke = COLORS[state]
+            chips = who if len(who) <= 4 else who[:3] + [(f"+{len(who) - 3}", "more")]
+            for k, (lbl, state) in enumerate(chips):
+                fill, stroke = COLORS.get(state, ("#ffffff", "#6b7785"))
                 bx = cx + 3 + (k % 2) * 30
                 by = cy + 15 + (k // 2) * 15
                 out.append(_rect(bx, by, 28, 13, fill, stroke, rx=2))
-                out.append(_t(bx + 14, by + 10, lbl, 9, fill="#ffffff", anchor="middle"))
-            if len(who) > 4:
-                out.append(_t(cx + CPU_W - 3, cy + 11, f"+{len(who) - 4}", 9, anchor="end"))
+                out.append(_t(bx + 14, by + 10, lbl, 9, anchor="middle",
+                              fill="#1d2733" if state == "more" else "#ffffff"))
         # the memory band: which guest memory is bound to this node
         here = [(who, mode) for _, who, mode, ns in bound if n.id in ns]
         modes = [mode for _, mode in here]

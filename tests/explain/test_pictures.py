@@ -113,3 +113,26 @@ def test_the_browser_check_sees_broken_pages(browser, tmp_path, doc, expect):
         assert page.parser_errors == 1
     else:
         assert any(expect in p for p in page.problems), page.problems
+
+
+# --------------------------------------------------------------------------- the README
+
+
+def _readme_block(readme: str, command: str) -> list[str]:
+    """The lines of the README's example after ``$ domc explain ...`` (unindented)."""
+    lines = readme.split(f"    $ {command}\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    return [line[4:] for line in lines]
+
+
+def test_the_readme_picture_tree_and_excerpt_are_current(domc, monkeypatch):
+    readme = (ROOT / "README.md").read_text()
+    assert "](docs/explain-numa-memnode.svg)" in readme
+    ex = _explain(ROOT / "examples" / "placement" / "numa-memnode.xml", monkeypatch)
+    assert (ROOT / "docs" / "explain-numa-memnode.svg").read_text() == render.svg(ex)
+    tree = render.pci_tree(_explain(ROOT / "examples" / "smbios.xml", monkeypatch))
+    assert _readme_block(readme, "domc explain examples/smbios.xml --tree") == \
+        tree.splitlines()
+    command = "domc explain examples/laptop.xml --arg '\"(addr|id)\"'"
+    rc, out, _ = domc("explain", "examples/laptop.xml", "--arg", '"(addr|id)"')
+    shown = [line for line in _readme_block(readme, command) if line != "..."]
+    assert rc == 0 and len(shown) == 8 and all(line in out.splitlines() for line in shown)

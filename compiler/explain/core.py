@@ -11,13 +11,11 @@ own (explain/options.py).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 from attrs import frozen
 
-from ..devices import kind_of
-from ..devices.controller import Controller
+from ..devices.base import EmitCtx
 from ..emit.argv import device_words, emit_argv
 from ..emit.taskset import AffinityPlan, plan
 from ..env import Env
@@ -27,12 +25,18 @@ from ..pipeline import normalize
 from ..trace import Trace
 from .locate import Locator
 from .model import Option, Origin, Prop, Source
-from .options import rules, split_opts
+from .options import json_props, rules, split_opts
 from .reasons import added_reason, boot_reason, drive_reason, pci_reason, usb_reason
 
 # options that take no value
 FLAGS = frozenset(("-no-user-config", "-nodefaults", "-no-shutdown", "-no-acpi", "-no-hpet",
                    "-mem-prealloc", "-S", "-enable-kvm", "-no-reboot"))
+# what an option of a device's words is to the device
+ROLES = {"-device": "the device", "-blockdev": "a block node", "-netdev": "the network backend",
+         "-chardev": "the character device backend", "-object": "a backend object",
+         "-audiodev": "the audio backend", "-vnc": "the VNC server", "-spice": "the SPICE server",
+         "-fsdev": "the filesystem backend", "-tpmdev": "the TPM backend",
+         "-global": "a device default", "-watchdog-action": "the watchdog action"}
 # properties that name another option's object (a block node, a backend, a chardev)
 REFS = ("drive", "netdev", "chardev", "audiodev", "fsdev", "memdev", "iothread", "tpmdev",
         "file", "backing", "rng", "can-bus")
@@ -105,12 +109,7 @@ class Context:
         return self.loc.rule_for(rule, f"{reason}; {why}" if reason else why, d.span)
 
     def bus_name(self, bus: int) -> str:
-        for d in self.dom.devices:
-            if isinstance(d, Controller) and d.type == "pci" and d.index == bus:
-                if d.model in ("pci-root", "pcie-root"):
-                    return "pcie.0" if d.model == "pcie-root" else "pci.0"
-                return d.alias or f"pci.{bus}"
-        return f"pci.{bus}"
+        return EmitCtx(dom=self.dom, machine_family=self.family).pci_bus_name(bus)
 
     # ------------------------------------------------------------ explain
     def explain(self) -> list[Option]:
@@ -150,11 +149,7 @@ class Context:
                                 "(for the display's sound)", self.loc.find("devices"))
             return src, self._props(words, lambda k, v: src)
         el = self.loc.device(d)
-        what = {"-device": "the device", "-blockdev": "a block node", "-netdev": "the network "
-                "backend", "-chardev": "the character device backend", "-object": "a backend "
-                "object", "-audiodev": "the audio backend", "-vnc": "the VNC server", "-spice": "the SPICE server",
-                "-fsdev": "the filesystem backend", "-tpmdev": "the TPM backend",
-                "-global": "a device default", "-watchdog-action": "the watchdog action"}.get(opt, f"{opt}")
+        what = ROLES.get(opt, opt)
         src = self.device_source(d, f"{what} of the {d.describe()}")
         parsed = self.by_origin.get(d.origin) if d.origin is not None else None
         return src, self._props(words, lambda k, v: self.device_prop(kind, d, parsed, el, opt,
@@ -165,9 +160,7 @@ class Context:
             return ()
         value = words[1]
         if value.startswith("{"):
-            obj = json.loads(value)
-            return tuple(Prop(k, f'"{k}":{json.dumps(v, separators=(",", ":"), ensure_ascii=False)}',
-                              each(k, v)) for k, v in obj.items())
+            return json_props(value, each)
         out = []
         for part in split_opts(value):
             k, eq, v = part.partition("=")

@@ -36,6 +36,12 @@ def split_opts(value: str) -> list[str]:
     return parts
 
 
+def json_props(value: str, each) -> tuple[Prop, ...]:
+    """One Prop per key of a JSON option value; ``each(key, value)`` -> Source."""
+    return tuple(Prop(k, f'"{k}":' + json.dumps(v, separators=(",", ":"), ensure_ascii=False),
+                      each(k, v)) for k, v in json.loads(value).items())
+
+
 def fixed(reason: str) -> Source:
     return Source(Origin.FIXED, reason, rule=FIXED)
 
@@ -79,9 +85,7 @@ class Rules:
         return tuple(out)
 
     def jsonprops(self, value: str, each) -> tuple[Prop, ...]:
-        obj = json.loads(value)
-        return tuple(Prop(k, f'"{k}":{json.dumps(v, separators=(",", ":"), ensure_ascii=False)}',
-                          each(k, v)) for k, v in obj.items())
+        return json_props(value, each)
 
     # ------------------------------------------------------------ the emulator
     def emulator(self, value):
@@ -645,7 +649,8 @@ class Rules:
 def rules(c) -> dict:
     r = Rules(c)
     return {
-        "": r.emulator, "-name": r.name, "-machine": r.machine, "-blockdev": r.blockdev, "-accel": r.accel,
+        "": r.emulator, "-name": r.name, "-machine": r.machine, "-blockdev": r.blockdev,
+        "-accel": r.accel,
         "-global": r.global_, "-cpu": r.cpu, "-bios": r.bios,
         "-kernel": r.kernel, "-initrd": lambda v: r.kernel(v, "initrd"),
         "-append": lambda v: r.kernel(v, "cmdline"),

@@ -156,7 +156,8 @@ def html(ex: Explained) -> str:
     rows = []
     for o in ex.options:
         rows.append(f'<tr><td class="opt">{escape(" ".join(o.words))}</td>'
-                    f'<td class="{o.source.origin.value}">{escape(source_text(o.source))}</td></tr>')
+                    f'<td class="{o.source.origin.value}">{escape(source_text(o.source))}'
+                    "</td></tr>")
         for p in o.props:
             rows.append(f'<tr><td class="prop">{escape(p.text)}</td>'
                         f'<td class="{p.source.origin.value}">{escape(source_text(p.source))}'

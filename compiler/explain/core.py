@@ -25,7 +25,8 @@ from ..pipeline import normalize
 from ..trace import Trace
 from .locate import Locator
 from .model import Option, Origin, Prop, Source
-from .options import json_props, rules, split_opts
+from .base import json_props, split_opts
+from .options import rules
 from .reasons import added_reason, boot_reason, drive_reason, pci_reason, usb_reason
 
 # options that take no value

@@ -3,7 +3,13 @@ attribute (or text) of a device's element that holds a given value."""
 
 from __future__ import annotations
 
+import re
+
 from .model import Origin, Source
+
+
+# attributes whose values are never shown (graphics passwords, keys)
+SECRET = re.compile(r"passw|secret|key", re.I)
 
 
 def _is_int(s: str) -> int | None:
@@ -51,7 +57,7 @@ class Locator:
     def select(self, xpath: str) -> list:
         """Elements an XPath selects (for ``--element``); attributes select their element."""
         out = []
-        for e in self.root.xpath(xpath) if xpath.startswith("/") else self.root.xpath(xpath):
+        for e in self.root.xpath(xpath):
             el = e.getparent() if hasattr(e, "getparent") and not isinstance(
                 getattr(e, "tag", None), str) else e
             if isinstance(getattr(el, "tag", None), str) and el not in out:
@@ -82,7 +88,8 @@ class Locator:
         text = (el.text or "").strip()
         if text and len(el) == 0:
             return f"<{el.tag}>{text if len(text) <= 40 else text[:37] + '...'}</{el.tag}>"
-        shown = " ".join(f"{k}='{v}'" for k, v in list(el.attrib.items())[:3])
+        shown = " ".join(f"{k}='{v}'" for k, v in list(el.attrib.items())[:3]
+                         if not SECRET.search(k))
         return f"<{el.tag}{' ' + shown if shown else ''}>"
 
     def value_in(self, el, value, prefer: str = ""):
@@ -96,7 +103,7 @@ class Locator:
         for e in el.iter():
             if not isinstance(e.tag, str):
                 continue
-            cands = list(e.attrib.items())
+            cands = [(k, v) for k, v in e.attrib.items() if not SECRET.search(k)]
             if e.text and e.text.strip() and len(e) == 0:
                 cands.append((None, e.text.strip()))
             for k, v in cands:

@@ -89,3 +89,16 @@ def test_tree_svg_html(domc):
     rc, html, _ = domc("explain", LAPTOP, "--html", "--host-root", SEED_HOST)
     assert rc == 0 and html.startswith("<!DOCTYPE html>")
     assert svg.strip() in html and "<pre>-[0000:00]-+-00.0  i440FX host bridge" in html
+
+
+def test_explain_never_shows_a_password(domc, tmp_path):
+    """A VNC password is neither on the command line nor in what explain says about
+    the element, even when it looks like a value of the argv."""
+    xml = (EXAMPLES / "laptop.xml").read_text().replace(
+        "<graphics type='vnc' port='-1'", "<graphics type='vnc' passwd='99' port='-1'")
+    path = tmp_path / "pw.xml"
+    path.write_text(xml)
+    line = next(i for i, t in enumerate(xml.splitlines(), 1) if "passwd" in t)
+    for args in ((), ("--line", line), ("--format", "json"), ("--html",)):
+        rc, out, _ = domc("explain", path, *args)
+        assert rc == 0 and "passwd" not in out, args

@@ -19,7 +19,7 @@ from compiler.diagnostics import DomcError
 from compiler.env import Env
 from compiler.explain.core import explain_file
 from compiler.explain.model import Origin
-from compiler.explain.options import split_opts
+from compiler.explain.base import split_opts
 from compiler.explain.render import became, element_at_line, match_arg
 
 from ..conftest import CORPUS, EXAMPLES, ROOT, SEED_HOST, example_files

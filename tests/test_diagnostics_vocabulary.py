@@ -36,6 +36,8 @@ FILE_OPTIONS = [
     (("compile", "--host", "{}", DOMAIN), "xml"),
     (("normalize", "--host", "{}", DOMAIN), "xml"),
     (("validate", "--host", "{}", DOMAIN), "xml"),
+    (("explain", "{}"), "xml"),
+    (("explain", "--host", "{}", DOMAIN), "xml"),
     (("compile", "--profile", "{}", DOMAIN), "json"),
     (("cpu-compare", "--host", SERVER, "{}"), "xml"),
     (("cpu-compare", "--host", "{}", LAPTOP), "xml"),
@@ -50,6 +52,7 @@ FILE_OPTIONS = [
 DIR_OPTIONS = [
     ("compile", "--host-root", "{}", DOMAIN),
     ("normalize", "--host-root", "{}", DOMAIN),
+    ("explain", "--svg", "--host-root", "{}", DOMAIN),
     ("nodeinfo", "--host-root", "{}"),
     ("freecell", "--host-root", "{}"),
     ("capabilities", "--host", SERVER, "--host-root", "{}"),

@@ -43,16 +43,16 @@ def _select(ex, args) -> list:
     if args.line is not None:
         el = element_at_line(ex, args.line)
         if el is None:
-            raise fail("bad-argument", f"--line {args.line}: no element starts on or before "
+            raise fail("usage", f"--line {args.line}: no element starts on or before "
                        "that line", where)
         return [el]
     try:
         found = ex.locator.select(args.element)
     except Exception as exc:  # lxml's XPath errors
-        raise fail("bad-argument", f"--element {args.element!r} is not an XPath expression "
+        raise fail("usage", f"--element {args.element!r} is not an XPath expression "
                    f"({exc})", where) from None
     if not found:
-        raise fail("bad-argument", f"--element {args.element!r} selects no element", where)
+        raise fail("usage", f"--element {args.element!r} selects no element", where)
     return found
 
 
@@ -81,7 +81,7 @@ def run(args) -> int:
         try:
             re.compile(args.arg)
         except re.error as exc:
-            raise fail("bad-argument", f"--arg {args.arg!r} is not a regular expression "
+            raise fail("usage", f"--arg {args.arg!r} is not a regular expression "
                        f"({exc})", Span(args.file)) from None
         found = render.match_arg(ex, args.arg)
         if chosen is not None:

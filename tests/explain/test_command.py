@@ -65,9 +65,9 @@ def test_element_that_became_nothing(domc):
 
 
 def test_bad_xpath_and_bad_pattern_are_one_line_errors(domc):
-    for args, code in ((("--element", "devices/["), "bad-argument"),
-                       (("--element", "nosuch"), "bad-argument"),
-                       (("--arg", "("), "bad-argument")):
+    for args, code in ((("--element", "devices/["), "usage"),
+                       (("--element", "nosuch"), "usage"),
+                       (("--arg", "("), "usage")):
         rc, out, err = domc("explain", LAPTOP, *args)
         assert (rc, out) == (2, "")
         assert err.startswith(f"{LAPTOP}: error[{code}]: ") and err.count("\n") == 1

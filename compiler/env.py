@@ -7,6 +7,7 @@ from __future__ import annotations
 from attrs import define, field
 
 from .diagnostics import Collector
+from .trace import Trace
 
 
 @define
@@ -22,3 +23,6 @@ class Env:
     diag: Collector = field(factory=Collector)
     # memo for the lazily loaded host facts, keyed by the loader that made them
     cache: dict = field(factory=dict)
+    # `domc explain`: the passes note why they filled what they filled (compiler/trace.py);
+    # None for an ordinary compile, which then records nothing
+    trace: Trace | None = None

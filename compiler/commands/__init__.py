@@ -8,6 +8,7 @@ Each module defines ``NAME`` (the subcommand), ``HELP`` (one line),
 # Order is the order of `domc --help`.
 COMMAND_MODULES = (
     "compile",
+    "explain",
     "normalize",
     "validate",
     "snapshot",

@@ -327,20 +327,25 @@ def _device_order(dom: Domain) -> dict[str, list]:
     return by_kind
 
 
-def _devices(dom: Domain, family: MachineFamily) -> tuple[list[str], list[str]]:
-    """The device options, kind by kind in registry order: those before -sandbox, and
-    the late ones after it (each kind's argv_position).  A kind the domain has no
-    device of may still write something in its place (emit_absent: the default audio
-    backend)."""
+def device_words(dom: Domain, family: MachineFamily):
+    """(kind, device, words) for every device in argv order, kind by kind in registry
+    order; a kind the domain has no device of may still write something in its place
+    (emit_absent: the default audio backend), yielded with device None.  Each device's
+    words are its own (``domc explain`` attributes them to it)."""
     ctx = EmitCtx(dom=dom, machine_family=family,
                   blockdev_index=sum(1 for d in dom.devices if isinstance(d, Disk)))
-    out: dict[ArgvPosition, list[str]] = {p: [] for p in ArgvPosition}
     by_kind = _device_order(dom)
     for kind in DEVICE_KINDS:
-        words = out[kind.argv_position]
         if kind.tag not in by_kind:
-            words += kind.emit_absent(ctx)
+            yield kind, None, kind.emit_absent(ctx)
         for d in by_kind.get(kind.tag, ()):
-            words += kind.emit(d, ctx)
-    return out[ArgvPosition.DEVICES], out[ArgvPosition.LATE]
+            yield kind, d, kind.emit(d, ctx)
 
+
+def _devices(dom: Domain, family: MachineFamily) -> tuple[list[str], list[str]]:
+    """The device options: those before -sandbox, and the late ones after it (each
+    kind's argv_position)."""
+    out: dict[ArgvPosition, list[str]] = {p: [] for p in ArgvPosition}
+    for kind, _, words in device_words(dom, family):
+        out[kind.argv_position] += words
+    return out[ArgvPosition.DEVICES], out[ArgvPosition.LATE]

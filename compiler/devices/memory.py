@@ -187,4 +187,5 @@ def machine_opts(m: MemoryDevice) -> tuple[str, ...]:
 
 KIND = DeviceKind(tag="memory", cls=MemoryDevice, from_xml=from_xml, emit=emit, validate=validate,
                   wants_pci=wants_pci, pci_group=lambda d: PciGroup.IOMMU,
-                  alias=alias, machine_opts=machine_opts, pci_connect=lambda m: PciConnect.PCIE)
+                  alias=alias, machine_opts=machine_opts, pci_connect=lambda m: PciConnect.PCIE,
+                  lock_fields=("size_kib", "slot"))

@@ -174,6 +174,8 @@ class Os:
     arch: str = "x86_64"
     machine: str | None = None
     family: MachineFamily | None = None  # from the canonical machine (canonicalize_machine)
+    # the machine type as the XML wrote it (an alias, or None), kept by canonicalize_machine
+    machine_written: str | None = field(default=None, eq=False, repr=False)
     boot_devs: tuple[str, ...] = ()
     boot_menu: BootMenu | None = None
     loader: Loader | None = None

@@ -6,7 +6,7 @@ import json
 import shlex
 import sys
 
-from ._common import add_compile_options, env_from_args
+from ._common import add_compile_options, add_lock_options, check_lock, env_from_args
 
 NAME = "compile"
 HELP = "compile a domain XML file to a QEMU command line"
@@ -20,6 +20,7 @@ def add_arguments(p) -> None:
                         "per line; json: {argv, plan, warnings}; shell: a runnable launcher "
                         "that applies the CPU/memory placement plan")
     add_compile_options(p)
+    add_lock_options(p)
 
 
 def shell_lines(argv) -> str:
@@ -44,6 +45,8 @@ def run(args) -> int:
     result = compile_file(args.file, env)
     for w in result.warnings:
         print(w, file=sys.stderr)
+    if check_lock(args, env, result.domain, as_json=args.format == "json"):
+        return 1
     argv = list(result.argv)
     if args.format == "json":
         from ..emit.taskset import plan_json

@@ -63,7 +63,7 @@ def _pcie_address(devices: list, flags) -> PciAddr | None:
         a = d.address
         if isinstance(a, PciAddr) and a.bus < len(buses):
             addrs.take(a, connect_flags(d), d.describe())
-            if "address" in d.locked and not a.multifunction:
+            if "address" in d.locked and a.function == 0 and not a.multifunction:
                 buses[a.bus].aggregate[a.slot] = False
     for slot, fn in ((0x1F, 0), (0x1F, 3)):  # the ICH9's own functions
         addrs.take(PciAddr(0, 0, slot, fn), flags, "the ICH9 chipset functions")

@@ -30,5 +30,6 @@ def canonicalize_machine(dom: Domain, env) -> Domain:
             env.diag.error("unknown-machine", f"machine type {name!r} is not offered by this "
                            f"QEMU profile; known: {known}", dom.os.span)
         return dom
-    return evolve(dom, os=evolve(dom.os, machine=canon, family=MachineFamily.of(canon)))
+    return evolve(dom, os=evolve(dom.os, machine=canon, family=MachineFamily.of(canon),
+                                 machine_written=name))
 

@@ -104,7 +104,7 @@ class _Run:
                                     f"want PCI address {a}", d.span)
                 continue
             self.addrs.take(a, flags, _name(d))
-            if "address" in d.locked and not a.multifunction:
+            if "address" in d.locked and a.function == 0 and not a.multifunction:
                 # a locked single-function slot stays one: no new function joins it
                 self.addrs.buses[a.bus].aggregate[a.slot] = False
 

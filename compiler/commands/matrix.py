@@ -26,14 +26,15 @@ def add_arguments(p) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
 
 
-def _one(args, version: str) -> dict:
-    from ..api import facts_of, make_env, normalize_file
+def _one(args, parsed, version: str) -> dict:
+    from ..api import facts_of, make_env
     from ..diagnostics import DomcError
+    from ..pipeline import normalize
 
     env = make_env(None, args.host, args.host_root, qemu=version, lock=args.lock,
                    hotplug=args.hotplug)
     try:
-        dom, _ = normalize_file(args.file, env)
+        dom = normalize(parsed, env)
     except DomcError as exc:
         return {"qemu": version, "compiles": False,
                 "errors": [d.render() for d in exc.diagnostics]}
@@ -43,11 +44,14 @@ def _one(args, version: str) -> dict:
 
 def run(args) -> int:
     from ..api import make_env
-    from ..emit.abidiff import abi_diff
+    from ..emit.abidiff import abi_diff, change_dict
+    from ..parse import parse_file
     from ..profile import embedded_versions
 
-    env = make_env(None, args.host, args.host_root, lock=args.lock)  # reads the named files
-    rows = [_one(args, v) for v in embedded_versions()]
+    # the named files are read (and refused) once, before any version is tried
+    env = make_env(None, args.host, args.host_root, lock=args.lock)
+    parsed, _ = parse_file(args.file)
+    rows = [_one(args, parsed, v) for v in embedded_versions()]
     if env.lock is not None:
         ref, ref_name = env.lock.facts, f"the lock ({env.lock.path})"
     else:
@@ -59,7 +63,7 @@ def run(args) -> int:
         entry = {"qemu": r["qemu"], "compiles": r["compiles"]}
         if r["compiles"]:
             changes = abi_diff(ref, r["facts"]) if ref is not None else []
-            entry.update(machine=r["facts"]["machine"], changes=[c.text() for c in changes],
+            entry.update(machine=r["facts"]["machine"], changes=[change_dict(c) for c in changes],
                          warnings=r["warnings"])
         else:
             entry["errors"] = r["errors"]
@@ -78,5 +82,5 @@ def run(args) -> int:
             what = "same ABI" if not n else f"{n} change{'s' if n > 1 else ''}"
             sys.stdout.write(f"QEMU {e['qemu']:<5} compiles  {e['machine']:<16} {what}\n")
             for c in e["changes"]:
-                sys.stdout.write(f"    {c}\n")
+                sys.stdout.write(f"    {c['text']}\n")
     return 0 if any(e["compiles"] for e in out) else 1

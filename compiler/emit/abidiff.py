@@ -191,15 +191,21 @@ def render_text(changes: list[Change], a: dict | None = None, b: dict | None = N
     return "".join(line + "\n" for line in lines)
 
 
+def change_dict(c: Change) -> dict:
+    """A change as JSON: its fields (empty ones left out) and its text."""
+    out = {k: v for k, v in asdict(c).items() if v is not None and v != []}
+    out["text"] = c.text()
+    return out
+
+
 def render_json(changes: list[Change], a: dict | None = None, b: dict | None = None) -> str:
     doc = {
         "identical": not changes,
-        "changes": [{k: v for k, v in asdict(c).items() if v is not None and v != []}
-                    for c in changes],
+        "changes": [change_dict(c) for c in changes],
         "hotplug": {"a": (a or {}).get("hotplug"), "b": (b or {}).get("hotplug")},
     }
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-__all__ = ["Change", "abi_diff", "headroom_text", "lock_changes", "render_json",
+__all__ = ["Change", "abi_diff", "change_dict", "headroom_text", "lock_changes", "render_json",
            "render_text"]

@@ -138,3 +138,59 @@ def test_unknown_qemu_version_is_a_diagnostic():
         load_profile(qemu="3.1")
     d = exc.value.diagnostics[0]
     assert d.code == "unknown-qemu" and "4.2" in d.message and "8.0" in d.message
+
+
+def _versioned_cases():
+    """Corpus domains that name a versioned machine type (an older QEMU's)."""
+    import re
+
+    out = []
+    for xml in sorted((CORPUS / "qemuxml2argv").glob("*.xml")):
+        m = re.search(r"machine=['\"](pc-(?:i440fx|q35)-\d+\.\d+)['\"]", xml.read_text())
+        args = xml.with_name(xml.stem + ".x86_64-latest.args")
+        if m and args.exists():
+            out.append((xml, m[1], args))
+    return out
+
+
+def test_corpus_domains_of_older_machine_types_across_versions():
+    """libvirt's expected outputs for domains pinned to an older QEMU's machine type
+    (pc-i440fx-2.1 ... pc-q35-4.2): every profile that has the type compiles the domain
+    to the -machine libvirt wrote and to the guest facts the 7.2 profile gives; a profile
+    without it refuses with unknown-machine and says whether the type is too old or
+    too new for it."""
+    _corpus()
+    from compiler.api import facts_of, make_env
+    from compiler.diagnostics import DomcError
+    from compiler.emit.argv import emit_argv
+    from compiler.parse import parse_file
+    from compiler.pipeline import normalize
+
+    host = str(ROOT / "fixtures" / "hosts" / "server.xml")
+    checked = 0
+    for xml, machine, args in _versioned_cases():
+        want = next(line for line in args.read_text().splitlines()
+                    if line.startswith("-machine ")).split()[1].split(",")[0]
+        assert want == machine
+        try:
+            parsed, _ = parse_file(str(xml))
+            base_env = make_env(host=host)
+            base = facts_of(normalize(parsed, base_env), base_env)
+        except DomcError:
+            continue
+        for version in embedded_versions():
+            env = make_env(host=host, qemu=version)
+            if env.profile.machine(machine) is None:
+                with pytest.raises(DomcError) as exc:
+                    normalize(parsed, env)
+                d = exc.value.diagnostics[0]
+                assert d.code == "unknown-machine" and machine in d.message
+                continue
+            dom = normalize(parsed, env)
+            argv = emit_argv(dom, env)
+            assert argv[argv.index("-machine") + 1].split(",")[0] == want
+            facts = facts_of(dom, env)
+            for section in ("machine", "topology", "memory", "devices", "features"):
+                assert facts[section] == base[section], (xml.name, version, section)
+            checked += 1
+    assert checked >= 20

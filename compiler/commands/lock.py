@@ -39,8 +39,9 @@ def _dump(value, depth: int, key: str | None, parent: str | None) -> str:
     if isinstance(value, dict) and value:
         if parent == "devices" or (key != "devices" and len(_one_line(value)) <= 100):
             return _one_line(value)
+        items = value.items() if key == "devices" else sorted(value.items())
         inner = ",\n".join(f"{pad} {json.dumps(k)}: {_dump(v, depth + 1, k, key)}"
-                           for k, v in sorted(value.items()))
+                           for k, v in items)
         return "{\n" + inner + "\n" + pad + "}"
     return _one_line(value)
 

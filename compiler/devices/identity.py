@@ -18,6 +18,8 @@ alias keeps it.
 
 from __future__ import annotations
 
+import re
+
 from . import kind_of
 
 USER_ALIAS_PREFIX = "ua-"
@@ -65,6 +67,12 @@ def device_keys(devices) -> list[str]:
     return keys
 
 
+def key_order(key: str) -> tuple:
+    """Sort key for device keys: numbers in them compare as numbers (pci:2 < pci:10)."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.split(r"(\d+)", key))
+
+
 def _positional(key: str, used: set[str]) -> str:
     n = 1
     while f"{key}#{n}" in used:
@@ -72,4 +80,4 @@ def _positional(key: str, used: set[str]) -> str:
     return f"{key}#{n}"
 
 
-__all__ = ["device_keys", "natural_key"]
+__all__ = ["device_keys", "key_order", "natural_key"]

@@ -15,6 +15,7 @@ import json
 
 from attrs import asdict, field, frozen
 
+from ..devices.identity import key_order
 from ..lockfile import address_text
 from .facts import NOT_COMPARED
 
@@ -118,7 +119,7 @@ def _device_changes(da: dict, db: dict) -> list[Change]:
     for k, e in db.items():
         if e.get("address"):
             holder_b[json.dumps(e["address"], sort_keys=True)] = k
-    for key in sorted(set(da) | set(db)):
+    for key in sorted(set(da) | set(db), key=key_order):
         a, b = da.get(key), db.get(key)
         if a is None:
             out.append(Change("device", _name(key, b), "added",

@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 
 from ..devices import kind_of
-from ..devices.identity import device_keys
+from ..devices.identity import device_keys, key_order
 from ..lockfile import LOCK_FORMAT, address_attrs
 from ..model import Domain
 from ..passes.hotplug import headroom
@@ -191,7 +191,7 @@ def guest_facts(dom: Domain, env) -> dict:
         "firmware": _firmware(dom),
         "smbios": _smbios(dom),
         "features": _features(dom),
-        "devices": {k: device_facts(d) for k, d in sorted(zip(keys, dom.devices), key=lambda p: p[0])},
+        "devices": {k: device_facts(d) for k, d in sorted(zip(keys, dom.devices), key=lambda p: key_order(p[0]))},
         "hotplug": headroom(dom),
         "from_host": dict(sorted(env.host_facts.items())),
     }

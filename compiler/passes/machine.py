@@ -7,7 +7,7 @@ from __future__ import annotations
 from attrs import evolve
 
 from ..model import Domain, MachineFamily
-from .machine_lint import locked_machine, machine_advice
+from .machine_lint import machine_advice
 
 
 def canonicalize_machine(dom: Domain, env) -> Domain:
@@ -33,3 +33,14 @@ def canonicalize_machine(dom: Domain, env) -> Domain:
     return evolve(dom, os=evolve(dom.os, machine=canon, family=MachineFamily.of(canon),
                                  machine_written=name))
 
+
+def locked_machine(name: str | None, canon: str | None, env) -> str | None:
+    """The versioned machine type a lockfile pinned, when the XML names a floating one
+    (an alias, or none) of the same chipset and this QEMU still has the locked type."""
+    lock = env.lock
+    locked = lock.machine if lock is not None else None
+    if locked is None or canon is None or (name is not None and name == canon):
+        return None
+    if MachineFamily.of(locked) is not MachineFamily.of(canon):
+        return None
+    return locked if env.profile.machine(locked) is not None else None

@@ -5,7 +5,8 @@ wrote (before canonicalize_machine replaces it).
   alias (``pc``, ``q35``) or no machine type.  The alias means the newest versioned
   type of whichever QEMU runs the guest, so an upgrade changes the hardware the guest
   sees; libvirt writes the versioned type back into a persistent definition.  Not
-  reported when a lockfile pins the type (passes/lock.py).
+  reported with a lockfile: it pins the type (passes/lock.py), and a compile that
+  cannot keep it says so.
 - ``machine-deprecated``: the target QEMU deprecated the versioned type (QEMU's
   policy: versioned types are deprecated after about six years and removed a few
   releases later; the profile's ``deprecated`` flags are QEMU's own list).
@@ -145,18 +146,6 @@ def machine_advice(name: str, profile, vcpus: int) -> str:
            f"({machine_diff(profile, name, near, vcpus)})"
 
 
-def locked_machine(name: str | None, canon: str | None, env) -> str | None:
-    """The versioned machine type a lockfile pinned, when the XML names a floating one
-    (an alias, or none) of the same chipset and this QEMU still has the locked type."""
-    lock = env.lock
-    locked = lock.machine if lock is not None else None
-    if locked is None or canon is None or (name is not None and name == canon):
-        return None
-    if MachineFamily.of(locked) is not MachineFamily.of(canon):
-        return None
-    return locked if env.profile.machine(locked) is not None else None
-
-
 def lint_machine_type(dom: Domain, env) -> Domain:
     profile = env.profile
     name = dom.os.machine
@@ -164,7 +153,7 @@ def lint_machine_type(dom: Domain, env) -> Domain:
     if canon is None:
         return dom  # canonicalize_machine reports it, with machine_advice
     vcpus = dom.vcpu.count
-    if name != canon and dom.uuid is not None and locked_machine(name, canon, env) is None:
+    if name != canon and dom.uuid is not None and env.lock is None:
         written = f"machine type '{name}'" if name else "no machine type"
         env.diag.warning("machine-alias", f"{written} in a persistent definition floats: QEMU "
                          f"{profile.version} makes it {canon} and a newer QEMU a newer type, "
@@ -183,5 +172,5 @@ def lint_machine_type(dom: Domain, env) -> Domain:
     return dom
 
 
-__all__ = ["distro_base", "lint_machine_type", "locked_machine", "machine_advice", "machine_diff",
+__all__ = ["distro_base", "lint_machine_type", "machine_advice", "machine_diff",
            "nearest_machine"]

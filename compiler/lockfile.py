@@ -14,6 +14,8 @@ Addresses are written as the attributes of libvirt's ``<address>`` element::
 
 from __future__ import annotations
 
+import re
+
 from attrs import frozen
 
 from .diagnostics import Span, fail
@@ -21,6 +23,16 @@ from .inputs import read_json_file
 from .model import Address, DriveAddr, OtherAddr, PciAddr
 
 LOCK_FORMAT = 1
+
+# What a lockfile may say, checked when it is read: it is input like the XML (a
+# hand-edited lock must not put a comma into a QEMU id or a bus 70000 into the argv).
+_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # ids domc writes: pci.1, virtio-disk0, ua-x
+_WORD_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+_USB_PORT_RE = re.compile(r"^[1-9][0-9]{0,2}(\.[1-9][0-9]{0,2}){0,4}$")
+_NUMBER_FIELDS = {"index": 255, "chassis": 255, "port": 0xFFFF, "slot": 0xFFFF,
+                  "size_kib": 2**44}
+_WORD_FIELDS = ("model", "type", "target_bus", "device")
 
 
 def address_attrs(addr: Address | None) -> dict | None:
@@ -39,18 +51,61 @@ def address_attrs(addr: Address | None) -> dict | None:
     return None
 
 
+def _number(attrs: dict, key: str, hi: int, default: str | None = None) -> int:
+    v = attrs.get(key, default)
+    if not isinstance(v, str):
+        raise ValueError(f"address {key} must be a string number, not {v!r}")
+    n = int(v, 0)
+    if not 0 <= n <= hi:
+        raise ValueError(f"address {key} {v} is out of range 0..{hi}")
+    return n
+
+
 def address_from_attrs(attrs: dict) -> Address:
-    """The inverse of address_attrs.  Raises ValueError / KeyError on a bad entry."""
+    """The inverse of address_attrs.  Raises ValueError / KeyError / TypeError on an
+    entry domc would not have written."""
     t = attrs["type"]
     if t == "pci":
         mf = attrs.get("multifunction")
-        return PciAddr(int(attrs.get("domain", "0"), 0), int(attrs["bus"], 0),
-                       int(attrs["slot"], 0), int(attrs.get("function", "0"), 0),
+        if mf not in (None, "on", "off"):
+            raise ValueError(f"multifunction must be on or off, not {mf!r}")
+        return PciAddr(_number(attrs, "domain", 0, "0"), _number(attrs, "bus", 0xFF),
+                       _number(attrs, "slot", 0x1F), _number(attrs, "function", 7, "0"),
                        None if mf is None else mf == "on")
     if t == "drive":
-        return DriveAddr(*(int(attrs.get(k, "0"), 0) for k in ("controller", "bus", "target",
-                                                                 "unit")))
-    return OtherAddr(t, tuple((k, str(v)) for k, v in attrs.items() if k != "type"))
+        return DriveAddr(*(_number(attrs, k, 2**31 - 1, "0")
+                           for k in ("controller", "bus", "target", "unit")))
+    if not isinstance(t, str) or not _WORD_RE.match(t):
+        raise ValueError(f"bad address type {t!r}")
+    out = []
+    for k, v in attrs.items():
+        if k == "type":
+            continue
+        if not isinstance(k, str) or not re.match(r"^[a-z]{1,16}$", k) or not isinstance(v, str):
+            raise ValueError(f"bad address attribute {k!r}={v!r}")
+        if t == "usb" and k == "port":
+            if not _USB_PORT_RE.match(v):
+                raise ValueError(f"bad USB port {v!r}")
+        else:
+            _number(attrs, k, 2**64 - 1)  # a DIMM's base may be above 4 GiB
+        out.append((k, v))
+    return OtherAddr(t, tuple(out))
+
+
+def _field(key: str, value):
+    """A device's locked field as domc writes it, or ValueError."""
+    if key == "mac":
+        ok = isinstance(value, str) and _MAC_RE.match(value)
+    elif key in _NUMBER_FIELDS:
+        ok = isinstance(value, int) and not isinstance(value, bool) \
+            and 0 <= value <= _NUMBER_FIELDS[key]
+    elif key in _WORD_FIELDS:
+        ok = isinstance(value, str) and _WORD_RE.match(value)
+    else:
+        ok = isinstance(value, (str, int, bool)) and len(str(value)) <= 256
+    if not ok:
+        raise ValueError(f"bad {key} {value!r}")
+    return value
 
 
 def address_text(attrs: dict | None) -> str:
@@ -98,6 +153,10 @@ def lock_from_facts(facts: dict, path: str = "<lock>") -> Lock:
     if not isinstance(facts, dict) or facts.get("domc-lock") != LOCK_FORMAT:
         raise fail("lock-schema", f"not a domc lockfile (format {LOCK_FORMAT}): no "
                    f"\"domc-lock\": {LOCK_FORMAT}", span)
+    machine = facts.get("machine")
+    if machine is not None and not (isinstance(machine, str) and _WORD_RE.match(machine)):
+        raise fail("lock-schema", f"\"machine\" must be a machine type name, not {machine!r}",
+                   span)
     devices = {}
     entries = facts.get("devices", {})
     if not isinstance(entries, dict):
@@ -105,11 +164,16 @@ def lock_from_facts(facts: dict, path: str = "<lock>") -> Lock:
     for key, e in entries.items():
         try:
             addr = e.get("address")
+            alias = e.get("alias")
+            if alias is not None and not (isinstance(alias, str) and _ID_RE.match(alias)):
+                raise ValueError(f"bad id {alias!r}")
+            if not isinstance(e["kind"], str):
+                raise TypeError("kind must be a string")
             devices[key] = LockedDevice(
-                key=key, kind=str(e["kind"]), implicit=bool(e.get("implicit", False)),
+                key=key, kind=e["kind"], implicit=e.get("implicit", False) is True,
                 address=address_from_attrs(addr) if addr is not None else None,
-                alias=e.get("alias"),
-                fields={k: v for k, v in e.items()
+                alias=alias,
+                fields={k: _field(k, v) for k, v in e.items()
                         if k not in ("kind", "implicit", "address", "alias")},
                 facts=e)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

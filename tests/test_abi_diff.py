@@ -14,7 +14,8 @@ from compiler.api import facts_of, make_env
 from compiler.cli import main
 from compiler.diagnostics import DomcError
 from compiler.emit.abidiff import abi_diff, lock_changes
-from compiler.parse import parse_file
+from compiler.emit.xml import write_normalized
+from compiler.parse import parse_bytes, parse_file
 from compiler.pipeline import normalize
 from compiler.profile import embedded_versions
 
@@ -25,12 +26,26 @@ from .test_lock import compiled, lock_of
 CORPUS_MIN = 200
 
 
-def _facts(path: Path, lock=None) -> dict:
+def _env(lock=None):
     env = make_env(host=str(ROOT / "fixtures" / "hosts" / "server.xml"),
                    host_root=str(ROOT / "fixtures" / "topologies" / "seed-2node-8cpu"))
     env.lock = lock
+    return env
+
+
+def _facts(path: Path, lock=None) -> dict:
+    env = _env(lock)
     dom, _ = parse_file(str(path))
     return facts_of(normalize(dom, env), env)
+
+
+def _normalized_facts(path: Path, lock=None) -> dict:
+    """The facts of the domain ``domc normalize`` writes for ``path``."""
+    env = _env()
+    dom, root = parse_file(str(path))
+    text = write_normalized(root, normalize(dom, env))
+    env = _env(lock)
+    return facts_of(normalize(parse_bytes(text, str(path))[0], env), env)
 
 
 def test_every_corpus_domain_against_itself_is_empty(corpus):
@@ -44,8 +59,12 @@ def test_every_corpus_domain_against_itself_is_empty(corpus):
         again = _facts(xml)
         through_lock = json.loads(json.dumps(a))
         with_lock = _facts(xml, lock_of(a))
+        normalized = _normalized_facts(xml)
+        normalized_locked = _normalized_facts(xml, lock_of(a))
         for label, b in (("again", again), ("its lockfile", through_lock),
-                         ("compiled with its lockfile", with_lock)):
+                         ("compiled with its lockfile", with_lock),
+                         ("its normalized XML", normalized),
+                         ("its normalized XML with its lockfile", normalized_locked)):
             changes = abi_diff(a, b)
             if changes:
                 problems.append(f"{xml.name} vs {label}: {[c.text() for c in changes]}")
@@ -57,6 +76,10 @@ def test_every_corpus_domain_against_itself_is_empty(corpus):
 def test_examples_against_their_own_lock(path):
     a = _facts(path)
     assert abi_diff(a, _facts(path, lock_of(a))) == []
+    # the normalized XML is the same guest, with or without the lock of the original
+    assert abi_diff(a, _normalized_facts(path)) == []
+    locked = _normalized_facts(path, lock_of(a))
+    assert abi_diff(a, locked) == [] and lock_changes(a, locked) == []
 
 
 I440FX = """<domain type='qemu'><name>one</name><memory unit='MiB'>128</memory>

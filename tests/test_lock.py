@@ -290,3 +290,38 @@ def test_host_facts_name_their_source():
     assert facts["cpu"]["features"]
     _, _, plain = compiled(xml.replace("<cpu mode='host-model'/>", ""))
     assert plain["from_host"] == {}
+
+
+GOOD_ENTRY = {"kind": "controller", "implicit": True, "type": "pci", "index": 1,
+              "model": "pcie-root-port",
+              "address": {"type": "pci", "domain": "0x0000", "bus": "0x00", "slot": "0x02",
+                          "function": "0x0"}}
+
+
+@pytest.mark.parametrize("change, what", [
+    ({"index": 70000}, "bad index"),
+    ({"index": "1"}, "bad index"),
+    ({"model": "pcie-root-port,addr=3"}, "bad model"),
+    ({"alias": "pci.1,bus=x"}, "bad id"),
+    ({"mac": "52:54:00:00:00"}, "bad mac"),
+    ({"address": {"type": "pci", "bus": "0x100", "slot": "0x01"}}, "out of range"),
+    ({"address": {"type": "pci", "bus": 1, "slot": "0x01"}}, "string number"),
+    ({"address": {"type": "usb", "bus": "0", "port": "1,x"}}, "bad USB port"),
+    ({"address": {"type": "x y"}}, "bad address type"),
+    ({"kind": 3}, "kind must be a string"),
+])
+def test_hand_edited_lock_is_refused(tmp_path, capsys, change, what):
+    lock = tmp_path / "h.lock"
+    lock.write_text(json.dumps({"domc-lock": 1, "machine": "pc-q35-7.2",
+                                "devices": {"controller:pci:1": {**GOOD_ENTRY, **change}}}))
+    assert main(["compile", "examples/windows.xml", "--lock", str(lock)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"{lock}: error[lock-schema]: device ")
+    assert what in err[0]
+
+
+def test_the_good_entry_of_the_hostile_test_is_accepted(tmp_path):
+    lock = tmp_path / "h.lock"
+    lock.write_text(json.dumps({"domc-lock": 1, "machine": "pc-q35-7.2",
+                                "devices": {"controller:pci:1": GOOD_ENTRY}}))
+    assert main(["compile", "examples/windows.xml", "--lock", str(lock)]) in (0, 1)

@@ -23,6 +23,7 @@ import re
 from . import kind_of
 
 USER_ALIAS_PREFIX = "ua-"
+IMPLICIT = "implicit "  # the prefix of the positional keys of devices the compile added
 
 
 def natural_key(d) -> str | None:
@@ -38,7 +39,7 @@ def natural_key(d) -> str | None:
 def _group(d) -> str:
     hint = getattr(d, "model", None) or getattr(d, "type", None)
     name = d.kind_tag if not isinstance(hint, str) or not hint else f"{d.kind_tag}:{hint}"
-    return name if d.origin is not None else f"implicit {name}"
+    return name if d.origin is not None else f"{IMPLICIT}{name}"
 
 
 def device_keys(devices) -> list[str]:
@@ -80,4 +81,4 @@ def _positional(key: str, used: set[str]) -> str:
     return f"{key}#{n}"
 
 
-__all__ = ["device_keys", "key_order", "natural_key"]
+__all__ = ["IMPLICIT", "USER_ALIAS_PREFIX", "device_keys", "key_order", "natural_key"]

@@ -113,7 +113,32 @@ def _cpu_change(a: dict, b: dict, about_a: dict, about_b: dict) -> Change:
     return Change("cpu", "cpu", "changed", tuple(details), why, a, b)
 
 
+def _same(a: dict, b: dict) -> bool:
+    """Two entries under different keys that are one device: same kind and MAC, or
+    equal but for being implicit (a device one side added and the other wrote out)."""
+    if a.get("kind") != b.get("kind"):
+        return False
+    if a.get("mac") is not None and a.get("mac") == b.get("mac"):
+        return True
+    strip = lambda e: {k: v for k, v in e.items() if k != "implicit"}  # noqa: E731
+    return strip(a) == strip(b)
+
+
+def _paired(da: dict, db: dict) -> dict:
+    """``db`` with the devices only it has renamed to the key ``da`` files the same
+    device under (see _same)."""
+    only_a = [k for k in da if k not in db]
+    out = dict(db)
+    for kb in [k for k in db if k not in da]:
+        ka = next((k for k in only_a if _same(da[k], db[kb])), None)
+        if ka is not None:
+            only_a.remove(ka)
+            out[ka] = out.pop(kb)
+    return out
+
+
 def _device_changes(da: dict, db: dict) -> list[Change]:
+    db = _paired(da, db)
     out = []
     holder_b = {}
     for k, e in db.items():

@@ -26,10 +26,12 @@ result with the lock and exits 1 with the differences (compiler/emit/abidiff.py)
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from attrs import evolve
 
 from ..devices import BY_TAG, kind_of
-from ..devices.identity import USER_ALIAS_PREFIX, device_keys
+from ..devices.identity import IMPLICIT, USER_ALIAS_PREFIX, device_keys
 from ..model import Domain, MachineFamily, OtherAddr, PciAddr
 
 
@@ -95,10 +97,54 @@ def _restore(devices: list, lock, dom: Domain) -> list:
     return devices
 
 
+def _entry_names(lock) -> dict[str, str]:
+    """Another name of each locked device: the one its kind gives it from the values the
+    lock recorded (a NIC's MAC): the key a device gets once those values are written
+    into the XML (``domc normalize`` writes the MAC it derived)."""
+    out = {}
+    for key, e in lock.devices.items():
+        kind = BY_TAG.get(e.kind)
+        if kind is None:
+            continue
+        view = SimpleNamespace(**e.fields, address=e.address, alias=e.alias, kind_tag=e.kind)
+        try:
+            own = kind.lock_key(view)
+        except (AttributeError, TypeError):
+            continue  # the kind names its devices by something the lock does not record
+        if own is not None:
+            out.setdefault(e.kind if own == "" else f"{e.kind}:{own}", key)
+    return out
+
+
+def _matched(devices: list, lock) -> list:
+    """Point every device at its lock entry: the one under its own key; else the entry
+    of the same device under another name -- its recorded MAC now written in the XML,
+    or the same position, once added by the compile and now written out (or back)."""
+    def fits(key, d):
+        e = lock.devices.get(key)
+        return e is not None and e.kind == d.kind_tag
+
+    claimed = {d.lock_key for d in devices if fits(d.lock_key, d)}
+    names = _entry_names(lock)
+    out = []
+    for d in devices:
+        key = d.lock_key
+        if not fits(key, d):
+            twin = key[len(IMPLICIT):] if key.startswith(IMPLICIT) else IMPLICIT + key
+            for other in (names.get(key), twin):
+                if other is not None and other not in claimed and fits(other, d):
+                    claimed.add(other)
+                    d = evolve(d, lock_key=other)
+                    break
+        out.append(d)
+    return out
+
+
 def apply_lock(dom: Domain, env) -> Domain:
     devices = _keyed(dom.devices)
     lock = env.lock
     if _lock_applies(dom, lock):
+        devices = _matched(devices, lock)
         devices = _restore(devices, lock, dom)
         devices = [_apply(d, lock.devices[d.lock_key], dom) if d.lock_key in lock.devices
                    else d for d in devices]
@@ -109,6 +155,7 @@ def lock_implicit_devices(dom: Domain, env) -> Domain:
     devices = _keyed(dom.devices)
     lock = env.lock
     if _lock_applies(dom, lock):
+        devices = _matched(devices, lock)
         devices = [_apply(d, lock.devices[d.lock_key], dom)
                    if d.lock_key in lock.devices and not d.locked else d for d in devices]
     return evolve(dom, devices=tuple(devices))

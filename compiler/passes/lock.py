@@ -116,7 +116,17 @@ def _entry_names(lock) -> dict[str, str]:
     return out
 
 
-def _matched(devices: list, lock) -> list:
+def _compatible(d, locked, dom: Domain) -> bool:
+    """Whether a lock entry filed under another name can be this device: nothing it
+    recorded contradicts what the XML says, and its address is one the device takes."""
+    for f in _fields(d):
+        have = getattr(d, f, None)
+        if have is not None and f in locked.fields and locked.fields[f] != have:
+            return False
+    return locked.address is None or _fits(locked.address, d, dom)
+
+
+def _matched(devices: list, lock, dom: Domain) -> list:
     """Point every device at its lock entry: the one under its own key; else the entry
     of the same device under another name -- its recorded MAC now written in the XML,
     or the same position, once added by the compile and now written out (or back)."""
@@ -132,7 +142,8 @@ def _matched(devices: list, lock) -> list:
         if not fits(key, d):
             twin = key[len(IMPLICIT):] if key.startswith(IMPLICIT) else IMPLICIT + key
             for other in (names.get(key), twin):
-                if other is not None and other not in claimed and fits(other, d):
+                if other is not None and other not in claimed and fits(other, d) \
+                        and _compatible(d, lock.devices[other], dom):
                     claimed.add(other)
                     d = evolve(d, lock_key=other)
                     break
@@ -144,7 +155,7 @@ def apply_lock(dom: Domain, env) -> Domain:
     devices = _keyed(dom.devices)
     lock = env.lock
     if _lock_applies(dom, lock):
-        devices = _matched(devices, lock)
+        devices = _matched(devices, lock, dom)
         devices = _restore(devices, lock, dom)
         devices = [_apply(d, lock.devices[d.lock_key], dom) if d.lock_key in lock.devices
                    else d for d in devices]
@@ -155,7 +166,7 @@ def lock_implicit_devices(dom: Domain, env) -> Domain:
     devices = _keyed(dom.devices)
     lock = env.lock
     if _lock_applies(dom, lock):
-        devices = _matched(devices, lock)
+        devices = _matched(devices, lock, dom)
         devices = [_apply(d, lock.devices[d.lock_key], dom)
                    if d.lock_key in lock.devices and not d.locked else d for d in devices]
     return evolve(dom, devices=tuple(devices))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from attrs import frozen
 
 from .emit.argv import emit_argv
+from .emit.facts import guest_facts
 from .emit.taskset import AffinityPlan, plan
+from .lockfile import load_lock
 from .model import Domain
 from .cpu.host import load_host
 from .env import Env
@@ -26,13 +28,16 @@ class Compiled:
 
 
 def make_env(profile: str | None = None, host: str | None = None,
-             host_root: str | None = None) -> Env:
-    """An Env for compiles.  The files named here (profile, ``--host``, ``--host-root``)
-    are read now, once, so a file that cannot be used is reported whether or not the
-    domain needs it, and the compile itself reads nothing but its domain file.  This
-    machine's host facts (no ``--host`` / ``--host-root``) stay lazy: they are read
-    only for a domain that needs them."""
-    env = Env(profile=load_profile(profile), host_cpu_file=host, host_root=host_root)
+             host_root: str | None = None, qemu: str | None = None, lock: str | None = None,
+             hotplug: int = 0) -> Env:
+    """An Env for compiles.  The files named here (profile, ``--host``, ``--host-root``,
+    ``--lock``) are read now, once, so a file that cannot be used is reported whether
+    or not the domain needs it, and the compile itself reads nothing but its domain
+    file.  This machine's host facts (no ``--host`` / ``--host-root``) stay lazy: they
+    are read only for a domain that needs them.  ``qemu`` names an embedded profile
+    ("8.0") instead of a profile file."""
+    env = Env(profile=load_profile(profile, qemu), host_cpu_file=host, host_root=host_root,
+              lock=load_lock(lock) if lock is not None else None, hotplug=hotplug)
     if host is not None:
         env.cache[HOST_CACHE_KEY] = load_host(host)
     if host_root is not None:
@@ -43,6 +48,11 @@ def make_env(profile: str | None = None, host: str | None = None,
 def normalize_file(path: str, env: Env) -> tuple[Domain, object]:
     dom, root = parse_file(path)
     return normalize(dom, env), root
+
+
+def facts_of(dom: Domain, env: Env) -> dict:
+    """The guest-visible facts of a normalized domain (what ``domc lock`` writes)."""
+    return guest_facts(dom, env)
 
 
 def compile_file(path: str, env: Env) -> Compiled:

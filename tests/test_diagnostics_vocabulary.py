@@ -47,6 +47,15 @@ FILE_OPTIONS = [
     (("host-cpu", "--cpuid", "{}"), "xml"),
     (("capabilities", "--host", "{}"), "xml"),
     (("capabilities", "--host", SERVER, "--profile", "{}"), "json"),
+    (("compile", "--lock", "{}", DOMAIN), "json"),
+    (("normalize", "--lock", "{}", DOMAIN), "json"),
+    (("lock", "{}"), "xml"),
+    (("lock", "--lock", "{}", DOMAIN), "json"),
+    (("abi-diff", "{}", DOMAIN), "xml"),
+    (("abi-diff", DOMAIN, "{}"), "json"),
+    (("abi-diff", "--lock", "{}", DOMAIN, DOMAIN), "json"),
+    (("matrix", "{}"), "xml"),
+    (("matrix", "--lock", "{}", DOMAIN), "json"),
 ]
 
 # command lines whose {} is a directory

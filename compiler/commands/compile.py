@@ -7,7 +7,8 @@ import shlex
 import sys
 
 from ..diagnostics import DomcError, Severity
-from ._common import add_check_options, add_compile_options, check_input, env_from_args
+from ._common import add_check_options, add_compile_options, add_lock_options, check_input, \
+    check_lock, env_from_args
 
 NAME = "compile"
 HELP = "compile a domain XML file to a QEMU command line"
@@ -23,6 +24,7 @@ def add_arguments(p) -> None:
                         "placement plan")
     add_check_options(p)
     add_compile_options(p)
+    add_lock_options(p)
 
 
 def shell_lines(argv) -> str:
@@ -64,6 +66,8 @@ def run(args) -> int:
             sys.stdout.write(json.dumps({"diagnostics": as_json}, indent=2, sort_keys=True,
                                         ensure_ascii=False) + "\n")
         return status
+    if check_lock(args, env, result.domain, as_json=args.format == "json"):
+        return 1
     argv = list(result.argv)
     if args.format == "json":
         from ..emit.taskset import plan_json

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ._common import add_compile_options, env_from_args
+from ._common import add_compile_options, add_lock_options, check_lock, env_from_args
 
 NAME = "normalize"
 HELP = "print the domain XML with machine, controllers, addresses and aliases filled in"
@@ -17,6 +17,7 @@ def add_arguments(p) -> None:
                         "model and explicit features (optional ones settled by this host, "
                         "features that block migration left out)")
     add_compile_options(p)
+    add_lock_options(p)
 
 
 def run(args) -> int:
@@ -28,5 +29,7 @@ def run(args) -> int:
     dom, root = normalize_file(args.file, env)
     for w in env.diag.warnings:
         print(w.render(), file=sys.stderr)
+    if check_lock(args, env, dom):
+        return 1
     sys.stdout.buffer.write(write_normalized(root, dom, migratable=args.migratable))
     return 0

@@ -335,6 +335,18 @@ class DeviceKind:
                and the defaults it fills into this kind's devices; add_implicit_devices
                calls every kind's in registry order, libvirt's order of adding them
 
+    Lockfile (passes/lock.py, compiler/lockfile.py)
+    lock_key   device -> the device's own name among its kind, from what the user
+               wrote (a disk's target, a NIC's MAC, a controller's type and index),
+               or None: the device is then known by its position among its kind
+    lock_fields  names of the kind's guest-visible fields a lockfile records besides
+               address, id and model (a NIC's MAC); a lock fills the ones the XML
+               leaves open, and a device whose written value differs from the
+               locked one is a different device to the lock
+    from_lock  (LockedDevice, span) -> device, for kinds whose implicit devices a
+               lock puts back before the passes run (controllers, hubs: the buses
+               and ports locked addresses refer to); None for other kinds
+
     Normalized XML
     to_xml     device -> XNode, for devices the normalize passes add
     filled     device -> child elements normalize writes into the user's element
@@ -376,6 +388,9 @@ class DeviceKind:
     fixed_slot: Callable[[Device, int, str], FixedSlot | None] = lambda d, nth, family: None
     implicit: Callable[[tuple[Device, ...], "Domain", str], tuple[Device, ...]] = \
         lambda devices, dom, family: devices
+    lock_key: Callable[[Device], str | None] = lambda d: None
+    lock_fields: tuple[str, ...] = ()
+    from_lock: Callable | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.wants_usb is not _no_usb and self.usb_order is None:

@@ -328,6 +328,7 @@ KIND = DeviceKind(tag="disk", cls=Disk, from_xml=from_xml, emit=emit, validate=v
                   wants_pci=wants_pci,
                   pci_group=pci_group, alias=alias,
                   wants_usb=lambda d, dom: d.target_bus == "usb", usb_order=UsbOrder.DISK,
-                  pci_connect=lambda d: virtio_connect(d.model))
+                  pci_connect=lambda d: virtio_connect(d.model),
+                  lock_key=lambda d: d.target_dev, lock_fields=("target_bus", "device"))
 
 __all__ = ["Disk", "KIND", "disk_name_index", "qjson"]

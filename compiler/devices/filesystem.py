@@ -173,4 +173,5 @@ def emit(f: Filesystem, ctx: EmitCtx) -> list[str]:
 
 KIND = DeviceKind(tag="filesystem", cls=Filesystem, from_xml=from_xml, emit=emit,
                   validate=validate, wants_pci=wants_pci, pci_group=lambda d: PciGroup.FILESYSTEM,
-                  alias=lambda f, n, dom: f"fs{n}", pci_connect=lambda f: virtio_connect(f.model))
+                  alias=lambda f, n, dom: f"fs{n}", pci_connect=lambda f: virtio_connect(f.model),
+                  lock_key=lambda f: f.target_dir or None)

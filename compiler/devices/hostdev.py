@@ -307,8 +307,19 @@ def emit(h: Hostdev, ctx: EmitCtx) -> list[str]:
     return EMITTERS[h.type](h, ctx)
 
 
+def lock_key(h: Hostdev) -> str | None:
+    """A host device is the host's device it passes through, where that is named."""
+    if h.host_pci:
+        return f"pci:{h.host_pci}"
+    if h.mdev_uuid:
+        return f"mdev:{h.mdev_uuid}"
+    if h.usb_vendor is not None and h.usb_product is not None:
+        return f"usb:{h.usb_vendor:04x}:{h.usb_product:04x}"
+    return None
+
+
 KIND = DeviceKind(tag="hostdev", cls=Hostdev, from_xml=from_xml, emit=emit,
                   validate=validate, wants_pci=wants_pci, pci_group=lambda d: PciGroup.HOSTDEV,
                   alias=lambda h, n, dom: f"hostdev{n}", wants_usb=wants_usb,
                   usb_order=UsbOrder.HOSTDEV,
-                  pci_connect=lambda h: PciConnect.PCIE)
+                  pci_connect=lambda h: PciConnect.PCIE, lock_key=lock_key)

@@ -119,6 +119,9 @@ class _Run:
                                     f"want PCI address {a}", d.span)
                 continue
             self.addrs.take(a, flags, _name(d))
+            if "address" in d.locked and a.function == 0 and not a.multifunction:
+                # a locked single-function slot stays one: no new function joins it
+                self.addrs.buses[a.bus].aggregate[a.slot] = False
 
     def fix(self, i: int, a: PciAddr, how: str) -> None:
         d = self.devices[i]
@@ -276,8 +279,8 @@ def assign_pcie_addresses(dom: Domain, env) -> Domain:
     if failed is not None:
         _exhausted(diag, devices[failed])
         return dom
-    devices = _set_multifunction(devices)
-    devices = _controller_defaults(devices, diag)
+    devices = set_multifunction(devices)
+    devices = controller_defaults(devices, diag)
     return evolve(dom, devices=tuple(devices))
 
 
@@ -287,22 +290,23 @@ def _exhausted(diag, d) -> None:
                d.span)
 
 
-def _set_multifunction(devices: list) -> list:
+def set_multifunction(devices: list) -> list:
     """virDomainPCIAddressSetAllMulti: function 0 of a shared slot gets multifunction=on
-    unless the user wrote off."""
+    unless the user wrote off (a locked address is kept as it is)."""
     shared = {(d.address.bus, d.address.slot) for d in devices
               if isinstance(d.address, PciAddr) and d.address.function != 0}
     out = []
     for d in devices:
         a = d.address
         if isinstance(a, PciAddr) and a.function == 0 and (a.bus, a.slot) in shared \
-                and a.multifunction is None:
+                and a.multifunction is None and "address" not in d.locked:
             d = evolve(d, address=evolve(a, multifunction=True))
         out.append(d)
     return out
 
 
-def _controller_defaults(devices: list, diag) -> list:
+def controller_defaults(devices: list, diag) -> list:
+    """Bridges get chassis_nr=index, ports chassis=index and port=(slot << 3) + function."""
     out = []
     for d in devices:
         if isinstance(d, Controller) and d.type == "pci" and isinstance(d.address, PciAddr):
@@ -323,4 +327,4 @@ def _controller_defaults(devices: list, diag) -> list:
     return out
 
 
-__all__ = ["assign_pcie_addresses"]
+__all__ = ["assign_pcie_addresses", "controller_defaults", "set_multifunction"]

@@ -14,6 +14,7 @@ from .passes.resolve_cpu import HOST_CACHE_KEY
 from .placement.host import host_topology
 from .pipeline import normalize
 from .profile import load_profile
+from .runtime import HostDirs
 
 
 @frozen
@@ -26,13 +27,14 @@ class Compiled:
 
 
 def make_env(profile: str | None = None, host: str | None = None,
-             host_root: str | None = None) -> Env:
+             host_root: str | None = None, dirs: HostDirs | None = None) -> Env:
     """An Env for compiles.  The files named here (profile, ``--host``, ``--host-root``)
     are read now, once, so a file that cannot be used is reported whether or not the
     domain needs it, and the compile itself reads nothing but its domain file.  This
     machine's host facts (no ``--host`` / ``--host-root``) stay lazy: they are read
     only for a domain that needs them."""
-    env = Env(profile=load_profile(profile), host_cpu_file=host, host_root=host_root)
+    env = Env(profile=load_profile(profile), host_cpu_file=host, host_root=host_root,
+              dirs=dirs or HostDirs())
     if host is not None:
         env.cache[HOST_CACHE_KEY] = load_host(host)
     if host_root is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from attrs import define, field
 
 from .diagnostics import Collector
+from .runtime import HostDirs
 
 
 @define
@@ -19,6 +20,8 @@ class Env:
     host_cpu_file: str | None = None
     # --host-root DIR (a captured /proc + /sys tree); None = this machine
     host_root: str | None = None
+    # where helper sockets, user data (TPM state, NVRAM) and secret files live
+    dirs: HostDirs = field(factory=HostDirs)
     diag: Collector = field(factory=Collector)
     # memo for the lazily loaded host facts, keyed by the loader that made them
     cache: dict = field(factory=dict)

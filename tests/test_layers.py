@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "compiler.xmlread", "compiler.grammars",
               "compiler.tables", "compiler.profile", "compiler.qmpclient",
               "compiler.placement$", "compiler.placement.cpuset")),
-    ("model", ("compiler.model", "compiler.env", "compiler.placement.tuning")),
+    ("model", ("compiler.model", "compiler.env", "compiler.runtime", "compiler.placement.tuning")),
     ("engines", ("compiler.cpu", "compiler.placement.host", "compiler.placement.auto",
                  "compiler.placement.hmat", "compiler.sysinfo")),
     ("devices", ("compiler.devices",)),

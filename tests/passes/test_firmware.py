@@ -66,7 +66,7 @@ def test_selection(body, machine, smm, file):
     o = dom.os
     assert o.firmware_file == file
     assert (o.loader.path, o.loader.type, o.loader.readonly) == (fw.executable, "pflash", True)
-    assert o.nvram == "/var/lib/libvirt/qemu/nvram/fw_VARS.fd"
+    assert o.nvram == "/var/lib/domc/nvram/fw_VARS.fd"
     assert o.nvram_template == fw.nvram_template
     needs_smm = "requires-smm" in fw.features
     assert bool(o.loader.secure) == needs_smm
@@ -228,7 +228,7 @@ def test_plain_efi_argv_has_no_smm_or_secure_flash():
 
 def test_manual_readonly_pflash_gets_the_default_nvram():
     argv = _argv(xml("", "<loader readonly='yes' type='pflash'>/x/CODE.fd</loader>", "pc"))
-    assert any('"filename":"/var/lib/libvirt/qemu/nvram/fw_VARS.fd"' in a for a in argv)
+    assert any('"filename":"/var/lib/domc/nvram/fw_VARS.fd"' in a for a in argv)
     argv = _argv(xml("", "<loader type='pflash'>/x/bios.fd</loader>", "pc"))
     assert not any("pflash1" in a for a in argv)
     assert any('"node-name":"libvirt-pflash0-format","read-only":false' in a for a in argv)

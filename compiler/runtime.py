@@ -120,6 +120,8 @@ class Helper:
     socket    the unix socket it listens on (QEMU connects to it)
     log       where its output goes
     setup     what must exist before it starts, and how it is made
+    chardev   the id of the QEMU chardev connected to the socket (``domc run
+              --check`` asks QMP whether it is)
     """
 
     kind: str
@@ -129,6 +131,7 @@ class Helper:
     log: str
     setup: Setup | None = None
     where: Span = NOWHERE
+    chardev: str = ""  # the QEMU chardev that connects to ``socket``
 
 
 @frozen
@@ -140,3 +143,21 @@ class StateFile:
     path: str
     template: str | None = None
     where: Span = NOWHERE
+    made_by: str | None = None  # the helper whose setup creates it (None: a file)
+
+
+# what ``domc run`` and the shell launcher say when the host lacks something (one
+# wording, one code, in both)
+SECRET_MISSING = "secret-missing"
+STATE_TEMPLATE = "state-template"
+
+
+def secret_missing(n: SecretNeed) -> str:
+    return (f"{n.what}: {n.secret.describe()} is not readable at {n.secret.file} (put the "
+            "secret there, or name its file with --secret KEY=FILE)")
+
+
+def template_missing(f: StateFile) -> str:
+    if f.template is None:
+        return f"{f.what}: {f.path} does not exist and there is no template to create it from"
+    return f"{f.what}: {f.path} does not exist and its template {f.template} is not readable"

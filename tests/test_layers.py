@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("api", ("compiler.api",)),
     ("commands", ("compiler.commands", "compiler.cli", "compiler.__main__", "compiler.probe",
                   "compiler.placement.capture", "compiler.placement.runner",
+                  "compiler.placement.services",
                   "compiler.placement.threads")),
 )
 RANK = {name: i for i, (name, _) in enumerate(LAYERS)}

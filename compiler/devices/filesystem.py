@@ -216,7 +216,7 @@ def helpers(f: Filesystem, dom, dirs: HostDirs) -> tuple[Helper, ...]:
         argv.append(f"--thread-pool-size={f.thread_pool}")
     log = f"{dirs.domain_run_dir(dom.name)}/{f.alias}-virtiofsd.log"
     return (Helper(kind="virtiofsd", device=f.alias, argv=tuple(argv), socket=sock, log=log,
-                   where=f.span),)
+                   where=f.span, chardev=f"chr-vu-{f.alias}"),)
 
 
 def _emit_virtiofs(f: Filesystem, ctx: EmitCtx) -> list[str]:

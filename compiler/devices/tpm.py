@@ -155,7 +155,8 @@ def helpers(t: Tpm, dom, dirs: HostDirs) -> tuple[Helper, ...]:
         setup += ["--pwdfile", key, "--cipher", "aes-256-cbc"]
     creates = f"{state}/{'tpm2-00.permall' if tpm2 else 'tpm-00.permall'}"
     return (Helper(kind="swtpm", device=t.alias, argv=tuple(argv), socket=sock, log=log,
-                   setup=Setup(creates=creates, argv=tuple(setup)), where=t.span),)
+                   setup=Setup(creates=creates, argv=tuple(setup)), where=t.span,
+                   chardev="chrtpm"),)
 
 
 def secrets(t: Tpm, dom, dirs: HostDirs) -> tuple[SecretNeed, ...]:
@@ -168,7 +169,7 @@ def state(t: Tpm, dom, dirs: HostDirs) -> tuple[StateFile, ...]:
     if t.backend != "emulator":
         return ()
     return (StateFile(f"TPM {t.version} state of {t.alias}", _state(t, dom, dirs),
-                      where=t.span),)
+                      where=t.span, made_by=SWTPM_SETUP),)
 
 
 KIND = DeviceKind(tag="tpm", cls=Tpm, from_xml=from_xml, emit=emit, validate=validate,

@@ -159,7 +159,8 @@ def helpers(v: Video, dom, dirs: HostDirs) -> tuple[Helper, ...]:
     if v.rendernode:
         argv.append(f"--render-node={v.rendernode}")
     return (Helper(kind="vhost-user-gpu", device=v.alias, argv=tuple(argv), socket=sock,
-                   log=f"{dirs.domain_run_dir(dom.name)}/{v.alias}-gpu.log", where=v.span),)
+                   log=f"{dirs.domain_run_dir(dom.name)}/{v.alias}-gpu.log", where=v.span,
+                   chardev=f"chr-vu-{v.alias}"),)
 
 
 def _emit_vhost_user(v: Video, ctx: EmitCtx) -> list[str]:

@@ -148,13 +148,13 @@ def plan_json(p: AffinityPlan) -> dict:
                      "uuid": n.secret.uuid, "usage": n.secret.usage, "file": n.secret.file}
                     for n in p.secrets],
         "state": [{"what": f.what, "where": str(f.where), "path": f.path,
-                   "template": f.template} for f in p.state],
+                   "template": f.template, "made_by": f.made_by} for f in p.state],
     }
 
 
 def _helper_json(h: Helper) -> dict:
     return {"kind": h.kind, "device": h.device, "where": str(h.where), "argv": list(h.argv),
-            "socket": h.socket, "log": h.log,
+            "socket": h.socket, "log": h.log, "chardev": h.chardev,
             "setup": None if h.setup is None else {"creates": h.setup.creates,
                                                    "argv": list(h.setup.argv)}}
 
@@ -185,13 +185,13 @@ def plan_from_json(data: dict) -> AffinityPlan:
             Helper(h["kind"], h["device"], tuple(h["argv"]), h["socket"], h["log"],
                    None if h["setup"] is None else Setup(h["setup"]["creates"],
                                                           tuple(h["setup"]["argv"])),
-                   _span(h["where"]))
+                   _span(h["where"]), h["chardev"])
             for h in data.get("helpers", ())),
         secrets=tuple(
             SecretNeed(n["for"], SecretRef(n["type"], n["uuid"], n["usage"], n["file"]),
                        _span(n["where"]))
             for n in data.get("secrets", ())),
-        state=tuple(StateFile(f["what"], f["path"], f["template"], _span(f["where"]))
-                    for f in data.get("state", ())),
+        state=tuple(StateFile(f["what"], f["path"], f["template"], _span(f["where"]),
+                              f["made_by"]) for f in data.get("state", ())),
     )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from attrs import evolve, frozen
 
-from ..model import Device, MachineFamily, PciAddr
+from ..model import Device, MachineFamily, PciAddr, VirtType
 from ..runtime import Helper, HostDirs, unsafe_component
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, \
@@ -128,6 +128,10 @@ def validate(v: Video, dom, diag) -> None:
         if why is not None:
             diag.error("unsafe-name", f"{v.describe()}: the domain name {why}; the "
                        "vhost-user-gpu socket lives in a directory named after it", v.span)
+        if dom.type is not VirtType.KVM:
+            diag.warning("vhost-user-kvm", f"{v.describe()}: QEMU 7.2 connects a vhost-user "
+                         "GPU only under KVM (<domain type='kvm'>); with TCG it refuses to "
+                         "start ('vhost initialization failed: requires kvm')", v.span)
         if v.accel3d and not v.rendernode:
             diag.error("vhost-user-gpu-rendernode", f"{v.describe()}: 3D acceleration in "
                        "vhost-user-gpu needs <acceleration accel3d='yes' rendernode=.../>: "

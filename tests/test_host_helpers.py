@@ -255,3 +255,70 @@ def test_launcher_creates_uefi_variables_from_the_template_and_never_overwrites(
     template.unlink()
     done = _run(str(script))
     assert done.returncode == 2 and "error[state-template]: UEFI variables:" in done.stderr
+
+
+# ---------------------------------------------------------------- domc run's side
+
+
+def test_run_refuses_every_missing_secret_with_its_disk_and_line(tmp_path):
+    from compiler.placement.services import check_secrets
+
+    two = LUKS + LUKS.replace("vda", "vdb")
+    result = compiled(tmp_path, two, dirs=HostDirs(str(tmp_path / "r"), str(tmp_path / "s")))
+    with pytest.raises(DomcError) as e:
+        check_secrets(result.plan)
+    got = [(d.code, d.span.line, d.message.split(":")[0]) for d in e.value.diagnostics]
+    assert got == [("secret-missing", 8, "disk 'vda' (LUKS passphrase)"),
+                   ("secret-missing", 8, "disk 'vdb' (LUKS passphrase)")]
+    secret = tmp_path / "s" / "secrets" / "0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("x")
+    check_secrets(result.plan)
+
+
+def test_run_creates_absent_user_data_and_keeps_what_exists(tmp_path):
+    from compiler.placement.services import prepare_state
+    from compiler.runtime import StateFile
+
+    template = tmp_path / "T.fd"
+    template.write_bytes(b"template")
+    mine = tmp_path / "d" / "mine.fd"
+    plan = _with_state(compiled(tmp_path, "").plan,
+                       StateFile("UEFI variables", str(mine), str(template)))
+    assert prepare_state(plan) == [str(mine)]
+    assert mine.read_bytes() == b"template"
+    mine.write_bytes(b"mine")
+    assert prepare_state(plan) == []
+    assert mine.read_bytes() == b"mine"
+
+
+def _with_state(plan, *files):
+    import attrs
+
+    return attrs.evolve(plan, state=files)
+
+
+class FakeQmp:
+    def __init__(self, chardevs, peripherals, tpms):
+        self.answers = {"query-chardev": chardevs, "qom-list": peripherals, "query-tpm": tpms}
+
+    def __call__(self, *commands):
+        return [self.answers[c if isinstance(c, str) else c[0]] for c in commands]
+
+
+def test_check_finds_a_disconnected_helper_a_missing_device_and_no_tpm(tmp_path):
+    from compiler.placement.services import helper_mismatches
+
+    plan = compiled(tmp_path, TPM + VIRTIOFS, extra=SHARED).plan
+    good = FakeQmp([{"label": "chrtpm", "filename": "unix:"},
+                    {"label": "chr-vu-fs0", "filename": "unix:/r/g/fs0-fs.sock"}],
+                   [{"name": "tpm0"}, {"name": "fs0"}],
+                   [{"id": "tpm-tpm0", "model": "tpm-crb", "options": {"type": "emulator"}}])
+    assert helper_mismatches(good, plan) == []
+    bad = FakeQmp([{"label": "chrtpm", "filename": "unix:"},
+                   {"label": "chr-vu-fs0", "filename": "disconnected:unix:/r/g/fs0-fs.sock"}],
+                  [{"name": "tpm0"}], [])
+    assert helper_mismatches(bad, plan) == [
+        "swtpm for tpm0: query-tpm shows no emulated TPM tpm0",
+        "virtiofsd for fs0: chardev chr-vu-fs0 is not connected to /r/g/fs0-fs.sock",
+        "virtiofsd for fs0: QEMU has no device fs0"]

@@ -135,7 +135,7 @@ def _read_source(r: Reader, s: Reader, dtype: str) -> BlockSource | None:
     if dtype == "network":
         proto = s.attr_choice("protocol", NETWORK_PROTOCOLS)
         auth = s.child("auth") or r.child("auth")
-        user, secret = _read_auth(auth, proto) if auth is not None else (None, None)
+        user, secret = read_auth(auth, proto) if auth is not None else (None, None)
         hosts = tuple(
             Host(h.attr("name"), h.attr_int("port", hi=65535), h.attr("transport"), h.attr("socket"))
             for h in s.children("host"))
@@ -185,7 +185,7 @@ def _numeric_id(ident: Reader, name: str) -> int | None:
 AUTH_SECRET_CEPH, AUTH_SECRET_DEFAULT = "ceph", "iscsi"
 
 
-def _read_auth(auth: Reader, proto: str) -> tuple[str, SecretRef]:
+def read_auth(auth: Reader, proto: str) -> tuple[str, SecretRef]:
     """<auth username=...><secret type=... usage=|uuid=/></auth>: the user and secret."""
     user = auth.require("username")
     secret = auth.child("secret")

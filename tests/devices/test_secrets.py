@@ -125,3 +125,26 @@ def test_network_credentials(tmp_path, proto, source, auth):
 def test_encryption_errors(tmp_path, devices, message):
     err = error_of(tmp_path, devices)
     assert message in err and ("error[disk-encryption]" in err or "error[bad-uuid]" in err)
+
+
+def test_iscsi_hostdev_login(tmp_path):
+    """libvirt 9.0's hostdev-scsi-lsi: ``libvirt-N-backend-secret0`` and the user in the
+    iSCSI backend node."""
+    devices = ("<controller type='scsi' index='0' model='virtio-scsi'/>"
+               "<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' "
+               "name='iqn.1992-01.com.example:storage/1'><host name='example.org' port='3260'/>"
+               "<auth username='myname'><secret type='iscsi' usage='mycluster_myname'/></auth>"
+               "</source><address type='drive' controller='0' bus='0' target='0' unit='1'/>"
+               "</hostdev>")
+    result = _compile(tmp_path, devices)
+    argv = list(result.argv)
+    assert _json(argv, "-object")[-1] == {
+        "qom-type": "secret", "id": "libvirt-1-backend-secret0", "format": "raw",
+        "file": "/var/lib/domc/secrets/iscsi-mycluster_myname"}
+    assert _json(argv, "-blockdev")[-1] == {
+        "driver": "iscsi", "portal": "example.org:3260", "target": "iqn.1992-01.com.example:storage",
+        "lun": 1, "transport": "tcp", "user": "myname",
+        "password-secret": "libvirt-1-backend-secret0", "node-name": "libvirt-1-backend",
+        "read-only": False}
+    assert [s["for"] for s in plan_json(result.plan)["secrets"]] == [
+        "iSCSI <hostdev> iqn.1992-01.com.example:storage/1 (login of 'myname')"]

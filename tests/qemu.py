@@ -3,8 +3,9 @@
 Every test that proves an argv on QEMU goes through here:
 
 - :func:`bootable` turns a compiled argv into one this machine can start: TCG instead
-  of KVM, VNC on no socket, and every image the guest names replaced by a 1 MiB
-  scratch file (so the test needs none of the files the domain names);
+  of KVM, VNC on no socket, every image the guest names replaced by a 1 MiB
+  scratch file (so the test needs none of the files the domain names), and every
+  secret file by one of the test's (a LUKS image is made encrypted with it);
 - :func:`ask_paused` starts it with ``-S`` and a QMP socket served by the test
   (QEMU connects to us, so there is nothing to poll for), runs the caller's queries
   and makes QEMU quit.  QEMU refusing the argv raises :class:`QemuRefused` with its
@@ -45,15 +46,30 @@ def bootable(argv: list[str], tmp_path: Path, keep: dict[str, str | None] | None
     and {original file: its (first) scratch file}."""
     keep = keep or {}
     formats = {}  # storage node name -> the format driver layered on it
+    secrets = {}  # secret object id -> the test's file for it
+    keys = {}  # storage node name -> the secret id its LUKS layer opens with
     for opt, value in zip(argv, argv[1:]):
+        if opt == "-object" and value.startswith("{"):
+            obj = json.loads(value)
+            if obj.get("qom-type") == "secret" and "file" in obj:
+                secrets[obj["id"]] = _scratch_secret(obj["id"], tmp_path)
         if opt == "-blockdev":
             node = json.loads(value)
             if isinstance(node.get("file"), str):
                 formats[node["file"]] = node["driver"]
+                key = node.get("key-secret") or (node.get("encrypt") or {}).get("key-secret")
+                if key:
+                    keys[node["file"]] = key
     out, images = [QEMU or argv[0]], {}
     args = iter(argv[1:])
     for opt in args:
-        if opt == "-accel":
+        if opt == "-object":
+            value = next(args)
+            obj = json.loads(value) if value.startswith("{") else {}
+            if obj.get("id") in secrets:
+                value = json.dumps({**obj, "file": secrets[obj["id"]]})
+            out += ["-object", value]
+        elif opt == "-accel":
             next(args)
             out += ["-accel", "tcg"]
         elif opt == "-vnc":
@@ -66,7 +82,9 @@ def bootable(argv: list[str], tmp_path: Path, keep: dict[str, str | None] | None
                 node["filename"] = keep[name] or node["filename"]
             elif "filename" in node:
                 fmt = formats.get(name, "raw")
-                node["filename"] = _scratch(node["filename"], fmt, images, tmp_path)
+                key = keys.get(name)
+                node["filename"] = _scratch(node["filename"], fmt, images, tmp_path,
+                                            secrets.get(key) if key else None)
                 if node.get("driver") in HOST_DRIVERS:
                     node["driver"] = "file"
             out += ["-blockdev", json.dumps(node)]
@@ -75,17 +93,31 @@ def bootable(argv: list[str], tmp_path: Path, keep: dict[str, str | None] | None
     return out, images
 
 
-def _scratch(path: str, fmt: str, images: dict[str, str], tmp_path: Path) -> str:
+def _scratch(path: str, fmt: str, images: dict[str, str], tmp_path: Path,
+             secret: str | None = None) -> str:
     """A new file per block node: two disks on one path would fight over QEMU's image
-    lock, and a test must not depend on the host sharing them."""
+    lock, and a test must not depend on the host sharing them.  With ``secret`` (the
+    file of the key its LUKS layer opens with) the image is encrypted with it."""
     scratch = str(tmp_path / f"img{sum(1 for _ in tmp_path.glob('img*'))}.{fmt}")
-    if fmt == "raw":
+    if secret is not None:
+        opts = "key-secret=sec0" if fmt == "luks" else "encrypt.format=luks,encrypt.key-secret=sec0"
+        opts += ",iter-time=200" if fmt == "luks" else ",encrypt.iter-time=200"
+        subprocess.run([QEMU_IMG or "qemu-img", "create", "-q", "--object",
+                        f"secret,id=sec0,file={secret}", "-f", fmt, "-o", opts, scratch, "1M"],
+                       check=True)
+    elif fmt == "raw":
         with open(scratch, "wb") as fh:
             fh.truncate(1 << 20)
     else:
         subprocess.run([QEMU_IMG or "qemu-img", "create", "-q", "-f", fmt, scratch, "1M"], check=True)
     images.setdefault(path, scratch)
     return scratch
+
+
+def _scratch_secret(sid: str, tmp_path: Path) -> str:
+    path = tmp_path / f"secret-{sid}"
+    path.write_text("domc-test-passphrase")
+    return str(path)
 
 
 def ask_paused(argv: list[str], ask: Callable[[object], Awaitable[T]], timeout: float = 120) -> T:

@@ -230,7 +230,8 @@ def test_luks_qcow2_opens_with_the_secret_and_not_with_a_wrong_one(tmp_path):
     image = tmp_path / "enc.qcow2"
     subprocess.run([QEMU_IMG, "create", "-q", "--object",
                     f"secret,id=sec0,file={passphrase}", "-f", "qcow2", "-o",
-                    "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10", str(image), "16M"], check=True)
+                    "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=200",
+                    str(image), "16M"], check=True)
     xml = tmp_path / "luks.xml"
     xml.write_text(SHARED_DOMAIN.format(type="qemu", name="luks", n=9, devices=(
         "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"

@@ -121,7 +121,8 @@ def host_steps(plan: AffinityPlan) -> list[str]:
         path = shlex.quote(f.path)
         lines.append(f"# {f.what}: {f.path}")
         if f.template is None:
-            lines.append(f"[ -e {path} ] || " + _refuse(f.where, STATE_TEMPLATE, template_missing(f)))
+            lines.append(f"[ -e {path} ] || "
+                         + _refuse(f.where, STATE_TEMPLATE, template_missing(f)))
             continue
         lines += [f"if [ ! -e {path} ]; then",
                   f"    [ -r {shlex.quote(f.template)} ] || "

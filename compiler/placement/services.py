@@ -124,8 +124,8 @@ def helper_mismatches(qmp, plan: AffinityPlan) -> list[str]:
     QMP's query-tpm.  ``qmp(*commands)`` returns their results."""
     if not plan.helpers:
         return []
-    chardevs, peripherals, tpms = qmp("query-chardev", ("qom-list", {"path": "/machine/peripheral"}),
-                                      "query-tpm")
+    chardevs, peripherals, tpms = qmp(
+        "query-chardev", ("qom-list", {"path": "/machine/peripheral"}), "query-tpm")
     connected = {c["label"]: not c["filename"].startswith("disconnected") for c in chardevs}
     present = {p["name"] for p in peripherals}
     tpm = {t["id"]: t for t in tpms}  # by the -tpmdev id, tpm-<device id>

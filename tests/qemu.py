@@ -3,7 +3,7 @@
 Every test that proves an argv on QEMU goes through here:
 
 - :func:`bootable` turns a compiled argv into one this machine can start: TCG instead
-  of KVM, VNC on no socket, every image the guest names replaced by a 1 MiB
+  of KVM (and its 'max' CPU for the host's), VNC on no socket, every image the guest names replaced by a 1 MiB
   scratch file (so the test needs none of the files the domain names), and every
   secret file by one of the test's (a LUKS image is made encrypted with it);
 - :func:`ask_paused` starts it with ``-S`` and a QMP socket served by the test
@@ -38,11 +38,12 @@ class QemuRefused(Exception):
     """QEMU exited before it served QMP: the message is what QEMU printed."""
 
 
-def bootable(argv: list[str], tmp_path: Path, keep: dict[str, str | None] | None = None
-             ) -> tuple[list[str], dict[str, str]]:
+def bootable(argv: list[str], tmp_path: Path, keep: dict[str, str | None] | None = None,
+             keep_secrets: bool = False) -> tuple[list[str], dict[str, str]]:
     """The argv with TCG forced, VNC on no socket and image files replaced by scratch
     files of 1 MiB, one per block node, in the format the argv reads them with.  ``keep`` maps block node
-    names to the file to use instead (None: the argv's own file).  Returns the argv
+    names to the file to use instead (None: the argv's own file); ``keep_secrets`` keeps
+    the argv's secret files.  Returns the argv
     and {original file: its (first) scratch file}."""
     keep = keep or {}
     formats = {}  # storage node name -> the format driver layered on it
@@ -51,7 +52,7 @@ def bootable(argv: list[str], tmp_path: Path, keep: dict[str, str | None] | None
     for opt, value in zip(argv, argv[1:]):
         if opt == "-object" and value.startswith("{"):
             obj = json.loads(value)
-            if obj.get("qom-type") == "secret" and "file" in obj:
+            if obj.get("qom-type") == "secret" and "file" in obj and not keep_secrets:
                 secrets[obj["id"]] = _scratch_secret(obj["id"], tmp_path)
         if opt == "-blockdev":
             node = json.loads(value)
@@ -72,6 +73,10 @@ def bootable(argv: list[str], tmp_path: Path, keep: dict[str, str | None] | None
         elif opt == "-accel":
             next(args)
             out += ["-accel", "tcg"]
+        elif opt == "-cpu":
+            model, sep, flags = next(args).partition(",")
+            # the host's own CPU exists only under KVM: TCG's closest is 'max'
+            out += ["-cpu", ("max" if model == "host" else model) + sep + flags]
         elif opt == "-vnc":
             next(args)
             out += ["-vnc", "none"]

@@ -243,7 +243,8 @@ def test_luks_qcow2_opens_with_the_secret_and_not_with_a_wrong_one(tmp_path):
         result = compile_file(str(xml), make_env(dirs=dirs))
         assert str(secret) in " ".join(result.argv)
         assert "horse" not in " ".join(result.argv)  # the passphrase is never on the line
-        argv, _ = bootable(list(result.argv), tmp_path, keep={"libvirt-1-storage": None})
+        argv, _ = bootable(list(result.argv), tmp_path, keep={"libvirt-1-storage": None},
+                           keep_secrets=True)
         return ask_paused(argv, _block_nodes)
 
     nodes = {n["node-name"]: n for n in boot(passphrase)}

@@ -322,3 +322,17 @@ def test_check_finds_a_disconnected_helper_a_missing_device_and_no_tpm(tmp_path)
         "swtpm for tpm0: query-tpm shows no emulated TPM tpm0",
         "virtiofsd for fs0: chardev chr-vu-fs0 is not connected to /r/g/fs0-fs.sock",
         "virtiofsd for fs0: QEMU has no device fs0"]
+
+
+def test_run_reports_a_directory_it_cannot_make(tmp_path):
+    from compiler.placement.services import Helpers
+
+    (tmp_path / "file").write_text("")
+    result = compiled(tmp_path, TPM, dirs=HostDirs(str(tmp_path / "file" / "run"),
+                                                   str(tmp_path / "state")))
+    with pytest.raises(DomcError) as e:
+        with Helpers(result.plan):
+            pass
+    (d,) = e.value.diagnostics
+    assert (d.code, d.span.line) == ("host-dir", 8)
+    assert "(another place: --run-dir)" in d.message

@@ -14,6 +14,7 @@ from ..diagnostics import Diagnostic, DomcError, fail
 from ..emit.taskset import AffinityPlan
 from ..runtime import SECRET_MISSING, STATE_TEMPLATE, Helper, secret_missing, template_missing
 
+HOST_DIR = "host-dir"
 HELPER_TIMEOUT = 20.0
 STOP_GRACE = 5.0
 
@@ -35,9 +36,13 @@ def prepare_state(plan: AffinityPlan) -> list[str]:
             continue
         if f.template is None or not os.access(f.template, os.R_OK):
             raise fail(STATE_TEMPLATE, template_missing(f), f.where)
-        os.makedirs(os.path.dirname(f.path), exist_ok=True)
-        with open(f.template, "rb") as src, open(f.path, "xb") as dst:  # x: never overwrite
-            shutil.copyfileobj(src, dst)
+        try:
+            os.makedirs(os.path.dirname(f.path), exist_ok=True)
+            with open(f.template, "rb") as src, open(f.path, "xb") as dst:  # x: never overwrite
+                shutil.copyfileobj(src, dst)
+        except OSError as exc:
+            raise fail(HOST_DIR, f"{f.what}: cannot create {f.path} from {f.template}: "
+                       f"{exc.strerror} (another place: --state-dir)", f.where) from None
         made.append(f.path)
     return made
 
@@ -64,9 +69,9 @@ class Helpers:
 
     def _start(self, h: Helper) -> None:
         for d in dict.fromkeys(os.path.dirname(p) for p in (h.socket, h.log)):
-            os.makedirs(d, mode=0o700, exist_ok=True)
+            _makedirs(d, h, "--run-dir")
         if h.setup is not None and not os.path.exists(h.setup.creates):
-            os.makedirs(os.path.dirname(h.setup.creates), mode=0o700, exist_ok=True)
+            _makedirs(os.path.dirname(h.setup.creates), h, "--state-dir")
             done = self._run_setup(h)
             if done.returncode != 0:
                 raise fail("helper-setup", f"{h.kind} for {h.device}: {h.setup.argv[0]} failed "
@@ -140,6 +145,14 @@ def helper_mismatches(qmp, plan: AffinityPlan) -> list[str]:
                 "type") != "emulator":
             out.append(f"swtpm for {h.device}: query-tpm shows no emulated TPM {h.device}")
     return out
+
+
+def _makedirs(path: str, h: Helper, option: str) -> None:
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise fail(HOST_DIR, f"{h.kind} for {h.device}: cannot create {path}: {exc.strerror} "
+                   f"(another place: {option})", h.where) from None
 
 
 def _is_socket(path: str) -> bool:

@@ -105,11 +105,7 @@ def _scratch(path: str, fmt: str, images: dict[str, str], tmp_path: Path,
     file of the key its LUKS layer opens with) the image is encrypted with it."""
     scratch = str(tmp_path / f"img{sum(1 for _ in tmp_path.glob('img*'))}.{fmt}")
     if secret is not None:
-        opts = "key-secret=sec0" if fmt == "luks" else "encrypt.format=luks,encrypt.key-secret=sec0"
-        opts += ",iter-time=200" if fmt == "luks" else ",encrypt.iter-time=200"
-        subprocess.run([QEMU_IMG or "qemu-img", "create", "-q", "--object",
-                        f"secret,id=sec0,file={secret}", "-f", fmt, "-o", opts, scratch, "1M"],
-                       check=True)
+        make_luks(scratch, fmt, secret, "1M")
     elif fmt == "raw":
         with open(scratch, "wb") as fh:
             fh.truncate(1 << 20)
@@ -117,6 +113,23 @@ def _scratch(path: str, fmt: str, images: dict[str, str], tmp_path: Path,
         subprocess.run([QEMU_IMG or "qemu-img", "create", "-q", "-f", fmt, scratch, "1M"], check=True)
     images.setdefault(path, scratch)
     return scratch
+
+
+def make_luks(image: str, fmt: str, secret: str, size: str) -> None:
+    """A LUKS image (``fmt`` 'luks', or 'qcow2' with LUKS inside) whose key is the
+    content of the file ``secret``.  qemu-img times its key derivation on this thread's
+    CPU clock and gives up ("Unable to get accurate CPU usage") when a busy machine's
+    coarse clock has not moved; that says nothing about the image, so it is retried."""
+    opts = ("key-secret=sec0,iter-time=200" if fmt == "luks"
+            else "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=200")
+    argv = [QEMU_IMG or "qemu-img", "create", "-q", "--object", f"secret,id=sec0,file={secret}",
+            "-f", fmt, "-o", opts, image, size]
+    for _ in range(5):
+        done = subprocess.run(argv, capture_output=True, text=True)
+        if done.returncode == 0 or "Unable to get accurate CPU usage" not in done.stderr:
+            break
+    if done.returncode != 0:
+        raise subprocess.CalledProcessError(done.returncode, argv, done.stdout, done.stderr)
 
 
 def _scratch_secret(sid: str, tmp_path: Path) -> str:

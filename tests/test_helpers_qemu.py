@@ -33,7 +33,7 @@ from compiler.emit.shell import shell_launcher
 from compiler.runtime import HostDirs
 
 from .conftest import ROOT
-from .qemu import NO_QEMU, QEMU, QEMU_IMG, QemuRefused, ask_paused, bootable
+from .qemu import NO_QEMU, QEMU, QEMU_IMG, QemuRefused, ask_paused, bootable, make_luks
 
 EXAMPLE = ROOT / "examples" / "win11.xml"
 NEEDS_QEMU = pytest.mark.skipif(QEMU is None or QEMU_IMG is None, reason=NO_QEMU)
@@ -228,10 +228,7 @@ def test_luks_qcow2_opens_with_the_secret_and_not_with_a_wrong_one(tmp_path):
     passphrase.write_text("correct horse battery staple")
     wrong.write_text("incorrect horse")
     image = tmp_path / "enc.qcow2"
-    subprocess.run([QEMU_IMG, "create", "-q", "--object",
-                    f"secret,id=sec0,file={passphrase}", "-f", "qcow2", "-o",
-                    "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=200",
-                    str(image), "16M"], check=True)
+    make_luks(str(image), "qcow2", str(passphrase), "16M")
     xml = tmp_path / "luks.xml"
     xml.write_text(SHARED_DOMAIN.format(type="qemu", name="luks", n=9, devices=(
         "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"

@@ -336,3 +336,21 @@ def test_run_reports_a_directory_it_cannot_make(tmp_path):
     (d,) = e.value.diagnostics
     assert (d.code, d.span.line) == ("host-dir", 8)
     assert "(another place: --run-dir)" in d.message
+
+
+def test_launcher_that_fails_leaves_neither_qemu_nor_helpers_behind(tmp_path):
+    """With vCPU pinning QEMU runs in the background; when the launcher gives up (here:
+    the stand-in QEMU has no vCPU threads to pin) it stops QEMU, then the helpers."""
+    _stub(tmp_path, "swtpm", LISTEN)
+    _stub(tmp_path, "swtpm_setup", SETUP)
+    _stub(tmp_path, "fake-qemu", "import time\ntime.sleep(120)\n")
+    dirs = HostDirs(str(tmp_path / "run"), str(tmp_path / "state"))
+    result = compiled(tmp_path, TPM, dirs=dirs, emulator=str(tmp_path / "bin" / "fake-qemu"),
+                      extra="  <cputune><vcpupin vcpu='0' cpuset='0'/></cputune>\n")
+    script = tmp_path / "launch.sh"
+    script.write_text(shell_launcher(list(result.argv), result.plan))
+    done = _run(str(script), {"PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
+                              "STUB_LOG": str(tmp_path / "log")})
+    assert done.returncode == 1 and "no QEMU thread named 'CPU 0/*'" in done.stderr
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert str(tmp_path / "bin") not in ps

@@ -47,7 +47,10 @@ pin_thread() {
 _SERVICES = r"""
 # helpers: started before QEMU, stopped when it exits (or this script is stopped)
 helpers=
+pid=
 stop_helpers() {
+    # a QEMU still running in the background (this script was stopped) goes first
+    if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then wait "$pid" 2>/dev/null || :; fi
     for h in $helpers; do kill "$h" 2>/dev/null || :; done
     for h in $helpers; do wait "$h" 2>/dev/null || :; done
 }

@@ -68,12 +68,15 @@ class HostDirs:
         return os.path.join(self.secrets_root, f"{ref.type}-{quoted}")
 
 
-def unsafe_component(name: str) -> str | None:
-    """Why ``name`` cannot be one directory or file name under another (None: it can)."""
+def unsafe_component(name: str, comma: bool = False) -> str | None:
+    """Why ``name`` cannot be one directory or file name under another (None: it can);
+    with ``comma``, in a path swtpm takes: its options have no escape for a comma."""
     if name in ("", ".", ".."):
         return f"{name!r} names no directory of its own"
     if "/" in name or "\0" in name:
         return f"{name!r} contains '/'"
+    if comma and "," in name:
+        return f"{name!r} contains ',' (swtpm's options cannot carry one)"
     return None
 
 

@@ -354,3 +354,16 @@ def test_launcher_that_fails_leaves_neither_qemu_nor_helpers_behind(tmp_path):
     assert done.returncode == 1 and "no QEMU thread named 'CPU 0/*'" in done.stderr
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(tmp_path / "bin") not in ps
+
+
+def test_swtpm_paths_cannot_carry_a_comma(tmp_path):
+    """swtpm's --ctrl/--tpmstate options have no escape for ','; QEMU's have (',,')."""
+    with pytest.raises(DomcError) as e:
+        compiled(tmp_path, TPM, name="a,b")
+    assert [d.code for d in e.value.diagnostics] == ["unsafe-name"]
+    argv = list(compiled(tmp_path, VIRTIOFS, name="a,b", extra=SHARED).argv)
+    assert "socket,id=chr-vu-fs0,path=/r/a,,b/fs0-fs.sock" in argv
+    from compiler.cli import main
+
+    xml = str(tmp_path / "g.xml")
+    assert main(["compile", xml, "--run-dir", str(tmp_path / "x,y")]) == 2

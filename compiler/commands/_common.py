@@ -41,6 +41,13 @@ def dirs_from_args(args):
             raise fail("usage", f"--secret {item!r}: expected KEY=FILE (KEY a secret's uuid or "
                        "usage)", Span(args.command))
         secrets.append((key, os.path.abspath(path)))
+    # swtpm's options (--ctrl path=...,mode=...) have no escape for a comma
+    for option, path in (("--run-dir", args.run_dir), ("--state-dir", args.state_dir),
+                         ("--secrets-dir", args.secrets_dir or ""),
+                         *(("--secret", p) for _, p in secrets)):
+        if "," in path:
+            raise fail("usage", f"{option} {path!r}: a path domc hands to its helpers cannot "
+                       "contain ','", Span(args.command))
     return HostDirs(run_dir=os.path.abspath(args.run_dir),
                     state_dir=os.path.abspath(args.state_dir),
                     secrets_dir=os.path.abspath(args.secrets_dir) if args.secrets_dir else None,

@@ -101,7 +101,7 @@ def validate(t: Tpm, dom, diag) -> None:
     elif t.model == "tpm-crb" and len(dom.devices_of(Tpm)) > 1:
         diag.error("unsupported-device", "a CRB TPM must be the only TPM", t.span)
     if t.backend == "emulator":
-        why = unsafe_component(dom.name)
+        why = unsafe_component(dom.name, comma=True)
         if why is not None:
             diag.error("unsafe-name", f"{t.describe()}: the domain name {why}; swtpm's socket "
                        "and state live in directories named after it", t.span)

@@ -16,6 +16,7 @@ from .passes.resolve_cpu import HOST_CACHE_KEY
 from .placement.host import host_topology
 from .pipeline import normalize
 from .profile import load_profile
+from .runtime import HostDirs
 
 
 @frozen
@@ -29,15 +30,17 @@ class Compiled:
 
 def make_env(profile: str | None = None, host: str | None = None,
              host_root: str | None = None, qemu: str | None = None, lock: str | None = None,
-             hotplug: int = 0) -> Env:
+             hotplug: int = 0, dirs: HostDirs | None = None) -> Env:
     """An Env for compiles.  The files named here (profile, ``--host``, ``--host-root``,
     ``--lock``) are read now, once, so a file that cannot be used is reported whether
     or not the domain needs it, and the compile itself reads nothing but its domain
     file.  This machine's host facts (no ``--host`` / ``--host-root``) stay lazy: they
     are read only for a domain that needs them.  ``qemu`` names an embedded profile
-    ("8.0") instead of a profile file."""
+    ("8.0") instead of a profile file; ``dirs`` where helper sockets, user data and
+    secrets live."""
     env = Env(profile=load_profile(profile, qemu), host_cpu_file=host, host_root=host_root,
-              lock=load_lock(lock) if lock is not None else None, hotplug=hotplug)
+              lock=load_lock(lock) if lock is not None else None, hotplug=hotplug,
+              dirs=dirs or HostDirs())
     if host is not None:
         env.cache[HOST_CACHE_KEY] = load_host(host)
     if host_root is not None:

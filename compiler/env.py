@@ -8,6 +8,7 @@ from attrs import define, field
 
 from .diagnostics import Collector
 from .trace import Trace
+from .runtime import HostDirs
 
 
 @define
@@ -24,6 +25,8 @@ class Env:
     lock: object | None = None
     # --hotplug N: keep N empty hotplug ports after addressing (passes/hotplug.py)
     hotplug: int = 0
+    # where helper sockets, user data (TPM state, NVRAM) and secret files live
+    dirs: HostDirs = field(factory=HostDirs)
     diag: Collector = field(factory=Collector)
     # what the compile took from the host rather than the XML: fact -> where from
     host_facts: dict = field(factory=dict)

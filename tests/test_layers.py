@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "compiler.xmlread", "compiler.grammars",
               "compiler.tables", "compiler.profile", "compiler.qmpclient",
               "compiler.placement$", "compiler.placement.cpuset", "compiler.trace")),
-    ("model", ("compiler.model", "compiler.env", "compiler.placement.tuning",
+    ("model", ("compiler.model", "compiler.env", "compiler.runtime", "compiler.placement.tuning",
                "compiler.lockfile")),
     ("engines", ("compiler.cpu", "compiler.placement.host", "compiler.placement.auto",
                  "compiler.placement.hmat", "compiler.sysinfo")),
@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("commands", ("compiler.commands", "compiler.cli", "compiler.__main__", "compiler.probe",
                   "compiler.pytest_plugin",
                   "compiler.placement.capture", "compiler.placement.runner",
+                  "compiler.placement.services",
                   "compiler.placement.threads")),
 )
 RANK = {name: i for i, (name, _) in enumerate(LAYERS)}

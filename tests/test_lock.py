@@ -18,7 +18,6 @@ from compiler.diagnostics import DomcError
 from compiler.emit.abidiff import abi_diff, lock_changes
 from compiler.emit.argv import emit_argv
 from compiler.lockfile import lock_from_facts
-from compiler.model import PciAddr
 from compiler.parse import parse_bytes
 from compiler.passes.hotplug import headroom
 from compiler.pipeline import normalize

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable
 from attrs import define, field, frozen
 
 from ..model import Device, DriveAddr, MachineFamily, OtherAddr, PciAddr
+from ..runtime import Helper, HostDirs, SecretNeed, StateFile
 from ..xmlread import Reader
 
 if TYPE_CHECKING:
@@ -134,6 +135,8 @@ class EmitCtx:
     machine_family: MachineFamily
     blockdev_index: int = 0
     warnings: list[str] = field(factory=list)
+    # where helper sockets and secret files are (a compile names them, never opens them)
+    dirs: HostDirs = field(factory=HostDirs)
 
     def controller_alias(self, ctype: str, index: int) -> str | None:
         from .controller import Controller
@@ -362,6 +365,12 @@ class DeviceKind:
                none of its devices (audio: the default backend)
     machine_opts  device -> extra -machine options the device needs (nvdimm=on)
     cpu_props  device -> extra -cpu properties the device is (hyperv panic: hv-crash)
+
+    Host (runtime.py; each takes (device, domain, HostDirs), all deterministic paths)
+    helpers    the processes that must serve the device before QEMU starts (swtpm,
+               virtiofsd, vhost-user-gpu): runtime.Helper
+    secrets    the secret files QEMU or a helper reads for it: runtime.SecretNeed
+    state      the user data it keeps between runs: runtime.StateFile
     """
 
     tag: str
@@ -391,6 +400,12 @@ class DeviceKind:
     lock_key: Callable[[Device], str | None] = lambda d: None
     lock_fields: tuple[str, ...] = ()
     from_lock: Callable | None = None
+    helpers: Callable[[Device, "Domain", HostDirs], tuple[Helper, ...]] = \
+        lambda d, dom, dirs: ()
+    secrets: Callable[[Device, "Domain", HostDirs], tuple[SecretNeed, ...]] = \
+        lambda d, dom, dirs: ()
+    state: Callable[[Device, "Domain", HostDirs], tuple[StateFile, ...]] = \
+        lambda d, dom, dirs: ()
 
     def __attrs_post_init__(self) -> None:
         if self.wants_usb is not _no_usb and self.usb_order is None:

@@ -117,7 +117,7 @@ class Context:
         argv = list(self.argv)
         owner: dict[int, tuple] = {}  # argv index -> (kind, device)
         start = 0
-        for kind, d, words in device_words(self.dom, self.family):
+        for kind, d, words in device_words(self.dom, self.family, self.env.dirs):
             if not words:
                 continue
             at = _find(argv, words, start)

@@ -8,6 +8,12 @@
 4. The table is read back from /proc.  With ``check`` it is compared with the
    plan, the guest is stopped (``quit``) and the result is the exit status;
    otherwise the guest is resumed (``cont``) and runs in the foreground.
+
+Before 2., the plan's host needs (services.py): every secret file must be readable,
+absent user data (UEFI variables) is created from its template, and the helpers
+(swtpm, virtiofsd, vhost-user-gpu) start and open their sockets; they stop when
+QEMU has exited.  ``check`` also asks QMP whether each helper's chardev is
+connected, its device present, and an emulated TPM listed by ``query-tpm``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from attrs import frozen
 from ..diagnostics import DomcError, Span, fail
 from ..emit.taskset import AffinityPlan
 from .cpuset import CpuSet
+from .services import Helpers, check_secrets, helper_mismatches, prepare_state
 from .threads import ThreadKind, ThreadRow, format_table, pin, qmp, thread_ids, thread_table
 
 START_TIMEOUT = 15.0
@@ -130,6 +137,14 @@ def run_guest(
     where: Span = Span("domc run"), out=None,
 ) -> RunResult:  # fmt: skip
     check_plan_fits(plan, where)
+    check_secrets(plan)
+    prepare_state(plan)
+    with Helpers(plan):
+        return _run(argv, plan, check=check, sock=sock, where=where, out=out)
+
+
+def _run(argv: list[str], plan: AffinityPlan, *, check: bool, sock: str | None, where: Span,
+         out) -> RunResult:
     tmpdir = None
     if sock is None:
         tmpdir = tempfile.mkdtemp(prefix="domc-run-")
@@ -155,6 +170,7 @@ def run_guest(
         print(format_table(rows), file=out or sys.stdout, flush=True)
         mismatches = compare(rows, plan, ran=check)
         if check:
+            mismatches += helper_mismatches(lambda *c: qmp(sock, *c), plan)
             qmp(sock, "quit")
             proc.wait(timeout=START_TIMEOUT)
         else:

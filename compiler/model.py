@@ -86,6 +86,10 @@ class Device:
     acpi_index: int | None = None
     virtio_options: tuple[tuple[str, bool], ...] = ()  # (QEMU property, value)
     origin: int | None = None
+    # the device's identity from compile to compile (passes/lock.py gives it, from the
+    # device as written), and the fields a lockfile filled in, which later passes keep
+    lock_key: str | None = field(default=None, eq=False, repr=False)
+    locked: frozenset[str] = field(default=frozenset(), eq=False, repr=False)
     span: Span = span_field()
 
     @property
@@ -170,6 +174,8 @@ class Os:
     arch: str = "x86_64"
     machine: str | None = None
     family: MachineFamily | None = None  # from the canonical machine (canonicalize_machine)
+    # the machine type as the XML wrote it (an alias, or None), kept by canonicalize_machine
+    machine_written: str | None = field(default=None, eq=False, repr=False)
     boot_devs: tuple[str, ...] = ()
     boot_menu: BootMenu | None = None
     loader: Loader | None = None

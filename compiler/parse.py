@@ -13,7 +13,7 @@ from .devices import NOT_DEVICES, kind_for_element
 from .devices.blockdev import read_source
 from .devices.controller import number_controllers
 from .diagnostics import Diagnostic, DomcError, Severity, Span, fail
-from .inputs import read_input_file
+from .inputs import display_name, read_input_file
 from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy,
                     Features, FirmwareFeature, FirmwareKind, HypervFeature, Loader, Memory,
                     NumaCell, Os, Timer, Topology, Vcpu, VirtType)
@@ -31,7 +31,7 @@ MAX_VCPUS = 4096
 def parse_file(path: str) -> tuple[Domain, object]:
     """Read and parse a domain file.  Returns the Domain and the lxml root (kept by
     the caller for `normalize`, which patches the original document)."""
-    return parse_bytes(read_input_file(path, MAX_BYTES), path)
+    return parse_bytes(read_input_file(path, MAX_BYTES), display_name(path))
 
 
 def parse_bytes(data: bytes, file: str = "<input>") -> tuple[Domain, object]:

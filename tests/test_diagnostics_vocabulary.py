@@ -32,10 +32,13 @@ FILE_OPTIONS = [
     (("normalize", "{}"), "xml"),
     (("validate", "{}"), "xml"),
     (("validate", DOMAIN, "{}"), "xml"),
+
     (("run", "--check", "{}"), "xml"),
     (("compile", "--host", "{}", DOMAIN), "xml"),
     (("normalize", "--host", "{}", DOMAIN), "xml"),
     (("validate", "--host", "{}", DOMAIN), "xml"),
+    (("explain", "{}"), "xml"),
+    (("explain", "--host", "{}", DOMAIN), "xml"),
     (("compile", "--profile", "{}", DOMAIN), "json"),
     (("cpu-compare", "--host", SERVER, "{}"), "xml"),
     (("cpu-compare", "--host", "{}", LAPTOP), "xml"),
@@ -44,12 +47,24 @@ FILE_OPTIONS = [
     (("host-cpu", "--cpuid", "{}"), "xml"),
     (("capabilities", "--host", "{}"), "xml"),
     (("capabilities", "--host", SERVER, "--profile", "{}"), "json"),
+    (("compile", "--lock", "{}", DOMAIN), "json"),
+    (("normalize", "--lock", "{}", DOMAIN), "json"),
+    (("lock", "{}"), "xml"),
+    (("lock", "--lock", "{}", DOMAIN), "json"),
+    (("abi-diff", "{}", DOMAIN), "xml"),
+    (("abi-diff", DOMAIN, "{}"), "json"),
+    (("abi-diff", "--lock", "{}", DOMAIN, DOMAIN), "json"),
+    (("matrix", "{}"), "xml"),
+    (("matrix", "--lock", "{}", DOMAIN), "json"),
 ]
 
 # command lines whose {} is a directory
 DIR_OPTIONS = [
     ("compile", "--host-root", "{}", DOMAIN),
     ("normalize", "--host-root", "{}", DOMAIN),
+    ("validate", "--host-root", "{}", DOMAIN),
+    ("snapshot", "--host-root", "{}", DOMAIN),
+    ("explain", "--svg", "--host-root", "{}", DOMAIN),
     ("nodeinfo", "--host-root", "{}"),
     ("freecell", "--host-root", "{}"),
     ("capabilities", "--host", SERVER, "--host-root", "{}"),
@@ -91,9 +106,15 @@ def test_missing_file(argv, kind, tmp_path, capsys):
     assert _run(argv, path, capsys) == (str(path), "io", "cannot read: No such file or directory")
 
 
+# inputs that may be directories of domains: an empty one is the fault
+TAKE_DIRECTORIES = {("validate", "{}"), ("validate", DOMAIN, "{}")}
+
+
 @pytest.mark.parametrize("argv,kind", FILE_OPTIONS, ids=_ids(FILE_OPTIONS))
 def test_directory_instead_of_a_file(argv, kind, tmp_path, capsys):
-    assert _run(argv, tmp_path, capsys) == (str(tmp_path), "io", "cannot read: Is a directory")
+    message = ("no *.xml files in this directory" if argv in TAKE_DIRECTORIES
+               else "cannot read: Is a directory")
+    assert _run(argv, tmp_path, capsys) == (str(tmp_path), "io", message)
 
 
 @pytest.mark.parametrize("argv,kind", FILE_OPTIONS, ids=_ids(FILE_OPTIONS))

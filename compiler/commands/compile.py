@@ -6,7 +6,9 @@ import json
 import shlex
 import sys
 
-from ._common import add_compile_options, env_from_args
+from ..diagnostics import DomcError, Severity
+from ._common import add_check_options, add_compile_options, add_lock_options, check_input, \
+    check_lock, env_from_args
 
 NAME = "compile"
 HELP = "compile a domain XML file to a QEMU command line"
@@ -17,9 +19,12 @@ def add_arguments(p) -> None:
     p.add_argument("file", metavar="FILE.xml")
     p.add_argument("--format", choices=FORMATS, default="args",
                    help="args: shell-quoted, one option per line (default); argv: one argument "
-                        "per line; json: {argv, plan, warnings}; shell: a runnable launcher "
-                        "that applies the CPU/memory placement plan")
+                        "per line; json: {argv, plan, warnings, diagnostics}, or {diagnostics} "
+                        "when it fails; shell: a runnable launcher that applies the CPU/memory "
+                        "placement plan")
+    add_check_options(p)
     add_compile_options(p)
+    add_lock_options(p)
 
 
 def shell_lines(argv, env=()) -> str:
@@ -47,17 +52,37 @@ def autoport_json(a) -> dict:
 
 
 def run(args) -> int:
-    from ..api import compile_file
+    from ._report import diagnostic_json
 
-    env = env_from_args(args)
-    result = compile_file(args.file, env)
-    for w in result.warnings:
-        print(w, file=sys.stderr)
+    try:
+        env = env_from_args(args)
+        schema = None
+        if args.schema is not None:
+            from ..schema import load_schema
+
+            schema = load_schema(args.schema)
+    except DomcError as exc:  # an option's file: the same report, JSON included
+        result, diags = None, exc.diagnostics
+    else:
+        result, diags = check_input(args.file, env, schema)
+    for d in diags:
+        print(d.render(), file=sys.stderr)
+    found = {d.severity for d in diags}
+    status = 2 if Severity.ERROR in found else 1 if args.strict and found else 0
+    as_json = [diagnostic_json(d, args.file) for d in diags]
+    if status:  # no command line: errors, or warnings under --strict
+        if args.format == "json":
+            sys.stdout.write(json.dumps({"diagnostics": as_json}, indent=2, sort_keys=True,
+                                        ensure_ascii=False) + "\n")
+        return status
+    if check_lock(args, env, result.domain, as_json=args.format == "json"):
+        return 1
     argv = list(result.argv)
     if args.format == "json":
         from ..emit.taskset import plan_json
 
-        doc = {"argv": argv, "plan": plan_json(result.plan), "warnings": list(result.warnings)}
+        doc = {"argv": argv, "plan": plan_json(result.plan), "warnings": list(result.warnings),
+               "diagnostics": as_json}
         if result.env:
             doc["env"] = dict(result.env)
         if result.autoports:

@@ -70,8 +70,8 @@ class Catalogue:
         self._by_name: dict[str, X86Model] = {}
         for m in data["models"]:
             defn = profile.cpu_model(m["name"])
-            if defn is None:
-                continue  # not offered by this emulator
+            if defn is None or not defn.features_known:
+                continue  # not offered by this emulator, or only its name is known
             feats = set(qemu_features(defn))
             delta = m.get("libvirt_delta", {})
             feats |= set(delta.get("add", ()))

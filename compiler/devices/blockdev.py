@@ -6,6 +6,7 @@ import json
 
 from attrs import evolve, frozen
 
+from ..runtime import HostDirs, SecretRef
 from ..xmlread import Reader
 from .base import EmitCtx, qjson
 
@@ -36,7 +37,9 @@ class BlockSource:
     hosts: tuple[Host, ...] = ()
     pool: str | None = None  # volume
     volume: str | None = None
-    auth_user: str | None = None  # <auth username=...>: credentials domc cannot supply
+    auth_user: str | None = None  # <auth username=...>
+    auth_secret: SecretRef | None = None  # ... and its <secret>
+    encryption: "Encryption | None" = None  # <encryption> (of the source or the disk)
     nfs_user: int | None = None  # <identity user='+N' group='+N'> of an NFS source
     nfs_group: int | None = None
     reconnect: int | None = None  # vhost-user: <reconnect enabled='yes' timeout=N>
@@ -56,6 +59,66 @@ class BlockSource:
     seclabel: bool = False  # a <seclabel> for libvirt's security drivers
 
 
+@frozen
+class Encryption:
+    """<encryption format='luks'><secret type='passphrase' uuid=|usage=/>: QEMU opens
+    the LUKS layer itself with the passphrase from the secret's file."""
+
+    format: str
+    secret: SecretRef
+
+
+ENCRYPTION_FORMATS = ("default", "qcow", "luks", "luks2", "luks-any")
+
+
+def check_uuid(r: Reader, name: str) -> str:
+    """A required uuid attribute, in its canonical form."""
+    v = r.require(name)
+    hexd = v.replace("-", "").lower()
+    if len(hexd) != 32 or any(c not in "0123456789abcdef" for c in hexd):
+        raise r.error("bad-uuid", f"'{name}' of <{r.tag}> is {v!r}, not a uuid")
+    return f"{hexd[:8]}-{hexd[8:12]}-{hexd[12:16]}-{hexd[16:20]}-{hexd[20:]}"
+
+
+def read_secret(s: Reader, stype: str) -> SecretRef:
+    """<secret uuid=... | usage=...> (its type checked by the caller)."""
+    if s.attr("uuid") is not None:
+        return SecretRef(type=stype, uuid=check_uuid(s, "uuid"), span=s.span)
+    usage = s.attr("usage")
+    if not usage:
+        raise s.error("missing-attribute", "<secret> needs usage=... or uuid=...")
+    return SecretRef(type=stype, usage=usage, span=s.span)
+
+
+def _read_encryption(r: Reader, s: Reader) -> Encryption | None:
+    """libvirt keeps one <encryption> per source, written in the <source> or (the old
+    way) in the <disk>."""
+    inner, outer = s.child("encryption"), r.child("encryption")
+    if inner is not None and outer is not None:
+        raise inner.error("disk-encryption", "an <encryption> definition already found for "
+                          "disk source")
+    enc = inner or outer
+    if enc is None:
+        return None
+    fmt = enc.attr_choice("format", ENCRYPTION_FORMATS, "default")
+    engine = enc.attr_choice("engine", ("default", "qemu", "librbd"), "default")
+    if engine == "librbd":
+        raise enc.error("disk-encryption", "encryption engine 'librbd' (ceph's own LUKS) is "
+                        "not supported by domc; use engine='qemu'")
+    if fmt != "luks":
+        raise enc.error("disk-encryption", f"encryption format '{fmt}' cannot be opened by "
+                        "QEMU 7.2 in a guest; domc compiles format='luks'")
+    secret = enc.child("secret")
+    if secret is None:
+        raise enc.error("disk-encryption", "<encryption format='luks'> needs <secret "
+                        "type='passphrase' uuid=.../> naming the passphrase")
+    stype = secret.attr("type")
+    if stype != "passphrase":
+        raise secret.error("disk-encryption", f"the <secret> of a LUKS <encryption> needs "
+                           f"type='passphrase', not {stype!r}")
+    return Encryption(format=fmt, secret=read_secret(secret, "passphrase"))
+
+
 def read_source(r: Reader, dtype: str) -> BlockSource | None:
     s = r.child("source")
     if s is None:
@@ -63,11 +126,9 @@ def read_source(r: Reader, dtype: str) -> BlockSource | None:
     src = _read_source(r, s, dtype)
     if src is not None:
         src = evolve(src, **read_source_extras(s, dtype))
-    enc = s.child("encryption") or r.child("encryption")
-    if enc is not None:
-        raise enc.error("disk-encryption", f"{enc.attr('format') or 'encrypted'} disk "
-                        "encryption needs its passphrase from libvirt's secret store; domc has "
-                        "none and will not hand QEMU the ciphertext as plain data")
+    enc = _read_encryption(r, s)
+    if enc is not None and src is not None:
+        src = evolve(src, encryption=enc)
     sl = s.child("slices")
     if sl is not None and src is not None:
         for one in sl.children("slice"):
@@ -89,12 +150,13 @@ def _read_source(r: Reader, s: Reader, dtype: str) -> BlockSource | None:
     if dtype == "network":
         proto = s.attr_choice("protocol", NETWORK_PROTOCOLS)
         auth = s.child("auth") or r.child("auth")
-        user = _read_auth(auth, proto) if auth is not None else None
+        user, secret = read_auth(auth, proto) if auth is not None else (None, None)
         hosts = tuple(
             Host(h.attr("name"), h.attr_int("port", hi=65535), h.attr("transport"), h.attr("socket"))
             for h in s.children("host"))
         ident = s.child("identity")
         return BlockSource(protocol=proto, name=s.attr("name"), hosts=hosts, auth_user=user,
+                           auth_secret=secret,
                            nfs_user=_numeric_id(ident, "user") if ident is not None else None,
                            nfs_group=_numeric_id(ident, "group") if ident is not None else None)
     if dtype == "vhostuser":
@@ -190,8 +252,8 @@ def _numeric_id(ident: Reader, name: str) -> int | None:
 AUTH_SECRET_CEPH, AUTH_SECRET_DEFAULT = "ceph", "iscsi"
 
 
-def _read_auth(auth: Reader, proto: str) -> str:
-    """Check <auth username=...><secret type=... usage=|uuid=/></auth>; returns the user."""
+def read_auth(auth: Reader, proto: str) -> tuple[str, SecretRef]:
+    """<auth username=...><secret type=... usage=|uuid=/></auth>: the user and secret."""
     user = auth.require("username")
     secret = auth.child("secret")
     if secret is None:
@@ -205,7 +267,7 @@ def _read_auth(auth: Reader, proto: str) -> str:
                            f"expected '{want}'")
     if secret.attr("usage") is None and secret.attr("uuid") is None:
         raise secret.error("disk-auth", "<secret> needs usage=... or uuid=...")
-    return user
+    return user, read_secret(secret, stype)
 
 
 def _server(h: Host, proto: str) -> dict:
@@ -215,12 +277,34 @@ def _server(h: Host, proto: str) -> dict:
     return {"type": "inet", "host": h.name, "port": None if port is None else str(port)}
 
 
-def warn_credentials(what: str, user: str | None, span, diag) -> None:
-    """A source with <auth username=...>: QEMU gets no password from domc."""
-    if user is not None:
-        diag.warning("disk-auth", f"{what}: the password of user '{user}' lives in libvirt's "
-                     "secret store; domc passes no credentials, so QEMU connects without them",
-                     span)
+# protocols whose QEMU driver takes a user and a secret (qemuBlockStorageSourceGetBackendProps)
+AUTH_PROTOCOLS = ("iscsi", "rbd", *_URL_PROTOCOLS)
+
+
+def warn_credentials(what: str, src: BlockSource, span, diag) -> None:
+    """A source with <auth username=...> whose QEMU driver takes no credentials."""
+    if src.auth_user is not None and src.protocol not in AUTH_PROTOCOLS:
+        diag.warning("disk-auth", f"{what}: QEMU's {src.protocol} driver takes no password; "
+                     f"the <auth> of user '{src.auth_user}' is not used", span)
+
+
+def secret_object(sid: str, ref: SecretRef, dirs: HostDirs) -> list[str]:
+    """-object secret reading the secret from its file: the secret itself is never on
+    the command line (libvirt passes it encrypted with a per-guest master key)."""
+    return ["-object", qjson({"qom-type": "secret", "id": sid, "format": "raw",
+                              "file": dirs.secret_file(ref)})]
+
+
+def auth_props(src: BlockSource, secret_id: str | None) -> dict:
+    """The user and the id of the secret object, as each driver names them."""
+    if secret_id is None or src.auth_user is None or src.protocol not in AUTH_PROTOCOLS:
+        return {}
+    if src.protocol == "rbd":
+        return {"user": src.auth_user, "auth-client-required": ["cephx", "none"],
+                "key-secret": secret_id}
+    if src.protocol == "iscsi":
+        return {"user": src.auth_user, "password-secret": secret_id}
+    return {"username": src.auth_user, "password-secret": secret_id}
 
 
 def check_network_source(what: str, src: BlockSource, span, diag) -> None:
@@ -236,6 +320,16 @@ def check_network_source(what: str, src: BlockSource, span, diag) -> None:
                    "by domc yet", span)
 
 
+def check_encryption(d, diag) -> None:
+    """QEMU opens LUKS in a raw image (the luks driver) or inside qcow2."""
+    src = d.source
+    if src is None or src.encryption is None:
+        return
+    if (d.format or "raw") not in ("raw", "qcow2"):
+        diag.error("disk-encryption", f"{d.describe()}: LUKS encryption needs format 'raw' or "
+                   f"'qcow2', not {d.format!r}", d.span)
+
+
 def check_disk_source(d, diag) -> None:
     """The checks storage_node relies on for disk ``d`` (its describe() and span name
     the errors)."""
@@ -249,8 +343,13 @@ def check_disk_source(d, diag) -> None:
                    "daemon to resolve; domc compiles only file, block and network disks", d.span)
 
 
-def protocol_node(src: BlockSource) -> dict:
-    """The storage node of a network source (checked by check_network_source)."""
+def protocol_node(src: BlockSource, secret_id: str | None = None) -> dict:
+    """The storage node of a network source (checked by check_network_source), with its
+    credentials when ``secret_id`` names the secret object of its <auth>."""
+    return {**_protocol_node(src), **auth_props(src, secret_id)}
+
+
+def _protocol_node(src: BlockSource) -> dict:
     proto = src.protocol
     assert src.hosts or proto in ("nbd", "rbd"), "checked by check_network_source"
     if proto == "nfs":
@@ -300,15 +399,16 @@ def protocol_node(src: BlockSource) -> dict:
             "server": {"host": h.name, "port": str(h.port or 22)}}
 
 
-def storage_node(d, ctx: EmitCtx) -> dict | None:
+def storage_node(d, ctx: EmitCtx, secret_id: str | None = None) -> dict | None:
     """The protocol/storage node for a disk, or None for an empty drive (checked by
     check_disk_source)."""
     if d.source is None:
         return None
-    return source_node(d.type, d.source, d.device)
+    return source_node(d.type, d.source, d.device, secret_id)
 
 
-def source_node(dtype: str, src: BlockSource, device: str = "disk") -> dict:
+def source_node(dtype: str, src: BlockSource, device: str = "disk",
+                secret_id: str | None = None) -> dict:
     """The storage node of one image of a disk (its top or a backing layer)."""
     if dtype == "file":
         # an fdgroup's descriptors are libvirt's client's: QEMU opens the path (warned)
@@ -317,7 +417,7 @@ def source_node(dtype: str, src: BlockSource, device: str = "disk") -> dict:
         return {"driver": "host_cdrom" if device == "cdrom" else "host_device",
                 "filename": src.path}
     if dtype == "network":
-        return protocol_node(src)
+        return protocol_node(src, secret_id)
     assert dtype == "nvme", f"source type {dtype!r}: checked by check_disk_source"
     return {"driver": "nvme", "device": src.nvme_device, "namespace": src.nvme_namespace}
 
@@ -354,13 +454,22 @@ def _source_objects(src: BlockSource, sname: str, storage: dict) -> list[str]:
 
 
 def _image_nodes(d, n: int, dtype: str, src: BlockSource, fmt: str, readonly: bool,
-                 top: bool, backing) -> list[str]:
-    """-blockdev words of one image of disk ``d`` (node number ``n``): its storage node,
-    a slice node when a non-raw format sits on a slice, and its format node, whose
-    backing is ``backing`` (a node name, None for 'no backing', ... for QEMU's choice)."""
+                 top: bool, backing, dirs) -> list[str]:
+    """-blockdev words of one image of disk ``d`` (node number ``n``), after the secret
+    objects of its credentials and its LUKS passphrase: its storage node, a slice node
+    when a non-raw format sits on a slice, and its format node, whose backing is
+    ``backing`` (a node name, None for 'no backing', ... for QEMU's choice)."""
     sname, fname = f"libvirt-{n}-storage", f"libvirt-{n}-format"
-    storage = source_node(dtype, src, d.device)
-    argv = _source_objects(src, sname, storage)
+    argv: list[str] = []
+    auth_id = enc_id = None
+    if src.auth_secret is not None and src.protocol in AUTH_PROTOCOLS:
+        auth_id = f"{sname}-auth-secret0"
+        argv += secret_object(auth_id, src.auth_secret, dirs)
+    if getattr(src, "encryption", None) is not None:
+        enc_id = f"{fname}-encryption-secret0"
+        argv += secret_object(enc_id, src.encryption.secret, dirs)
+    storage = source_node(dtype, src, d.device, auth_id)
+    argv += _source_objects(src, sname, storage)
     storage = {**storage, "node-name": sname, "auto-read-only": True, "discard": "unmap"}
     cache = _CACHE.get(d.cache or "")
     if cache is not None:
@@ -371,9 +480,15 @@ def _image_nodes(d, n: int, dtype: str, src: BlockSource, fmt: str, readonly: bo
         fmt = "raw"  # libvirt's old name for raw
     argv += ["-blockdev", qjson(storage)]
     fnode = {"node-name": fname, "read-only": readonly, "driver": fmt}
+    if enc_id is not None:
+        assert fmt in ("raw", "qcow2"), "checked by check_encryption"
+        if fmt == "raw":  # the LUKS layer is the format node
+            fnode.update(driver="luks", **{"key-secret": enc_id})
+        else:
+            fnode["encrypt"] = {"format": "luks", "key-secret": enc_id}
     if src.slice is not None:
         offset, size = src.slice
-        if fmt == "raw":
+        if fnode["driver"] == "raw":  # not a LUKS layer: the format node cuts the slice
             fnode.update(offset=offset, size=size)
         else:  # a raw slice node between the storage and the format layer
             slice_name = f"libvirt-{n}-slice-sto"
@@ -416,8 +531,8 @@ def blockdev_args(d, ctx: EmitCtx) -> tuple[list[str], str | None]:
     for k in range(len(layers), 0, -1):  # the bottom layer first
         layer = layers[k - 1]
         argv += _image_nodes(d, top + k, layer.type, layer.source, layer.format, True, False,
-                             below)
+                             below, ctx.dirs)
         below = f"libvirt-{top + k}-format"
     argv += _image_nodes(d, top, d.type, d.source, d.format or "raw",
-                         d.readonly or d.device == "cdrom", True, below)
+                         d.readonly or d.device == "cdrom", True, below, ctx.dirs)
     return argv, f"libvirt-{top}-format"

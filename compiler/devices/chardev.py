@@ -340,14 +340,19 @@ def serial_group(d) -> PciGroup:
     return PciGroup.SERIAL
 
 
+def _port_key(d: CharDevice) -> str | None:
+    return None if d.target_port is None else str(d.target_port)
+
+
 SERIAL = DeviceKind(tag="serial", cls=CharDevice, from_xml=_from_xml("serial"), emit=emit_serial,
                     validate=validate_source, wants_pci=serial_wants_pci, pci_group=serial_group, alias=_alias("serial"),
                     wants_usb=lambda d, dom: d.target_type == "usb-serial",
                     usb_order=UsbOrder.SERIAL,
-                    pci_connect=lambda c: PciConnect.PCI)
+                    pci_connect=lambda c: PciConnect.PCI, lock_key=_port_key)
 PARALLEL = DeviceKind(tag="parallel", cls=CharDevice, from_xml=_from_xml("parallel"),
                       emit=emit_parallel, validate=validate_source, alias=_alias("parallel"),
-                      pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
+                      pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE,
+                      lock_key=_port_key)
 def serial_for_console(devices: tuple, dom, family: MachineFamily) -> tuple:
     """A serial console with no serial port behind it brings one (libvirt lists
     serials before consoles); only the first console is looked at."""
@@ -394,4 +399,5 @@ CHANNEL = DeviceKind(tag="channel", cls=CharDevice, from_xml=_from_xml("channel"
                      emit=emit_channel, validate=validate_channel, alias=_alias("channel"),
                      filled=filled_source,
                      implicit=channel_paths,
-                     pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
+                     pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE,
+                     lock_key=lambda d: d.target_name)

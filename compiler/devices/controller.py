@@ -438,9 +438,24 @@ def argv_key(c: Controller) -> tuple[int, int]:
     return (ARGV_ORDER.index(c.type) if c.type in ARGV_ORDER else len(ARGV_ORDER), c.index)
 
 
+def lock_key(c: Controller) -> str:
+    """type:index -- a USB2 set's parts share their index and add their model."""
+    key = f"{c.type}:{c.index}"
+    return f"{key}:{c.model}" if c.type == "usb" and c.model in USB2_COMPANIONS else key
+
+
+def from_lock(locked, span) -> Controller:
+    """A controller the passes added, put back from a lockfile: the bus (or the port
+    set) that locked addresses name."""
+    f = locked.fields
+    return Controller(type=str(f["type"]), index=int(f["index"]), span=span)
+
+
 KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit,
                   validate=validate, wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml,
                   pci_connect=pci_connect, filled_attrs=filled_attrs, argv_key=argv_key,
-                  fixed_slot=fixed_slot, implicit=implicit)
+                  fixed_slot=fixed_slot, implicit=implicit,
+                  lock_key=lock_key, lock_fields=("type", "index", "chassis", "port"),
+                  from_lock=from_lock)
 
 __all__ = ["Controller", "KIND", "PciAddr", "USB2_FUNCTIONS", "is_pci_root"]

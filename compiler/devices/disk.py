@@ -11,9 +11,10 @@ from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, UsbOrder, check_iothread_ref, device_arg, \
     pci_props, qjson, read_common, usb_props, virtio_connect
 from .chardev import qemu_opt_value
+from ..runtime import HostDirs, SecretNeed
 from .backing import BackingLayer, read_backing
-from .blockdev import BlockSource, blockdev_args, check_disk_source, check_source_extras, \
-    read_source, warn_credentials
+from .blockdev import AUTH_PROTOCOLS, BlockSource, blockdev_args, check_disk_source, \
+    check_encryption, check_source_extras, read_source, warn_credentials
 from .disk_options import DiskOptions, cache_mode, check_disk_options, read_disk_options, \
     share_props, tail_props, virtio_props
 from .iotune import check_iotune_group, throttle_args
@@ -149,7 +150,7 @@ def from_xml(r: Reader) -> Disk:
 def validate(d: Disk, dom, diag) -> None:
     """The disk's checks, on the definition as written (drive addresses come later)."""
     if d.source is not None:
-        warn_credentials(d.describe(), d.source.auth_user, d.span, diag)
+        warn_credentials(d.describe(), d.source, d.span, diag)
     _check_options(d, dom, diag)
     if d.format == "iso":
         diag.error("disk-format", f"{d.describe()}: storage format 'iso' is not a QEMU format; "
@@ -174,6 +175,7 @@ def validate(d: Disk, dom, diag) -> None:
             diag.error("unsupported-disk", f"{d.describe()}: a vhost-user disk must be on bus "
                        "'virtio'", d.span)
     check_disk_source(d, diag)
+    check_encryption(d, diag)
     check_iothread_ref(d, d.target_bus == "virtio", dom, diag)
 
 
@@ -186,7 +188,7 @@ def _check_options(d: Disk, dom, diag) -> None:
             check_source_extras(d.describe(), src, span, diag)
     for b in d.backing:
         if b.type == "network":
-            warn_credentials(d.describe(), b.source.auth_user, b.span, diag)
+            warn_credentials(d.describe(), b.source, b.span, diag)
 
 
 def _check_bus(d: Disk, diag) -> None:
@@ -352,6 +354,21 @@ def _isa_fdc_args(d: Disk, ctx: EmitCtx) -> list[str]:
     return [w for k, v in boot.items() for w in ("-global", f"isa-fdc.{k}={v}")]
 
 
+def secrets(d: Disk, dom, dirs: HostDirs) -> tuple[SecretNeed, ...]:
+    """The files QEMU reads this disk's credentials and LUKS passphrase from."""
+    src = d.source
+    if src is None or d.type not in ("file", "block", "network", "nvme"):
+        return ()
+    out = []
+    if src.auth_secret is not None and src.protocol in AUTH_PROTOCOLS:
+        out.append(SecretNeed(f"{d.describe()} (login of '{src.auth_user}')", src.auth_secret,
+                              src.auth_secret.span))
+    if src.encryption is not None:
+        out.append(SecretNeed(f"{d.describe()} (LUKS passphrase)", src.encryption.secret,
+                              src.encryption.secret.span))
+    return tuple(out)
+
+
 def pci_group(d: Disk) -> PciGroup:
     return PciGroup.DISK
 
@@ -360,6 +377,7 @@ KIND = DeviceKind(tag="disk", cls=Disk, from_xml=from_xml, emit=emit, validate=v
                   wants_pci=wants_pci,
                   pci_group=pci_group, alias=alias,
                   wants_usb=lambda d, dom: d.target_bus == "usb", usb_order=UsbOrder.DISK,
-                  pci_connect=lambda d: virtio_connect(d.model))
+                  pci_connect=lambda d: virtio_connect(d.model), secrets=secrets,
+                  lock_key=lambda d: d.target_dev, lock_fields=("target_bus", "device"))
 
 __all__ = ["Disk", "KIND", "disk_name_index", "qjson"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from .emit.argv import emit_argv
+from .devices.graphics import AutoPort, autoports
+from .emit.argv import emit_argv, emit_env
 from .emit.facts import guest_facts
 from .emit.taskset import AffinityPlan, plan
 from .lockfile import load_lock
@@ -26,6 +27,10 @@ class Compiled:
     argv: tuple[str, ...]
     plan: AffinityPlan
     warnings: tuple[str, ...]
+    # QEMU's environment (libvirt's SDL_AUDIODRIVER, <qemu:env>), before the argv
+    env: tuple[tuple[str, str], ...] = ()
+    # ports the launcher chooses when the guest starts (SPICE, VNC websocket)
+    autoports: tuple[AutoPort, ...] = ()
 
 
 def make_env(profile: str | None = None, host: str | None = None,
@@ -72,4 +77,4 @@ def compile_source(data: bytes, name: str, env: Env) -> Compiled:
 def _compiled(dom: Domain, root, env: Env) -> Compiled:
     argv = tuple(emit_argv(dom, env))
     warnings = tuple(d.render() for d in env.diag.warnings)
-    return Compiled(dom, root, argv, plan(dom, env), warnings)
+    return Compiled(dom, root, argv, plan(dom, env), warnings, emit_env(dom), autoports(dom))

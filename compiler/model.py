@@ -446,6 +446,19 @@ class Sysinfo:
 
 
 @frozen
+class QemuNamespace:
+    """libvirt's qemu: namespace (http://libvirt.org/schemas/domain/qemu/1.0): what the
+    user passes to QEMU past libvirt (compiler/qemu_namespace.py reads it)."""
+
+    args: tuple[str, ...] = ()  # <qemu:commandline><qemu:arg value=...>
+    env: tuple[tuple[str, str], ...] = ()  # <qemu:env name= value=>
+    # <qemu:override><qemu:device alias=...><qemu:frontend><qemu:property ...>:
+    # (device id, ((property, type, value), ...), span)
+    overrides: tuple = ()
+    deprecation: str | None = None  # <qemu:deprecation behavior=...>
+
+
+@frozen
 class Domain:
     type: VirtType = VirtType.QEMU
     name: str = ""
@@ -465,6 +478,7 @@ class Domain:
     sysinfo: tuple[Sysinfo, ...] = ()
     # <cputune>, <numatune>, <iothreads>, <memoryBacking> (compiler/placement/tuning.py)
     tuning: Tuning = EMPTY
+    qemu: QemuNamespace = QemuNamespace()
     file: str = field(default="<input>", eq=False)
     # warnings from parsing: parts of the XML no reader used (see xmlread.Usage)
     ignored: tuple = field(default=(), eq=False, repr=False)
@@ -489,6 +503,7 @@ __all__ = [
     "CpuMode",
     "Device",
     "Domain",
+    "QemuNamespace",
     "DriveAddr",
     "FeaturePolicy",
     "Features",

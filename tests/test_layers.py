@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("engines", ("compiler.cpu", "compiler.placement.host", "compiler.placement.auto",
                  "compiler.placement.hmat", "compiler.sysinfo")),
     ("devices", ("compiler.devices",)),
-    ("parse", ("compiler.parse", "compiler.placement.xml")),
+    ("parse", ("compiler.parse", "compiler.placement.xml", "compiler.qemu_namespace")),
     ("passes", ("compiler.passes", "compiler.pipeline")),
     ("emit", ("compiler.emit",)),
     ("api", ("compiler.api", "compiler.explain")),

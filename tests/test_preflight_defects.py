@@ -409,7 +409,7 @@ def test_bash_completion(capsys):
     assert _complete(script, "va") == ["validate"]
     assert _complete(script, "validate", "--format", "") == ["text", "json", "github", "junit",
                                                              "sarif"]
-    assert _complete(script, "validate", "--st") == ["--strict"]
+    assert _complete(script, "validate", "--str") == ["--strict"]
     assert _complete(script, "compile", "--host-root", "fixtures/topo") == ["fixtures/topologies"]
     assert "examples/minimal.xml" in _complete(script, "compile", "examples/mini")
     assert _complete(script, "vcpupin", "--cpu") == ["--cpulist"]

@@ -27,9 +27,10 @@ def add_arguments(p) -> None:
     add_lock_options(p)
 
 
-def shell_lines(argv) -> str:
-    """One option per line with backslash continuations, every word shell-quoted."""
-    lines = [shlex.quote(argv[0])]
+def shell_lines(argv, env=()) -> str:
+    """One option per line with backslash continuations, every word shell-quoted; QEMU's
+    environment first, one NAME=value a line (libvirt's .args look)."""
+    lines = [shlex.quote(f"{k}={v}") for k, v in env] + [shlex.quote(argv[0])]
     i = 1
     while i < len(argv):
         word = argv[i]
@@ -40,6 +41,14 @@ def shell_lines(argv) -> str:
             lines.append(shlex.quote(word))
             i += 1
     return " \\\n".join(lines) + "\n"
+
+
+def autoport_json(a) -> dict:
+    """A port the launcher chooses: in the argument of ``option``, ``key=placeholder``
+    becomes the first free TCP port from ``first`` to ``last``, none of ``avoid`` (and
+    none chosen for an earlier entry)."""
+    return {"option": a.option, "key": a.key, "placeholder": a.placeholder, "first": a.first,
+            "last": a.last, "avoid": list(a.avoid)}
 
 
 def run(args) -> int:
@@ -72,16 +81,22 @@ def run(args) -> int:
     if args.format == "json":
         from ..emit.taskset import plan_json
 
-        out = json.dumps({"argv": argv, "plan": plan_json(result.plan), "warnings": list(result.warnings),
-                          "diagnostics": as_json},
-                         indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        doc = {"argv": argv, "plan": plan_json(result.plan), "warnings": list(result.warnings),
+               "diagnostics": as_json}
+        if result.env:
+            doc["env"] = dict(result.env)
+        if result.autoports:
+            doc["autoports"] = [autoport_json(a) for a in result.autoports]
+        out = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     elif args.format == "argv":
+        if result.env:  # an argv that still runs: env(1) sets the variables
+            argv = ["env", *(f"{k}={v}" for k, v in result.env), *argv]
         out = "".join(a + "\n" for a in argv)
     elif args.format == "shell":
         from ..emit.shell import shell_launcher
 
-        out = shell_launcher(argv, result.plan)
+        out = shell_launcher(argv, result.plan, result.env, result.autoports)
     else:
-        out = shell_lines(argv)
+        out = shell_lines(argv, result.env)
     sys.stdout.write(out)
     return 0

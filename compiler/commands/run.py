@@ -9,6 +9,7 @@ from ..diagnostics import Span
 from ..emit.taskset import plan_from_json
 from ..placement.runner import run_guest
 from ._common import add_dir_options, dirs_from_args
+from ._launch import launch_argv
 from ._qmpargs import check_new_socket, runtime_dir, socket_for
 
 NAME = "run"
@@ -27,7 +28,7 @@ def _compile(path: str, host_root: str | None, dirs=None):
     from ..api import compile_file, make_env
 
     result = compile_file(path, make_env(host_root=host_root, dirs=dirs))
-    return result.argv, result.plan
+    return launch_argv(result.argv, result.env, result.autoports), result.plan
 
 
 def _guest_name(argv: list[str], path: str) -> str:

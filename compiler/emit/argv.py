@@ -13,9 +13,9 @@ from __future__ import annotations
 from ..cpu.policy import argv_value
 from ..devices import DEVICE_KINDS, kind_of
 from ..devices.base import ArgvPosition, EmitCtx, qjson
-from ..devices.blockdev import AUTH_PROTOCOLS, protocol_node, secret_object
+from ..devices.blockdev import AUTH_PROTOCOLS, node_count, protocol_node, secret_object
 from ..devices.disk import Disk
-from ..devices.graphics import Graphics
+from ..devices.graphics import Graphics, audio_env, graphics_env
 from ..model import Domain, MachineFamily, VirtType
 from ..placement.hmat import has_hmat
 from ..runtime import HostDirs
@@ -23,6 +23,7 @@ from ..tables.hypervisor import HYPERV_PROPS, KVM_PROPS
 from .numa import emit_numa, memory_backend_props, numa_memory_kib
 from .qemuopts import escape
 from .smbios import emit_fw_cfg, emit_smbios
+from ..qemu_namespace import apply_overrides, compat_args
 
 MIB = 1024  # KiB per MiB
 
@@ -38,6 +39,7 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv = [dom.emulator or "/usr/bin/qemu-system-x86_64"]
     argv += ["-name", f"guest={escape(dom.name)},debug-threads=on"]
     dirs = env.dirs if env is not None else HostDirs()
+    argv += compat_args(dom.qemu)
     argv += _pflash(dom, dirs)
     argv += ["-machine", _machine(dom, family)]
     argv += ["-accel", "kvm" if dom.type is VirtType.KVM else "tcg"]
@@ -70,10 +72,16 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += devices
     if dom.features.vmcoreinfo:
         argv += ["-device", qjson({"driver": "vmcoreinfo"})]
+    argv = apply_overrides(argv, dom.qemu) + list(dom.qemu.args)  # <qemu:arg>s as written
     argv += ["-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"]
     argv += late
     argv += ["-msg", "timestamp=on"]
     return argv
+
+
+def emit_env(dom: Domain) -> tuple[tuple[str, str], ...]:
+    """Variables QEMU's environment needs besides the argv, in libvirt's order."""
+    return audio_env(dom) + graphics_env(dom) + dom.qemu.env
 
 
 def _machine(dom: Domain, family: MachineFamily) -> str:
@@ -222,17 +230,8 @@ def _smp(dom: Domain) -> str:
 
 
 def _display(dom: Domain) -> list[str]:
-    gfx = dom.devices_of(Graphics)
-    if not gfx:
-        return ["-display", "none"]
-    types = [g.type for g in gfx]
-    if "sdl" in types:
-        return ["-display", "sdl"]
-    if "egl-headless" in types:
-        return ["-display", "egl-headless"]
-    if "dbus" in types:
-        return ["-display", "dbus"]
-    return []
+    """No display without graphics; the graphics write their own -display in their place."""
+    return [] if dom.devices_of(Graphics) else ["-display", "none"]
 
 
 def _clock(dom: Domain) -> list[str]:
@@ -345,7 +344,8 @@ def device_words(dom: Domain, family: MachineFamily, dirs: HostDirs):
     (emit_absent: the default audio backend), yielded with device None.  Each device's
     words are its own (``domc explain`` attributes them to it)."""
     ctx = EmitCtx(dom=dom, machine_family=family,
-                  blockdev_index=sum(1 for d in dom.devices if isinstance(d, Disk)), dirs=dirs)
+                  blockdev_index=sum(node_count(d) for d in dom.devices if isinstance(d, Disk)),
+                  dirs=dirs)
     by_kind = _device_order(dom)
     for kind in DEVICE_KINDS:
         if kind.tag not in by_kind:

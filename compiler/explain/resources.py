@@ -171,6 +171,12 @@ class ResourceRules(RulesBase):
                                              "threads that preallocate guest memory run on its "
                                              "host nodes"))
             return src, self.jsonprops(value, lambda k, v: src)
+        if qom == "secret" and oid.startswith("libvirt-pflash1"):
+            src = self.xml("os/nvram/source/auth/secret", "the login of the network variable "
+                           "store (<nvram><source><auth><secret>): QEMU reads it from the "
+                           "secret file", fallback=self.xml("os/nvram", "<nvram>: the login "
+                                                            "of its network store"))
+            return src, self.jsonprops(value, lambda k, v: src)
         return self.c.unknown(value), ()
 
     def _pool(self, k: str, src: Source) -> Source:

@@ -16,6 +16,7 @@ from .memory_slots import assign_memory_slots
 from .multifunction import check_multifunction
 from .order import order_devices
 from .place_vcpus import place_vcpus
+from .qemu_overrides import check_qemu_overrides
 from .pci import assign_pci_addresses
 from .resolve_cpu import resolve_cpu
 from .usb import assign_usb_ports
@@ -44,6 +45,7 @@ PASSES = (
     assign_virtio_serial_ports,
     assign_memory_slots,
     assign_aliases,
+    check_qemu_overrides,
     resolve_cpu,
     place_vcpus,
 )

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 
+from . import VERSION_TEXT
 from .diagnostics import DomcError
 
 EXIT_OK = 0
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="domc",
         description="Compile libvirt-style domain XML to a QEMU command line, without a daemon.",
     )
+    parser.add_argument("--version", action="version", version=VERSION_TEXT)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for modname in COMMAND_MODULES:
         mod = importlib.import_module(f"{__package__}.commands.{modname}")

@@ -18,15 +18,18 @@ class Span:
 
     ``lines`` is the text of the document the place is in, when the reader kept it
     (the domain parser does): a later check can then locate a value inside its line
-    without reading the file again.  It takes no part in equality or output."""
+    without reading the file again.  ``path`` is the element's place in the document
+    as an XPath (``/domain/devices/disk[2]``), when the place is an element.  Neither
+    takes part in equality or in the one-line rendering."""
 
     file: str = "<input>"
     line: int = 0
     column: int = 0
     lines: tuple[str, ...] = field(default=(), eq=False, repr=False)
+    path: str = field(default="", eq=False, repr=False)
 
     def at_column(self, column: int) -> "Span":
-        return Span(self.file, self.line, column, self.lines)
+        return Span(self.file, self.line, column, self.lines, self.path)
 
     def source_line(self) -> str | None:
         """The text of this span's line, when the document's text came with it."""

@@ -4,7 +4,8 @@ Every command reads its inputs (domain XML, CPU documents, CPUID dumps, profiles
 firmware descriptors, captured host trees) through these helpers, so the same
 failure reads the same everywhere:
 
-- a file missing, unreadable, or a directory: ``io`` at ``FILE``
+- a file missing, unreadable, or a directory: ``io`` at ``FILE`` (``-`` names standard
+  input, shown as ``<stdin>``)
 - a directory missing or not a directory: ``io`` at ``DIR``
 - a file that cannot be written, or a program that cannot be run: ``io`` at ``FILE``
 - JSON that does not parse: ``json-syntax`` at ``FILE:LINE:COL``
@@ -18,15 +19,26 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 from .diagnostics import Span, fail
 
 IO = "io"
+STDIN = "-"
+
+
+def display_name(path: str) -> str:
+    """How diagnostics name an input: ``<stdin>`` for ``-``, else the path as given."""
+    return "<stdin>" if path == STDIN else path
 
 
 def read_input_file(path: str, limit: int | None = None) -> bytes:
-    """The bytes of ``path``; an ``io`` error when it cannot be read.  With ``limit``,
-    at most ``limit + 1`` bytes are read (the caller refuses the overlong input)."""
+    """The bytes of ``path`` (``-``: standard input); an ``io`` error when it cannot be
+    read.  With ``limit``, at most ``limit + 1`` bytes are read (the caller refuses the
+    overlong input)."""
+    if path == STDIN:
+        stream = sys.stdin.buffer
+        return stream.read() if limit is None else stream.read(limit + 1)
     try:
         with open(path, "rb") as fh:
             return fh.read() if limit is None else fh.read(limit + 1)

@@ -13,13 +13,14 @@ from .devices import NOT_DEVICES, kind_for_element
 from .devices.blockdev import read_source
 from .devices.controller import number_controllers
 from .diagnostics import Diagnostic, DomcError, Severity, Span, fail
-from .inputs import read_input_file
+from .inputs import display_name, read_input_file
 from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy,
                     Features, FirmwareFeature, FirmwareKind, HypervFeature, Loader, Memory,
                     NumaCell, Os, Timer, Topology, Vcpu, VirtType)
 from .placement.hmat import read_caches, read_interconnects
 from .placement.tuning import Placement
 from .placement.xml import tuning_from_xml
+from .qemu_namespace import read_qemu_namespace
 from .sysinfo import read_smbios_mode, read_sysinfo, sysinfo_uuid
 from .xmldoc import MAX_BYTES, read_document, source_lines
 from .xmlread import Reader, Usage
@@ -30,7 +31,7 @@ MAX_VCPUS = 4096
 def parse_file(path: str) -> tuple[Domain, object]:
     """Read and parse a domain file.  Returns the Domain and the lxml root (kept by
     the caller for `normalize`, which patches the original document)."""
-    return parse_bytes(read_input_file(path, MAX_BYTES), path)
+    return parse_bytes(read_input_file(path, MAX_BYTES), display_name(path))
 
 
 def parse_bytes(data: bytes, file: str = "<input>") -> tuple[Domain, object]:
@@ -84,6 +85,7 @@ def domain_from_xml(r: Reader) -> Domain:
     notes: list[Diagnostic] = []  # warnings from read_sysinfo and _cpu
     emulator = devices_el.text("emulator") if devices_el is not None else None
     sysinfo = read_sysinfo(r, notes)
+    qemu = read_qemu_namespace(r, notes)
     dom = Domain(
         type=virt,
         name=name,
@@ -103,6 +105,7 @@ def domain_from_xml(r: Reader) -> Domain:
         sysinfo=sysinfo,
         ignored=(*notes, *ignored),
         tuning=tuning_from_xml(r),
+        qemu=qemu,
         file=r.file,
         span=r.span,
     )

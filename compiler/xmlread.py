@@ -63,12 +63,13 @@ class Usage:
             if not isinstance(el.tag, str) or skip(el):
                 continue
             if self.key(el) not in self.elements:
-                out.append((Span(file, el.sourceline or 0), f"element <{el.tag}>"))
+                out.append((Span(file, el.sourceline or 0, path=self.key(el)), f"element <{el.tag}>"))
                 continue
             for name in el.attrib:
                 if (self.key(el), name) not in self.attributes:
                     where = "" if el is root else f" of <{el.tag}>"
-                    out.append((Span(file, el.sourceline or 0), f"attribute '{name}'{where}"))
+                    out.append((Span(file, el.sourceline or 0, path=self.key(el)),
+                                f"attribute '{name}'{where}"))
             stack.extend(reversed(list(el)))
         return sorted(out, key=lambda x: x[0].line)
 
@@ -114,7 +115,7 @@ class Reader:
 
     @property
     def span(self) -> Span:
-        return Span(self.file, self.el.sourceline or 0, lines=self.lines)
+        return Span(self.file, self.el.sourceline or 0, lines=self.lines, path=Usage.key(self.el))
 
     def child(self, tag: str) -> "Reader | None":
         c = self._find(tag)

@@ -8,8 +8,13 @@ Each module defines ``NAME`` (the subcommand), ``HELP`` (one line),
 # Order is the order of `domc --help`.
 COMMAND_MODULES = (
     "compile",
+    "explain",
     "normalize",
     "validate",
+    "snapshot",
+    "lock",
+    "abi_diff",
+    "matrix",
     "probe",
     "host_cpu",
     "capabilities",
@@ -22,4 +27,5 @@ COMMAND_MODULES = (
     "run",
     "vcpupin",
     "vcpuinfo",
+    "completion",
 )

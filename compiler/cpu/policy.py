@@ -132,6 +132,10 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
         if extra:
             diag.error("cpu-strict", "match='strict' but the host CPU has features the guest CPU does not name: "
                        + ", ".join(tab.sort(extra)), cpu.span)
+    if migratable:
+        # a migratable CPU has no feature that blocks migration (invtsc, ...), unless
+        # the definition itself asks for it
+        enable -= cat.non_migratable - {n for n, p in policies.items() if p in ENABLE}
     # what came from the host (host-model, match='minimum') but QEMU cannot set is left
     # out, as libvirt does when it turns a CPU definition into QEMU properties
     enable = {n for n in enable if profile.cpu_property(tab.qemu_name(n))}

@@ -11,14 +11,12 @@ as a subprocess against a FIFO, which would block the reader if it were opened.
 
 from __future__ import annotations
 
-import socket
-import threading
 
 import pytest
 
 from compiler.cli import main
 
-from .conftest import DIAG_RE, ROOT, assert_clean_error, run_domc
+from .conftest import DIAG_RE, ROOT, assert_clean_error, connection_recorder, run_domc
 from .test_xml_input import REFUSED, trap_file  # noqa: F401  (a fixture)
 
 
@@ -26,28 +24,9 @@ from .test_xml_input import REFUSED, trap_file  # noqa: F401  (a fixture)
 def shared_listener():
     """test_xml_input's listener, one for the module (each takes up to 0.2 s to stop):
     a connection fails the test that made it and every later one."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(8)
-    srv.settimeout(0.2)
-    hits: list = []
-    stop = threading.Event()
+    with connection_recorder() as recorder:
+        yield recorder
 
-    def loop():
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                continue
-            hits.append(conn.recv(1024))
-            conn.close()
-
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.getsockname()[1]}/evil.dtd", hits
-    stop.set()
-    t.join()
-    srv.close()
 
 SERVER = str(ROOT / "fixtures" / "hosts" / "server.xml")
 DOMAIN = str(ROOT / "examples" / "minimal.xml")

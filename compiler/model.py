@@ -12,6 +12,7 @@ from typing import ClassVar
 from attrs import field, frozen
 
 from .diagnostics import NOWHERE, Span, span_field
+from .enums import CpuMatch, CpuMode, FeaturePolicy  # noqa: F401  (re-exported)
 from .placement.tuning import EMPTY, Placement, Tuning
 
 # --------------------------------------------------------------------------- addresses
@@ -208,27 +209,6 @@ class Vcpu:
     @property
     def online(self) -> int:
         return self.current if self.current is not None else self.count
-
-
-class CpuMode(enum.Enum):
-    CUSTOM = "custom"
-    HOST_MODEL = "host-model"
-    HOST_PASSTHROUGH = "host-passthrough"
-    MAXIMUM = "maximum"
-
-
-class CpuMatch(enum.Enum):
-    MINIMUM = "minimum"
-    EXACT = "exact"
-    STRICT = "strict"
-
-
-class FeaturePolicy(enum.Enum):
-    FORCE = "force"
-    REQUIRE = "require"
-    OPTIONAL = "optional"
-    DISABLE = "disable"
-    FORBID = "forbid"
 
 
 @frozen

@@ -1,34 +1,41 @@
-"""The one XML document reader of domc: bytes -> lxml tree, locked down.
+"""The one XML document reader of domc, locked down.
 
 Domain definitions, CPU documents, capabilities XML and ``<cpudata>`` dumps are all
 read here, so a hostile document is refused the same way whichever command gets
 it: no DTD loading, no entity expansion, no network, no XInclude, bounded size and
 depth.  Every failure is a located Diagnostic (``xml-syntax``, ``xml-doctype``,
 ``xml-entity``, ``xml-xinclude``, ``xml-too-deep``, ``xml-too-large``).
+
+Two entry points share those rules:
+
+- :func:`read_document`: one document -> an lxml tree (domains: the compile keeps
+  the tree for ``normalize``);
+- :func:`read_light` and :class:`DocumentSplitter` (module :mod:`compiler.xmllight`):
+  files of many small documents (recorded hosts, ``virsh cpu-baseline`` input) read
+  with the standard library's expat into small :class:`~compiler.xmllight.Node`
+  trees, one per distinct document, without building a tree for the whole file.
 """
 
 from __future__ import annotations
 
-from lxml import etree
-
 from .diagnostics import Span, fail
 from .inputs import read_input_file
 
-MAX_BYTES = 8 * 1024 * 1024  # a domain definition is kilobytes; refuse anything absurd
-MAX_DEPTH = 64
+from .xmllight import MAX_BYTES, MAX_DEPTH  # one limit for both readers
 
 
-class _RefuseExternal(etree.Resolver):
-    """libxml2 still opens external DTDs and parameter entities (file: URLs, relative
-    paths) with load_dtd=False and resolve_entities=False; answer every such request
-    with an empty document so nothing named by the input is ever read.  The DOCTYPE
-    check in read_document then refuses the document."""
+def _parser(remove_comments: bool):
+    from lxml import etree  # imported on first use: the light reader never needs it
 
-    def resolve(self, url, pubid, context):
-        return self.resolve_string("", context)
+    class _RefuseExternal(etree.Resolver):
+        """libxml2 still opens external DTDs and parameter entities (file: URLs, relative
+        paths) with load_dtd=False and resolve_entities=False; answer every such request
+        with an empty document so nothing named by the input is ever read.  The DOCTYPE
+        check in read_document then refuses the document."""
 
+        def resolve(self, url, pubid, context):
+            return self.resolve_string("", context)
 
-def _parser(remove_comments: bool) -> etree.XMLParser:
     p = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                         dtd_validation=False, huge_tree=False, remove_blank_text=False,
                         remove_comments=remove_comments, collect_ids=False)
@@ -43,6 +50,8 @@ def read_xml_file(path: str, *, remove_comments: bool = False):
 
 def read_document(data: bytes, file: str, *, remove_comments: bool = False):
     """Bytes -> lxml root element, or a located error."""
+    from lxml import etree
+
     if len(data) > MAX_BYTES:
         raise fail("xml-too-large", f"document is {len(data)} bytes; the limit is {MAX_BYTES}",
                    Span(file, 1))

@@ -106,15 +106,18 @@ def test_missing_file(argv, kind, tmp_path, capsys):
     assert _run(argv, path, capsys) == (str(path), "io", "cannot read: No such file or directory")
 
 
+# cpu-baseline reads a directory as the recorded hosts in it: an empty one has none
+TAKES_DIRECTORIES = {"cpu-baseline": ("cpu-missing", "no recorded hosts: the directory holds no files")}
 # inputs that may be directories of domains: an empty one is the fault
 TAKE_DIRECTORIES = {("validate", "{}"), ("validate", DOMAIN, "{}")}
 
 
 @pytest.mark.parametrize("argv,kind", FILE_OPTIONS, ids=_ids(FILE_OPTIONS))
 def test_directory_instead_of_a_file(argv, kind, tmp_path, capsys):
-    message = ("no *.xml files in this directory" if argv in TAKE_DIRECTORIES
-               else "cannot read: Is a directory")
-    assert _run(argv, tmp_path, capsys) == (str(tmp_path), "io", message)
+    code, message = TAKES_DIRECTORIES.get(argv[0], ("io", "cannot read: Is a directory"))
+    if argv in TAKE_DIRECTORIES:
+        code, message = "io", "no *.xml files in this directory"
+    assert _run(argv, tmp_path, capsys) == (str(tmp_path), code, message)
 
 
 @pytest.mark.parametrize("argv,kind", FILE_OPTIONS, ids=_ids(FILE_OPTIONS))

@@ -18,8 +18,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "compiler"
 # (layer, module prefixes), lowest first; a module takes the layer of its longest prefix.
 # A prefix ending in "$" is one module only (a package's __init__, not its modules).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("compiler$", "compiler.diagnostics", "compiler.inputs", "compiler.xmldoc",
-              "compiler.schema",
+    ("base", ("compiler$", "compiler.diagnostics", "compiler.enums", "compiler.inputs",
+              "compiler.xmldoc", "compiler.xmllight", "compiler.schema",
               "compiler.xmlread", "compiler.grammars",
               "compiler.tables", "compiler.profile", "compiler.qmpclient",
               "compiler.placement$", "compiler.placement.cpuset", "compiler.trace")),

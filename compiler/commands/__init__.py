@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "capabilities",
     "cpu_compare",
     "cpu_baseline",
+    "cpu_matrix",
+    "migrate_check",
     "nodeinfo",
     "freecell",
     "run",

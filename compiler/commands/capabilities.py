@@ -18,6 +18,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--emulator", metavar="PATH", default=DEFAULT_EMULATOR,
                         help=f"emulator path to report (default: {DEFAULT_EMULATOR}); one given "
                              "must be a program this user may run")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write the document here (a recorded host: a directory of them is a "
+                             "fleet for cpu-matrix and migrate-check)")
 
 
 def run(args) -> int:
@@ -27,6 +30,8 @@ def run(args) -> int:
     from ..placement.host import read_host
     from ..profile import load_profile
 
+    from ..inputs import write_output_file
+
     if args.emulator != DEFAULT_EMULATOR:
         check_executable(args.emulator)
     host = load_host(args.host)
@@ -34,5 +39,9 @@ def run(args) -> int:
     topology = read_host(args.host_root)
     cells = tuple(NumaCell(n.id, n.total_kib, tuple(n.cpus)) for n in topology.nodes)
     kvm = args.host is None and os.access("/dev/kvm", os.R_OK | os.W_OK)
-    sys.stdout.write(capabilities_xml(host, cells, load_profile(args.profile), args.emulator, kvm))
+    text = capabilities_xml(host, cells, load_profile(args.profile), args.emulator, kvm)
+    if args.output:
+        write_output_file(args.output, text)
+    else:
+        sys.stdout.write(text)
     return 0

@@ -84,7 +84,7 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
             # libvirt describes a host with a noTSX Skylake/Cascadelake/Icelake model but never
             # a guest CPU: host-model gets the guest description of the host's features (the
             # TSX sibling; QEMU's hle/rtm are switched off below as features the host lacks)
-            d = decode(cat, have, host.vendor, host.signature, host=False, span=host.span)
+            d = decode(cat, tab.mask(have), host.vendor, host.signature, host=False, where=host.where)
             model, extra = d.model.name, set(d.require)
         enable |= extra
         # QEMU's definition of the model is what runs: switch off what the host lacks

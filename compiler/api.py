@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from .record import frozen
+from .record import evolve, frozen
 
-from .emit.argv import emit_argv
+from .devices.graphics import AutoPort, autoports
+from .emit.argv import emit_argv, emit_env
+from .emit.facts import guest_facts
 from .emit.taskset import AffinityPlan, plan
+from .lockfile import load_lock
 from .model import Domain
 from .cpu.host import load_host
+from .diagnostics import Collector
 from .env import Env
-from .parse import parse_file
+from .parse import parse_bytes, parse_file
 from .passes.resolve_cpu import HOST_CACHE_KEY
 from .placement.host import host_topology
 from .pipeline import normalize
 from .profile import load_profile
+from .runtime import HostDirs
 
 
 @frozen
@@ -23,16 +28,25 @@ class Compiled:
     argv: tuple[str, ...]
     plan: AffinityPlan
     warnings: tuple[str, ...]
+    # QEMU's environment (libvirt's SDL_AUDIODRIVER, <qemu:env>), before the argv
+    env: tuple[tuple[str, str], ...] = ()
+    # ports the launcher chooses when the guest starts (SPICE, VNC websocket)
+    autoports: tuple[AutoPort, ...] = ()
 
 
 def make_env(profile: str | None = None, host: str | None = None,
-             host_root: str | None = None) -> Env:
-    """An Env for compiles.  The files named here (profile, ``--host``, ``--host-root``)
-    are read now, once, so a file that cannot be used is reported whether or not the
-    domain needs it, and the compile itself reads nothing but its domain file.  This
-    machine's host facts (no ``--host`` / ``--host-root``) stay lazy: they are read
-    only for a domain that needs them."""
-    env = Env(profile=load_profile(profile), host_cpu_file=host, host_root=host_root)
+             host_root: str | None = None, qemu: str | None = None, lock: str | None = None,
+             hotplug: int = 0, dirs: HostDirs | None = None) -> Env:
+    """An Env for compiles.  The files named here (profile, ``--host``, ``--host-root``,
+    ``--lock``) are read now, once, so a file that cannot be used is reported whether
+    or not the domain needs it, and the compile itself reads nothing but its domain
+    file.  This machine's host facts (no ``--host`` / ``--host-root``) stay lazy: they
+    are read only for a domain that needs them.  ``qemu`` names an embedded profile
+    ("8.0") instead of a profile file; ``dirs`` where helper sockets, user data and
+    secrets live."""
+    env = Env(profile=load_profile(profile, qemu), host_cpu_file=host, host_root=host_root,
+              lock=load_lock(lock) if lock is not None else None, hotplug=hotplug,
+              dirs=dirs or HostDirs())
     if host is not None:
         env.cache[HOST_CACHE_KEY] = load_host(host)
     if host_root is not None:
@@ -43,8 +57,7 @@ def make_env(profile: str | None = None, host: str | None = None,
 def next_env(env: Env) -> Env:
     """An Env for the next domain of a batch: the same profile, host files and host
     facts (read once, for every domain), the diagnostics of no domain yet."""
-    return Env(profile=env.profile, host_cpu_file=env.host_cpu_file, host_root=env.host_root,
-               cache=env.cache)
+    return evolve(env, diag=Collector(), host_facts={})
 
 
 def normalize_file(path: str, env: Env) -> tuple[Domain, object]:
@@ -52,8 +65,23 @@ def normalize_file(path: str, env: Env) -> tuple[Domain, object]:
     return normalize(dom, env), root
 
 
+def facts_of(dom: Domain, env: Env) -> dict:
+    """The guest-visible facts of a normalized domain (what ``domc lock`` writes)."""
+    return guest_facts(dom, env)
+
+
 def compile_file(path: str, env: Env) -> Compiled:
-    dom, root = normalize_file(path, env)
+    """Compile the domain in ``path`` (``-``: standard input)."""
+    return _compiled(*normalize_file(path, env), env)
+
+
+def compile_source(data: bytes, name: str, env: Env) -> Compiled:
+    """Compile a domain document already read; ``name`` names it in diagnostics."""
+    dom, root = parse_bytes(data, name)
+    return _compiled(normalize(dom, env), root, env)
+
+
+def _compiled(dom: Domain, root, env: Env) -> Compiled:
     argv = tuple(emit_argv(dom, env))
     warnings = tuple(d.render() for d in env.diag.warnings)
-    return Compiled(dom, root, argv, plan(dom, env), warnings)
+    return Compiled(dom, root, argv, plan(dom, env), warnings, emit_env(dom), autoports(dom))

@@ -7,6 +7,8 @@ from __future__ import annotations
 from .record import define, field
 
 from .diagnostics import Collector
+from .trace import Trace
+from .runtime import HostDirs
 
 
 @define
@@ -19,6 +21,17 @@ class Env:
     host_cpu_file: str | None = None
     # --host-root DIR (a captured /proc + /sys tree); None = this machine
     host_root: str | None = None
+    # --lock FILE (compiler.lockfile.Lock): addresses, ids and MACs to keep
+    lock: object | None = None
+    # --hotplug N: keep N empty hotplug ports after addressing (passes/hotplug.py)
+    hotplug: int = 0
+    # where helper sockets, user data (TPM state, NVRAM) and secret files live
+    dirs: HostDirs = field(factory=HostDirs)
     diag: Collector = field(factory=Collector)
+    # what the compile took from the host rather than the XML: fact -> where from
+    host_facts: dict = field(factory=dict)
     # memo for the lazily loaded host facts, keyed by the loader that made them
     cache: dict = field(factory=dict)
+    # `domc explain`: the passes note why they filled what they filled (compiler/trace.py);
+    # None for an ordinary compile, which then records nothing
+    trace: Trace | None = None

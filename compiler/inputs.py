@@ -4,7 +4,8 @@ Every command reads its inputs (domain XML, CPU documents, CPUID dumps, profiles
 firmware descriptors, captured host trees) through these helpers, so the same
 failure reads the same everywhere:
 
-- a file missing, unreadable, or a directory: ``io`` at ``FILE``
+- a file missing, unreadable, or a directory: ``io`` at ``FILE`` (``-`` names standard
+  input, shown as ``<stdin>``)
 - a directory missing or not a directory: ``io`` at ``DIR``
 - a file that cannot be written, or a program that cannot be run: ``io`` at ``FILE``
 - JSON that does not parse: ``json-syntax`` at ``FILE:LINE:COL``
@@ -24,7 +25,6 @@ import sys
 from .diagnostics import Span, fail
 
 IO = "io"
-
 STDIN = "-"
 
 

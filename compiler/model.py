@@ -12,6 +12,7 @@ from typing import ClassVar
 from .record import field, frozen
 
 from .diagnostics import NOWHERE, Span, span_field
+from .enums import CpuMatch, CpuMode, FeaturePolicy  # noqa: F401  (re-exported)
 from .placement.tuning import EMPTY, Placement, Tuning
 
 # --------------------------------------------------------------------------- addresses
@@ -86,6 +87,10 @@ class Device:
     acpi_index: int | None = None
     virtio_options: tuple[tuple[str, bool], ...] = ()  # (QEMU property, value)
     origin: int | None = None
+    # the device's identity from compile to compile (passes/lock.py gives it, from the
+    # device as written), and the fields a lockfile filled in, which later passes keep
+    lock_key: str | None = field(default=None, eq=False, repr=False)
+    locked: frozenset[str] = field(default=frozenset(), eq=False, repr=False)
     span: Span = span_field()
 
     @property
@@ -170,6 +175,8 @@ class Os:
     arch: str = "x86_64"
     machine: str | None = None
     family: MachineFamily | None = None  # from the canonical machine (canonicalize_machine)
+    # the machine type as the XML wrote it (an alias, or None), kept by canonicalize_machine
+    machine_written: str | None = field(default=None, eq=False, repr=False)
     boot_devs: tuple[str, ...] = ()
     boot_menu: BootMenu | None = None
     loader: Loader | None = None
@@ -202,27 +209,6 @@ class Vcpu:
     @property
     def online(self) -> int:
         return self.current if self.current is not None else self.count
-
-
-class CpuMode(enum.Enum):
-    CUSTOM = "custom"
-    HOST_MODEL = "host-model"
-    HOST_PASSTHROUGH = "host-passthrough"
-    MAXIMUM = "maximum"
-
-
-class CpuMatch(enum.Enum):
-    MINIMUM = "minimum"
-    EXACT = "exact"
-    STRICT = "strict"
-
-
-class FeaturePolicy(enum.Enum):
-    FORCE = "force"
-    REQUIRE = "require"
-    OPTIONAL = "optional"
-    DISABLE = "disable"
-    FORBID = "forbid"
 
 
 @frozen
@@ -440,6 +426,19 @@ class Sysinfo:
 
 
 @frozen
+class QemuNamespace:
+    """libvirt's qemu: namespace (http://libvirt.org/schemas/domain/qemu/1.0): what the
+    user passes to QEMU past libvirt (compiler/qemu_namespace.py reads it)."""
+
+    args: tuple[str, ...] = ()  # <qemu:commandline><qemu:arg value=...>
+    env: tuple[tuple[str, str], ...] = ()  # <qemu:env name= value=>
+    # <qemu:override><qemu:device alias=...><qemu:frontend><qemu:property ...>:
+    # (device id, ((property, type, value), ...), span)
+    overrides: tuple = ()
+    deprecation: str | None = None  # <qemu:deprecation behavior=...>
+
+
+@frozen
 class Domain:
     type: VirtType = VirtType.QEMU
     name: str = ""
@@ -459,6 +458,7 @@ class Domain:
     sysinfo: tuple[Sysinfo, ...] = ()
     # <cputune>, <numatune>, <iothreads>, <memoryBacking> (compiler/placement/tuning.py)
     tuning: Tuning = EMPTY
+    qemu: QemuNamespace = QemuNamespace()
     file: str = field(default="<input>", eq=False)
     # warnings from parsing: parts of the XML no reader used (see xmlread.Usage)
     ignored: tuple = field(default=(), eq=False, repr=False)
@@ -483,6 +483,7 @@ __all__ = [
     "CpuMode",
     "Device",
     "Domain",
+    "QemuNamespace",
     "DriveAddr",
     "FeaturePolicy",
     "Features",

@@ -20,6 +20,7 @@ from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain,
 from .placement.hmat import read_caches, read_interconnects
 from .placement.tuning import Placement
 from .placement.xml import tuning_from_xml
+from .qemu_namespace import read_qemu_namespace
 from .sysinfo import read_smbios_mode, read_sysinfo, sysinfo_uuid
 from .xmldoc import MAX_BYTES, read_document, source_lines
 from .xmlread import Reader, Usage
@@ -85,6 +86,7 @@ def domain_from_xml(r: Reader) -> Domain:
     notes: list[Diagnostic] = []  # warnings from read_sysinfo and _cpu
     emulator = devices_el.text("emulator") if devices_el is not None else None
     sysinfo = read_sysinfo(r, notes)
+    qemu = read_qemu_namespace(r, notes)
     dom = Domain(
         type=virt,
         name=name,
@@ -104,6 +106,7 @@ def domain_from_xml(r: Reader) -> Domain:
         sysinfo=sysinfo,
         ignored=(*notes, *ignored),
         tuning=tuning_from_xml(r),
+        qemu=qemu,
         file=r.file,
         span=r.span,
     )

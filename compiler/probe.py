@@ -75,6 +75,41 @@ def _model_entry(d: dict, static: dict | None) -> dict:
     return entry
 
 
+# Boolean properties of every QOM device (and the CPU's cache-layout switch) that are
+# not CPUID features; device-list-properties leaves them out, qom-list-properties not.
+_NOT_FEATURE_BOOLS = ("hotpluggable", "hotplugged", "legacy-cache", "realized")
+
+
+async def interrogate(execute) -> dict:
+    """Ask an emulator the profile's questions and build the profile (without the
+    firmware section).  ``execute(command, arguments)`` is an async function that
+    returns QEMU's answer; it is QMP for a live binary (``probe``), or a recording of
+    one (tools/profiles_from_replies.py) that answers None to a question it did not
+    record: a model whose static expansion is unknown then carries no feature list."""
+    version = await execute("query-version", None)
+    arch = await execute("query-target", None)
+    machines = await execute("query-machines", None)
+    defs = await execute("query-cpu-definitions", None)
+    props = await execute("qom-list-properties", {"typename": f"max-{arch['arch']}-cpu"})
+    models = []
+    for d in sorted(defs, key=lambda d: d["name"]):
+        static = None
+        if d["name"] not in _UNEXPANDABLE:
+            static = await execute(
+                "query-cpu-model-expansion", {"type": "static", "model": {"name": d["name"]}})
+        models.append(_model_entry(d, static))
+    q = version["qemu"]
+    return {
+        "emulator_version": f"{q['major']}.{q['minor']}.{q['micro']}",
+        "arch": arch["arch"],
+        "machines": sorted((_machine_entry(m) for m in machines), key=lambda m: m["name"]),
+        "cpu_models": models,
+        # every boolean property of the CPU type: the feature names '-cpu M,+f' accepts
+        "cpu_properties": sorted({p["name"] for p in props if p.get("type") == "bool"}
+                                 - set(_NOT_FEATURE_BOOLS)),
+    }
+
+
 async def _ask(emulator: str) -> dict:
     from qemu.qmp import QMPClient
 
@@ -88,32 +123,13 @@ async def _ask(emulator: str) -> dict:
         )
         try:
             await asyncio.wait_for(client.accept(), _TIMEOUT)
-            version = await client.execute("query-version")
-            arch = await client.execute("query-target")
-            machines = await client.execute("query-machines")
-            defs = await client.execute("query-cpu-definitions")
-            props = await client.execute(
-                "device-list-properties", {"typename": f"max-{arch['arch']}-cpu"})
-            models = []
-            for d in sorted(defs, key=lambda d: d["name"]):
-                static = None
-                if d["name"] not in _UNEXPANDABLE:
-                    static = await client.execute(
-                        "query-cpu-model-expansion",
-                        {"type": "static", "model": {"name": d["name"]}},
-                    )
-                models.append(_model_entry(d, static))
+
+            async def execute(command: str, arguments: dict | None):
+                return await client.execute(command, arguments)
+
+            return await interrogate(execute)
         finally:
             await stop(client, proc)
-    q = version["qemu"]
-    return {
-        "emulator_version": f"{q['major']}.{q['minor']}.{q['micro']}",
-        "arch": arch["arch"],
-        "machines": sorted((_machine_entry(m) for m in machines), key=lambda m: m["name"]),
-        "cpu_models": models,
-        # every boolean property of the CPU type: the feature names '-cpu M,+f' accepts
-        "cpu_properties": sorted({p["name"] for p in props if p.get("type") == "bool"}),
-    }
 
 
 def _firmware_entry(name: str, d: dict) -> dict:

@@ -1,12 +1,16 @@
 """The emulator capability profile: what one QEMU binary offers.
 
 ``load_profile()`` reads the embedded default (``compiler/tables/qemu-7.2.json``,
-made by ``domc probe`` from Debian's QEMU 7.2) or a file the user names.
+made by ``domc probe`` from Debian's QEMU 7.2), another embedded version
+(``qemu='8.0'``: ``compiler/tables/qemu-8.0.json``, derived from libvirt's
+recorded QMP replies by tools/profiles_from_replies.py) or a file the user names.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from functools import cache
 from importlib import resources
 
 from .record import frozen
@@ -15,6 +19,8 @@ from .diagnostics import Span, fail
 from .inputs import read_json_file
 
 DEFAULT_PROFILE = "qemu-7.2.json"
+DEFAULT_VERSION = "7.2"
+_EMBEDDED_RE = re.compile(r"^qemu-(\d+)\.(\d+)\.json$")
 
 
 @frozen
@@ -45,6 +51,9 @@ class CpuModelDef:
     migration_safe: bool = False
     deprecated: bool = False
     unavailable_tcg: tuple[str, ...] = ()
+    # False: the profile does not know the model's features (a profile derived from a
+    # recording that has no static expansion of it): only its name is known
+    features_known: bool = True
 
 
 @frozen
@@ -80,10 +89,19 @@ class Profile:
     # boolean properties of the CPU type (feature names '-cpu' accepts); None: a
     # profile probed before they were recorded, every feature is assumed settable
     cpu_properties: frozenset[str] | None = None
+    # the QEMU release the profile stands for, when the emulator's own version does
+    # not say it (libvirt recorded its "8.0.0" capabilities from QEMU 7.2.50, the
+    # development tree that became 8.0)
+    release: str | None = None
 
     def cpu_property(self, qemu_name: str) -> bool:
         """Whether ``-cpu MODEL,+qemu_name`` names a property this QEMU has."""
         return self.cpu_properties is None or qemu_name in self.cpu_properties
+
+    @property
+    def version(self) -> str:
+        """``major.minor`` of the QEMU release (the name of an embedded profile)."""
+        return self.release or ".".join(self.emulator_version.split(".")[:2])
 
     def machine_names(self) -> tuple[str, ...]:
         return tuple(m.name for m in self.machines)
@@ -136,6 +154,7 @@ def _from_dict(data: dict) -> Profile:
             static=bool(c.get("static")), migration_safe=bool(c.get("migration_safe")),
             deprecated=bool(c.get("deprecated")),
             unavailable_tcg=tuple(c.get("unavailable_tcg", ())),
+            features_known="features" in c,
         )
         for c in data.get("cpu_models", ())
     )
@@ -158,20 +177,38 @@ def _from_dict(data: dict) -> Profile:
         cpu_models=models,
         firmware=firmware,
         cpu_properties=(frozenset(data["cpu_properties"]) if "cpu_properties" in data else None),
+        release=data.get("release"),
     )
 
 
-_DEFAULT: Profile | None = None
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
 
 
-def load_profile(path: str | None = None) -> Profile:
-    """The profile in ``path``, or the embedded default (loaded once)."""
-    global _DEFAULT
+@cache
+def embedded_versions() -> tuple[str, ...]:
+    """The QEMU versions with an embedded profile, oldest first."""
+    names = (f.name for f in resources.files("compiler.tables").iterdir())
+    found = [f"{m[1]}.{m[2]}" for n in names if (m := _EMBEDDED_RE.match(n))]
+    return tuple(sorted(found, key=_version_key))
+
+
+@cache
+def _embedded(version: str) -> Profile:
+    text = resources.files("compiler.tables").joinpath(f"qemu-{version}.json").read_text("utf-8")
+    return _from_dict(json.loads(text))
+
+
+def load_profile(path: str | None = None, qemu: str | None = None) -> Profile:
+    """The profile in ``path``, the embedded one of QEMU version ``qemu`` ("8.0"), or
+    the embedded default (each embedded profile is loaded once)."""
     if path is None:
-        if _DEFAULT is None:
-            text = resources.files("compiler.tables").joinpath(DEFAULT_PROFILE).read_text("utf-8")
-            _DEFAULT = _from_dict(json.loads(text))
-        return _DEFAULT
+        version = DEFAULT_VERSION if qemu is None else qemu
+        if version not in embedded_versions():
+            raise fail("unknown-qemu", f"no embedded profile of QEMU {version}; embedded: "
+                       f"{', '.join(embedded_versions())} (or give --profile FILE from "
+                       "`domc probe`)")
+        return _embedded(version)
     data = read_json_file(path)
     try:
         return _from_dict(data)

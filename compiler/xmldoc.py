@@ -1,46 +1,56 @@
-"""The one XML document reader of domc: bytes -> lxml tree, locked down.
+"""The one XML document reader of domc, locked down.
 
 Domain definitions, CPU documents, capabilities XML and ``<cpudata>`` dumps are all
 read here, so a hostile document is refused the same way whichever command gets
 it: no DTD loading, no entity expansion, no network, no XInclude, bounded size and
 depth.  Every failure is a located Diagnostic (``xml-syntax``, ``xml-doctype``,
 ``xml-entity``, ``xml-xinclude``, ``xml-too-deep``, ``xml-too-large``).
+
+Two entry points share those rules:
+
+- :func:`read_document`: one document -> an lxml tree (domains: the compile keeps
+  the tree for ``normalize``);
+- :func:`read_light` and :class:`DocumentSplitter` (module :mod:`compiler.xmllight`):
+  files of many small documents (recorded hosts, ``virsh cpu-baseline`` input) read
+  with the standard library's expat into small :class:`~compiler.xmllight.Node`
+  trees, one per distinct document, without building a tree for the whole file.
 """
 
 from __future__ import annotations
 
-from lxml import etree
-
 from .diagnostics import Span, fail
 from .inputs import read_input_file
 
-MAX_BYTES = 8 * 1024 * 1024  # a domain definition is kilobytes; refuse anything absurd
-MAX_DEPTH = 64
+from .xmllight import MAX_BYTES, MAX_DEPTH  # one limit for both readers
+
 XINCLUDE = "{http://www.w3.org/2001/XInclude}*"
+_PARSERS: dict = {}  # remove_comments -> the parser
 
 
-class _RefuseExternal(etree.Resolver):
-    """libxml2 still opens external DTDs and parameter entities (file: URLs, relative
-    paths) with load_dtd=False and resolve_entities=False; answer every such request
-    with an empty document so nothing named by the input is ever read.  The DOCTYPE
-    check in read_document then refuses the document."""
-
-    def resolve(self, url, pubid, context):
-        return self.resolve_string("", context)
-
-
-_PARSERS: dict[bool, etree.XMLParser] = {}
-
-
-def _parser(remove_comments: bool) -> etree.XMLParser:
+def _parser(remove_comments: bool):
     """The locked-down parser (one per setting, made once: domc reads in one thread)."""
     p = _PARSERS.get(remove_comments)
     if p is None:
-        p = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                            dtd_validation=False, huge_tree=False, remove_blank_text=False,
-                            remove_comments=remove_comments, collect_ids=False)
-        p.resolvers.add(_RefuseExternal())
-        _PARSERS[remove_comments] = p
+        p = _PARSERS[remove_comments] = _new_parser(remove_comments)
+    return p
+
+
+def _new_parser(remove_comments: bool):
+    from lxml import etree  # imported on first use: the light reader never needs it
+
+    class _RefuseExternal(etree.Resolver):
+        """libxml2 still opens external DTDs and parameter entities (file: URLs, relative
+        paths) with load_dtd=False and resolve_entities=False; answer every such request
+        with an empty document so nothing named by the input is ever read.  The DOCTYPE
+        check in read_document then refuses the document."""
+
+        def resolve(self, url, pubid, context):
+            return self.resolve_string("", context)
+
+    p = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                        dtd_validation=False, huge_tree=False, remove_blank_text=False,
+                        remove_comments=remove_comments, collect_ids=False)
+    p.resolvers.add(_RefuseExternal())
     return p
 
 
@@ -51,6 +61,8 @@ def read_xml_file(path: str, *, remove_comments: bool = False):
 
 def read_document(data: bytes, file: str, *, remove_comments: bool = False):
     """Bytes -> lxml root element, or a located error."""
+    from lxml import etree
+
     if len(data) > MAX_BYTES:
         raise fail("xml-too-large", f"document is {len(data)} bytes; the limit is {MAX_BYTES}",
                    Span(file, 1))
@@ -100,11 +112,15 @@ def _doctype_line(data: bytes) -> int:
 
 # the nodes one level below MAX_DEPTH (elements, comments, processing instructions;
 # not text, which is no node of its own in lxml's tree)
-_TOO_DEEP = etree.XPath("/*" * MAX_DEPTH + "/node()[not(self::text())]")
+_TOO_DEEP: list = []  # the compiled XPath, made on first use (lxml is imported late)
 
 
 def _check_depth(root, file: str) -> None:
-    too_deep = _TOO_DEEP(root)
+    if not _TOO_DEEP:
+        from lxml import etree
+
+        _TOO_DEEP.append(etree.XPath("/*" * MAX_DEPTH + "/node()[not(self::text())]"))
+    too_deep = _TOO_DEEP[0](root)
     if too_deep:
         el = too_deep[-1]  # the one a walk from the last child down meets first
         raise fail("xml-too-deep", f"elements nest deeper than {MAX_DEPTH} levels",

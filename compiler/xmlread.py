@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from .diagnostics import DomcError, Span, fail
+from .diagnostics import DomcError, Span, element_path, fail
 
 _INT_RE = re.compile(r"^\s*[+]?(0[xX][0-9a-fA-F]+|[0-9]+)\s*$")
 
@@ -78,12 +78,14 @@ class Usage:
                 continue
             seen = elements.get(el)
             if seen is None:
-                out.append((Span(file, el.sourceline or 0), f"element <{el.tag}>"))
+                out.append((Span(file, el.sourceline or 0, path=element_path(el)),
+                            f"element <{el.tag}>"))
                 continue
             for name in el.keys():
                 if name not in seen:
                     where = "" if el is root else f" of <{el.tag}>"
-                    out.append((Span(file, el.sourceline or 0), f"attribute '{name}'{where}"))
+                    out.append((Span(file, el.sourceline or 0, path=element_path(el)),
+                                f"attribute '{name}'{where}"))
             stack.extend(el.iterchildren("*", reversed=True))  # elements, last first
         return sorted(out, key=lambda x: x[0].line)
 
@@ -155,7 +157,9 @@ class Reader:
 
     @property
     def span(self) -> Span:
-        return Span(self.file, self.el.sourceline or 0, lines=self.lines)
+        # the element rides along; its path is worked out only if a diagnostic is made
+        # of this span (see compiler.diagnostics.Diagnostic)
+        return Span(self.file, self.el.sourceline or 0, lines=self.lines, node=self.el)
 
     def child(self, tag: str) -> "Reader | None":
         c = self._find(tag)

@@ -8,8 +8,11 @@ looking at the argv, and QEMU's answers that only say "this host cannot" are all
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -28,7 +31,10 @@ NEEDS_HOST = re.compile(
 # QEMU saying the host lacks something, not that the argv is wrong
 HOST_LIMITS = re.compile(r"Could not init .* audio driver|kernel doesn't allow setting HyperV|"
                          r"opengl is not available|SG_IO|Invalid host-nodes value|"
-                         r"could not open kernel file|Unknown audio driver")
+                         r"could not open kernel file|Unknown audio driver|"
+                         # a display module this QEMU was installed without (Debian's
+                         # qemu-system-gui holds the GL ones: hw-display-virtio-gpu-gl...)
+                         r"missing object type '[^']*(?:-gl\b|opengl|egl|spice|qxl|gtk|sdl)[^']*'")
 
 
 def _cases():
@@ -58,6 +64,47 @@ def test_qemu_accepts_the_compiled_argv(xml, tmp_path):
     p = subprocess.run(argv + ["-S", "-qmp", "stdio"], capture_output=True, timeout=60,
                        input=b'{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n')
     err = p.stderr.decode(errors="replace")
-    if HOST_LIMITS.search(err):
-        pytest.skip(f"this host cannot: {err.strip().splitlines()[-1][:120]}")
+    limit = HOST_LIMITS.search(err)
+    if limit:
+        pytest.skip(f"this host cannot: {limit.group(0)}")
     assert p.returncode == 0 and "error" not in err.lower(), err[-600:]
+
+
+# ------------------------------------------------------------ QEMU without its GL modules
+
+MODULE_DIR = Path("/usr/lib/x86_64-linux-gnu/qemu")
+GL_MODULE = "hw-display-virtio-gpu-gl.so"
+
+
+def test_missing_display_modules_are_a_host_limit_not_a_failure():
+    said = ("qemu-system-x86_64: -device {\"driver\":\"virtio-vga-gl\",\"id\":\"video0\"}: "
+            "missing object type 'virtio-gpu-gl-device'")
+    assert HOST_LIMITS.search(said)
+    # an object type domc got wrong is still a failure
+    assert not HOST_LIMITS.search("-object {\"qom-type\":\"memory-backend-rma\"}: "
+                                  "missing object type 'memory-backend-rma'")
+
+
+@pytest.mark.skipif(QEMU is None, reason="qemu-system-x86_64 is not installed")
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                    reason="hiding a QEMU module needs root and unshare (a private mount)")
+@pytest.mark.skipif(not (MODULE_DIR / GL_MODULE).is_file(),
+                    reason=f"{MODULE_DIR / GL_MODULE} is not installed: QEMU's own answer "
+                    "without it is what the test asks for, and the pattern is checked above")
+def test_what_qemu_says_without_its_gl_module_is_a_host_limit(tmp_path):
+    """Hide hw-display-virtio-gpu-gl.so (as a machine without qemu-system-gui lacks it)
+    in a private mount namespace and ask QEMU for a GL display device."""
+    mods = tmp_path / "modules"
+    mods.mkdir()
+    for so in MODULE_DIR.glob("*.so"):
+        if so.name != GL_MODULE:
+            shutil.copy2(so, mods / so.name)
+    script = (f"mount --bind {mods} {MODULE_DIR} && exec {QEMU} -nodefaults -display none "
+              "-machine pc -accel tcg -device virtio-vga-gl -S -qmp stdio")
+    p = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, timeout=60,
+                       input=b'{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n')
+    err = p.stderr.decode(errors="replace")
+    if "mount" in err and "missing object type" not in err:
+        pytest.skip(f"no private mount here: {err.strip()[:120]}")
+    assert p.returncode != 0 and "missing object type 'virtio-gpu-gl-device'" in err, err
+    assert HOST_LIMITS.search(err)

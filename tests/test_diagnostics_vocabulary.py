@@ -32,10 +32,13 @@ FILE_OPTIONS = [
     (("normalize", "{}"), "xml"),
     (("validate", "{}"), "xml"),
     (("validate", DOMAIN, "{}"), "xml"),
+
     (("run", "--check", "{}"), "xml"),
     (("compile", "--host", "{}", DOMAIN), "xml"),
     (("normalize", "--host", "{}", DOMAIN), "xml"),
     (("validate", "--host", "{}", DOMAIN), "xml"),
+    (("explain", "{}"), "xml"),
+    (("explain", "--host", "{}", DOMAIN), "xml"),
     (("compile", "--profile", "{}", DOMAIN), "json"),
     (("cpu-compare", "--host", SERVER, "{}"), "xml"),
     (("cpu-compare", "--host", "{}", LAPTOP), "xml"),
@@ -44,12 +47,24 @@ FILE_OPTIONS = [
     (("host-cpu", "--cpuid", "{}"), "xml"),
     (("capabilities", "--host", "{}"), "xml"),
     (("capabilities", "--host", SERVER, "--profile", "{}"), "json"),
+    (("compile", "--lock", "{}", DOMAIN), "json"),
+    (("normalize", "--lock", "{}", DOMAIN), "json"),
+    (("lock", "{}"), "xml"),
+    (("lock", "--lock", "{}", DOMAIN), "json"),
+    (("abi-diff", "{}", DOMAIN), "xml"),
+    (("abi-diff", DOMAIN, "{}"), "json"),
+    (("abi-diff", "--lock", "{}", DOMAIN, DOMAIN), "json"),
+    (("matrix", "{}"), "xml"),
+    (("matrix", "--lock", "{}", DOMAIN), "json"),
 ]
 
 # command lines whose {} is a directory
 DIR_OPTIONS = [
     ("compile", "--host-root", "{}", DOMAIN),
     ("normalize", "--host-root", "{}", DOMAIN),
+    ("validate", "--host-root", "{}", DOMAIN),
+    ("snapshot", "--host-root", "{}", DOMAIN),
+    ("explain", "--svg", "--host-root", "{}", DOMAIN),
     ("nodeinfo", "--host-root", "{}"),
     ("freecell", "--host-root", "{}"),
     ("capabilities", "--host", SERVER, "--host-root", "{}"),
@@ -91,17 +106,18 @@ def test_missing_file(argv, kind, tmp_path, capsys):
     assert _run(argv, path, capsys) == (str(path), "io", "cannot read: No such file or directory")
 
 
-# command lines whose {} may be a directory of domains (its *.xml files)
-DOMAIN_DIRS = {("compile", "{}")}
+# cpu-baseline reads a directory as the recorded hosts in it: an empty one has none
+TAKES_DIRECTORIES = {"cpu-baseline": ("cpu-missing", "no recorded hosts: the directory holds no files")}
+# inputs that may be directories of domains: an empty one is the fault
+TAKE_DIRECTORIES = {("compile", "{}"), ("validate", "{}"), ("validate", DOMAIN, "{}")}
 
 
 @pytest.mark.parametrize("argv,kind", FILE_OPTIONS, ids=_ids(FILE_OPTIONS))
 def test_directory_instead_of_a_file(argv, kind, tmp_path, capsys):
-    if argv in DOMAIN_DIRS:  # an empty one, here
-        assert _run(argv, tmp_path, capsys) == (str(tmp_path), "io",
-                                                "no *.xml files in this directory")
-        return
-    assert _run(argv, tmp_path, capsys) == (str(tmp_path), "io", "cannot read: Is a directory")
+    code, message = TAKES_DIRECTORIES.get(argv[0], ("io", "cannot read: Is a directory"))
+    if argv in TAKE_DIRECTORIES:
+        code, message = "io", "no *.xml files in this directory"
+    assert _run(argv, tmp_path, capsys) == (str(tmp_path), code, message)
 
 
 @pytest.mark.parametrize("argv,kind", FILE_OPTIONS, ids=_ids(FILE_OPTIONS))

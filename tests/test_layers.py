@@ -18,20 +18,24 @@ PACKAGE = Path(__file__).resolve().parents[1] / "compiler"
 # (layer, module prefixes), lowest first; a module takes the layer of its longest prefix.
 # A prefix ending in "$" is one module only (a package's __init__, not its modules).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("compiler$", "compiler.diagnostics", "compiler.inputs", "compiler.xmldoc",
+    ("base", ("compiler$", "compiler.diagnostics", "compiler.enums", "compiler.inputs",
+              "compiler.xmldoc", "compiler.xmllight", "compiler.schema",
               "compiler.xmlread", "compiler.grammars", "compiler.record",
               "compiler.tables", "compiler.profile", "compiler.qmpclient",
-              "compiler.placement$", "compiler.placement.cpuset")),
-    ("model", ("compiler.model", "compiler.env", "compiler.placement.tuning")),
+              "compiler.placement$", "compiler.placement.cpuset", "compiler.trace")),
+    ("model", ("compiler.model", "compiler.env", "compiler.runtime", "compiler.placement.tuning",
+               "compiler.lockfile")),
     ("engines", ("compiler.cpu", "compiler.placement.host", "compiler.placement.auto",
                  "compiler.placement.hmat", "compiler.sysinfo")),
     ("devices", ("compiler.devices",)),
-    ("parse", ("compiler.parse", "compiler.placement.xml")),
+    ("parse", ("compiler.parse", "compiler.placement.xml", "compiler.qemu_namespace")),
     ("passes", ("compiler.passes", "compiler.pipeline")),
     ("emit", ("compiler.emit",)),
-    ("api", ("compiler.api",)),
+    ("api", ("compiler.api", "compiler.explain")),
     ("commands", ("compiler.commands", "compiler.cli", "compiler.__main__", "compiler.probe",
+                  "compiler.pytest_plugin",
                   "compiler.placement.capture", "compiler.placement.runner",
+                  "compiler.placement.services",
                   "compiler.placement.threads")),
 )
 RANK = {name: i for i, (name, _) in enumerate(LAYERS)}

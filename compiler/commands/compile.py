@@ -14,7 +14,8 @@ import os
 import shlex
 import sys
 
-from ._common import add_compile_options, env_from_args, expand_inputs
+from ._common import add_check_options, add_compile_options, add_lock_options, \
+    env_from_args, expand_inputs, split_schema_option
 
 NAME = "compile"
 HELP = "compile domain XML files to QEMU command lines"
@@ -33,20 +34,24 @@ def add_arguments(p) -> None:
                         "(sorted); - reads standard input")
     p.add_argument("--format", choices=FORMATS, default="args",
                    help="args: shell-quoted, one option per line (default); argv: one argument "
-                        "per line; json: {argv, plan, warnings}; shell: a runnable launcher "
-                        "that applies the CPU/memory placement plan")
+                        "per line; json: {argv, plan, warnings, diagnostics}, or {diagnostics} "
+                        "when it fails; shell: a runnable launcher that applies the CPU/memory "
+                        "placement plan")
     p.add_argument("--out-dir", metavar="DIR",
                    help="write each domain's output to DIR/NAME.args (.argv, .json, .sh by "
                         "--format), NAME being the file name without .xml; needed for more "
                         "than one domain")
     p.add_argument("--jobs", "-j", type=positive_int, metavar="N",
                    help="compile in N processes (default: the CPUs there are)")
+    add_check_options(p)
     add_compile_options(p)
+    add_lock_options(p)
 
 
-def shell_lines(argv) -> str:
-    """One option per line with backslash continuations, every word shell-quoted."""
-    lines = [shlex.quote(argv[0])]
+def shell_lines(argv, env=()) -> str:
+    """One option per line with backslash continuations, every word shell-quoted; QEMU's
+    environment first, one NAME=value a line (libvirt's .args look)."""
+    lines = [shlex.quote(f"{k}={v}") for k, v in env] + [shlex.quote(argv[0])]
     i = 1
     while i < len(argv):
         word = argv[i]
@@ -59,21 +64,37 @@ def shell_lines(argv) -> str:
     return " \\\n".join(lines) + "\n"
 
 
-def render(result, fmt: str) -> str:
-    """The text ``--format fmt`` writes for a compiled domain."""
+def autoport_json(a) -> dict:
+    """A port the launcher chooses: in the argument of ``option``, ``key=placeholder``
+    becomes the first free TCP port from ``first`` to ``last``, none of ``avoid`` (and
+    none chosen for an earlier entry)."""
+    return {"option": a.option, "key": a.key, "placeholder": a.placeholder, "first": a.first,
+            "last": a.last, "avoid": list(a.avoid)}
+
+
+def render(result, fmt: str, diagnostics: list | tuple = ()) -> str:
+    """The text ``--format fmt`` writes for a compiled domain (``diagnostics``: its
+    warnings as JSON objects, for ``json``)."""
     argv = list(result.argv)
     if fmt == "json":
         from ..emit.taskset import plan_json
 
-        return json_text({"argv": argv, "plan": plan_json(result.plan),
-                          "warnings": list(result.warnings)}) + "\n"
+        doc = {"argv": argv, "plan": plan_json(result.plan), "warnings": list(result.warnings),
+               "diagnostics": list(diagnostics)}
+        if result.env:
+            doc["env"] = dict(result.env)
+        if result.autoports:
+            doc["autoports"] = [autoport_json(a) for a in result.autoports]
+        return json_text(doc) + "\n"
     if fmt == "argv":
+        if result.env:  # an argv that still runs: env(1) sets the variables
+            argv = ["env", *(f"{k}={v}" for k, v in result.env), *argv]
         return "".join(a + "\n" for a in argv)
     if fmt == "shell":
         from ..emit.shell import shell_launcher
 
-        return shell_launcher(argv, result.plan)
-    return shell_lines(argv)
+        return shell_launcher(argv, result.plan, result.env, result.autoports)
+    return shell_lines(argv, result.env)
 
 
 def json_text(value) -> str:
@@ -139,28 +160,42 @@ def _encode_str(s: str) -> str:
 
 # ------------------------------------------------------------------ one domain
 
-_WORK: dict = {}  # what every domain of a run shares: the Env template and the format
+_WORK: dict = {}  # what every domain of a run shares: the Env template, schema, options
 
 
-def _prepare(env, fmt: str) -> None:
-    _WORK["env"], _WORK["format"] = env, fmt
+def _prepare(env, fmt: str, schema=None, strict: bool = False) -> None:
+    _WORK.update(env=env, format=fmt, schema=schema, strict=strict)
 
 
 def compile_one(path: str) -> tuple[str | None, str, int]:
     """(output or None, standard error text, exit status) for one domain, as a plain
-    value a worker process can hand back."""
-    from ..api import compile_file, next_env
-    from ..diagnostics import DomcError
+    value a worker process can hand back.  A failed domain (errors; warnings under
+    ``--strict``; a ``--lock`` fact that would change) has a non-zero status and, with
+    ``--format json``, its diagnostics (or the lock's changes) as output."""
+    from ..diagnostics import DomcError, Severity
+    from ._common import check_input, lock_report
+    from ._report import diagnostic_json
 
+    env, fmt = _WORK["env"], _WORK["format"]
     try:
-        result = compile_file(path, next_env(_WORK["env"]))
+        result, diags = check_input(path, env, _WORK["schema"])
+        err = "".join(d.render() + "\n" for d in diags)
+        found = {d.severity for d in diags}
+        status = EXIT_FAILED if Severity.ERROR in found else \
+            1 if _WORK["strict"] and found else 0
+        as_json = [diagnostic_json(d, path) for d in diags]
+        if status:  # no command line: errors, or warnings under --strict
+            return (json_text({"diagnostics": as_json}) + "\n" if fmt == "json" else None,
+                    err, status)
+        changed = lock_report(path, env, result.domain, as_json=fmt == "json")
+        if changed is not None:
+            return changed[0] or None, err + changed[1], 1
+        return render(result, fmt, as_json), err, 0
     except DomcError as exc:
         return None, "".join(d.render() + "\n" for d in exc.diagnostics), EXIT_FAILED
     except Exception as exc:  # a bug in domc: reported for this file, the others go on
         return None, (f"domc: internal error: {path}: {type(exc).__name__}: {exc} (please "
                       "report this with the input that caused it)\n"), EXIT_INTERNAL
-    err = "".join(w + "\n" for w in result.warnings)
-    return render(result, _WORK["format"]), err, 0
 
 
 def _lost(path: str) -> tuple[None, str, int]:
@@ -173,16 +208,31 @@ def _lost(path: str) -> tuple[None, str, int]:
 
 def run(args) -> int:
     from ..diagnostics import DomcError, Span, fail
+    from ._report import diagnostic_json
 
-    paths = expand_inputs(args.files)
-    many = len(paths) > 1 or any(p != "-" and os.path.isdir(p) for p in args.files)
+    names, schema_dir = split_schema_option(args.files, args.schema)
+    paths = expand_inputs(names)
+    many = len(paths) > 1 or any(p != "-" and os.path.isdir(p) for p in names)
     if many and args.out_dir is None:
         raise fail("usage", f"{len(paths)} domains to compile: give --out-dir DIR for their "
                    "outputs (one file per domain)", Span(NAME))
     targets = _targets(paths, args.out_dir, args.format) if args.out_dir else None
-    env = env_from_args(args)  # the profile and host files: read once, for every domain
+    try:  # the profile, host, lock and schema files: read once, for every domain
+        env = env_from_args(args)
+        schema = None
+        if schema_dir is not None:
+            from ..schema import load_schema
+
+            schema = load_schema(schema_dir)
+    except DomcError as exc:  # an option's file: the same report, JSON included
+        for d in exc.diagnostics:
+            print(d.render(), file=sys.stderr)
+        if args.format == "json":
+            sys.stdout.write(json_text({"diagnostics": [diagnostic_json(d, paths[0])
+                                                        for d in exc.diagnostics]}) + "\n")
+        return EXIT_FAILED
     if targets is None:
-        _prepare(env, args.format)
+        _prepare(env, args.format, schema, args.strict)
         out, err, status = compile_one(paths[0])
         sys.stderr.write(err)
         if out is not None:
@@ -195,11 +245,11 @@ def run(args) -> int:
     progress = Progress(len(paths), "domains")
     worst = 0
     results = run_ordered(compile_one, paths, args.jobs or default_jobs(),
-                          _prepare, (env, args.format), lost=_lost)
+                          _prepare, (env, args.format, schema, args.strict), lost=_lost)
     for done, (target, (out, err, status)) in enumerate(zip(targets, results), 1):
         if err:
             progress.write(err)
-        if out is not None:
+        if out is not None and status == 0:  # a domain that fails writes nothing
             try:
                 write_domain_output(target, out, executable=args.format == "shell")
             except DomcError as exc:

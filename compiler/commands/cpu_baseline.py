@@ -12,16 +12,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--features", action="store_true", help="list the model's features too")
     parser.add_argument("--migratable", action="store_true", help="leave out features that block migration")
     parser.add_argument("files", metavar="FILE", nargs="+",
-                        help="documents holding <cpu> elements (bare, wrapped, or capabilities XML)")
+                        help="documents holding <cpu> elements (bare, wrapped, one after the other, "
+                             "capabilities XML, domain capabilities, CPUID dumps) or directories of them")
 
 
 def run(args) -> int:
-    from ..cpu.baseline import baseline
-    from ..cpu.models import catalogue
+    from ..cpu.fleet import distinct_cpus, fleet_baseline
     from ..cpu.render import cpu_xml
-    from ..cpu.xml import load_cpus
 
-    cpus = [cpu for path in args.files for cpu in load_cpus(path)]
-    result = baseline(catalogue(), cpus, expand=args.features, migratable=args.migratable)
+    cpus, offers = distinct_cpus(args.files)
+    result = fleet_baseline(cpus, offers, expand=args.features, migratable=args.migratable)
+    if isinstance(result, str):  # CPUs of two vendors: a negative answer, as virsh gives it
+        print(result, file=sys.stderr)
+        return 1
     sys.stdout.write(cpu_xml(result) + "\n")
     return 0

@@ -3,15 +3,11 @@ types the emulator profile offers (with their canonical names for aliases)."""
 
 from __future__ import annotations
 
-import os
-import re
-
+from ..record import frozen
 from xml.sax.saxutils import escape
 
-from ..record import frozen
 from .render import attr as quoteattr
 
-from ..inputs import require_directory
 from ..profile import Profile
 from .render import cpu_xml
 from .xml import CpuDesc
@@ -22,42 +18,6 @@ class NumaCell:
     id: int
     memory_kib: int
     cpus: tuple[int, ...]
-
-
-def _cpulist(text: str) -> tuple[int, ...]:
-    out: list[int] = []
-    for part in filter(None, text.strip().split(",")):
-        lo, _, hi = part.partition("-")
-        out.extend(range(int(lo), int(hi or lo) + 1))
-    return tuple(out)
-
-
-def read_numa(root: str = "/") -> tuple[NumaCell, ...]:
-    """NUMA cells from ``ROOT/sys/devices/system/node`` (one cell from /proc/meminfo otherwise).
-    ``root`` must be a directory; files missing below it fall back as described."""
-    require_directory(root)
-    base = os.path.join(root, "sys/devices/system/node")
-    cells = []
-    try:
-        nodes = sorted(int(n[4:]) for n in os.listdir(base) if re.fullmatch(r"node\d+", n))
-        for n in nodes:
-            with open(os.path.join(base, f"node{n}", "cpulist")) as fh:
-                cpus = _cpulist(fh.read())
-            with open(os.path.join(base, f"node{n}", "meminfo")) as fh:
-                m = re.search(r"MemTotal:\s+(\d+)\s*kB", fh.read())
-            cells.append(NumaCell(n, int(m.group(1)) if m else 0, cpus))
-    except (OSError, ValueError):
-        cells = []
-    if cells:
-        return tuple(cells)
-    mem = 0
-    try:
-        with open(os.path.join(root, "proc/meminfo")) as fh:
-            m = re.search(r"MemTotal:\s+(\d+)\s*kB", fh.read())
-            mem = int(m.group(1)) if m else 0
-    except OSError:
-        pass
-    return (NumaCell(0, mem, tuple(range(os.cpu_count() or 1))),)
 
 
 def capabilities_xml(host: CpuDesc, cells: tuple[NumaCell, ...], profile: Profile, emulator: str,

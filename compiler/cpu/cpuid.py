@@ -7,11 +7,8 @@ from __future__ import annotations
 import os
 import re
 
-from ..record import frozen
-
-from ..diagnostics import Span, fail
-from ..inputs import read_input_file, read_input_text
-from ..xmldoc import read_document
+from ..xmllight import read_light
+from .errors import fail
 from .features import CpuidData, CpuidLoc, table
 
 _CPUID_R_LINE = re.compile(
@@ -24,10 +21,11 @@ def _hex(el, name, path) -> int:
     try:
         return int(raw, 16) if raw is not None else 0
     except ValueError:
-        raise fail("bad-number", f"invalid {name}={raw!r}: not a hex number", Span(path, el.sourceline or 0)) from None
+        raise fail("bad-number", f"invalid {name}={raw!r}: not a hex number", path, el.sourceline or 0) from None
 
 
-def _from_cpudata(root, path: str) -> CpuidData:
+def from_cpudata(root, path: str) -> CpuidData:
+    """The CPUID leaves and MSRs of a ``<cpudata>`` element."""
     leaves, msrs = {}, {}
     for el in root.iter("cpuid"):
         key = (_hex(el, "eax_in", path), _hex(el, "ecx_in", path))
@@ -35,11 +33,12 @@ def _from_cpudata(root, path: str) -> CpuidData:
     for el in root.iter("msr"):
         msrs[_hex(el, "index", path)] = _hex(el, "edx", path) << 32 | _hex(el, "eax", path)
     if not leaves:
-        raise fail("cpuid-empty", "no <cpuid> entries in <cpudata>", Span(path, root.sourceline or 0))
+        raise fail("cpuid-empty", "no <cpuid> entries in <cpudata>", path, root.sourceline or 0)
     return CpuidData(leaves, msrs)
 
 
-def _from_cpuid_r(text: str, path: str) -> CpuidData:
+def from_cpuid_r(text: str, path: str) -> CpuidData:
+    """The leaves of the first CPU in the output of ``cpuid -r``."""
     leaves = {}
     seen_cpu = 0
     for lineno, line in enumerate(text.splitlines(), 1):
@@ -53,21 +52,44 @@ def _from_cpuid_r(text: str, path: str) -> CpuidData:
             leaf, sub, *regs = (int(x, 16) for x in m.groups())
             leaves[(leaf, sub)] = tuple(regs)
         elif line.strip():
-            raise fail("cpuid-syntax", "not a `cpuid -r` line", Span(path, lineno))
+            raise fail("cpuid-syntax", "not a `cpuid -r` line", path, lineno)
     if not leaves:
-        raise fail("cpuid-empty", "no CPUID leaves found", Span(path, 1))
+        raise fail("cpuid-empty", "no CPUID leaves found", path, 1)
     return CpuidData(leaves, {})
 
 
 def load_cpuid_file(path: str) -> CpuidData:
     """A libvirt ``<cpudata>`` document or the raw output of ``cpuid -r`` (read once)."""
-    data = read_input_file(path)
-    if data.lstrip().startswith(b"<"):
-        root = read_document(data, path, remove_comments=True)
+    from ..inputs import read_input_file  # with its diagnostics (the fleet path reads files itself)
+
+    return cpuid_from_bytes(read_input_file(path), path)
+
+
+def cpuid_from_bytes(data: bytes, path: str) -> CpuidData:
+    if looks_like_xml(data):
+        root = read_light(data, path)
         if root.tag != "cpudata":
-            raise fail("cpuid-format", f"expected <cpudata>, found <{root.tag}>", Span(path, root.sourceline or 0))
-        return _from_cpudata(root, path)
-    return _from_cpuid_r(data.decode("utf-8", errors="replace"), path)
+            raise fail("cpuid-format", f"expected <cpudata>, found <{root.tag}>", path, root.sourceline or 0)
+        return from_cpudata(root, path)
+    return from_cpuid_r(data.decode("utf-8", errors="replace"), path)
+
+
+def looks_like_cpuid_r(data: bytes) -> bool:
+    """The output of ``cpuid -r``: its first line is 'CPU N:' or a leaf line."""
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        if line.strip():
+            return bool(re.match(r"^\s*CPU\s+\d+:\s*$", line) or _CPUID_R_LINE.match(line))
+    return False
+
+
+def looks_like_xml(data: bytes) -> bool:
+    """A document (not `cpuid -r` text): '<' first, after white space or a byte order mark."""
+    head = data[:4]
+    if head[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    elif head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    return data.lstrip().startswith(b"<")
 
 
 def _query_leaves() -> list[tuple[int, int]]:
@@ -104,15 +126,17 @@ def read_local_cpuid(dev: str = "/dev/cpu/0/cpuid") -> CpuidData | None:
         os.close(fd)
 
 
-@frozen
 class CpuinfoHost:
-    vendor_string: str | None
-    signature: tuple[int, int, int] | None
-    features: frozenset[str]
+    __slots__ = ("vendor_string", "signature", "features")
+
+    def __init__(self, vendor_string: str | None, signature: tuple[int, int, int] | None, features: frozenset[str]):
+        self.vendor_string, self.signature, self.features = vendor_string, signature, features
 
 
 def read_proc_cpuinfo(path: str = "/proc/cpuinfo") -> CpuinfoHost:
     """The first processor block's vendor, signature and flags (Linux spellings)."""
+    from ..inputs import read_input_text
+
     text = read_input_text(path).split("\n\n", 1)[0]
     fields = {}
     for line in text.splitlines():

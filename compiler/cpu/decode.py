@@ -12,31 +12,45 @@ A model's ``removed`` features are not part of it, so a CPU that has one lists i
 like any other extra feature; a guest CPU that lacks one gets a ``disable`` line
 for it once the model is chosen (libvirt's answer for a CPU naming only EPYC is
 EPYC with ``disable monitor``).  Host CPUs list only what they have.
+
+Features are bit sets over the feature table (:mod:`compiler.cpu.features`): a
+candidate costs two ``&`` and two popcounts.
 """
 
 from __future__ import annotations
 
-from ..record import frozen
-
-from ..diagnostics import Span, fail
-from ..model import CpuFeature, FeaturePolicy
+from ..enums import FeaturePolicy
+from .errors import fail
 from .features import table
 from .models import Catalogue, X86Model
+from .xml import Feat
 
 
-@frozen
 class Decoded:
-    model: X86Model
-    require: tuple[str, ...]  # features beyond the model, table order
-    disable: tuple[str, ...]  # model features the CPU lacks, table order
+    __slots__ = ("model", "require_mask", "disable_mask", "n_require", "n_disable")
+
+    def __init__(self, model: X86Model, require_mask: int, disable_mask: int):
+        self.model = model
+        self.require_mask = require_mask  # features beyond the model
+        self.disable_mask = disable_mask  # model features the CPU lacks
+        self.n_require = require_mask.bit_count()
+        self.n_disable = disable_mask.bit_count()
+
+    @property
+    def require(self) -> tuple[str, ...]:
+        return table().names(self.require_mask)
+
+    @property
+    def disable(self) -> tuple[str, ...]:
+        return table().names(self.disable_mask)
 
     @property
     def count(self) -> int:
-        return len(self.require) + len(self.disable)
+        return self.n_require + self.n_disable
 
-    def features(self) -> tuple[CpuFeature, ...]:
-        return tuple(CpuFeature(n, FeaturePolicy.REQUIRE) for n in self.require) + tuple(
-            CpuFeature(n, FeaturePolicy.DISABLE) for n in self.disable)
+    def features(self) -> tuple[Feat, ...]:
+        return tuple(Feat(n, FeaturePolicy.REQUIRE) for n in self.require) + tuple(
+            Feat(n, FeaturePolicy.DISABLE) for n in self.disable)
 
 
 def _matches(model: X86Model, sig) -> bool:
@@ -57,12 +71,12 @@ def _score(d: Decoded, host: bool) -> tuple[int, int]:
     Observed: laptop+server fixtures give pentium3 (core2duo 13 + 2 disables weighs
     16, so the named pentium3, with fewer disables, is taken) where weighing every
     disable line would give kvm32."""
-    n = d.count
+    n = d.n_require + d.n_disable
     if host:
         return n, 0
     enabled, disabled, penalty, i = n, 0, BASE_PENALTY, 0
     while i < enabled:
-        if i >= len(d.require):
+        if i >= d.n_require:
             enabled -= 1
             disabled += penalty
             penalty += 1
@@ -84,32 +98,34 @@ def _better(cur: Decoded | None, cand: Decoded, sig, host: bool = True, is_prefe
     return is_preferred and nd < cd
 
 
-def decode(cat: Catalogue, features: frozenset[str], vendor: str | None,
+def decode(cat: Catalogue, features: int, vendor: str | None,
            signature: tuple[int, int, int] | None = None, *, host: bool,
-           preferred: str | tuple[str, ...] | None = None, span: Span = Span()) -> Decoded:
-    """``preferred``: the models the input CPUs named.  A single one wins as soon as it
-    is usable; of several, one is also taken when it needs fewer ``disable`` lines."""
+           preferred: str | tuple[str, ...] | None = None, where: tuple[str, int] = ("<input>", 0)) -> Decoded:
+    """``features`` is a bit set.  ``preferred``: the models the input CPUs named.  A
+    single one wins as soon as it is usable; of several, one is also taken when it
+    needs fewer ``disable`` lines."""
     if isinstance(preferred, str):
         preferred = (preferred,)
     preferred = tuple(dict.fromkeys(preferred or ()))
-    tab = table()
     best: Decoded | None = None
     for model in reversed(cat.models):
         if vendor and model.vendor and model.vendor != vendor:
             continue
         if not host and not model.guest_decodable:
             continue
-        cand = Decoded(model, tuple(tab.sort(features - model.features)),
-                       tuple(tab.sort(model.features - features)))
-        if host and cand.disable:
+        mm = model.mask
+        disable = mm & ~features
+        if host and disable:
             continue
+        cand = Decoded(model, features & ~mm, disable)
         if len(preferred) == 1 and model.name == preferred[0]:
             best = cand
             break
         if _better(best, cand, signature, host, model.name in preferred):
             best = cand
     if best is None:
-        raise fail("cpu-decode", "no CPU model describes these features", span)
-    if not host and best.model.removed - features:
-        best = Decoded(best.model, best.require, tuple(tab.sort(set(best.disable) | (best.model.removed - features))))
+        raise fail("cpu-decode", "no CPU model describes these features", *where)
+    missing_removed = best.model.removed_mask & ~features
+    if not host and missing_removed:
+        best = Decoded(best.model, best.require_mask, best.disable_mask | missing_removed)
     return best

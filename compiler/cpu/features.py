@@ -4,16 +4,19 @@ Every feature is one bit: of a CPUID output register (leaf, sub-leaf, register) 
 of an MSR libvirt models (IA32_ARCH_CAPABILITIES, IA32_CORE_CAPABILITIES).  A
 feature has one canonical name (libvirt's spelling) and the other spellings users
 meet: the QEMU property, the Linux /proc/cpuinfo flag and older aliases.
+
+A set of features is an ``int`` used as a bit set: bit *i* is the *i*-th feature of
+the table (CPUID leaf order, then MSRs), so intersecting two CPUs is one ``&`` and a
+mask's names come out in table order.  Nothing here needs more than the standard
+library: the fleet commands import this module on their fast path.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 from functools import cache
-from importlib import resources
 
-from ..record import field, frozen
+from ..tables import read_json
 
 
 class Register(enum.Enum):
@@ -26,31 +29,68 @@ class Register(enum.Enum):
 REGISTERS = tuple(Register)
 
 
-@frozen(order=True)
 class CpuidLoc:
-    leaf: int
-    subleaf: int
-    register: Register = field(order=lambda r: REGISTERS.index(r))
-    bit: int
+    """A CPUID output bit; ordered by leaf, sub-leaf, register, bit."""
+
+    __slots__ = ("leaf", "subleaf", "register", "bit")
+
+    def __init__(self, leaf: int, subleaf: int, register: Register, bit: int):
+        self.leaf, self.subleaf, self.register, self.bit = leaf, subleaf, register, bit
+
+    def _key(self):
+        return (self.leaf, self.subleaf, REGISTERS.index(self.register), self.bit)
+
+    def __eq__(self, other):
+        return type(other) is CpuidLoc and self._key() == other._key()
+
+    def __lt__(self, other):
+        return self._key() < other._key()
+
+    def __hash__(self):
+        return hash(("cpuid",) + self._key())
+
+    def __repr__(self):
+        return f"CpuidLoc(0x{self.leaf:x}, {self.subleaf}, {self.register}, {self.bit})"
 
 
-@frozen(order=True)
 class MsrLoc:
-    index: int
-    bit: int  # 0-63 (edx:eax)
+    """A bit (0-63, edx:eax) of a model-specific register."""
+
+    __slots__ = ("index", "bit")
+
+    def __init__(self, index: int, bit: int):
+        self.index, self.bit = index, bit
+
+    def __eq__(self, other):
+        return type(other) is MsrLoc and (self.index, self.bit) == (other.index, other.bit)
+
+    def __lt__(self, other):
+        return (self.index, self.bit) < (other.index, other.bit)
+
+    def __hash__(self):
+        return hash(("msr", self.index, self.bit))
+
+    def __repr__(self):
+        return f"MsrLoc(0x{self.index:x}, {self.bit})"
 
 
-@frozen
 class Feature:
-    name: str  # libvirt spelling: the canonical name
-    qemu: str
-    linux: str
-    aliases: tuple[str, ...]
-    loc: CpuidLoc | MsrLoc
+    __slots__ = ("name", "qemu", "linux", "aliases", "loc", "index")
+
+    def __init__(self, name: str, qemu: str, linux: str, aliases: tuple[str, ...], loc, index: int = 0):
+        self.name = name  # libvirt spelling: the canonical name
+        self.qemu, self.linux, self.aliases, self.loc, self.index = qemu, linux, aliases, loc, index
+
+    @property
+    def mask(self) -> int:
+        return 1 << self.index
 
     @property
     def spellings(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((self.name, self.qemu, self.linux, *self.aliases)))
+
+    def __repr__(self):
+        return f"Feature({self.name!r})"
 
 
 def spelling_key(name: str) -> str:
@@ -63,8 +103,10 @@ class FeatureTable:
 
     def __init__(self, features: list[Feature]):
         self.features = tuple(features)
+        for i, f in enumerate(self.features):
+            f.index = i
         self._by_key: dict[str, Feature] = {}
-        self._by_loc: dict[CpuidLoc | MsrLoc, Feature] = {}
+        self._by_loc: dict = {}
         for f in self.features:
             if f.loc in self._by_loc:
                 raise ValueError(f"feature table: {f.name} and {self._by_loc[f.loc].name} share a bit")
@@ -76,15 +118,20 @@ class FeatureTable:
             for s in f.spellings:
                 self._by_key.setdefault(spelling_key(s), f)
         self.order = {f.name: i for i, f in enumerate(self.features)}
+        self._names = tuple(f.name for f in self.features)
+        self._bits: dict[str, int] = {}  # any spelling met so far -> its bit (0: unknown)
 
     def get(self, name: str) -> Feature | None:
-        return self._by_key.get(spelling_key(name))
+        f = self._by_key.get(name)  # most names come in canonical spelling already
+        if f is None or f.name != name:
+            f = self._by_key.get(spelling_key(name))
+        return f
 
     def canonical(self, name: str) -> str | None:
         f = self.get(name)
         return f.name if f else None
 
-    def at(self, loc: CpuidLoc | MsrLoc) -> Feature | None:
+    def at(self, loc) -> Feature | None:
         return self._by_loc.get(loc)
 
     def sort(self, names) -> list[str]:
@@ -94,15 +141,42 @@ class FeatureTable:
     def qemu_name(self, name: str) -> str:
         return self._by_key[spelling_key(name)].qemu
 
+    # ----------------------------------------------------------------- bit sets
+
+    def bit(self, name: str) -> int:
+        """The bit of a feature by any spelling; 0 for an unknown name."""
+        b = self._bits.get(name)
+        if b is None:
+            f = self.get(name)
+            b = self._bits[name] = (1 << f.index) if f is not None else 0
+        return b
+
+    def mask(self, names) -> int:
+        """The bit set of canonical ``names`` (every one must be in the table)."""
+        m = 0
+        order = self.order
+        for n in names:
+            m |= 1 << order[n]
+        return m
+
+    def names(self, mask: int) -> tuple[str, ...]:
+        """The canonical names of ``mask``, in table order."""
+        out = []
+        names = self._names
+        while mask:
+            low = mask & -mask
+            out.append(names[low.bit_length() - 1])
+            mask ^= low
+        return tuple(out)
+
 
 def _load() -> FeatureTable:
-    text = resources.files("compiler.tables").joinpath("x86_features.json").read_text("utf-8")
-    data = json.loads(text)
+    data = read_json("x86_features.json")
     feats = []
     for group in data["cpuid"]:
+        leaf, sub, reg = int(group["leaf"], 16), int(group["subleaf"]), Register(group["register"])
         for bit, e in group["bits"].items():
-            loc = CpuidLoc(int(group["leaf"], 16), int(group["subleaf"]), Register(group["register"]), int(bit))
-            feats.append(_feature(e, loc))
+            feats.append(_feature(e, CpuidLoc(leaf, sub, reg, int(bit))))
     for group in data["msr"]:
         shift = 32 if group["register"] == "edx" else 0
         for bit, e in group["bits"].items():
@@ -120,25 +194,42 @@ def table() -> FeatureTable:
     return _load()
 
 
-@frozen
+def popcount(mask: int) -> int:
+    return mask.bit_count()
+
+
 class CpuidData:
     """Raw CPUID leaves and MSR values of one CPU (a dump or this machine)."""
 
-    leaves: dict = field(factory=dict)  # (leaf, subleaf) -> (eax, ebx, ecx, edx)
-    msrs: dict = field(factory=dict)  # index -> 64-bit value
+    __slots__ = ("leaves", "msrs")
+
+    def __init__(self, leaves: dict | None = None, msrs: dict | None = None):
+        self.leaves = leaves if leaves is not None else {}  # (leaf, subleaf) -> (eax, ebx, ecx, edx)
+        self.msrs = msrs if msrs is not None else {}  # index -> 64-bit value
+
+    def __eq__(self, other):
+        return isinstance(other, CpuidData) and (self.leaves, self.msrs) == (other.leaves, other.msrs)
 
     def reg(self, leaf: int, subleaf: int, register: Register) -> int:
         regs = self.leaves.get((leaf, subleaf))
         return regs[REGISTERS.index(register)] if regs else 0
 
-    def has(self, loc: CpuidLoc | MsrLoc) -> bool:
+    def has(self, loc) -> bool:
         if isinstance(loc, MsrLoc):
             return bool(self.msrs.get(loc.index, 0) >> loc.bit & 1)
         return bool(self.reg(loc.leaf, loc.subleaf, loc.register) >> loc.bit & 1)
 
+    def feature_mask(self, tab: FeatureTable | None = None) -> int:
+        tab = tab or table()
+        m = 0
+        for f in tab.features:
+            if self.has(f.loc):
+                m |= 1 << f.index
+        return m
+
     def feature_names(self, tab: FeatureTable | None = None) -> frozenset[str]:
         tab = tab or table()
-        return frozenset(f.name for f in tab.features if self.has(f.loc))
+        return frozenset(tab.names(self.feature_mask(tab)))
 
     def vendor_string(self) -> str:
         _, ebx, ecx, edx = self.leaves.get((0, 0), (0, 0, 0, 0))

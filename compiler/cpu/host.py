@@ -1,43 +1,22 @@
-"""The host CPU: decoded from CPUID (a dump or this machine), from /proc/cpuinfo,
-or read from a ``--host`` file (capabilities XML or a bare host ``<cpu>``)."""
+"""The host CPU: this machine's (from CPUID, or /proc/cpuinfo), or a recorded host's
+from ``--host FILE`` (any document :mod:`compiler.cpu.documents` reads)."""
 
 from __future__ import annotations
 
 import os
 
-from ..diagnostics import Span, fail
-from ..model import Topology
-from .cpuid import load_cpuid_file, read_local_cpuid, read_proc_cpuinfo
-from .decode import decode
-from .features import CpuidData
-from .models import Catalogue, catalogue
-from .xml import CpuDesc, CpuKind, load_one_cpu
+from .cpuid import read_local_cpuid, read_proc_cpuinfo
+from .documents import load_one_cpu
+from .errors import fail
+from .features import table
+from .hostdecode import ARCH, describe, from_cpuid, from_cpuid_file
+from .models import catalogue
+from .xml import CpuDesc, CpuKind, Topo
 
-ARCH = "x86_64"
+__all__ = ["ARCH", "describe", "from_cpuid", "from_cpuid_file", "from_this_machine", "local_topology",
+           "load_host"]
 
-
-def describe(cat: Catalogue, features: frozenset[str], vendor_string: str | None,
-             signature: tuple[int, int, int] | None, topology: Topology | None = None,
-             span: Span = Span()) -> CpuDesc:
-    vendor = cat.vendors.get(vendor_string or "")
-    if signature is not None and cat.tsx_errata.applies(vendor, signature):
-        features = features - set(cat.tsx_errata.features)
-    d = decode(cat, features, vendor, signature, host=True, span=span)
-    return CpuDesc(kind=CpuKind.HOST, arch=ARCH, model=d.model.name, vendor=vendor, topology=topology,
-                   features=d.features(), signature=signature, span=span)
-
-
-def from_cpuid(data: CpuidData, cat: Catalogue | None = None, topology: Topology | None = None,
-               span: Span = Span()) -> CpuDesc:
-    cat = cat or catalogue()
-    return describe(cat, data.feature_names(), data.vendor_string(), data.signature(), topology, span)
-
-
-def from_cpuid_file(path: str) -> CpuDesc:
-    return from_cpuid(load_cpuid_file(path), span=Span(path))
-
-
-def local_topology(root: str = "/sys/devices/system/cpu") -> Topology | None:
+def local_topology(root: str = "/sys/devices/system/cpu") -> Topo | None:
     """sockets/cores/threads from sysfs (cpu0's siblings), None when unavailable."""
     try:
         online = sorted(int(n[3:]) for n in os.listdir(root) if n.startswith("cpu") and n[3:].isdigit())
@@ -59,7 +38,7 @@ def local_topology(root: str = "/sys/devices/system/cpu") -> Topology | None:
         return None
     if not packages:
         return None
-    return Topology(sockets=len(packages), dies=1, cores=max(1, len(cores) // len(packages)), threads=threads)
+    return Topo(sockets=len(packages), dies=1, cores=max(1, len(cores) // len(packages)), threads=threads)
 
 
 def _expand_list(text: str) -> list[int]:
@@ -75,16 +54,18 @@ def from_this_machine() -> CpuDesc:
     topo = local_topology()
     data = read_local_cpuid()
     if data is not None:
-        return from_cpuid(data, cat, topo, Span("/dev/cpu/0/cpuid"))
+        return from_cpuid(data, cat, topo, ("/dev/cpu/0/cpuid", 0))
     info = read_proc_cpuinfo()
-    return describe(cat, info.features, info.vendor_string, info.signature, topo, Span("/proc/cpuinfo"))
+    return describe(cat, table().mask(info.features), info.vendor_string, info.signature, topo,
+                    ("/proc/cpuinfo", 0))
 
 
 def load_host(path: str | None) -> CpuDesc:
-    """The host CPU from ``--host FILE`` or, without one, this machine."""
+    """The host CPU from ``--host FILE`` (any recorded-host document) or, without
+    one, this machine."""
     if path is None:
         return from_this_machine()
     cpu = load_one_cpu(path)
     if cpu.kind is not CpuKind.HOST and cpu.model is None:
-        raise fail("host-cpu", "the host <cpu> names no model", cpu.span)
+        raise fail("host-cpu", "the host <cpu> names no model", *cpu.where)
     return cpu

@@ -84,7 +84,7 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
             # libvirt describes a host with a noTSX Skylake/Cascadelake/Icelake model but never
             # a guest CPU: host-model gets the guest description of the host's features (the
             # TSX sibling; QEMU's hle/rtm are switched off below as features the host lacks)
-            d = decode(cat, have, host.vendor, host.signature, host=False, span=host.span)
+            d = decode(cat, tab.mask(have), host.vendor, host.signature, host=False, where=host.where)
             model, extra = d.model.name, set(d.require)
         enable |= extra
         # QEMU's definition of the model is what runs: switch off what the host lacks
@@ -132,6 +132,10 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
         if extra:
             diag.error("cpu-strict", "match='strict' but the host CPU has features the guest CPU does not name: "
                        + ", ".join(tab.sort(extra)), cpu.span)
+    if migratable:
+        # a migratable CPU has no feature that blocks migration (invtsc, ...), unless
+        # the definition itself asks for it
+        enable -= cat.non_migratable - {n for n, p in policies.items() if p in ENABLE}
     # what came from the host (host-model, match='minimum') but QEMU cannot set is left
     # out, as libvirt does when it turns a CPU definition into QEMU properties
     enable = {n for n in enable if profile.cpu_property(tab.qemu_name(n))}

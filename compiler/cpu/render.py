@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
-from ..model import FeaturePolicy
+from ..enums import FeaturePolicy
 from .xml import CpuDesc, CpuKind
+
+
+def escape(text: str) -> str:
+    """Character data for XML (xml.sax.saxutils.escape without its imports of urllib)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def attr(value: str) -> str:
     """An attribute value in single quotes, as libvirt writes them."""
-    return "'" + escape(value, {"'": "&apos;", '"': "&quot;"}) + "'"
+    return "'" + escape(value).replace("'", "&apos;").replace('"', "&quot;") + "'"
 
 
 def cpu_xml(cpu: CpuDesc, indent: str = "") -> str:

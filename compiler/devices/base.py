@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable
 from ..record import define, field, frozen
 
 from ..model import Device, DriveAddr, MachineFamily, OtherAddr, PciAddr
+from ..runtime import Helper, HostDirs, SecretNeed, StateFile
 from ..xmlread import Reader
 
 if TYPE_CHECKING:
@@ -134,6 +135,8 @@ class EmitCtx:
     machine_family: MachineFamily
     blockdev_index: int = 0
     warnings: list[str] = field(factory=list)
+    # where helper sockets and secret files are (a compile names them, never opens them)
+    dirs: HostDirs = field(factory=HostDirs)
 
     def controller_alias(self, ctype: str, index: int) -> str | None:
         from .controller import Controller
@@ -338,6 +341,18 @@ class DeviceKind:
                and the defaults it fills into this kind's devices; add_implicit_devices
                calls every kind's in registry order, libvirt's order of adding them
 
+    Lockfile (passes/lock.py, compiler/lockfile.py)
+    lock_key   device -> the device's own name among its kind, from what the user
+               wrote (a disk's target, a NIC's MAC, a controller's type and index),
+               or None: the device is then known by its position among its kind
+    lock_fields  names of the kind's guest-visible fields a lockfile records besides
+               address, id and model (a NIC's MAC); a lock fills the ones the XML
+               leaves open, and a device whose written value differs from the
+               locked one is a different device to the lock
+    from_lock  (LockedDevice, span) -> device, for kinds whose implicit devices a
+               lock puts back before the passes run (controllers, hubs: the buses
+               and ports locked addresses refer to); None for other kinds
+
     Normalized XML
     to_xml     device -> XNode, for devices the normalize passes add
     filled     device -> child elements normalize writes into the user's element
@@ -352,6 +367,13 @@ class DeviceKind:
     emit_absent   ctx -> argv words the kind writes in its place when the domain has
                none of its devices (audio: the default backend)
     machine_opts  device -> extra -machine options the device needs (nvdimm=on)
+    cpu_props  device -> extra -cpu properties the device is (hyperv panic: hv-crash)
+
+    Host (runtime.py; each takes (device, domain, HostDirs), all deterministic paths)
+    helpers    the processes that must serve the device before QEMU starts (swtpm,
+               virtiofsd, vhost-user-gpu): runtime.Helper
+    secrets    the secret files QEMU or a helper reads for it: runtime.SecretNeed
+    state      the user data it keeps between runs: runtime.StateFile
     """
 
     tag: str
@@ -371,12 +393,22 @@ class DeviceKind:
     filled: Callable[[Device], tuple[XNode, ...]] = lambda d: ()
     filled_attrs: Callable[[Device], tuple[tuple[str, str], ...]] = lambda d: ()
     machine_opts: Callable[[Device], tuple[str, ...]] = lambda d: ()
+    cpu_props: Callable[[Device], tuple[str, ...]] = lambda d: ()
     argv_position: ArgvPosition = ArgvPosition.DEVICES
     argv_key: Callable[[Device], tuple] = lambda d: ()
     emit_absent: Callable[[EmitCtx], list[str]] = lambda ctx: []
     fixed_slot: Callable[[Device, int, str], FixedSlot | None] = lambda d, nth, family: None
     implicit: Callable[[tuple[Device, ...], "Domain", str], tuple[Device, ...]] = \
         lambda devices, dom, family: devices
+    lock_key: Callable[[Device], str | None] = lambda d: None
+    lock_fields: tuple[str, ...] = ()
+    from_lock: Callable | None = None
+    helpers: Callable[[Device, "Domain", HostDirs], tuple[Helper, ...]] = \
+        lambda d, dom, dirs: ()
+    secrets: Callable[[Device, "Domain", HostDirs], tuple[SecretNeed, ...]] = \
+        lambda d, dom, dirs: ()
+    state: Callable[[Device, "Domain", HostDirs], tuple[StateFile, ...]] = \
+        lambda d, dom, dirs: ()
 
     def __post_init__(self) -> None:
         if self.wants_usb is not _no_usb and self.usb_order is None:

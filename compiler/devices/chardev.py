@@ -31,6 +31,10 @@ class CharSource:
     telnet: bool = False
     channel_name: str | None = None  # spiceport / spicevmc name
     chosen: bool = False  # the path is one the compile chose, not the user's
+    log_file: str | None = None  # <log file= append=>: QEMU copies the output there
+    log_append: bool | None = None
+    clipboard: bool | None = None  # qemu-vdagent: <clipboard copypaste=>, <mouse mode=>
+    agent_mouse: bool | None = None
 
 
 def read_char_source(r: Reader) -> CharSource:
@@ -55,7 +59,34 @@ def read_char_source(r: Reader) -> CharSource:
         mode = smode or mode
     proto = r.child("protocol")
     telnet = proto is not None and proto.attr("type") in ("telnet", "telnets")
-    return CharSource(ctype, path, mode, host, service, lhost, lservice, append, telnet)
+    return evolve(CharSource(ctype, path, mode, host, service, lhost, lservice, append, telnet),
+                  **read_char_extras(r, ctype))
+
+
+def read_char_extras(r: Reader, ctype: str) -> dict:
+    """The chardev's <log> and a qemu-vdagent's clipboard and mouse (libvirt 9.0's
+    qemuBuildChardevStr): CharSource fields."""
+    out: dict = {}
+    log = r.child("log")
+    if log is not None:
+        out["log_file"] = log.require("file")
+        out["log_append"] = log.attr_bool("append")
+    if ctype == "qemu-vdagent":
+        for s in r.children("source"):
+            clip, mouse = s.child("clipboard"), s.child("mouse")
+            if clip is not None:
+                out["clipboard"] = clip.attr_bool("copypaste")
+            if mouse is not None:
+                out["agent_mouse"] = mouse.attr_choice("mode", ("client", "server")) == "client"
+    return out
+
+
+def _log_opts(src: CharSource) -> str:
+    q = qemu_opt_value
+    out = f",logfile={q(src.log_file)}" if src.log_file else ""
+    if src.log_file and src.log_append is not None:
+        out += f",logappend={'on' if src.log_append else 'off'}"
+    return out
 
 
 # chardev types whose backend opens a path, and the QEMU backends they become
@@ -84,7 +115,13 @@ def check_char_source(src: CharSource, span, dom, diag, *,
 
 def chardev_value(cid: str, src: CharSource, ctx: EmitCtx, span, *,
                   spicevmc: str = "vdagent") -> str:
-    """The -chardev argument (QemuOpts syntax, values escaped), for a source
+    """The -chardev argument: the backend's options, then its log file."""
+    return _backend_value(cid, src, ctx, span, spicevmc=spicevmc) + _log_opts(src)
+
+
+def _backend_value(cid: str, src: CharSource, ctx: EmitCtx, span, *,
+                   spicevmc: str = "vdagent") -> str:
+    """The -chardev backend options (QemuOpts syntax, values escaped), for a source
     check_char_source accepted (``span``: where the source is, for a failed assert).
     ``spicevmc`` names the SPICE channel a spicevmc source joins (the agent's, or
     e.g. the smartcard's)."""
@@ -122,7 +159,12 @@ def chardev_value(cid: str, src: CharSource, ctx: EmitCtx, span, *,
     if t == "spiceport":
         return f"spiceport,id={cid},name={q(src.host or '')}"
     assert t == "qemu-vdagent", f"{span}: chardev type {t!r}: checked by check_char_source"
-    return f"qemu-vdagent,id={cid},name=vdagent"
+    out = f"qemu-vdagent,id={cid},name=vdagent"
+    if src.clipboard is not None:
+        out += f",clipboard={'on' if src.clipboard else 'off'}"
+    if src.agent_mouse is not None:
+        out += f",mouse={'on' if src.agent_mouse else 'off'}"
+    return out
 
 
 @frozen(kw_only=True)
@@ -187,7 +229,23 @@ def emit_serial(d: CharDevice, ctx: EmitCtx) -> list[str]:
     if d.target_type == "usb-serial":
         return argv + device_arg("usb-serial", {"chardev": cid, "id": d.alias, **usb_props(d, ctx)})
     return argv + device_arg("isa-serial", {"chardev": cid, "id": d.alias,
-                                           "index": d.target_port or 0})
+                                           "index": d.target_port or 0, **isa_props(d)})
+
+
+def isa_props(d: CharDevice) -> dict:
+    """iobase and irq of an <address type='isa'> (libvirt 9.0 gives them to isa-serial)."""
+    a = d.address
+    if getattr(a, "type", None) != "isa":
+        return {}
+    return {k: int(a.get(k), 0) for k in ("iobase", "irq") if a.get(k)}
+
+
+def check_parallel_address(d: CharDevice, dom, diag) -> None:
+    if getattr(d.address, "type", None) == "isa" and (d.address.get("iobase") or
+                                                      d.address.get("irq")):
+        diag.warning("parallel-address", f"{d.describe()}: libvirt 9.0 gives isa-parallel no "
+                     "iobase or irq, and neither does domc: the port keeps QEMU's address for "
+                     "its index", d.span)
 
 
 def emit_parallel(d: CharDevice, ctx: EmitCtx) -> list[str]:
@@ -236,6 +294,8 @@ def emit_channel(d: CharDevice, ctx: EmitCtx) -> list[str]:
 def validate_source(d: CharDevice, dom, diag) -> None:
     """<serial>, <parallel>: the backend is emitted as written."""
     check_char_source(d.source, d.span, dom, diag)
+    if d.element == "parallel":
+        check_parallel_address(d, dom, diag)
 
 
 def implied_serial(devices) -> CharDevice | None:
@@ -280,14 +340,19 @@ def serial_group(d) -> PciGroup:
     return PciGroup.SERIAL
 
 
+def _port_key(d: CharDevice) -> str | None:
+    return None if d.target_port is None else str(d.target_port)
+
+
 SERIAL = DeviceKind(tag="serial", cls=CharDevice, from_xml=_from_xml("serial"), emit=emit_serial,
                     validate=validate_source, wants_pci=serial_wants_pci, pci_group=serial_group, alias=_alias("serial"),
                     wants_usb=lambda d, dom: d.target_type == "usb-serial",
                     usb_order=UsbOrder.SERIAL,
-                    pci_connect=lambda c: PciConnect.PCI)
+                    pci_connect=lambda c: PciConnect.PCI, lock_key=_port_key)
 PARALLEL = DeviceKind(tag="parallel", cls=CharDevice, from_xml=_from_xml("parallel"),
                       emit=emit_parallel, validate=validate_source, alias=_alias("parallel"),
-                      pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
+                      pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE,
+                      lock_key=_port_key)
 def serial_for_console(devices: tuple, dom, family: MachineFamily) -> tuple:
     """A serial console with no serial port behind it brings one (libvirt lists
     serials before consoles); only the first console is looked at."""
@@ -334,4 +399,5 @@ CHANNEL = DeviceKind(tag="channel", cls=CharDevice, from_xml=_from_xml("channel"
                      emit=emit_channel, validate=validate_channel, alias=_alias("channel"),
                      filled=filled_source,
                      implicit=channel_paths,
-                     pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
+                     pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE,
+                     lock_key=lambda d: d.target_name)

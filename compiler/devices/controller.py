@@ -9,6 +9,9 @@ from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, \
     check_iothread_ref, device_arg, pci_props, read_common, xnode
 from .chardev import CharDevice
+from .controller_options import ControllerOptions, check_bus_numbers, \
+    check_controller_options, number_expander_buses, pci_driver, pci_props as pci_own_props, \
+    pci_tail_props, read_chassis, read_controller_options, scsi_props
 from .disk import Disk
 
 TYPES = ("ide", "fdc", "sata", "scsi", "usb", "pci", "virtio-serial", "ccid", "xenbus", "isa")
@@ -111,6 +114,7 @@ class Controller(Device):
     port: int | None = None
     busnr: int | None = None
     hotplug: bool | None = None
+    options: ControllerOptions = ControllerOptions()  # model name, NUMA node, SCSI knobs
 
     def describe(self) -> str:
         return f"controller {self.type} index {self.index}"
@@ -118,22 +122,24 @@ class Controller(Device):
 
 def from_xml(r: Reader) -> Controller:
     ctype = r.attr_choice("type", TYPES, "ide")
+    model = r.attr("model")
     drv = r.child("driver")
     master = r.child("master")
     target = r.child("target")
     return Controller(
         type=ctype,
         index=r.attr_int("index", hi=2**31 - 1),  # None: numbered by number_controllers
-        model=r.attr("model"),
+        model=model,
         ports=r.attr_int("ports", hi=255),
         vectors=r.attr_int("vectors", hi=2048),
         queues=drv.attr_int("queues", lo=1, hi=1024) if drv is not None else None,
         iothread=drv.attr_int("iothread", lo=1) if drv is not None else None,
         master_startport=master.attr_int("startport", hi=255) if master is not None else None,
-        chassis=target.attr_int("chassis", hi=255) if target is not None else None,
+        chassis=read_chassis(target, model),
         port=target.attr_int("port", hi=255) if target is not None else None,
         busnr=target.attr_int("busNr", hi=255) if target is not None else None,
         hotplug=target.attr_bool("hotplug") if target is not None else None,
+        options=read_controller_options(r, ctype, model),
         **read_common(r),
     )
 
@@ -194,6 +200,9 @@ def validate(c: Controller, dom, diag) -> None:
                    "to be its master (add e.g. <controller type='usb' "
                    f"index='{c.index}' model='ich9-ehci1'/>)", c.span)
     check_iothread_ref(c, c.type == "scsi" and c.model in (None, "virtio-scsi"), dom, diag)
+    check_controller_options(c, dom, diag)
+    numbered = number_expander_buses(dom.devices)
+    check_bus_numbers(numbered[dom.devices.index(c)], diag)
 
 
 def wants_pci(c: Controller, dom) -> bool:
@@ -257,6 +266,7 @@ def emit(c: Controller, ctx: EmitCtx) -> list[str]:
         props["id"] = common.pop("id")
         if c.queues is not None:
             props["num_queues"] = c.queues
+        props.update(scsi_props(c.options))
         return device_arg(SCSI_DRIVERS[c.model], {**props, **common})
     if c.type == "virtio-serial":
         props = dict(common)
@@ -276,20 +286,21 @@ def emit(c: Controller, ctx: EmitCtx) -> list[str]:
         driver = PCI_DRIVERS.get(c.model)
         if driver is None:
             return []
-        props = dict(common)
+        props = {**pci_own_props(c), **common, **pci_tail_props(c)}
         if c.model == "pci-bridge":
             props["chassis_nr"] = c.chassis
         elif c.model in ("pcie-root-port", "pcie-switch-downstream-port"):
             props["port"] = c.port
             props["chassis"] = c.chassis
             props["hotplug"] = c.hotplug
-        return device_arg(driver, _pci_controller_order(props))
+        return device_arg(pci_driver(c, driver), _pci_controller_order(props))
     return []  # ide / fdc are built into the machine; ccid is emitted with smartcards
 
 
 def _pci_controller_order(props: dict) -> dict:
     # libvirt writes port/chassis before id, bus and addr; keep the look
-    order = ["port", "chassis", "chassis_nr", "id", "hotplug", "bus", "multifunction", "addr"]
+    order = ["port", "chassis", "chassis_nr", "bus_nr", "id", "numa_node", "hotplug", "bus",
+             "multifunction", "addr"]
     return {k: props[k] for k in order if props.get(k) is not None}
 
 
@@ -415,8 +426,9 @@ def implicit(devices: tuple, dom, family: MachineFamily) -> tuple:
     _ensure(devs, "pci", 0, dom.span)
     _disk_controllers(devs)
     _virtio_serial(devs)
-    return tuple(evolve(d, model=_default_model(d, family))
-                 if isinstance(d, Controller) and d.model is None else d for d in devs)
+    return number_expander_buses(tuple(evolve(d, model=_default_model(d, family))
+                                       if isinstance(d, Controller) and d.model is None else d
+                                       for d in devs))
 
 
 def argv_key(c: Controller) -> tuple[int, int]:
@@ -426,9 +438,24 @@ def argv_key(c: Controller) -> tuple[int, int]:
     return (ARGV_ORDER.index(c.type) if c.type in ARGV_ORDER else len(ARGV_ORDER), c.index)
 
 
+def lock_key(c: Controller) -> str:
+    """type:index -- a USB2 set's parts share their index and add their model."""
+    key = f"{c.type}:{c.index}"
+    return f"{key}:{c.model}" if c.type == "usb" and c.model in USB2_COMPANIONS else key
+
+
+def from_lock(locked, span) -> Controller:
+    """A controller the passes added, put back from a lockfile: the bus (or the port
+    set) that locked addresses name."""
+    f = locked.fields
+    return Controller(type=str(f["type"]), index=int(f["index"]), span=span)
+
+
 KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit,
                   validate=validate, wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml,
                   pci_connect=pci_connect, filled_attrs=filled_attrs, argv_key=argv_key,
-                  fixed_slot=fixed_slot, implicit=implicit)
+                  fixed_slot=fixed_slot, implicit=implicit,
+                  lock_key=lock_key, lock_fields=("type", "index", "chassis", "port"),
+                  from_lock=from_lock)
 
 __all__ = ["Controller", "KIND", "PciAddr", "USB2_FUNCTIONS", "is_pci_root"]

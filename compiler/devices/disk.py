@@ -11,8 +11,13 @@ from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, UsbOrder, check_iothread_ref, device_arg, \
     pci_props, qjson, read_common, usb_props, virtio_connect
 from .chardev import qemu_opt_value
-from .blockdev import BlockSource, blockdev_args, check_disk_source, read_source, \
-    warn_credentials
+from ..runtime import HostDirs, SecretNeed
+from .backing import BackingLayer, read_backing
+from .blockdev import AUTH_PROTOCOLS, BlockSource, blockdev_args, check_disk_source, \
+    check_encryption, check_source_extras, read_source, warn_credentials
+from .disk_options import DiskOptions, cache_mode, check_disk_options, read_disk_options, \
+    share_props, tail_props, virtio_props
+from .iotune import check_iotune_group, throttle_args
 
 BUSES = ("ide", "scsi", "virtio", "sata", "fdc", "usb", "sd", "xen", "uml")
 DEVICES = ("disk", "cdrom", "floppy", "lun")
@@ -73,6 +78,9 @@ class Disk(Device):
     rotation_rate: int | None = None
     vendor: str | None = None
     product: str | None = None
+    options: DiskOptions = DiskOptions()  # policies, geometry, block sizes, iotune...
+    backing: tuple[BackingLayer, ...] = ()  # <backingStore> chain, top down
+    backing_end: bool = False  # the chain ends in an empty <backingStore/>
 
     def describe(self) -> str:
         return f"disk '{self.target_dev}'"
@@ -105,6 +113,7 @@ def from_xml(r: Reader) -> Disk:
     wwn = r.text("wwn")
     if wwn is not None and not _WWN_RE.match(wwn):
         raise r.error("bad-wwn", f"wwn {wwn!r} is not 16 hex digits")
+    backing, backing_end = read_backing(r)
     return Disk(
         type=dtype,
         device=device,
@@ -116,7 +125,8 @@ def from_xml(r: Reader) -> Disk:
         rotation_rate=target.attr_int("rotation_rate", hi=65535),
         driver_name=drv.attr("name") if drv is not None else None,
         format=drv.attr("type") if drv is not None else None,
-        cache=drv.attr("cache") if drv is not None else None,
+        cache=cache_mode(drv.attr("cache") if drv is not None else None, r.has("shareable"),
+                         r.has("readonly") or device == "cdrom"),
         io=drv.attr("io") if drv is not None else None,
         discard=drv.attr("discard") if drv is not None else None,
         detect_zeroes=drv.attr("detect_zeroes") if drv is not None else None,
@@ -130,6 +140,9 @@ def from_xml(r: Reader) -> Disk:
         vendor=r.text("vendor"),
         product=r.text("product"),
         model=r.attr("model"),
+        options=read_disk_options(r, bus),
+        backing=backing,
+        backing_end=backing_end,
         **read_common(r),
     )
 
@@ -137,7 +150,8 @@ def from_xml(r: Reader) -> Disk:
 def validate(d: Disk, dom, diag) -> None:
     """The disk's checks, on the definition as written (drive addresses come later)."""
     if d.source is not None:
-        warn_credentials(d.describe(), d.source.auth_user, d.span, diag)
+        warn_credentials(d.describe(), d.source, d.span, diag)
+    _check_options(d, dom, diag)
     if d.format == "iso":
         diag.error("disk-format", f"{d.describe()}: storage format 'iso' is not a QEMU format; "
                    "use 'raw'", d.span)
@@ -161,7 +175,20 @@ def validate(d: Disk, dom, diag) -> None:
             diag.error("unsupported-disk", f"{d.describe()}: a vhost-user disk must be on bus "
                        "'virtio'", d.span)
     check_disk_source(d, diag)
+    check_encryption(d, diag)
     check_iothread_ref(d, d.target_bus == "virtio", dom, diag)
+
+
+def _check_options(d: Disk, dom, diag) -> None:
+    """The options of disk_options and the sources of the backing chain."""
+    check_disk_options(d, diag)
+    check_iotune_group(d, dom.devices, diag)
+    for src, span in ((d.source, d.span), *((b.source, b.span) for b in d.backing)):
+        if src is not None:
+            check_source_extras(d.describe(), src, span, diag)
+    for b in d.backing:
+        if b.type == "network":
+            warn_credentials(d.describe(), b.source, b.span, diag)
 
 
 def _check_bus(d: Disk, diag) -> None:
@@ -258,8 +285,14 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
     if d.type == "vhostuser":
         return _emit_vhost_user(d, ctx)
     argv, node = blockdev_args(d, ctx)
+    if node is not None and d.options.iotune is not None:
+        more, node = throttle_args(d, node, ctx)
+        argv += more
     props = {} if d.iothread is None else {"iothread": f"iothread{d.iothread}"}
+    if d.target_bus == "virtio":
+        props.update(virtio_props(d.options))
     props.update(_bus_props(d, ctx))
+    props.update(share_props(d))
     if node is not None:
         props["drive"] = node
     props["id"] = d.alias
@@ -284,6 +317,7 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
         props["write-cache"] = "off"
     if d.target_bus == "usb":
         props["removable"] = bool(d.removable)  # libvirt 9.0 always says
+    props.update(tail_props(d.options))
     argv += device_arg(_guest_driver(d, ctx), props)
     if d.target_bus == "fdc":
         argv = _isa_fdc_args(d, ctx) + argv
@@ -320,6 +354,21 @@ def _isa_fdc_args(d: Disk, ctx: EmitCtx) -> list[str]:
     return [w for k, v in boot.items() for w in ("-global", f"isa-fdc.{k}={v}")]
 
 
+def secrets(d: Disk, dom, dirs: HostDirs) -> tuple[SecretNeed, ...]:
+    """The files QEMU reads this disk's credentials and LUKS passphrase from."""
+    src = d.source
+    if src is None or d.type not in ("file", "block", "network", "nvme"):
+        return ()
+    out = []
+    if src.auth_secret is not None and src.protocol in AUTH_PROTOCOLS:
+        out.append(SecretNeed(f"{d.describe()} (login of '{src.auth_user}')", src.auth_secret,
+                              src.auth_secret.span))
+    if src.encryption is not None:
+        out.append(SecretNeed(f"{d.describe()} (LUKS passphrase)", src.encryption.secret,
+                              src.encryption.secret.span))
+    return tuple(out)
+
+
 def pci_group(d: Disk) -> PciGroup:
     return PciGroup.DISK
 
@@ -328,6 +377,7 @@ KIND = DeviceKind(tag="disk", cls=Disk, from_xml=from_xml, emit=emit, validate=v
                   wants_pci=wants_pci,
                   pci_group=pci_group, alias=alias,
                   wants_usb=lambda d, dom: d.target_bus == "usb", usb_order=UsbOrder.DISK,
-                  pci_connect=lambda d: virtio_connect(d.model))
+                  pci_connect=lambda d: virtio_connect(d.model), secrets=secrets,
+                  lock_key=lambda d: d.target_dev, lock_fields=("target_bus", "device"))
 
 __all__ = ["Disk", "KIND", "disk_name_index", "qjson"]

@@ -8,8 +8,9 @@ libvirt 9.0 + QEMU 7.2 (qemuBuildFilesystemCommandLine):
   virtiofs (driver type='virtiofs')
       -chardev socket,id=chr-vu-fsN,path=SOCKET
       -device vhost-user-fs-pci {"id":"fsN","chardev":"chr-vu-fsN","tag":TARGET,...}
-      libvirt starts virtiofsd itself and invents the socket path; domc starts
-      nothing, so it needs <source socket=.../> naming a virtiofsd already running.
+      With <source dir=...> libvirt starts virtiofsd on <libDir>/fsN-fs.sock; domc
+      puts virtiofsd in the plan (``helpers``) on RUN/<name>/fsN-fs.sock.  With
+      <source socket=...> a virtiofsd someone else started serves it.
 
 Aliases fs0.. in document order, PCI slots in the FILESYSTEM group.
 """
@@ -20,6 +21,7 @@ from ..record import frozen
 
 from ..model import Device
 from ..placement.tuning import MemoryAccess
+from ..runtime import Helper, HostDirs, unsafe_component
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, PciGroup, device_arg, pci_props, read_common, \
     virtio_connect
@@ -52,6 +54,13 @@ class Filesystem(Device):
     fmode: int | None = None
     dmode: int | None = None
     queue: int | None = None
+    # virtiofsd domc runs (<binary path=... xattr=...><cache mode><sandbox mode>
+    # <thread_pool size>)
+    binary: str | None = None
+    xattr: bool | None = None
+    cache: str | None = None
+    sandbox: str | None = None
+    thread_pool: int | None = None
 
     def describe(self) -> str:
         return f"filesystem '{self.target_dir}'"
@@ -82,7 +91,7 @@ def from_xml(r: Reader) -> Filesystem:
         raise r.error("filesystem-target", "<filesystem> needs <target dir=.../> (the mount tag "
                       "the guest uses)")
     model = r.attr_choice("model", tuple(MODELS_9P), "virtio")
-    return Filesystem(
+    return Filesystem(**_binary(r),
         type=t, driver=driver,
         accessmode=r.attr_choice("accessmode", tuple(ACCESS_MODES), "passthrough"),
         model=model,
@@ -97,6 +106,24 @@ def from_xml(r: Reader) -> Filesystem:
         **read_common(r))
 
 
+VIRTIOFSD = "virtiofsd"
+# libvirt's cache modes -> virtiofsd's (--cache auto|always|never)
+CACHE_MODES = {"default": None, "none": "never", "always": "always"}
+
+
+def _binary(r: Reader) -> dict:
+    b = r.child("binary")
+    if b is None:
+        return {}
+    cache, sandbox, pool = b.child("cache"), b.child("sandbox"), b.child("thread_pool")
+    return {"binary": b.attr("path"), "xattr": b.attr_bool("xattr"),
+            "cache": cache.attr_choice("mode", tuple(CACHE_MODES)) if cache is not None else None,
+            "sandbox": sandbox.attr_choice("mode", ("namespace", "chroot"))
+            if sandbox is not None else None,
+            "thread_pool": pool.attr_int("size", lo=1, hi=2**31 - 1) if pool is not None
+            else None}
+
+
 def wants_pci(f: Filesystem, dom) -> bool:
     return True
 
@@ -109,10 +136,20 @@ def validate(f: Filesystem, dom, diag) -> None:
                    "containers; a QEMU guest shares directories with type='mount'", f.span)
         return
     if f.driver == "virtiofs":
-        if f.source_socket is None:
-            diag.error("virtiofs-socket", f"{f.describe()}: libvirt starts virtiofsd itself; "
-                       "domc starts no helper processes, so give the socket of a running "
-                       "virtiofsd with <source socket='/path/to/sock'/>", f.span)
+        if f.source_socket is None and f.source_dir is None:
+            diag.error("virtiofs-socket", f"{f.describe()}: virtiofs needs the directory "
+                       "virtiofsd shares (<source dir=.../>) or the socket of a running one "
+                       "(<source socket=.../>)", f.span)
+        elif f.source_socket is None and unsafe_component(dom.name) is not None:
+            diag.error("unsafe-name", f"{f.describe()}: the domain name "
+                       f"{unsafe_component(dom.name)}; virtiofsd's socket lives in a "
+                       "directory named after it", f.span)
+        if f.accessmode != "passthrough":
+            diag.error("unsupported-filesystem", f"{f.describe()}: virtiofs supports only "
+                       "accessmode='passthrough'", f.span)
+        if f.readonly:
+            diag.error("unsupported-filesystem", f"{f.describe()}: virtiofs does not support "
+                       "read-only mode", f.span)
         if not _shared_memory(dom):
             diag.error("virtiofs-memory", f"{f.describe()}: virtiofs needs shared guest memory "
                        "(<memoryBacking><access mode='shared'/></memoryBacking>)", f.span)
@@ -155,12 +192,41 @@ def _shared_memory(dom) -> bool:
     return bool(cells) and all(c.memaccess == "shared" for c in cells)
 
 
+def socket_path(f: Filesystem, dom, dirs: HostDirs) -> str:
+    """The given socket, else the one of the virtiofsd domc starts (libvirt:
+    <libDir>/fsN-fs.sock)."""
+    if f.source_socket is not None:
+        return f.source_socket
+    return f"{dirs.domain_run_dir(dom.name)}/{f.alias}-fs.sock"
+
+
+def helpers(f: Filesystem, dom, dirs: HostDirs) -> tuple[Helper, ...]:
+    """virtiofsd serving <source dir> (the Rust virtiofsd's options)."""
+    if f.driver != "virtiofs" or f.source_socket is not None:
+        return ()
+    sock = socket_path(f, dom, dirs)
+    argv = [f.binary or VIRTIOFSD, f"--socket-path={sock}", f"--shared-dir={f.source_dir}"]
+    if CACHE_MODES.get(f.cache or "default"):
+        argv.append(f"--cache={CACHE_MODES[f.cache]}")
+    if f.xattr:
+        argv.append("--xattr")
+    if f.sandbox is not None:
+        argv.append(f"--sandbox={f.sandbox}")
+    if f.thread_pool is not None:
+        argv.append(f"--thread-pool-size={f.thread_pool}")
+    log = f"{dirs.domain_run_dir(dom.name)}/{f.alias}-virtiofsd.log"
+    return (Helper(kind="virtiofsd", device=f.alias, argv=tuple(argv), socket=sock, log=log,
+                   where=f.span, chardev=f"chr-vu-{f.alias}"),)
+
+
 def _emit_virtiofs(f: Filesystem, ctx: EmitCtx) -> list[str]:
-    assert f.source_socket is not None and _shared_memory(ctx.dom), "checked by validate"
+    assert f.source_socket or f.source_dir, "checked by validate"
+    assert _shared_memory(ctx.dom), "checked by validate"
     cid = f"chr-vu-{f.alias}"
     props = {"id": f.alias, "chardev": cid, "queue-size": f.queue, "tag": f.target_dir,
              "bootindex": f.boot_order, **dict(f.virtio_options), **pci_props(f, ctx)}
-    return ["-chardev", f"socket,id={cid},path={qemu_opt_value(f.source_socket)}"] + \
+    path = socket_path(f, ctx.dom, ctx.dirs)
+    return ["-chardev", f"socket,id={cid},path={qemu_opt_value(path)}"] + \
         device_arg("vhost-user-fs-pci", props)
 
 
@@ -173,4 +239,5 @@ def emit(f: Filesystem, ctx: EmitCtx) -> list[str]:
 
 KIND = DeviceKind(tag="filesystem", cls=Filesystem, from_xml=from_xml, emit=emit,
                   validate=validate, wants_pci=wants_pci, pci_group=lambda d: PciGroup.FILESYSTEM,
-                  alias=lambda f, n, dom: f"fs{n}", pci_connect=lambda f: virtio_connect(f.model))
+                  alias=lambda f, n, dom: f"fs{n}", pci_connect=lambda f: virtio_connect(f.model),
+                  lock_key=lambda f: f.target_dir or None, helpers=helpers)

@@ -10,7 +10,8 @@ What libvirt 9.0 emits for QEMU 7.2 (qemuBuildHostdevCommandLine):
                     which bus/device that is, which domc cannot do, so it gives QEMU
                     vendorid/productid and lets QEMU find the device
   type='scsi'       scsi-generic on a SCSI controller over a -blockdev backend:
-                    iSCSI sources (without <auth>) only; a local adapter needs the
+                    iSCSI sources only (an <auth> login through a secret file, as
+                    for disks: runtime.py); a local adapter needs the
                     host's /dev/sgN, which only a look at the host's sysfs can tell
   type='scsi_host'  vhost-scsi-pci wwpn=...; QEMU opens /dev/vhost-scsi itself
                     (libvirt passes an fd it opened instead)
@@ -23,7 +24,9 @@ from __future__ import annotations
 from ..record import frozen
 
 from ..model import Device, DriveAddr
+from ..runtime import HostDirs, SecretNeed, SecretRef
 from ..xmlread import Reader
+from .blockdev import read_auth, secret_object
 from .base import (DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, device_arg, pci_props,
                    qjson, read_common, usb_props)
 
@@ -58,7 +61,8 @@ class Hostdev(Device):
     iscsi_name: str | None = None
     iscsi_host: str | None = None
     iscsi_port: int | None = None
-    iscsi_auth: bool = False
+    iscsi_user: str | None = None  # <auth username=...>
+    iscsi_secret: SecretRef | None = None  # ... and its <secret>
     readonly: bool = False
     # scsi_host
     wwpn: str | None = None
@@ -151,7 +155,9 @@ def from_xml(r: Reader) -> Hostdev:
             f["iscsi_name"] = src.require("name")
             f["iscsi_host"] = host.require("name") if host is not None else None
             f["iscsi_port"] = host.attr_int("port", 3260, hi=65535) if host is not None else 3260
-            f["iscsi_auth"] = src.has("auth")
+            auth = src.child("auth")
+            if auth is not None:
+                f["iscsi_user"], f["iscsi_secret"] = read_auth(auth, "iscsi")
             if f["iscsi_host"] is None:
                 raise src.error("hostdev-source", "an iSCSI <hostdev> needs <host name=.../>")
         elif f["scsi_adapter"] is None:
@@ -199,9 +205,6 @@ def validate(h: Hostdev, dom, diag) -> None:
         elif _iscsi_lun(h) is None:
             diag.error("bad-value", f"iSCSI name {h.iscsi_name!r}: the LUN after '/' is not a "
                        "number", h.span)
-        if h.iscsi_auth:
-            diag.error("unsupported-hostdev", "iSCSI <hostdev> with <auth>: the password lives "
-                       "in libvirt's secret store, which domc has no access to", h.span)
         if not isinstance(h.address, DriveAddr):
             diag.error("hostdev-address", "a SCSI <hostdev> needs <address type='drive' "
                        "controller= bus= target= unit=/> (domc does not pick one)", h.span)
@@ -275,8 +278,7 @@ def _emit_usb(h: Hostdev, ctx: EmitCtx) -> list[str]:
 
 def _emit_scsi(h: Hostdev, ctx: EmitCtx) -> list[str]:
     a = h.address
-    assert h.iscsi_name is not None and not h.iscsi_auth and isinstance(a, DriveAddr), \
-        "checked by validate"
+    assert h.iscsi_name is not None and isinstance(a, DriveAddr), "checked by validate"
     ctl = ctx.controller("scsi", a.controller)
     assert ctl is not None, "checked by check_scsi_controller"
     target = h.iscsi_name.partition("/")[0]
@@ -285,13 +287,26 @@ def _emit_scsi(h: Hostdev, ctx: EmitCtx) -> list[str]:
     ctx.blockdev_index += 1
     node = f"libvirt-{ctx.blockdev_index}-backend"
     backend = {"driver": "iscsi", "portal": f"{h.iscsi_host}:{h.iscsi_port}", "target": target,
-               "lun": lun_n, "transport": "tcp", "node-name": node, "read-only": h.readonly}
+               "lun": lun_n, "transport": "tcp"}
+    argv = []
+    if h.iscsi_secret is not None:  # libvirt's iSCSI login: user + a secret object
+        sid = f"{node}-secret0"
+        argv = secret_object(sid, h.iscsi_secret, ctx.dirs)
+        backend.update({"user": h.iscsi_user, "password-secret": sid})
+    backend.update({"node-name": node, "read-only": h.readonly})
     if ctl.model in (None, "lsilogic"):
         bus = {"bus": f"{ctl.alias}.{a.bus}", "scsi-id": a.unit}
     else:
         bus = {"bus": f"{ctl.alias}.0", "channel": a.bus, "scsi-id": a.target, "lun": a.unit}
     props = {"drive": node, "id": h.alias, "bootindex": h.boot_order, **bus}
-    return ["-blockdev", qjson(backend)] + device_arg("scsi-generic", props)
+    return argv + ["-blockdev", qjson(backend)] + device_arg("scsi-generic", props)
+
+
+def secrets(h: Hostdev, dom, dirs: HostDirs) -> tuple[SecretNeed, ...]:
+    if h.iscsi_secret is None:
+        return ()
+    return (SecretNeed(f"iSCSI <hostdev> {h.iscsi_name} (login of '{h.iscsi_user}')",
+                       h.iscsi_secret, h.iscsi_secret.span),)
 
 
 def _emit_scsi_host(h: Hostdev, ctx: EmitCtx) -> list[str]:
@@ -307,8 +322,19 @@ def emit(h: Hostdev, ctx: EmitCtx) -> list[str]:
     return EMITTERS[h.type](h, ctx)
 
 
+def lock_key(h: Hostdev) -> str | None:
+    """A host device is the host's device it passes through, where that is named."""
+    if h.host_pci:
+        return f"pci:{h.host_pci}"
+    if h.mdev_uuid:
+        return f"mdev:{h.mdev_uuid}"
+    if h.usb_vendor is not None and h.usb_product is not None:
+        return f"usb:{h.usb_vendor:04x}:{h.usb_product:04x}"
+    return None
+
+
 KIND = DeviceKind(tag="hostdev", cls=Hostdev, from_xml=from_xml, emit=emit,
                   validate=validate, wants_pci=wants_pci, pci_group=lambda d: PciGroup.HOSTDEV,
                   alias=lambda h, n, dom: f"hostdev{n}", wants_usb=wants_usb,
                   usb_order=UsbOrder.HOSTDEV,
-                  pci_connect=lambda h: PciConnect.PCIE)
+                  pci_connect=lambda h: PciConnect.PCIE, lock_key=lock_key, secrets=secrets)

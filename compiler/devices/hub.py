@@ -40,5 +40,5 @@ def to_xml(h: Hub) -> XNode:
 
 KIND = DeviceKind(tag="hub", cls=Hub, from_xml=from_xml, emit=emit, to_xml=to_xml,
                   alias=lambda h, n, dom: f"hub{n}", wants_usb=lambda h, dom: True,
-                  usb_order=UsbOrder.HUB,
+                  usb_order=UsbOrder.HUB, from_lock=lambda locked, span: Hub(span=span),
                   pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)

@@ -88,4 +88,5 @@ KIND = DeviceKind(tag="input", cls=Input, from_xml=from_xml, emit=emit, validate
                   wants_pci=wants_pci,
                   pci_group=lambda d: PciGroup.INPUT, alias=alias, to_xml=to_xml,
                   wants_usb=lambda i, dom: i.bus == "usb", usb_order=UsbOrder.INPUT,
-                  pci_connect=lambda i: PciConnect.PCIE, implicit=implicit)
+                  pci_connect=lambda i: PciConnect.PCIE, implicit=implicit,
+                  lock_fields=("bus",))

@@ -146,6 +146,15 @@ def takes_slot(m: MemoryDevice) -> bool:
     return m.model != "virtio-mem"
 
 
+def lock_key(m: MemoryDevice) -> str | None:
+    """A memory device is its slot when the XML names one (<address type='dimm'
+    slot=N/>), else its uuid (nvdimm, virtio-mem) when it has one."""
+    a = m.address
+    if isinstance(a, OtherAddr) and a.type == "dimm" and a.get("slot") is not None:
+        return f"slot{a.get('slot')}"
+    return m.uuid
+
+
 def alias(m: MemoryDevice, nth: int, dom) -> str:
     """dimmN/nvdimmN take the slot number; virtiomemN counts its model (qemuAssignDeviceMemoryAlias)."""
     if takes_slot(m):
@@ -187,4 +196,5 @@ def machine_opts(m: MemoryDevice) -> tuple[str, ...]:
 
 KIND = DeviceKind(tag="memory", cls=MemoryDevice, from_xml=from_xml, emit=emit, validate=validate,
                   wants_pci=wants_pci, pci_group=lambda d: PciGroup.IOMMU,
-                  alias=alias, machine_opts=machine_opts, pci_connect=lambda m: PciConnect.PCIE)
+                  alias=alias, machine_opts=machine_opts, pci_connect=lambda m: PciConnect.PCIE,
+                  lock_key=lock_key, lock_fields=("size_kib", "slot"))

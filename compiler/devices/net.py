@@ -7,6 +7,7 @@ from ..record import evolve, frozen
 from ..model import Device, MachineFamily
 from ..xmlread import Reader
 from .chardev import qemu_opt_value
+from .net_options import NetOptions, check_net_options, netdev_extras, read_net_options
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, XNode, device_arg, pci_props, qjson, \
     read_common, xnode
 
@@ -47,6 +48,7 @@ class Interface(Device):
     queues: int | None = None
     rom_bar: bool | None = None
     mtu: int | None = None
+    options: NetOptions = NetOptions()  # virtio-net driver options, scripts, forwards
 
     def describe(self) -> str:
         return f"interface {self.mac or self.type}"
@@ -73,6 +75,8 @@ def from_xml(r: Reader) -> Interface:
     drv = r.child("driver")
     rom = r.child("rom")
     mtu = r.child("mtu")
+    if src is not None and t == "vhostuser":
+        src.attr_choice("type", ("unix",))
     return Interface(
         type=t,
         mac=_normalize_mac(m.require("address"), m) if m is not None else None,
@@ -90,6 +94,7 @@ def from_xml(r: Reader) -> Interface:
         queues=drv.attr_int("queues", lo=1, hi=256) if drv is not None else None,
         rom_bar=rom.attr_bool("bar") if rom is not None else None,
         mtu=mtu.attr_int("size", lo=68, hi=65535) if mtu is not None else None,
+        options=read_net_options(r),
         **read_common(r),
     )
 
@@ -137,6 +142,7 @@ def validate(n: Interface, dom, diag) -> None:
     if driver_of(n) is None:
         diag.error("unsupported-device", f"NIC model '{n.model or default_nic_model(n)}' does "
                    "not exist on x86", n.span)
+    check_net_options(n, (driver_of(n) or "").startswith("virtio-net"), diag)
 
 
 def wants_pci(n: Interface, dom) -> bool:
@@ -188,9 +194,10 @@ def emit(n: Interface, ctx: EmitCtx) -> list[str]:
         nd = {"type": "vhost-vdpa", "vhostdev": n.source_dev, "id": nid}
     else:
         nd = netdev(n, nid)
+    nd = netdev_extras(n, nd)
     driver = driver_of(n)
     assert driver is not None, "checked by validate"
-    props = {"netdev": nid, "id": n.alias, "mac": n.mac}
+    props = {**dict(n.options.virtio), "netdev": nid, "id": n.alias, "mac": n.mac}
     if n.queues and n.queues > 1 and driver.startswith("virtio-net"):
         nd["queues"] = n.queues
         props["mq"] = True
@@ -247,4 +254,5 @@ def implicit(devices: tuple, dom, family: MachineFamily) -> tuple:
 
 KIND = DeviceKind(tag="interface", cls=Interface, from_xml=from_xml, emit=emit,
                   validate=validate, wants_pci=wants_pci, pci_group=pci_group, alias=alias, pci_connect=pci_connect,
-                  filled=filled, implicit=implicit)
+                  filled=filled, implicit=implicit,
+                  lock_key=lambda n: n.mac, lock_fields=("mac",))

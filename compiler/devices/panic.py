@@ -51,8 +51,10 @@ def emit(p: Panic, ctx: EmitCtx) -> list[str]:
 
 
 KIND = DeviceKind(tag="panic", cls=Panic, from_xml=from_xml, emit=emit, validate=validate,
-                   wants_pci=lambda p, dom: p.model == "pvpanic",
-                   pci_group=lambda d: PciGroup.IOMMU,
-                   pci_connect=lambda p: PciConnect.PCI_INTEGRATED if p.model == "pvpanic"
-                   else PciConnect.PCI,
-                   argv_position=ArgvPosition.LATE)
+                  wants_pci=lambda p, dom: p.model == "pvpanic",
+                  pci_group=lambda d: PciGroup.IOMMU,
+                  pci_connect=lambda p: PciConnect.PCI_INTEGRATED if p.model == "pvpanic"
+                  else PciConnect.PCI,
+                  argv_position=ArgvPosition.LATE,
+                  # the Hyper-V crash MSRs are a CPU property, not a device
+                  cpu_props=lambda p: ("hv-crash",) if p.model == "hyperv" else ())

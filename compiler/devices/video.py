@@ -1,13 +1,24 @@
-"""<video>: the primary and secondary display adapters."""
+"""<video>: the primary and secondary display adapters.
+
+<driver name='vhostuser'> with a virtio model: the GPU runs in a vhost-user-gpu
+process (libvirt starts it on one end of a socketpair and passes QEMU the other,
+``-chardev socket,id=chr-vu-videoN,fd=N``); domc puts it in the plan (``helpers``)
+listening on RUN/<name>/videoN-gpu.sock and gives QEMU that path:
+
+  -chardev socket,id=chr-vu-videoN,path=SOCK
+  -device vhost-user-vga (primary) | vhost-user-gpu-pci (secondary)
+"""
 
 from __future__ import annotations
 
 from ..record import evolve, frozen
 
-from ..model import Device, MachineFamily, PciAddr
+from ..model import Device, MachineFamily, PciAddr, VirtType
+from ..runtime import Helper, HostDirs, unsafe_component
 from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, \
     device_arg, pci_props, read_common, xnode
+from .chardev import qemu_opt_value
 from .graphics import Graphics
 
 MODELS = ("vga", "cirrus", "vmvga", "xen", "vbox", "qxl", "parallels", "virtio", "gop", "none",
@@ -37,6 +48,7 @@ class Video(Device):
     primary: bool = False
     accel3d: bool | None = None
     backend: str | None = None  # <driver name='qemu|vhostuser'>
+    rendernode: str | None = None  # <acceleration rendernode=...>
 
     def describe(self) -> str:
         return f"video {self.model}"
@@ -45,11 +57,7 @@ class Video(Device):
 def from_xml(r: Reader) -> Video:
     m = r.child("model")
     drv = r.child("driver")
-    backend = drv.attr("name") if drv is not None else None
-    if backend == "vhostuser":
-        raise r.error("unsupported-device", "a vhost-user video device needs the "
-                      "vhost-user-gpu helper that libvirt starts and connects; domc starts no "
-                      "helper processes")
+    backend = drv.attr_choice("name", ("qemu", "vhostuser")) if drv is not None else None
     if m is None:
         return Video(backend=backend, **_defaults("cirrus", {}), **read_common(r))
     accel = m.child("acceleration")
@@ -58,6 +66,7 @@ def from_xml(r: Reader) -> Video:
     given["heads"] = m.attr_int("heads", lo=1, hi=16)
     return Video(model=model, **_defaults(model, given), primary=m.attr_bool("primary", False),
                  accel3d=accel.attr_bool("accel3d") if accel is not None else None,
+                 rendernode=accel.attr("rendernode") if accel is not None else None,
                  backend=backend, **read_common(r))
 
 
@@ -111,6 +120,23 @@ def validate(v: Video, dom, diag) -> None:
     No pass reorders the videos, so the first one written is the primary."""
     if v.model == "none":
         return
+    if v.backend == "vhostuser":
+        if v.model != "virtio":
+            diag.error("unsupported-device", f"video model '{v.model}': only a virtio video "
+                       "device can have a vhost-user backend", v.span)
+        why = unsafe_component(dom.name)
+        if why is not None:
+            diag.error("unsafe-name", f"{v.describe()}: the domain name {why}; the "
+                       "vhost-user-gpu socket lives in a directory named after it", v.span)
+        if dom.type is not VirtType.KVM:
+            diag.warning("vhost-user-kvm", f"{v.describe()}: QEMU 7.2 connects a vhost-user "
+                         "GPU only under KVM (<domain type='kvm'>); with TCG it refuses to "
+                         "start ('vhost initialization failed: requires kvm')", v.span)
+        if v.accel3d and not v.rendernode:
+            diag.error("vhost-user-gpu-rendernode", f"{v.describe()}: 3D acceleration in "
+                       "vhost-user-gpu needs <acceleration accel3d='yes' rendernode=.../>: "
+                       "libvirt picks this host's first DRM render node, a compile cannot",
+                       v.span)
     if v.model not in DRIVERS:
         diag.error("unsupported-device", f"video model '{v.model}' is not supported by QEMU on "
                    "x86", v.span)
@@ -119,9 +145,47 @@ def validate(v: Video, dom, diag) -> None:
                    "device", v.span)
 
 
+VHOST_USER_GPU = "/usr/lib/qemu/vhost-user-gpu"  # Debian's qemu-system-gui
+
+
+def socket_path(v: Video, dom, dirs: HostDirs) -> str:
+    return f"{dirs.domain_run_dir(dom.name)}/{v.alias}-gpu.sock"
+
+
+def helpers(v: Video, dom, dirs: HostDirs) -> tuple[Helper, ...]:
+    """vhost-user-gpu as libvirt runs it (qemuVhostUserGPUStart), on a socket path."""
+    if v.backend != "vhostuser":
+        return ()
+    sock = socket_path(v, dom, dirs)
+    argv = [VHOST_USER_GPU, f"--socket-path={sock}"]
+    if v.accel3d:
+        argv.append("--virgl")
+    if v.rendernode:
+        argv.append(f"--render-node={v.rendernode}")
+    return (Helper(kind="vhost-user-gpu", device=v.alias, argv=tuple(argv), socket=sock,
+                   log=f"{dirs.domain_run_dir(dom.name)}/{v.alias}-gpu.log", where=v.span,
+                   chardev=f"chr-vu-{v.alias}"),)
+
+
+def _emit_vhost_user(v: Video, ctx: EmitCtx) -> list[str]:
+    """libvirt 9.0 writes the virtio transport options of a secondary vhost-user GPU
+    first and leaves them out for the primary vhost-user-vga."""
+    primary = is_primary(v, ctx.dom)
+    cid = f"chr-vu-{v.alias}"
+    props = {} if primary else dict(v.virtio_options)
+    props.update({"id": v.alias, "max_outputs": v.heads, "chardev": cid})
+    props.update({k: val for k, val in pci_props(v, ctx).items()
+                  if k not in dict(v.virtio_options)})
+    chardev = f"socket,id={cid},path={qemu_opt_value(socket_path(v, ctx.dom, ctx.dirs))}"
+    return ["-chardev", chardev] + \
+        device_arg("vhost-user-vga" if primary else "vhost-user-gpu-pci", props)
+
+
 def emit(v: Video, ctx: EmitCtx) -> list[str]:
     if v.model == "none":
         return []
+    if v.backend == "vhostuser":
+        return _emit_vhost_user(v, ctx)
     primary_drv, secondary_drv = DRIVERS[v.model]
     driver = primary_drv if is_primary(v, ctx.dom) else secondary_drv
     assert driver is not None, v.model
@@ -173,4 +237,4 @@ KIND = DeviceKind(tag="video", cls=Video, from_xml=from_xml, emit=emit, validate
                   wants_pci=wants_pci,
                   pci_group=lambda d: PciGroup.VIDEO, alias=alias, to_xml=to_xml,
                   pci_connect=lambda v: PciConnect.PCIE if v.model in EXPRESS_VIDEO
-                  else PciConnect.PCI, fixed_slot=fixed_slot, implicit=implicit)
+                  else PciConnect.PCI, fixed_slot=fixed_slot, implicit=implicit, helpers=helpers)

@@ -13,17 +13,17 @@ from __future__ import annotations
 from ..cpu.policy import argv_value
 from ..devices import DEVICE_KINDS, kind_of
 from ..devices.base import ArgvPosition, EmitCtx, qjson
-from ..devices.blockdev import protocol_node
+from ..devices.blockdev import AUTH_PROTOCOLS, node_count, protocol_node, secret_object
 from ..devices.disk import Disk
-from ..devices.graphics import Graphics
-from ..devices.panic import Panic
-from ..devices.sound import Sound
+from ..devices.graphics import Graphics, audio_env, graphics_env
 from ..model import Domain, MachineFamily, VirtType
 from ..placement.hmat import has_hmat
+from ..runtime import HostDirs
 from ..tables.hypervisor import HYPERV_PROPS, KVM_PROPS
 from .numa import emit_numa, memory_backend_props, numa_memory_kib
 from .qemuopts import escape
 from .smbios import emit_fw_cfg, emit_smbios
+from ..qemu_namespace import apply_overrides, compat_args
 
 MIB = 1024  # KiB per MiB
 
@@ -38,7 +38,9 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     assert family is not None, "emit needs a domain canonicalize_machine has seen"
     argv = [dom.emulator or "/usr/bin/qemu-system-x86_64"]
     argv += ["-name", f"guest={escape(dom.name)},debug-threads=on"]
-    argv += _pflash(dom)
+    dirs = env.dirs if env is not None else HostDirs()
+    argv += compat_args(dom.qemu)
+    argv += _pflash(dom, dirs)
     argv += ["-machine", _machine(dom, family)]
     argv += ["-accel", "kvm" if dom.type is VirtType.KVM else "tcg"]
     if dom.features.tseg_kib is not None:
@@ -66,14 +68,20 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += _power(dom, family)
     argv += ["-boot", _boot(dom)]
     argv += _kernel(dom)
-    devices, late = _devices(dom, family)
+    devices, late = _devices(dom, family, dirs)
     argv += devices
     if dom.features.vmcoreinfo:
         argv += ["-device", qjson({"driver": "vmcoreinfo"})]
+    argv = apply_overrides(argv, dom.qemu) + list(dom.qemu.args)  # <qemu:arg>s as written
     argv += ["-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"]
     argv += late
     argv += ["-msg", "timestamp=on"]
     return argv
+
+
+def emit_env(dom: Domain) -> tuple[tuple[str, str], ...]:
+    """Variables QEMU's environment needs besides the argv, in libvirt's order."""
+    return audio_env(dom) + graphics_env(dom) + dom.qemu.env
 
 
 def _machine(dom: Domain, family: MachineFamily) -> str:
@@ -85,9 +93,9 @@ def _machine(dom: Domain, family: MachineFamily) -> str:
     if dom.features.ioapic_driver is not None:
         opts.append(f"kernel_irqchip={'on' if dom.features.ioapic_driver == 'kvm' else 'split'}")
     opts.append("dump-guest-core=off")
-    opts += dict.fromkeys(o for d in dom.devices for o in DEVICE_KINDS_BY_TAG[d.kind_tag].machine_opts(d))
-    if any(isinstance(d, Sound) and d.model == "pcspk" for d in dom.devices):
-        opts.append("pcspk-audiodev=audio1")
+    # what the devices need of the machine (nvdimm=on, pcspk-audiodev=), kind by kind
+    opts += dict.fromkeys(o for k in DEVICE_KINDS for d in dom.devices if kind_of(d) is k
+                          for o in k.machine_opts(d))
     if not (dom.cpu and dom.cpu.numa):
         opts.append("memory-backend=pc.ram")
     if dom.os.loader is not None and dom.os.loader.type == "pflash":
@@ -125,8 +133,7 @@ def cpu_value(dom: Domain) -> str:
             extra.append(f"{prop}={hv.value}")
         else:
             extra.append(f"{prop}=on")
-    if any(isinstance(d, Panic) and d.model == "hyperv" for d in dom.devices):
-        extra.append("hv-crash")
+    extra += dict.fromkeys(p for d in dom.devices for p in kind_of(d).cpu_props(d))
     for name, state in f.kvm:
         prop = KVM_PROPS.get(name)
         if prop is None:
@@ -223,17 +230,8 @@ def _smp(dom: Domain) -> str:
 
 
 def _display(dom: Domain) -> list[str]:
-    gfx = dom.devices_of(Graphics)
-    if not gfx:
-        return ["-display", "none"]
-    types = [g.type for g in gfx]
-    if "sdl" in types:
-        return ["-display", "sdl"]
-    if "egl-headless" in types:
-        return ["-display", "egl-headless"]
-    if "dbus" in types:
-        return ["-display", "dbus"]
-    return []
+    """No display without graphics; the graphics write their own -display in their place."""
+    return [] if dom.devices_of(Graphics) else ["-display", "none"]
 
 
 def _clock(dom: Domain) -> list[str]:
@@ -289,18 +287,26 @@ def _firmware(dom: Domain) -> list[str]:
     return []
 
 
+NVRAM_AUTH_SECRET = "libvirt-pflash1-storage-auth-secret0"
+
+
+def nvram_auth(dom: Domain) -> bool:
+    src = dom.os.nvram_source
+    return src is not None and src.auth_secret is not None and src.protocol in AUTH_PROTOCOLS
+
+
 def _nvram_node(dom: Domain) -> dict | None:
     """The storage node of the variable store: a file, a host block device or a
     network source."""
     o = dom.os
-    if o.nvram_source is not None:
-        return protocol_node(o.nvram_source)  # checked by validate_domain
+    if o.nvram_source is not None:  # checked by validate_domain
+        return protocol_node(o.nvram_source, NVRAM_AUTH_SECRET if nvram_auth(dom) else None)
     if not o.nvram:
         return None
     return {"driver": "host_device" if o.nvram_block else "file", "filename": o.nvram}
 
 
-def _pflash(dom: Domain) -> list[str]:
+def _pflash(dom: Domain, dirs: HostDirs) -> list[str]:
     """Before -machine: the code flash (pflash0) and the variable store (pflash1) as
     blockdev pairs; -machine pflash0=/pflash1= names them."""
     loader = dom.os.loader
@@ -314,6 +320,8 @@ def _pflash(dom: Domain) -> list[str]:
                                 "driver": loader.format or "raw",
                                 "file": "libvirt-pflash0-storage"})]
     store = _nvram_node(dom)
+    if store is not None and nvram_auth(dom):
+        argv += secret_object(NVRAM_AUTH_SECRET, dom.os.nvram_source.auth_secret, dirs)
     if store is not None:
         argv += ["-blockdev", qjson({**store, "node-name": "libvirt-pflash1-storage",
                                      "auto-read-only": True, "discard": "unmap"}),
@@ -330,22 +338,26 @@ def _device_order(dom: Domain) -> dict[str, list]:
     return by_kind
 
 
-def _devices(dom: Domain, family: MachineFamily) -> tuple[list[str], list[str]]:
-    """The device options, kind by kind in registry order: those before -sandbox, and
-    the late ones after it (each kind's argv_position).  A kind the domain has no
-    device of may still write something in its place (emit_absent: the default audio
-    backend)."""
+def device_words(dom: Domain, family: MachineFamily, dirs: HostDirs):
+    """(kind, device, words) for every device in argv order, kind by kind in registry
+    order; a kind the domain has no device of may still write something in its place
+    (emit_absent: the default audio backend), yielded with device None.  Each device's
+    words are its own (``domc explain`` attributes them to it)."""
     ctx = EmitCtx(dom=dom, machine_family=family,
-                  blockdev_index=sum(1 for d in dom.devices if isinstance(d, Disk)))
-    out: dict[ArgvPosition, list[str]] = {p: [] for p in ArgvPosition}
+                  blockdev_index=sum(node_count(d) for d in dom.devices if isinstance(d, Disk)),
+                  dirs=dirs)
     by_kind = _device_order(dom)
     for kind in DEVICE_KINDS:
-        words = out[kind.argv_position]
         if kind.tag not in by_kind:
-            words += kind.emit_absent(ctx)
+            yield kind, None, kind.emit_absent(ctx)
         for d in by_kind.get(kind.tag, ()):
-            words += kind.emit(d, ctx)
+            yield kind, d, kind.emit(d, ctx)
+
+
+def _devices(dom: Domain, family: MachineFamily, dirs: HostDirs) -> tuple[list[str], list[str]]:
+    """The device options: those before -sandbox, and the late ones after it (each
+    kind's argv_position)."""
+    out: dict[ArgvPosition, list[str]] = {p: [] for p in ArgvPosition}
+    for kind, _, words in device_words(dom, family, dirs):
+        out[kind.argv_position] += words
     return out[ArgvPosition.DEVICES], out[ArgvPosition.LATE]
-
-
-DEVICE_KINDS_BY_TAG = {k.tag: k for k in DEVICE_KINDS}

@@ -10,18 +10,27 @@
 * iothread n: its ``<iothreadpin>``, else the emulator's set.
 * memory: ``<numatune><memory>`` mode and nodeset (automatic: the chosen nodes);
   per guest cell: its ``<memnode>``, else the guest-wide policy.
+
+The plan also says what must be on the host before QEMU starts (runtime.py): the
+helper processes (swtpm, virtiofsd, vhost-user-gpu) with their sockets, the secret
+files, and the user data (TPM state, UEFI variables) that is created when absent
+and never overwritten.
 """
 
 from __future__ import annotations
 
 from ..record import frozen
 
+from ..devices import kind_of
 from ..diagnostics import NOWHERE as _NOWHERE
+from ..diagnostics import Span
+from .argv import nvram_auth
 from ..model import Domain
+from ..runtime import Helper, HostDirs, SecretNeed, SecretRef, Setup, StateFile
 from ..placement.cpuset import CpuSet, parse_cpuset
 from ..placement.tuning import MemoryMode, MemoryPolicy, Placement, cell_policy, memory_policy
 
-PLAN_VERSION = 1
+PLAN_VERSION = 2
 
 
 @frozen
@@ -47,6 +56,9 @@ class AffinityPlan:
     iothreads: tuple[ThreadAffinity, ...]
     memory: MemoryPolicy | None
     cells: tuple[CellPolicy, ...]
+    helpers: tuple[Helper, ...] = ()
+    secrets: tuple[SecretNeed, ...] = ()
+    state: tuple[StateFile, ...] = ()
 
     @property
     def pins_anything(self) -> bool:
@@ -75,6 +87,8 @@ def plan(dom: Domain, env=None) -> AffinityPlan:
         pol = cell_policy(t, cell.id)
         if pol is not None:
             cells.append(CellPolicy(cell.id, pol.mode, pol.nodes))
+    dirs = env.dirs if env is not None else HostDirs()
+    helpers, secrets, state = host_needs(dom, dirs)
     return AffinityPlan(
         placement=placement,
         auto_nodes=t.auto.nodes if t.auto is not None else None,
@@ -83,7 +97,35 @@ def plan(dom: Domain, env=None) -> AffinityPlan:
         iothreads=iothreads,
         memory=memory_policy(t),
         cells=tuple(cells),
+        helpers=helpers,
+        secrets=secrets,
+        state=state,
     )
+
+
+def host_needs(dom: Domain, dirs: HostDirs) -> tuple[tuple, tuple, tuple]:
+    """(helpers, secrets, state) of the whole domain: the UEFI variable store and the
+    credentials of a network one, then every device's, in document order."""
+    helpers, secrets, state = [], [], []
+    o = dom.os
+    if o.nvram and not o.nvram_block and o.nvram_source is None and o.loader is not None \
+            and o.loader.type == "pflash":
+        state.append(StateFile("UEFI variables", o.nvram, o.nvram_template, o.nvram_span))
+    if nvram_auth(dom):
+        secrets.append(SecretNeed("the NVRAM store (login)", _filed(o.nvram_source.auth_secret,
+                                                                   dirs), o.nvram_span))
+    for d in dom.devices:
+        kind = kind_of(d)
+        helpers += kind.helpers(d, dom, dirs)
+        secrets += [SecretNeed(n.what, _filed(n.secret, dirs), n.where)
+                    for n in kind.secrets(d, dom, dirs)]
+        state += kind.state(d, dom, dirs)
+    return tuple(helpers), tuple(secrets), tuple(state)
+
+
+def _filed(ref: SecretRef, dirs: HostDirs) -> SecretRef:
+    """The secret with the file it is read from."""
+    return SecretRef(ref.type, ref.uuid, ref.usage, dirs.secret_file(ref), span=ref.span)
 
 
 def _set(s: CpuSet | None) -> str | None:
@@ -101,7 +143,26 @@ def plan_json(p: AffinityPlan) -> dict:
         "iothreads": [{"iothread": i.id, "cpus": _set(i.cpus)} for i in p.iothreads],
         "memory": None if p.memory is None else {"mode": p.memory.mode.value, "nodes": str(p.memory.nodes)},
         "cells": [{"cell": c.cell, "mode": c.mode.value, "nodes": str(c.nodes)} for c in p.cells],
+        "helpers": [_helper_json(h) for h in p.helpers],
+        "secrets": [{"for": n.what, "where": str(n.where), "type": n.secret.type,
+                     "uuid": n.secret.uuid, "usage": n.secret.usage, "file": n.secret.file}
+                    for n in p.secrets],
+        "state": [{"what": f.what, "where": str(f.where), "path": f.path,
+                   "template": f.template, "made_by": f.made_by} for f in p.state],
     }
+
+
+def _helper_json(h: Helper) -> dict:
+    return {"kind": h.kind, "device": h.device, "where": str(h.where), "argv": list(h.argv),
+            "socket": h.socket, "log": h.log, "chardev": h.chardev,
+            "setup": None if h.setup is None else {"creates": h.setup.creates,
+                                                   "argv": list(h.setup.argv)}}
+
+
+def _span(text: str) -> Span:
+    """'FILE:LINE' (as plan_json writes a place) -> Span."""
+    file, _, line = text.rpartition(":")
+    return Span(file, int(line)) if file and line.isdigit() else Span(text)
 
 
 def plan_from_json(data: dict) -> AffinityPlan:
@@ -120,5 +181,17 @@ def plan_from_json(data: dict) -> AffinityPlan:
         if data["memory"] is None
         else MemoryPolicy(MemoryMode(data["memory"]["mode"]), cs(data["memory"]["nodes"])),
         cells=tuple(CellPolicy(c["cell"], MemoryMode(c["mode"]), cs(c["nodes"])) for c in data["cells"]),
+        helpers=tuple(
+            Helper(h["kind"], h["device"], tuple(h["argv"]), h["socket"], h["log"],
+                   None if h["setup"] is None else Setup(h["setup"]["creates"],
+                                                          tuple(h["setup"]["argv"])),
+                   _span(h["where"]), h["chardev"])
+            for h in data.get("helpers", ())),
+        secrets=tuple(
+            SecretNeed(n["for"], SecretRef(n["type"], n["uuid"], n["usage"], n["file"]),
+                       _span(n["where"]))
+            for n in data.get("secrets", ())),
+        state=tuple(StateFile(f["what"], f["path"], f["template"], _span(f["where"]),
+                              f["made_by"]) for f in data.get("state", ())),
     )
 

@@ -9,12 +9,14 @@ result back through this function again changes nothing.
 from __future__ import annotations
 
 import copy
+import re
 
 from lxml import etree
 
+from ..cpu.features import table as feature_table
 from ..devices import kind_of
 from ..devices.base import XNode, address_xnode
-from ..model import Domain
+from ..model import CpuMode, Domain, FeaturePolicy
 
 INDENT = "  "
 
@@ -181,8 +183,67 @@ FILLED_BEFORE = {"mac": ("source", "target", "model", "alias", "address"),
                  "source": ("target", "model", "alias", "address")}
 
 
-def write_normalized(root, dom: Domain) -> bytes:
+def _cpu(root, dom: Domain, migratable: bool) -> None:
+    """A host-model CPU is written as what it resolved to (``mode='custom'
+    match='exact'``, the model and every feature required or disabled), as libvirt's
+    live and ``--migratable`` XML shows it: the file then compiles to the same -cpu on
+    any host.  With ``migratable`` a custom CPU is written resolved too (its optional
+    features settled by this host, the features its model lacks spelled out)."""
+    el = root.find("cpu")
+    cpu = dom.cpu
+    if el is None or cpu is None or not cpu.model:
+        return
+    if el.get("mode") != "host-model" and not (migratable and el.get("mode", "custom") == "custom"):
+        return
+    if cpu.mode not in (CpuMode.HOST_MODEL, CpuMode.CUSTOM):
+        return
+    tab = feature_table()
+    el.set("mode", "custom")
+    el.set("match", "exact")
+    kept = [c for c in el if c.tag not in ("model", "vendor", "feature")]
+    for c in list(el):
+        el.remove(c)
+    model = etree.Element("model", fallback="forbid")
+    model.text = cpu.model
+    features = []
+    for policy, name in (("require", FeaturePolicy.REQUIRE), ("disable", FeaturePolicy.DISABLE)):
+        names = sorted(tab.canonical(f.name) or f.name for f in cpu.features if f.policy is name)
+        features += [etree.Element("feature", policy=policy, name=n) for n in names]
+    numa_at = next((i for i, c in enumerate(kept) if c.tag == "numa"), len(kept))
+    children = [model, *kept[:numa_at], *features, *kept[numa_at:]]
+    indent = _indent_of(el)
+    inner = indent + INDENT
+    el.text = "\n" + inner
+    for i, c in enumerate(children):
+        c.tail = "\n" + (inner if i < len(children) - 1 else indent)
+        el.append(c)
+
+
+_DECLARATION = re.compile(r"\ufeff?\s*(<\?xml\s[^>]*\?>)")
+
+
+def _prolog(root, dom: Domain) -> tuple[str | None, list, list]:
+    """(the XML declaration as written, or None; the comments and processing
+    instructions before <domain>; those after it)."""
+    declaration = None
+    if root.getroottree().docinfo.standalone is not None or dom.span.lines:
+        m = _DECLARATION.match("\n".join(dom.span.lines[:3]))
+        declaration = m.group(1) if m else None
+        if declaration is None and not dom.span.lines:
+            info = root.getroottree().docinfo
+            declaration = f'<?xml version="{info.xml_version}" encoding="{info.encoding}"?>'
+    before = list(reversed(list(root.itersiblings(preceding=True))))
+    after = list(root.itersiblings())
+    return declaration, before, after
+
+
+def write_normalized(root, dom: Domain, *, migratable: bool = False) -> bytes:
+    """The normalized document: declaration, comments and processing instructions
+    around <domain> kept; in the encoding the declaration names (UTF-8 without one)."""
+    declaration, before, after = _prolog(root, dom)
+    encoding = root.getroottree().docinfo.encoding if declaration else "UTF-8"
     root = copy.deepcopy(root)
+    _cpu(root, dom, migratable)
     _uuid(root, dom)
     _machine(root, dom)
     _firmware(root, dom)
@@ -221,7 +282,17 @@ def write_normalized(root, dom: Domain) -> bytes:
             else:
                 node.append(alias)
         _insert_device(devices_el, node)
-    return etree.tostring(root, encoding="unicode").encode() + b"\n"
+    try:
+        "".encode(encoding)
+    except LookupError:
+        encoding = "UTF-8"
+
+    def text(node) -> bytes:
+        return etree.tostring(node, encoding=encoding, xml_declaration=False, with_tail=False)
+
+    parts = ([declaration.encode(encoding)] if declaration else []) + [text(n) for n in before]
+    parts += [text(root)] + [text(n) for n in after]
+    return b"\n".join(parts) + b"\n"
 
 
 def _insert_device(devices_el, node) -> None:

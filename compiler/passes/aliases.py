@@ -1,6 +1,9 @@
 """assign_aliases: the QEMU ids libvirt gives devices (ide0-0-0, scsi3-0-4,
 virtio-disk0, net0, video0, balloon0, usb, scsi0, pci.1 ...).  A user alias
-(libvirt's ``ua-`` prefix) is kept; two devices with one id are rejected."""
+(libvirt's ``ua-`` prefix) is kept, and so is an id a lockfile pinned
+(passes/lock.py): a new device whose usual id a locked one holds takes the next
+number (a new NIC beside a locked net0 is net1).  Two devices with one id are
+rejected."""
 
 from __future__ import annotations
 
@@ -23,9 +26,25 @@ def _is_usb_companion(d) -> bool:
     return isinstance(d, Controller) and d.type == "usb" and d.model in USB2_COMPANIONS
 
 
+def _alias(kind, d, nth: int, dom: Domain, pinned: set[str]) -> str | None:
+    """The kind's id for the nth device, or the next free number's when a locked
+    device holds it (kinds whose ids do not count devices keep theirs)."""
+    alias = kind.alias(d, nth, dom)
+    for bump in range(1, 1024):
+        if alias is None or alias not in pinned:
+            break
+        other = kind.alias(d, nth + bump, dom)
+        if other == alias:
+            break
+        if other not in pinned:
+            return other
+    return alias
+
+
 def assign_aliases(dom: Domain, env) -> Domain:
     counts: Counter = Counter()
     devices = []
+    pinned = {d.alias for d in dom.devices if "alias" in d.locked and d.alias}
     for d in dom.devices:
         kind = kind_of(d)
         nth = counts[d.kind_tag]
@@ -36,7 +55,13 @@ def assign_aliases(dom: Domain, env) -> Domain:
                                "other than letters, digits, '_' and '-'", d.span)
             devices.append(d)
             continue
-        devices.append(evolve(d, alias=kind.alias(d, nth, dom)))
+        if "alias" in d.locked:
+            devices.append(d)
+            continue
+        alias = _alias(kind, d, nth, dom, pinned)
+        if alias is not None and kind.alias(d, nth, dom) != alias:
+            pinned.add(alias)
+        devices.append(evolve(d, alias=alias))
     seen = {}
     for d in devices:
         if d.alias is None or _is_usb_companion(d):

@@ -21,21 +21,26 @@ from fnmatch import fnmatchcase
 from ..record import evolve
 
 from ..model import Domain, FirmwareKind, Loader, MachineFamily
+from ..runtime import unsafe_component
 
-NVRAM_DIR = "/var/lib/libvirt/qemu/nvram"
 _INTERFACE = {FirmwareKind.EFI: "uefi", FirmwareKind.BIOS: "bios"}
 
 
-def default_nvram_path(dom: Domain) -> str:
-    """Where libvirt keeps a domain's UEFI variable store (cfg->nvramDir)."""
-    return f"{NVRAM_DIR}/{dom.name}_VARS.fd"
+def default_nvram_path(dom: Domain, env) -> str:
+    """A domain's UEFI variable store: libvirt's <nvramDir>/<name>_VARS.fd, under
+    domc's state directory (``--state-dir``)."""
+    why = unsafe_component(dom.name)
+    if why is not None:
+        env.diag.error("unsafe-name", f"the domain name {why}; its UEFI variable store would "
+                       "be named after it: give <nvram>PATH</nvram>", dom.os.nvram_span)
+    return f"{env.dirs.nvram_dir()}/{dom.name}_VARS.fd"
 
 
 def select_firmware(dom: Domain, env) -> Domain:
     if not _validate_os(dom, env):
         return dom
     if dom.os.firmware is None:
-        return _manual(dom)
+        return _manual(dom, env)
     candidates = env.profile.firmware
     done = _preselected(dom, candidates)
     if done is not None:
@@ -205,17 +210,17 @@ def _apply(dom: Domain, fw, env) -> Domain:
     nvram, template = o.nvram, None
     if not stateless:
         if not o.nvram_network:
-            nvram = nvram or default_nvram_path(dom)
+            nvram = nvram or default_nvram_path(dom, env)
         template = fw.nvram_template
     return evolve(dom, features=features,
                   os=evolve(o, loader=loader, nvram=nvram, nvram_template=template,
                             firmware_file=fw.file))
 
 
-def _manual(dom: Domain) -> Domain:
+def _manual(dom: Domain, env) -> Domain:
     """A read-only pflash loader gets a per-domain variable store unless stateless."""
     o, loader = dom.os, dom.os.loader
     if (loader is None or loader.type != "pflash" or loader.readonly is not True
             or loader.stateless is True or o.nvram is not None or o.nvram_network):
         return dom
-    return evolve(dom, os=evolve(o, nvram=default_nvram_path(dom)))
+    return evolve(dom, os=evolve(o, nvram=default_nvram_path(dom, env)))

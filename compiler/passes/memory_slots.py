@@ -35,7 +35,10 @@ def assign_memory_slots(dom: Domain, env) -> Domain:
         return dom  # validate_domain refused every memory device already
     wanted = [i for i, d in enumerate(dom.devices)
               if isinstance(d, MemoryDevice) and takes_slot(d)]
+    # a slot the user wrote, else one a lockfile pinned (passes/lock.py)
     given = {i: _user_slot(dom.devices[i], env.diag) for i in wanted}
+    given = {i: dom.devices[i].slot if s is None and "slot" in dom.devices[i].locked else s
+             for i, s in given.items()}
     taken = set(given.values())
     free = iter([s for s in range(slots) if s not in taken])
     devices = list(dom.devices)

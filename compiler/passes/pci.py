@@ -49,6 +49,10 @@ class SlotMap:
     def take(self, a: PciAddr, owner: str) -> None:
         self.owner[(a.bus, a.slot, a.function)] = owner
 
+    def snapshot(self) -> dict[tuple[int, int, int], str]:
+        """Who holds what, as plain values (for Env.trace)."""
+        return {**{(b, s, 0): o for (b, s), o in self.reserved_slots.items()}, **self.owner}
+
     def next_free(self) -> PciAddr | None:
         for bus in self.buses:
             for slot in range(self.min_slot.get(bus, 1), SLOTS):
@@ -135,7 +139,13 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
     rest = set(wanted)
     first = []
 
-    def put(i: int, a: PciAddr) -> None:
+    def why(i: int, a: PciAddr, how: str) -> None:
+        env.trace.note("pci", (a.bus, a.slot, a.function), "assign_pci_addresses", how=how,
+                       device=name(i), taken=slots.snapshot())
+
+    def put(i: int, a: PciAddr, how: str) -> None:
+        if env.trace:
+            why(i, a, how)
         devices[i] = evolve(devices[i], address=a)
         slots.take(a, name(i))
         rest.discard(i)
@@ -146,13 +156,13 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
         a = fixed.addrs[0] if fixed.chipset else \
             next((c for c in fixed.addrs if not slots.slot_used(c.bus, c.slot)), None)
         if a is not None:
-            put(i, a)
+            put(i, a, "chipset" if fixed.chipset else "fixed")
         elif fixed.first:
             first.append(i)
     for i in first:
         a = slots.next_free()
         if a is not None:
-            put(i, a)
+            put(i, a, "first")
 
     # 3. everything else, group by group
     rest = sorted(rest, key=lambda i: (slot_group(devices[i]), i))
@@ -161,6 +171,7 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
         d = devices[i]
         if isinstance(d, Controller) and d.type == "usb" and d.model in USB2_FUNCTIONS:
             base = usb2_slots.get(d.index)
+            how = "usb2" if base is not None else "first-free"
             if base is None:
                 base = slots.next_free()
                 if base is None:
@@ -175,10 +186,13 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
                            f"index {d.index} want function {fn}", d.span)
                 continue
         else:
+            how = "first-free"
             a = slots.next_free()
             if a is None:
                 _exhausted(diag, d)
                 break
+        if env.trace:
+            why(i, a, how)
         devices[i] = evolve(d, address=a)
         slots.take(a, name(i))
     return evolve(dom, devices=tuple(devices))

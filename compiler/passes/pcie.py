@@ -73,10 +73,25 @@ def _wants(d, dom) -> bool:
 class _Run:
     """One pass of libvirt's assignment over ``devices`` (a list it may update)."""
 
-    def __init__(self, dom: Domain, devices: list, buses: list[Bus], dry_run: bool, diag):
+    def __init__(self, dom: Domain, devices: list, buses: list[Bus], dry_run: bool, diag,
+                 trace=None):
         self.dom, self.devices, self.diag = dom, devices, diag
         self.addrs = AddressSet(buses, dry_run)
         self.placed: dict[int, PciAddr] = {}
+        self.trace = trace  # Env.trace: None unless `domc explain` asks why
+        self.known = len(buses)  # buses that were there before the dry run grew any
+
+    def why(self, a: PciAddr, how: str, device: str, flags: Conn) -> None:
+        """Env.trace: the real run chose ``a``; the dry run grew buses (key: bus index)."""
+        if self.addrs.dry_run:
+            for n in range(self.known, len(self.addrs.buses)):
+                self.trace.note("pci-grow", n, "assign_pcie_addresses", device=device,
+                                model=self.addrs.buses[n].model)
+            self.known = len(self.addrs.buses)
+            return
+        self.trace.note("pci", (a.bus, a.slot, a.function), "assign_pcie_addresses", how=how,
+                        device=device, flags=int(flags), taken=dict(self.addrs.owner),
+                        buses=[(b.model, int(b.flags)) for b in self.addrs.buses])
 
     def reserve_user(self, report: bool) -> None:
         """qemuDomainCollectPCIAddress: every address the XML (or the chipset step of
@@ -104,9 +119,15 @@ class _Run:
                                     f"want PCI address {a}", d.span)
                 continue
             self.addrs.take(a, flags, _name(d))
+            if "address" in d.locked and a.function == 0 and not a.multifunction:
+                # a locked single-function slot stays one: no new function joins it
+                self.addrs.buses[a.bus].aggregate[a.slot] = False
 
-    def fix(self, i: int, a: PciAddr) -> None:
+    def fix(self, i: int, a: PciAddr, how: str) -> None:
         d = self.devices[i]
+        if self.trace:  # the dry run writes these addresses; the real run keeps them
+            self.trace.note("pci", (a.bus, a.slot, a.function), "assign_pcie_addresses",
+                            how=how, device=_name(d))
         self.devices[i] = evolve(d, address=a)
         self.addrs.take(a, connect_flags(d), _name(d))
 
@@ -130,7 +151,7 @@ class _Run:
             a = fixed.addrs[0] if fixed.chipset else \
                 next((c for c in fixed.addrs if not addrs.slot_in_use(c.bus, c.slot)), None)
             if a is not None:
-                self.fix(i, a)
+                self.fix(i, a, "chipset" if fixed.chipset else "fixed")
             elif fixed.first:
                 first.append(i)
         for slot, fn in (ICH9_LPC, ICH9_SMBUS):
@@ -143,12 +164,15 @@ class _Run:
                 addrs.take(a, PCIE, "the ICH9 chipset functions")
         return first
 
-    def place(self, i: int, function: int = -1, flags: Conn | None = None) -> bool:
+    def place(self, i: int, function: int = -1, flags: Conn | None = None,
+              how: str = "first-free") -> bool:
         d = self.devices[i]
         flags = connect_flags(d) if flags is None else flags
         a = self.addrs.next_addr(flags, function)
         if a is None:
             return False
+        if self.trace:
+            self.why(a, how, _name(d), flags)
         self.addrs.take(a, flags, _name(d))
         self.placed[i] = a
         if not self.addrs.dry_run:
@@ -159,7 +183,7 @@ class _Run:
         """qemuDomainAssignDevicePCISlots.  Returns the index of a device that found no
         slot (only possible outside the dry run), else None."""
         for i in first:
-            if not self.place(i):
+            if not self.place(i, how="first"):
                 return i
         # the dry run does not write addresses back, so libvirt meets the late primary
         # video again in its place in the order and gives it a second slot (on q35 often
@@ -184,6 +208,8 @@ class _Run:
                         self.diag.error("pci-address-conflict", f"{d.describe()}: PCI address "
                                         f"{a} is already taken by {self.addrs.who(a)}", d.span)
                         continue
+                    if self.trace:
+                        self.why(a, "usb2", _name(d), connect_flags(d))
                     self.addrs.take(a, connect_flags(d), _name(d))
                     self.placed[i] = a
                     if not self.addrs.dry_run:
@@ -217,7 +243,7 @@ def assign_pcie_addresses(dom: Domain, env) -> Domain:
     errors_before = len(diag.errors)
 
     # 1. the dry run: how many buses, of which models
-    dry = _Run(dom, devices, buses, dry_run=True, diag=diag)
+    dry = _Run(dom, devices, buses, dry_run=True, diag=diag, trace=env.trace)
     dry.reserve_user(report=True)
     first = dry.chipset()
     if len(diag.errors) > errors_before:
@@ -229,6 +255,8 @@ def assign_pcie_addresses(dom: Domain, env) -> Domain:
     grown = dry.addrs.buses
     if max_idx <= 0 and len(grown) > max_idx + 1:
         a = dry.addrs.next_addr(PCIE)  # one empty root port, kept free for hotplug
+        if a is not None and env.trace:
+            dry.why(a, "grow", "hotplug reserve", PCIE)
         if a is not None:
             dry.addrs.take(a, PCIE, "hotplug reserve")
     for n in range(max(max_idx + 1, 1), len(grown)):
@@ -244,15 +272,15 @@ def assign_pcie_addresses(dom: Domain, env) -> Domain:
 
     # 2. the real run over every bus
     buses, _ = _buses_of(devices)
-    run = _Run(dom, devices, buses, dry_run=False, diag=diag)
+    run = _Run(dom, devices, buses, dry_run=False, diag=diag, trace=env.trace)
     run.reserve_user(report=False)
     first = run.chipset()
     failed = run.assign_all(first)
     if failed is not None:
         _exhausted(diag, devices[failed])
         return dom
-    devices = _set_multifunction(devices)
-    devices = _controller_defaults(devices, diag)
+    devices = set_multifunction(devices)
+    devices = controller_defaults(devices, diag)
     return evolve(dom, devices=tuple(devices))
 
 
@@ -262,22 +290,23 @@ def _exhausted(diag, d) -> None:
                d.span)
 
 
-def _set_multifunction(devices: list) -> list:
+def set_multifunction(devices: list) -> list:
     """virDomainPCIAddressSetAllMulti: function 0 of a shared slot gets multifunction=on
-    unless the user wrote off."""
+    unless the user wrote off (a locked address is kept as it is)."""
     shared = {(d.address.bus, d.address.slot) for d in devices
               if isinstance(d.address, PciAddr) and d.address.function != 0}
     out = []
     for d in devices:
         a = d.address
         if isinstance(a, PciAddr) and a.function == 0 and (a.bus, a.slot) in shared \
-                and a.multifunction is None:
+                and a.multifunction is None and "address" not in d.locked:
             d = evolve(d, address=evolve(a, multifunction=True))
         out.append(d)
     return out
 
 
-def _controller_defaults(devices: list, diag) -> list:
+def controller_defaults(devices: list, diag) -> list:
+    """Bridges get chassis_nr=index, ports chassis=index and port=(slot << 3) + function."""
     out = []
     for d in devices:
         if isinstance(d, Controller) and d.type == "pci" and isinstance(d.address, PciAddr):
@@ -298,4 +327,4 @@ def _controller_defaults(devices: list, diag) -> list:
     return out
 
 
-__all__ = ["assign_pcie_addresses"]
+__all__ = ["assign_pcie_addresses", "controller_defaults", "set_multifunction"]

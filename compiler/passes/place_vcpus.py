@@ -91,6 +91,8 @@ def place_vcpus(dom: Domain, env) -> Domain:
     if wants_auto(dom, tuning):
         span = dom.vcpu.span if dom.vcpu.span.line else Span(dom.file)
         auto = choose_nodes(host_topology(env), guest_memory_kib(dom), dom.vcpu.count, span)
+        env.host_facts["placement"] = f"--host-root {env.host_root}" if env.host_root \
+            else "this machine's NUMA topology"
         tuning = evolve(tuning, auto=auto)
     return evolve(dom, tuning=tuning)
 

@@ -32,6 +32,8 @@ def resolve_cpu(dom: Domain, env: Env) -> Domain:
         return dom
     host_given = env.host_cpu_file is not None
     host = _host(env) if needs_host(cpu, host_given) else None
+    if host is not None:
+        env.host_facts["cpu"] = f"--host {env.host_cpu_file}" if host_given else "this machine's CPU"
     if cpu.mode is CpuMode.CUSTOM and cpu.model is None:
         cpu = evolve(cpu, model=env.profile.default_cpu_type(dom.os.machine) or "qemu64")
     resolved = resolve(cpu, policies, catalogue(env.profile), env.profile, host, env.diag,

@@ -97,6 +97,9 @@ def assign_usb_ports(dom: Domain, env) -> Domain:
     if controllers and len(needing) > free:
         hubs = -(-(len(needing) - free + 1) // (HUB_PORTS - 1))
         span = dom.span if dom.span is not None else Span(dom.file)
+        if env.trace:
+            env.trace.note("usb-hubs", None, "assign_usb_ports", hubs=hubs, needing=len(needing),
+                           free=free)
         for _ in range(hubs):
             devices.append(Hub(span=span))
         needing += range(len(devices) - hubs, len(devices))
@@ -114,6 +117,9 @@ def assign_usb_ports(dom: Domain, env) -> Domain:
                            "(add a USB hub or a controller with more ports)", d.span)
             continue
         bus, port = got
+        if env.trace:
+            env.trace.note("usb", (bus, port), "assign_usb_ports", device=d.describe(),
+                           taken=sorted(tree.taken - {got}))
         devices[i] = evolve(d, address=OtherAddr("usb", (("bus", str(bus)), ("port", port))))
         if isinstance(d, Hub):
             tree.add_hub(bus, port)

@@ -116,12 +116,12 @@ def _cpu_names(dom: Domain, diag) -> None:
 
 
 def _nvram(dom: Domain, diag) -> None:
-    """A network NVRAM store: credentials domc cannot pass, and, when the pflash
+    """A network NVRAM store: credentials its driver takes, and, when the pflash
     loader makes emit open it, a source it can compile."""
     src, span = dom.os.nvram_source, dom.os.nvram_span
     if src is None:
         return
-    warn_credentials("the NVRAM store", src.auth_user, span, diag)
+    warn_credentials("the NVRAM store", src, span, diag)
     loader = dom.os.loader
     if loader is not None and loader.path and loader.type == "pflash":
         check_network_source("the NVRAM store (<nvram type='network'>)", src, span, diag)

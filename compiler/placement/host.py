@@ -164,8 +164,8 @@ def read_host(root: str | None = None) -> HostTopology:
             mem = r.meminfo(f"{base}/meminfo", prefix=f"Node {nid}")
             nodes.append(HostNode(nid, cpus, mem["MemTotal"], mem["MemFree"]))
             node_cpus[nid] = cpus
-    meminfo = r.meminfo("proc/meminfo")
     if not nodes:  # a kernel without NUMA: one node holding everything
+        meminfo = r.meminfo("proc/meminfo")
         nodes.append(HostNode(0, online, meminfo["MemTotal"], meminfo["MemFree"]))
         node_cpus[0] = online
 
@@ -182,14 +182,17 @@ def read_host(root: str | None = None) -> HostTopology:
                 node=node,
             )
         )
+    # libvirt (virHostMemGetInfo) adds up the NUMA nodes' memory when the host has NUMA
+    # nodes, and reads /proc/meminfo only when it has none: nodeinfo then agrees with
+    # the cells of capabilities, whatever /proc/meminfo says (a container's may not)
     return HostTopology(
         arch=arch,
         model=model,
         mhz=mhz,
         cpus=tuple(cpus),
         nodes=tuple(sorted(nodes, key=lambda n: n.id)),
-        total_kib=meminfo["MemTotal"],
-        free_kib=meminfo["MemFree"],
+        total_kib=sum(n.total_kib for n in nodes),
+        free_kib=sum(n.free_kib for n in nodes),
     )
 
 

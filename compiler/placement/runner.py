@@ -8,6 +8,12 @@
 4. The table is read back from /proc.  With ``check`` it is compared with the
    plan, the guest is stopped (``quit``) and the result is the exit status;
    otherwise the guest is resumed (``cont``) and runs in the foreground.
+
+Before 2., the plan's host needs (services.py): every secret file must be readable,
+absent user data (UEFI variables) is created from its template, and the helpers
+(swtpm, virtiofsd, vhost-user-gpu) start and open their sockets; they stop when
+QEMU has exited.  ``check`` also asks QMP whether each helper's chardev is
+connected, its device present, and an emulated TPM listed by ``query-tpm``.
 """
 
 from __future__ import annotations
@@ -20,13 +26,16 @@ import time
 
 from ..record import frozen
 
-from ..diagnostics import Span, fail
+from ..diagnostics import DomcError, Span, fail
 from ..emit.taskset import AffinityPlan
 from .cpuset import CpuSet
+from .services import Helpers, check_secrets, helper_mismatches, prepare_state
 from .threads import ThreadKind, ThreadRow, format_table, pin, qmp, thread_ids, thread_table
 
 START_TIMEOUT = 15.0
 SETTLE_SECONDS = 0.3
+EXIT_GRACE = 2.0  # how long a QEMU whose monitor went away gets to finish exiting
+QEMU_LAST_LINES = 3
 
 
 @frozen
@@ -79,12 +88,20 @@ def compare(rows: list[ThreadRow], plan: AffinityPlan, ran: bool = False) -> lis
     return out
 
 
+def _exited(proc: subprocess.Popen, where: Span) -> DomcError:
+    """``qemu-exited`` with QEMU's own last words (the tail of its stderr, when it was
+    captured; otherwise QEMU printed them itself, just above)."""
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    lines = [ln.strip() for ln in err.splitlines() if ln.strip()][-QEMU_LAST_LINES:]
+    said = ": " + " | ".join(lines) if lines else " (its messages are above)" if not proc.stderr else ""
+    return fail("qemu-exited", f"QEMU exited with status {proc.returncode}{said}", where)
+
+
 def _wait_for_socket(proc: subprocess.Popen, sock: str, where: Span) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while not os.path.exists(sock):
         if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-            raise fail("qemu-exited", f"QEMU exited with status {proc.returncode}: {err}", where)
+            raise _exited(proc, where)
         if time.monotonic() > deadline:
             proc.kill()
             raise fail("qemu-timeout", f"QEMU did not open {sock} in {START_TIMEOUT:.0f}s", where)
@@ -120,6 +137,14 @@ def run_guest(
     where: Span = Span("domc run"), out=None,
 ) -> RunResult:  # fmt: skip
     check_plan_fits(plan, where)
+    check_secrets(plan)
+    prepare_state(plan)
+    with Helpers(plan):
+        return _run(argv, plan, check=check, sock=sock, where=where, out=out)
+
+
+def _run(argv: list[str], plan: AffinityPlan, *, check: bool, sock: str | None, where: Span,
+         out) -> RunResult:
     tmpdir = None
     if sock is None:
         tmpdir = tempfile.mkdtemp(prefix="domc-run-")
@@ -128,14 +153,24 @@ def run_guest(
     stopped = False
     try:
         _wait_for_socket(proc, sock, where)
-        vcpu_tids, io_tids = apply_plan(sock, plan)
-        qmp(sock, "cont")
+        try:
+            vcpu_tids, io_tids = apply_plan(sock, plan)
+            qmp(sock, "cont")
+        except DomcError:
+            # the monitor went away under us: QEMU refused the guest after opening it
+            # (a device it could not create); say what QEMU said, not EOFError
+            try:
+                proc.wait(timeout=EXIT_GRACE)
+            except subprocess.TimeoutExpired:
+                raise
+            raise _exited(proc, where) from None
         if check:
             time.sleep(SETTLE_SECONDS)  # let the vCPUs run once where they are pinned
         rows = thread_table(proc.pid, vcpu_tids, io_tids)
         print(format_table(rows), file=out or sys.stdout, flush=True)
         mismatches = compare(rows, plan, ran=check)
         if check:
+            mismatches += helper_mismatches(lambda *c: qmp(sock, *c), plan)
             qmp(sock, "quit")
             proc.wait(timeout=START_TIMEOUT)
         else:

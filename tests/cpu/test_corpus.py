@@ -11,7 +11,7 @@ from compiler.cpu.baseline import baseline
 from compiler.cpu.compare import compare
 from compiler.cpu.host import from_cpuid_file
 from compiler.cpu.models import catalogue
-from compiler.cpu.xml import load_cpus, load_one_cpu
+from compiler.cpu.documents import load_cpus, load_one_cpu
 from compiler.diagnostics import DomcError
 
 from .conftest import CORPUS

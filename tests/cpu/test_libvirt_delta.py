@@ -15,7 +15,7 @@ import pytest
 from compiler.cpu.baseline import baseline
 from compiler.cpu.compare import Verdict, compare
 from compiler.cpu.models import catalogue
-from compiler.cpu.xml import load_cpus
+from compiler.cpu.documents import load_cpus
 from compiler.model import FeaturePolicy
 
 from ..libvirt import NO_LIBVIRT, URI, libvirt_answers

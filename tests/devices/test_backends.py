@@ -97,13 +97,6 @@ def test_nvme_source(tmp_path):
         "nvme", "0001:02:00.0", 2)
 
 
-def test_encryption_is_refused_not_passed_as_plain_data(tmp_path):
-    err = error_of(tmp_path, "<disk type='file' device='disk'><source file='/l.img'>"
-                   "<encryption format='luks'><secret type='passphrase' usage='x'/></encryption>"
-                   "</source><target dev='vda' bus='virtio'/></disk>")
-    assert "error[disk-encryption]" in err
-
-
 def test_guestfwd_channel(tmp_path):
     argv = compile_snippet(tmp_path, "<channel type='pipe'><source path='/tmp/fwd'/>"
                            "<target type='guestfwd' address='10.0.2.1' port='4600'/></channel>")

@@ -50,7 +50,8 @@ BAD = [
     ("tpm-spapr", f"<tpm model='tpm-spapr'>{PASS}</tpm>", {}, "unsupported-device", "<tpm"),
     ("tpm-crb-not-alone", f"<tpm model='tpm-tis'>{PASS}</tpm>\n<tpm model='tpm-crb'>{PASS}</tpm>",
      {}, "unsupported-device", "tpm-crb"),
-    ("tpm-emulator", "<tpm><backend type='emulator'/></tpm>", {}, "tpm-emulator", "<tpm"),
+    ("tpm-emulator-crb-1.2", "<tpm model='tpm-crb'><backend type='emulator' version='1.2'/>"
+     "</tpm>", {}, "tpm-version", "<backend"),
     ("iommu-smmuv3", "<iommu model='smmuv3'/>", {**Q35, "extra": ACPI}, "unsupported-device",
      "<iommu"),
     ("iommu-i440fx", "<iommu model='intel'/>", {}, "iommu-machine", "<iommu"),

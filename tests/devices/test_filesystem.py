@@ -53,8 +53,8 @@ def test_fs_pci_group_before_net(tmp_path):
 
 
 BAD = [
-    ("virtiofs-no-socket", "<filesystem><driver type='virtiofs'/><source dir='/x'/>"
-     "<target dir='x'/></filesystem>", "", "<filesystem", "source socket="),
+    ("virtiofs-no-source", "<filesystem><driver type='virtiofs'/>"
+     "<target dir='x'/></filesystem>", SHARED, "<filesystem", "<source dir=.../>"),
     ("virtiofs-private-mem", "<filesystem><driver type='virtiofs'/><source socket='/s'/>"
      "<target dir='x'/></filesystem>", "", "<filesystem", "shared guest memory"),
     ("no-target", "<filesystem><source dir='/x'/></filesystem>", "", "<filesystem",

@@ -66,7 +66,8 @@ BAD = [
     ("virtio-iommu-mmio", "<iommu model='virtio'>\n<address type='virtio-mmio'/></iommu>",
      {**Q35, "extra": ACPI}, "<iommu", "needs a PCI address"),
     ("virtio-iommu-no-acpi", "<iommu model='virtio'/>", Q35, "<iommu", "ACPI"),
-    ("tpm-emulator", "<tpm><backend type='emulator'/></tpm>", {}, "<tpm", "external"),
+    ("tpm-emulator-two", "<tpm><backend type='emulator'/></tpm><tpm><backend "
+     "type='emulator'/></tpm>", {}, "<tpm", "only one emulated TPM"),
     ("smartcard-2-certs", "<smartcard mode='host-certificates'><certificate>a</certificate>"
      "</smartcard>", {}, "<smartcard", "exactly three"),
     ("genid-empty", "", {"extra": "  <genid/>\n"}, "<genid", "give the GUID"),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import resource
 import subprocess
+import socket
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -73,3 +76,33 @@ def write(tmp_path):
         p.write_bytes(text.encode() if isinstance(text, str) else text)
         return p
     return _write
+
+
+@contextlib.contextmanager
+def connection_recorder():
+    """A TCP server on localhost that records every connection made to it; yields
+    (a URL on it, the list of what each connection sent)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    srv.settimeout(0.2)
+    hits: list = []
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            hits.append(conn.recv(1024))
+            conn.close()
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{srv.getsockname()[1]}/evil.dtd", hits
+    finally:
+        stop.set()
+        t.join()
+        srv.close()

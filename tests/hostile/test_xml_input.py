@@ -7,12 +7,10 @@ Each document is a named case; docs/SECURITY.md quotes the count (len(REFUSED)).
 from __future__ import annotations
 
 import os
-import socket
-import threading
 
 import pytest
 
-from .conftest import MINIMAL, assert_clean_error, domain_xml, run_domc
+from .conftest import MINIMAL, assert_clean_error, connection_recorder, domain_xml, run_domc
 
 OK_DOMAIN = domain_xml().encode()
 
@@ -85,28 +83,8 @@ THREE_COMMANDS = ("xxe-file-entity", "parameter-entity-file", "xinclude-file", "
 @pytest.fixture
 def listener():
     """A TCP server that records every connection made to it."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(8)
-    srv.settimeout(0.2)
-    hits: list = []
-    stop = threading.Event()
-
-    def loop():
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                continue
-            hits.append(conn.recv(1024))
-            conn.close()
-
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.getsockname()[1]}/evil.dtd", hits
-    stop.set()
-    t.join()
-    srv.close()
+    with connection_recorder() as recorder:
+        yield recorder
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def test_selection(body, machine, smm, file):
     o = dom.os
     assert o.firmware_file == file
     assert (o.loader.path, o.loader.type, o.loader.readonly) == (fw.executable, "pflash", True)
-    assert o.nvram == "/var/lib/libvirt/qemu/nvram/fw_VARS.fd"
+    assert o.nvram == "/var/lib/domc/nvram/fw_VARS.fd"
     assert o.nvram_template == fw.nvram_template
     needs_smm = "requires-smm" in fw.features
     assert bool(o.loader.secure) == needs_smm
@@ -228,7 +228,7 @@ def test_plain_efi_argv_has_no_smm_or_secure_flash():
 
 def test_manual_readonly_pflash_gets_the_default_nvram():
     argv = _argv(xml("", "<loader readonly='yes' type='pflash'>/x/CODE.fd</loader>", "pc"))
-    assert any('"filename":"/var/lib/libvirt/qemu/nvram/fw_VARS.fd"' in a for a in argv)
+    assert any('"filename":"/var/lib/domc/nvram/fw_VARS.fd"' in a for a in argv)
     argv = _argv(xml("", "<loader type='pflash'>/x/bios.fd</loader>", "pc"))
     assert not any("pflash1" in a for a in argv)
     assert any('"node-name":"libvirt-pflash0-format","read-only":false' in a for a in argv)
@@ -296,10 +296,19 @@ def test_every_nvram_form_becomes_pflash1(nvram, store):
     assert "pflash1=libvirt-pflash1-format" in argv[argv.index("-machine") + 1]
 
 
-def test_a_network_nvram_with_credentials_warns_that_they_are_not_passed():
+def test_a_network_nvram_with_credentials_reads_its_password_from_the_secrets_dir():
+    """The iSCSI login of a network NVRAM store: the user in the node, the password in a
+    secret object that names the secret's file (libvirt's ids), no warning."""
     nvram = ("<nvram type='network'><source protocol='iscsi' name='iqn.x:y/0'>"
              "<host name='example.com' port='3260'/><auth username='me'><secret type='iscsi' "
              "usage='s'/></auth></source></nvram>")
     dom, env = compile_(xml("", CODE + nvram, "pc"))
-    assert [d.code for d in env.diag.warnings] == ["disk-auth"]
-    assert "the NVRAM store: the password of user 'me'" in env.diag.warnings[0].message
+    assert env.diag.warnings == []
+    argv = emit_argv(dom, env)
+    objects = [json.loads(v) for o, v in zip(argv, argv[1:]) if o == "-object"]
+    assert {"qom-type": "secret", "id": "libvirt-pflash1-storage-auth-secret0", "format": "raw",
+            "file": "/var/lib/domc/secrets/iscsi-s"} in objects
+    nodes = [json.loads(v) for o, v in zip(argv, argv[1:]) if o == "-blockdev"]
+    (storage,) = [n for n in nodes if n["node-name"] == "libvirt-pflash1-storage"]
+    assert (storage["user"], storage["password-secret"]) == (
+        "me", "libvirt-pflash1-storage-auth-secret0")

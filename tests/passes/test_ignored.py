@@ -18,9 +18,9 @@ def _warnings(devices: str) -> list[str]:
 
 def test_unknown_child_and_attribute_are_reported_with_their_line():
     devices = disk("vda", "virtio").replace(
-        "<target", "<iotune>\n<total_bytes_sec>1</total_bytes_sec></iotune><target sparkle='1'")
+        "<target", "<glitter>\n<total_bytes_sec>1</total_bytes_sec></glitter><target sparkle='1'")
     assert _warnings(devices) == [
-        "t.xml:6: warning[ignored]: element <iotune> of <disk> is not used by domc; the compiled "
+        "t.xml:6: warning[ignored]: element <glitter> of <disk> is not used by domc; the compiled "
         "guest does not have it",
         "t.xml:7: warning[ignored]: attribute 'sparkle' of <target> of <disk> is not used by "
         "domc; the compiled guest does not have it",

@@ -27,7 +27,7 @@ def domain(sysinfo: str, smbios: str = SYSINFO, uuid: str | None = UUID) -> byte
             + "<genid>43dc0cf8-809b-4adb-9bea-a9abb5f3d90d</genid>\n"
             "<memory unit='MiB'>64</memory>\n"
             f"{sysinfo}\n"
-            f"<os><type arch='x86_64' machine='pc'>hvm</type>{smbios}</os>\n"
+            f"<os><type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>{smbios}</os>\n"
             "<devices/>\n</domain>\n").encode()
 
 

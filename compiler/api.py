@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attrs import frozen
+from .record import evolve, frozen
 
 from .devices.graphics import AutoPort, autoports
 from .emit.argv import emit_argv, emit_env
@@ -11,6 +11,7 @@ from .emit.taskset import AffinityPlan, plan
 from .lockfile import load_lock
 from .model import Domain
 from .cpu.host import load_host
+from .diagnostics import Collector
 from .env import Env
 from .parse import parse_bytes, parse_file
 from .passes.resolve_cpu import HOST_CACHE_KEY
@@ -51,6 +52,12 @@ def make_env(profile: str | None = None, host: str | None = None,
     if host_root is not None:
         host_topology(env)
     return env
+
+
+def next_env(env: Env) -> Env:
+    """An Env for the next domain of a batch: the same profile, host files and host
+    facts (read once, for every domain), the diagnostics of no domain yet."""
+    return evolve(env, diag=Collector(), host_facts={})
 
 
 def normalize_file(path: str, env: Env) -> tuple[Domain, object]:

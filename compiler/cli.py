@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
-
-from . import VERSION_TEXT
-from .diagnostics import DomcError
 
 EXIT_OK = 0
 EXIT_NEGATIVE = 1
@@ -19,26 +17,54 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .commands import COMMAND_MODULES
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The ``domc`` parser.  Every command is listed (name and help from the table in
+    :mod:`compiler.commands`), but only the module of the command named in ``argv``
+    is imported and given its arguments; with ``argv`` None, all of them are."""
+    from . import VERSION_TEXT
+    from .commands import command_table
 
+    chosen = _command_word(argv) if argv is not None else None
     parser = argparse.ArgumentParser(
         prog="domc",
         description="Compile libvirt-style domain XML to a QEMU command line, without a daemon.",
     )
     parser.add_argument("--version", action="version", version=VERSION_TEXT)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for modname in COMMAND_MODULES:
-        mod = importlib.import_module(f"{__package__}.commands.{modname}")
-        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+    table = command_table()
+    if any(name == chosen for name, _, _ in table):
+        # a known command: its parser alone (each parser argparse makes looks up its
+        # message catalogues on disk, a millisecond apiece)
+        table = [row for row in table if row[0] == chosen]
+    for name, module, help_ in table:
+        load = argv is None or name == chosen
+        mod = importlib.import_module(f"{__package__}.commands.{module}") \
+            if load or help_ is None else None
+        text = help_ if help_ is not None else mod.HELP
+        p = sub.add_parser(name, help=text, description=text)
+        if load:
+            mod.add_arguments(p)
+            p.set_defaults(_run=mod.run)
     return parser
 
 
+def _command_word(argv: list[str]) -> str | None:
+    """The command ``argv`` names: its first word that is not an option (domc's own
+    options, --help and --version, take no value); None before it is asked for help."""
+    for word in argv:
+        if word in ("--", "-h", "--help"):  # domc's own help lists every command
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)  # --help and --version end here, before attrs or lxml load
+    from .diagnostics import DomcError
+
     try:
         return int(args._run(args) or 0)
     except DomcError as exc:
@@ -53,3 +79,22 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
     except KeyboardInterrupt:
         return 130
+
+
+def entry() -> None:
+    """The ``domc`` program: :func:`main`, then a quick exit.  Tearing the interpreter
+    down (freeing every module, class and table one by one) would cost more than
+    compiling a domain, and nothing is left to do by then: the output is flushed
+    here and no command leaves a process, a temporary file or an exit handler behind."""
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse: --help, --version, a usage error (already printed)
+        if not isinstance(exc.code, (int, type(None))):
+            raise
+        code = exc.code or 0
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader went away; the output is moot
+            pass
+    os._exit(code)

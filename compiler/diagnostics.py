@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from attrs import field, frozen
+from .record import field, frozen
 
 
 @frozen
@@ -20,16 +20,28 @@ class Span:
     (the domain parser does): a later check can then locate a value inside its line
     without reading the file again.  ``path`` is the element's place in the document
     as an XPath (``/domain/devices/disk[2]``), when the place is an element.  Neither
-    takes part in equality or in the one-line rendering."""
+    takes part in equality or in the one-line rendering.
+
+    ``node`` is the element itself, when a reader made the span: working out its path
+    costs more than reading it, and almost no span ends in a diagnostic, so a
+    :class:`Diagnostic` made of the span fills in ``path`` (and lets the element go)."""
 
     file: str = "<input>"
     line: int = 0
     column: int = 0
     lines: tuple[str, ...] = field(default=(), eq=False, repr=False)
     path: str = field(default="", eq=False, repr=False)
+    node: object = field(default=None, eq=False, repr=False)
 
     def at_column(self, column: int) -> "Span":
-        return Span(self.file, self.line, column, self.lines, self.path)
+        return Span(self.file, self.line, column, self.lines, self.path, self.node)
+
+    def resolved(self) -> "Span":
+        """This span with ``path`` filled in from ``node``, and no node."""
+        if self.node is None:
+            return self
+        return Span(self.file, self.line, self.column, self.lines,
+                    self.path or element_path(self.node))
 
     def source_line(self) -> str | None:
         """The text of this span's line, when the document's text came with it."""
@@ -45,6 +57,11 @@ class Span:
 
 
 NOWHERE = Span()
+
+
+def element_path(el) -> str:
+    """An lxml element's place in its document, as an XPath (``/domain/devices/disk[2]``)."""
+    return el.getroottree().getpath(el)
 
 
 def span_field():
@@ -63,6 +80,10 @@ class Diagnostic:
     message: str
     span: Span = NOWHERE
     severity: Severity = Severity.ERROR
+
+    def __post_init__(self) -> None:
+        if self.span.node is not None:  # the element's path, now that it is needed
+            object.__setattr__(self, "span", self.span.resolved())
 
     def render(self) -> str:
         # one line, always: a message never carries a newline into the output

@@ -4,7 +4,7 @@ argument; nothing here touches the files the XML names."""
 
 from __future__ import annotations
 
-from attrs import define, field
+from .record import define, field
 
 from .diagnostics import Collector
 from .trace import Trace

@@ -4,6 +4,10 @@ into attrs values.
 The grammar directory is ``compiler/grammar`` in an installed wheel (pyproject
 force-includes the top-level ``grammar/`` there) and ``../grammar`` next to the
 package in a checkout; both are looked at, in that order.
+
+Importing lark and building an LALR parser costs more than a whole compile, so this
+module is imported only where a grammar is used (:mod:`compiler.placement.cpuset`
+comes here for a value its quick reader does not accept, to report it).
 """
 
 from __future__ import annotations
@@ -63,7 +67,13 @@ class CpusetTransformer(Transformer):
         self.max_id = max_id
 
     def _number(self, tok: Token, text: str | None = None) -> int:
-        value = int(text if text is not None else tok)
+        digits = (text if text is not None else str(tok)).lstrip("0") or "0"
+        if len(digits) > len(str(self.max_id)):  # too long for int() to take it, too
+            shown = digits if len(digits) <= 20 else f"{digits[:8]}...({len(digits)} digits)"
+            raise CpusetValueError(
+                "cpuset-too-big", f"id {shown} is larger than the maximum {self.max_id}", tok.column
+            )
+        value = int(digits)
         if value > self.max_id:
             raise CpusetValueError(
                 "cpuset-too-big", f"id {value} is larger than the maximum {self.max_id}", tok.column

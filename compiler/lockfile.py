@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from attrs import frozen
+from .record import frozen
 
 from .diagnostics import Span, fail
 from .inputs import read_json_file

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from typing import ClassVar
 
-from attrs import field, frozen
+from .record import field, frozen
 
 from .diagnostics import NOWHERE, Span, span_field
 from .enums import CpuMatch, CpuMode, FeaturePolicy  # noqa: F401  (re-exported)

@@ -7,7 +7,7 @@ is a Diagnostic with the line.
 
 from __future__ import annotations
 
-from attrs import evolve
+from .record import evolve
 
 from .devices import NOT_DEVICES, kind_for_element
 from .devices.blockdev import read_source
@@ -43,13 +43,14 @@ def parse_bytes(data: bytes, file: str = "<input>") -> tuple[Domain, object]:
 
 # elements that describe the domain to people and tools, not to the guest
 METADATA = ("title", "description", "metadata")
+_NOT_CHECKED = frozenset((*METADATA, "devices"))  # here: devices are checked one by one
 
 
 def _unread_outside_devices(usage: Usage, root, file: str) -> list[Diagnostic]:
     """A warning for every element and attribute outside <devices> that no reader used
     (the devices have their own, per device)."""
     def skip(el) -> bool:
-        return el.getparent() is root and el.tag in (*METADATA, "devices")
+        return el.tag in _NOT_CHECKED and el.getparent() is root
 
     return [Diagnostic("ignored", f"{what} is not used by domc; the compiled guest does not "
                        "have it", span, Severity.WARNING)
@@ -412,6 +413,4 @@ def _devices(d: Reader) -> tuple[tuple, tuple]:
 
 
 def _place(dev, origin: int, span: Span):
-    from attrs import evolve
-
     return evolve(dev, origin=origin, span=span)

@@ -13,7 +13,7 @@ import re
 from functools import cache
 from importlib import resources
 
-from attrs import frozen
+from .record import frozen
 
 from .diagnostics import Span, fail
 from .inputs import read_json_file

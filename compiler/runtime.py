@@ -20,7 +20,7 @@ from __future__ import annotations
 import os.path
 import urllib.parse
 
-from attrs import field, frozen
+from .record import field, frozen
 
 from .diagnostics import NOWHERE, Span
 

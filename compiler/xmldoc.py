@@ -23,8 +23,19 @@ from .inputs import read_input_file
 
 from .xmllight import MAX_BYTES, MAX_DEPTH  # one limit for both readers
 
+XINCLUDE = "{http://www.w3.org/2001/XInclude}*"
+_PARSERS: dict = {}  # remove_comments -> the parser
+
 
 def _parser(remove_comments: bool):
+    """The locked-down parser (one per setting, made once: domc reads in one thread)."""
+    p = _PARSERS.get(remove_comments)
+    if p is None:
+        p = _PARSERS[remove_comments] = _new_parser(remove_comments)
+    return p
+
+
+def _new_parser(remove_comments: bool):
     from lxml import etree  # imported on first use: the light reader never needs it
 
     class _RefuseExternal(etree.Resolver):
@@ -73,13 +84,11 @@ def read_document(data: bytes, file: str, *, remove_comments: bool = False):
     if tree.docinfo.doctype:
         raise fail("xml-doctype", "DOCTYPE declarations are not accepted (no DTDs, no entities)",
                    Span(file, _doctype_line(data)))
-    for el in root.iter():
+    for el in root.iter(etree.Entity, XINCLUDE):  # the first of either, in document order
         if isinstance(el, etree._Entity):
             raise fail("xml-entity", f"entity reference &{el.name}; is not accepted",
                        Span(file, el.sourceline or 0))
-        if isinstance(el.tag, str) and "}" in el.tag and el.tag.startswith(
-                "{http://www.w3.org/2001/XInclude}"):
-            raise fail("xml-xinclude", "XInclude is not accepted", Span(file, el.sourceline or 0))
+        raise fail("xml-xinclude", "XInclude is not accepted", Span(file, el.sourceline or 0))
     _check_depth(root, file)
     return root
 
@@ -101,11 +110,18 @@ def _doctype_line(data: bytes) -> int:
     return data.count(b"\n", 0, at) + 1 if at >= 0 else 1
 
 
+# the nodes one level below MAX_DEPTH (elements, comments, processing instructions;
+# not text, which is no node of its own in lxml's tree)
+_TOO_DEEP: list = []  # the compiled XPath, made on first use (lxml is imported late)
+
+
 def _check_depth(root, file: str) -> None:
-    stack = [(root, 1)]
-    while stack:
-        el, d = stack.pop()
-        if d > MAX_DEPTH:
-            raise fail("xml-too-deep", f"elements nest deeper than {MAX_DEPTH} levels",
-                       Span(file, el.sourceline or 0))
-        stack.extend((c, d + 1) for c in el)
+    if not _TOO_DEEP:
+        from lxml import etree
+
+        _TOO_DEEP.append(etree.XPath("/*" * MAX_DEPTH + "/node()[not(self::text())]"))
+    too_deep = _TOO_DEEP[0](root)
+    if too_deep:
+        el = too_deep[-1]  # the one a walk from the last child down meets first
+        raise fail("xml-too-deep", f"elements nest deeper than {MAX_DEPTH} levels",
+                   Span(file, el.sourceline or 0))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from .diagnostics import DomcError, Span, fail
+from .diagnostics import DomcError, Span, element_path, fail
 
 _INT_RE = re.compile(r"^\s*[+]?(0[xX][0-9a-fA-F]+|[0-9]+)\s*$")
 
@@ -41,37 +41,67 @@ def parse_int_text(text: str) -> int | None:
 
 class Usage:
     """Which elements and attributes a reader looked at, so that what nobody read can
-    be reported instead of silently dropped."""
+    be reported instead of silently dropped.
+
+    Elements are recorded as themselves: holding an lxml element keeps its Python
+    proxy alive, and lxml hands out that same proxy for the node while it lives, so
+    the element is its own key (no path to compute per read)."""
 
     def __init__(self) -> None:
-        self.elements: set[str] = set()
-        self.attributes: set[tuple[str, str]] = set()
+        self.elements: dict = {}  # element -> names of its attributes read
+        self.kids: dict = {}  # element -> {tag: its first child element of that tag}
 
-    @staticmethod
-    def key(el) -> str:
-        """A stable name for an element (lxml's Python proxies come and go, so id()
-        is not one): its path in the document."""
-        return el.getroottree().getpath(el)
+    def element(self, el) -> set[str]:
+        """Record ``el`` as read; the set its read attributes go into."""
+        seen = self.elements.get(el)
+        if seen is None:
+            seen = self.elements[el] = set()
+        return seen
 
-    def unread(self, root, file: str, skip=lambda el: False) -> list[tuple[Span, str]]:
+    def index(self, el) -> dict:
+        """{tag: first child element of that tag} of ``el``: the children are looked
+        through once per element, not once per question."""
+        kids = self.kids[el] = {}
+        for c in el.iterchildren("*"):
+            kids.setdefault(c.tag, c)
+        return kids
+
+    def unread(self, root, file: str, skip=None) -> list[tuple[Span, str]]:
         """(place, description) of every element and attribute under root not read;
         elements for which ``skip`` is true are passed over with what they hold."""
         out = []
-        stack = [root]
+        stack = [root] if isinstance(root.tag, str) else []
+        elements = self.elements
         while stack:
             el = stack.pop()
-            if not isinstance(el.tag, str) or skip(el):
+            if skip is not None and skip(el):
                 continue
-            if self.key(el) not in self.elements:
-                out.append((Span(file, el.sourceline or 0, path=self.key(el)), f"element <{el.tag}>"))
+            seen = elements.get(el)
+            if seen is None:
+                out.append((Span(file, el.sourceline or 0, path=element_path(el)),
+                            f"element <{el.tag}>"))
                 continue
-            for name in el.attrib:
-                if (self.key(el), name) not in self.attributes:
+            for name in el.keys():
+                if name not in seen:
                     where = "" if el is root else f" of <{el.tag}>"
-                    out.append((Span(file, el.sourceline or 0, path=self.key(el)),
+                    out.append((Span(file, el.sourceline or 0, path=element_path(el)),
                                 f"attribute '{name}'{where}"))
-            stack.extend(reversed(list(el)))
+            stack.extend(el.iterchildren("*", reversed=True))  # elements, last first
         return sorted(out, key=lambda x: x[0].line)
+
+
+_PLAIN: dict[str, bool] = {}
+
+
+def _plain(tag: str) -> bool:
+    """A bare element name (no path, predicate or wildcard): matched child by child."""
+    plain = _PLAIN.get(tag)
+    if plain is None:
+        plain = _PLAIN[tag] = tag.replace("-", "").replace("_", "").isalnum()
+    return plain
+
+
+_new = object.__new__
 
 
 class Reader:
@@ -80,32 +110,44 @@ class Reader:
     ``lines`` (the document's text, see :func:`compiler.xmldoc.source_lines`) rides
     along in every :attr:`span`, so values can be located within their line."""
 
-    __slots__ = ("el", "file", "usage", "lines")
+    __slots__ = ("el", "file", "usage", "lines", "_seen")
 
     def __init__(self, el, file: str, usage: Usage | None = None, lines: tuple[str, ...] = ()):
         self.el = el
         self.file = file
         self.usage = usage
         self.lines = lines
-        if usage is not None:
-            usage.elements.add(Usage.key(el))
+        self._seen = usage.element(el) if usage is not None else None
 
     def _get(self, name: str) -> str | None:
-        if self.usage is not None:
-            self.usage.attributes.add((Usage.key(self.el), name))
+        if self._seen is not None:
+            self._seen.add(name)
         return self.el.get(name)
 
     def _find(self, tag: str):
-        c = self.el.find(tag)
-        if c is not None and self.usage is not None:
-            self.usage.elements.add(Usage.key(c))
+        """The first child ``tag`` (or what the path ``tag`` finds), recorded as read."""
+        usage = self.usage
+        if usage is None:
+            return self.el.find(tag)
+        el = self.el
+        kids = usage.kids.get(el)
+        if kids is None:
+            kids = usage.index(el)
+        c = kids.get(tag)
+        if c is None:
+            if _PLAIN.get(tag) or _plain(tag):  # most questions are of absent children
+                return None
+            c = el.find(tag)
+            if c is None:
+                return None
+        if c not in usage.elements:
+            usage.elements[c] = set()
         return c
 
     def mark_all(self) -> None:
         """Count every attribute of this element as read (generic readers)."""
-        if self.usage is not None:
-            key = Usage.key(self.el)
-            self.usage.attributes.update((key, k) for k in self.el.attrib)
+        if self._seen is not None:
+            self._seen.update(self.el.attrib)
 
     # ------------------------------------------------------------ structure
     @property
@@ -115,18 +157,23 @@ class Reader:
 
     @property
     def span(self) -> Span:
-        return Span(self.file, self.el.sourceline or 0, lines=self.lines, path=Usage.key(self.el))
+        # the element rides along; its path is worked out only if a diagnostic is made
+        # of this span (see compiler.diagnostics.Diagnostic)
+        return Span(self.file, self.el.sourceline or 0, lines=self.lines, node=self.el)
 
     def child(self, tag: str) -> "Reader | None":
         c = self._find(tag)
-        return None if c is None else Reader(c, self.file, self.usage, self.lines)
+        if c is None:
+            return None
+        r = _new(Reader)  # what __init__ does, but the element is recorded already
+        r.el, r.file, r.usage, r.lines = c, self.file, self.usage, self.lines
+        r._seen = None if self.usage is None else self.usage.elements[c]
+        return r
 
     def children(self, tag: str | None = None) -> Iterator["Reader"]:
-        for c in self.el:
-            if not isinstance(c.tag, str):
-                continue  # comments, processing instructions
-            if tag is None or c.tag == tag:
-                yield Reader(c, self.file, self.usage, self.lines)
+        # "*": elements only, not comments or processing instructions
+        for c in self.el.iterchildren("*" if tag is None else tag):
+            yield Reader(c, self.file, self.usage, self.lines)
 
     def text(self, tag: str | None = None) -> str | None:
         el = self.el if tag is None else self._find(tag)

@@ -22,7 +22,7 @@ import time
 import zlib
 from pathlib import Path
 
-from attrs import define, field
+from compiler.record import define, field
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NO_CHROMIUM = "chromium is not installed (apt-get install chromium)"

@@ -109,7 +109,7 @@ def test_missing_file(argv, kind, tmp_path, capsys):
 # cpu-baseline reads a directory as the recorded hosts in it: an empty one has none
 TAKES_DIRECTORIES = {"cpu-baseline": ("cpu-missing", "no recorded hosts: the directory holds no files")}
 # inputs that may be directories of domains: an empty one is the fault
-TAKE_DIRECTORIES = {("validate", "{}"), ("validate", DOMAIN, "{}")}
+TAKE_DIRECTORIES = {("compile", "{}"), ("validate", "{}"), ("validate", DOMAIN, "{}")}
 
 
 @pytest.mark.parametrize("argv,kind", FILE_OPTIONS, ids=_ids(FILE_OPTIONS))

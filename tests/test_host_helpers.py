@@ -293,9 +293,9 @@ def test_run_creates_absent_user_data_and_keeps_what_exists(tmp_path):
 
 
 def _with_state(plan, *files):
-    import attrs
+    from compiler.record import evolve
 
-    return attrs.evolve(plan, state=files)
+    return evolve(plan, state=files)
 
 
 class FakeQmp:

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "compiler"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("compiler$", "compiler.diagnostics", "compiler.enums", "compiler.inputs",
               "compiler.xmldoc", "compiler.xmllight", "compiler.schema",
-              "compiler.xmlread", "compiler.grammars",
+              "compiler.xmlread", "compiler.grammars", "compiler.record",
               "compiler.tables", "compiler.profile", "compiler.qmpclient",
               "compiler.placement$", "compiler.placement.cpuset", "compiler.trace")),
     ("model", ("compiler.model", "compiler.env", "compiler.runtime", "compiler.placement.tuning",

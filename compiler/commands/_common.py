@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
-from attrs import evolve
-
 from ..diagnostics import Diagnostic, DomcError, Span, fail
 from ..inputs import IO, STDIN, display_name, read_input_file
+from ..record import evolve
 from ..runtime import DEFAULT_RUN_DIR, DEFAULT_STATE_DIR, HostDirs
 
 INPUT_SUFFIX = ".xml"
@@ -121,9 +120,9 @@ def env_from_args(args):
 def fresh_env(base):
     """An Env for one more domain: the profile and host facts of ``base`` (read once,
     shared), diagnostics of its own."""
-    from ..diagnostics import Collector
+    from ..api import next_env
 
-    return evolve(base, diag=Collector())
+    return next_env(base)
 
 
 def expand_inputs(paths) -> list[str]:
@@ -209,21 +208,32 @@ def _with_paths(diags: list[Diagnostic], data: bytes, name: str) -> list[Diagnos
             for d in diags]
 
 
-
 def check_lock(args, env, dom, as_json: bool = False) -> int:
     """With ``--lock``: 0 when the compile keeps every locked fact, else 1 after
     printing what would change (stderr; stdout as JSON with ``as_json``)."""
-    if env.lock is None:
+    report = lock_report(args.file, env, dom, as_json)
+    if report is None:
         return 0
+    out, err = report
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return 1
+
+
+def lock_report(name: str, env, dom, as_json: bool = False) -> tuple[str, str] | None:
+    """With ``--lock``: None when the compile of ``name`` keeps every locked fact, else
+    (standard output: the changes as JSON with ``as_json``, standard error: one line
+    per change)."""
+    if env.lock is None:
+        return None
     from ..api import facts_of
     from ..emit.abidiff import lock_changes, render_json
 
     now = facts_of(dom, env)
     changes = lock_changes(env.lock.facts, now)
     if not changes:
-        return 0
-    if as_json:
-        sys.stdout.write(render_json(changes, env.lock.facts, now))
-    for c in changes:
-        print(f"{args.file}: the lock {env.lock.path} would change: {c.text()}", file=sys.stderr)
-    return 1
+        return None
+    out = render_json(changes, env.lock.facts, now) if as_json else ""
+    err = "".join(f"{name}: the lock {env.lock.path} would change: {c.text()}\n"
+                  for c in changes)
+    return out, err

@@ -1,27 +1,48 @@
-"""domc compile FILE.xml: print the QEMU command line."""
+"""domc compile FILE|DIR|- ...: print (or write, one file per domain) QEMU command lines.
+
+One domain prints to standard output.  Several (more than one file, or a directory)
+need ``--out-dir``: each domain's output goes to ``DIR/NAME.EXT`` (NAME the file name
+without ``.xml``), compiled in ``--jobs`` processes.  A batch writes exactly the bytes
+each domain gives compiled alone, and its standard error is each domain's, in input
+order; a domain that fails writes nothing and does not stop the others.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 
-from ..diagnostics import DomcError, Severity
-from ._common import add_check_options, add_compile_options, add_lock_options, check_input, \
-    check_lock, env_from_args
+from ._common import add_check_options, add_compile_options, add_lock_options, \
+    env_from_args, expand_inputs, split_schema_option
 
 NAME = "compile"
-HELP = "compile a domain XML file to a QEMU command line"
+HELP = "compile domain XML files to QEMU command lines"
 FORMATS = ("args", "argv", "json", "shell")
+EXTENSIONS = {"args": ".args", "argv": ".argv", "json": ".json", "shell": ".sh"}
+
+EXIT_FAILED = 2
+EXIT_INTERNAL = 70
 
 
 def add_arguments(p) -> None:
-    p.add_argument("file", metavar="FILE.xml")
+    from ._batch import positive_int
+
+    p.add_argument("files", metavar="FILE|DIR|-", nargs="+",
+                   help="domain XML files; a directory stands for every *.xml beneath it "
+                        "(sorted); - reads standard input")
     p.add_argument("--format", choices=FORMATS, default="args",
                    help="args: shell-quoted, one option per line (default); argv: one argument "
                         "per line; json: {argv, plan, warnings, diagnostics}, or {diagnostics} "
                         "when it fails; shell: a runnable launcher that applies the CPU/memory "
                         "placement plan")
+    p.add_argument("--out-dir", metavar="DIR",
+                   help="write each domain's output to DIR/NAME.args (.argv, .json, .sh by "
+                        "--format), NAME being the file name without .xml; needed for more "
+                        "than one domain")
+    p.add_argument("--jobs", "-j", type=positive_int, metavar="N",
+                   help="compile in N processes (default: the CPUs there are)")
     add_check_options(p)
     add_compile_options(p)
     add_lock_options(p)
@@ -51,52 +72,225 @@ def autoport_json(a) -> dict:
             "last": a.last, "avoid": list(a.avoid)}
 
 
-def run(args) -> int:
-    from ._report import diagnostic_json
-
-    try:
-        env = env_from_args(args)
-        schema = None
-        if args.schema is not None:
-            from ..schema import load_schema
-
-            schema = load_schema(args.schema)
-    except DomcError as exc:  # an option's file: the same report, JSON included
-        result, diags = None, exc.diagnostics
-    else:
-        result, diags = check_input(args.file, env, schema)
-    for d in diags:
-        print(d.render(), file=sys.stderr)
-    found = {d.severity for d in diags}
-    status = 2 if Severity.ERROR in found else 1 if args.strict and found else 0
-    as_json = [diagnostic_json(d, args.file) for d in diags]
-    if status:  # no command line: errors, or warnings under --strict
-        if args.format == "json":
-            sys.stdout.write(json.dumps({"diagnostics": as_json}, indent=2, sort_keys=True,
-                                        ensure_ascii=False) + "\n")
-        return status
-    if check_lock(args, env, result.domain, as_json=args.format == "json"):
-        return 1
+def render(result, fmt: str, diagnostics: list | tuple = ()) -> str:
+    """The text ``--format fmt`` writes for a compiled domain (``diagnostics``: its
+    warnings as JSON objects, for ``json``)."""
     argv = list(result.argv)
-    if args.format == "json":
+    if fmt == "json":
         from ..emit.taskset import plan_json
 
         doc = {"argv": argv, "plan": plan_json(result.plan), "warnings": list(result.warnings),
-               "diagnostics": as_json}
+               "diagnostics": list(diagnostics)}
         if result.env:
             doc["env"] = dict(result.env)
         if result.autoports:
             doc["autoports"] = [autoport_json(a) for a in result.autoports]
-        out = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    elif args.format == "argv":
+        return json_text(doc) + "\n"
+    if fmt == "argv":
         if result.env:  # an argv that still runs: env(1) sets the variables
             argv = ["env", *(f"{k}={v}" for k, v in result.env), *argv]
-        out = "".join(a + "\n" for a in argv)
-    elif args.format == "shell":
+        return "".join(a + "\n" for a in argv)
+    if fmt == "shell":
         from ..emit.shell import shell_launcher
 
-        out = shell_launcher(argv, result.plan, result.env, result.autoports)
+        return shell_launcher(argv, result.plan, result.env, result.autoports)
+    return shell_lines(argv, result.env)
+
+
+def json_text(value) -> str:
+    """``json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)``, the same
+    bytes, written through the C string encoder: with ``indent`` set, json falls back
+    to its pure-Python encoder, which cost a batch more than reading the domain.
+    Anything but str-keyed dicts, lists, strings, ints, booleans and None goes to
+    json itself."""
+    out: list[str] = []
+    try:
+        _json_into(value, out, "\n")
+    except _NotPlain:
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return "".join(out)
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _json_into(value, out: list[str], nl: str) -> None:
+    if isinstance(value, str):
+        out.append(_encode_str(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif type(value) is int:
+        out.append(int.__repr__(value))
+    elif type(value) is list or type(value) is tuple:
+        if not value:
+            out.append("[]")
+            return
+        inner = nl + "  "
+        out.append("[")
+        for i, item in enumerate(value):
+            out.append(inner if i == 0 else "," + inner)
+            _json_into(item, out, inner)
+        out.append(nl + "]")
+    elif type(value) is dict:
+        if not value:
+            out.append("{}")
+            return
+        if not all(type(k) is str for k in value):
+            raise _NotPlain
+        inner = nl + "  "
+        out.append("{")
+        for i, key in enumerate(sorted(value)):
+            out.append(inner if i == 0 else "," + inner)
+            out.append(_encode_str(key))
+            out.append(": ")
+            _json_into(value[key], out, inner)
+        out.append(nl + "}")
     else:
-        out = shell_lines(argv, result.env)
-    sys.stdout.write(out)
-    return 0
+        raise _NotPlain
+
+
+def _encode_str(s: str) -> str:
+    return json.encoder.encode_basestring(s)
+
+
+# ------------------------------------------------------------------ one domain
+
+_WORK: dict = {}  # what every domain of a run shares: the Env template, schema, options
+
+
+def _prepare(env, fmt: str, schema=None, strict: bool = False) -> None:
+    _WORK.update(env=env, format=fmt, schema=schema, strict=strict)
+
+
+def compile_one(path: str) -> tuple[str | None, str, int]:
+    """(output or None, standard error text, exit status) for one domain, as a plain
+    value a worker process can hand back.  A failed domain (errors; warnings under
+    ``--strict``; a ``--lock`` fact that would change) has a non-zero status and, with
+    ``--format json``, its diagnostics (or the lock's changes) as output."""
+    from ..diagnostics import DomcError, Severity
+    from ._common import check_input, lock_report
+    from ._report import diagnostic_json
+
+    env, fmt = _WORK["env"], _WORK["format"]
+    try:
+        result, diags = check_input(path, env, _WORK["schema"])
+        err = "".join(d.render() + "\n" for d in diags)
+        found = {d.severity for d in diags}
+        status = EXIT_FAILED if Severity.ERROR in found else \
+            1 if _WORK["strict"] and found else 0
+        as_json = [diagnostic_json(d, path) for d in diags]
+        if status:  # no command line: errors, or warnings under --strict
+            return (json_text({"diagnostics": as_json}) + "\n" if fmt == "json" else None,
+                    err, status)
+        changed = lock_report(path, env, result.domain, as_json=fmt == "json")
+        if changed is not None:
+            return changed[0] or None, err + changed[1], 1
+        return render(result, fmt, as_json), err, 0
+    except DomcError as exc:
+        return None, "".join(d.render() + "\n" for d in exc.diagnostics), EXIT_FAILED
+    except Exception as exc:  # a bug in domc: reported for this file, the others go on
+        return None, (f"domc: internal error: {path}: {type(exc).__name__}: {exc} (please "
+                      "report this with the input that caused it)\n"), EXIT_INTERNAL
+
+
+def _lost(path: str) -> tuple[None, str, int]:
+    return None, (f"domc: internal error: {path}: the process compiling it died (please "
+                  "report this with the input that caused it)\n"), EXIT_INTERNAL
+
+
+# ------------------------------------------------------------------ the command
+
+
+def run(args) -> int:
+    from ..diagnostics import DomcError, Span, fail
+    from ._report import diagnostic_json
+
+    names, schema_dir = split_schema_option(args.files, args.schema)
+    paths = expand_inputs(names)
+    many = len(paths) > 1 or any(p != "-" and os.path.isdir(p) for p in names)
+    if many and args.out_dir is None:
+        raise fail("usage", f"{len(paths)} domains to compile: give --out-dir DIR for their "
+                   "outputs (one file per domain)", Span(NAME))
+    targets = _targets(paths, args.out_dir, args.format) if args.out_dir else None
+    try:  # the profile, host, lock and schema files: read once, for every domain
+        env = env_from_args(args)
+        schema = None
+        if schema_dir is not None:
+            from ..schema import load_schema
+
+            schema = load_schema(schema_dir)
+    except DomcError as exc:  # an option's file: the same report, JSON included
+        for d in exc.diagnostics:
+            print(d.render(), file=sys.stderr)
+        if args.format == "json":
+            sys.stdout.write(json_text({"diagnostics": [diagnostic_json(d, paths[0])
+                                                        for d in exc.diagnostics]}) + "\n")
+        return EXIT_FAILED
+    if targets is None:
+        _prepare(env, args.format, schema, args.strict)
+        out, err, status = compile_one(paths[0])
+        sys.stderr.write(err)
+        if out is not None:
+            sys.stdout.write(out)
+        return status
+    _make_dir(args.out_dir)
+    from ..inputs import write_domain_output
+    from ._batch import Progress, default_jobs, run_ordered
+
+    progress = Progress(len(paths), "domains")
+    worst = 0
+    results = run_ordered(compile_one, paths, args.jobs or default_jobs(),
+                          _prepare, (env, args.format, schema, args.strict), lost=_lost)
+    for done, (target, (out, err, status)) in enumerate(zip(targets, results), 1):
+        if err:
+            progress.write(err)
+        if out is not None and status == 0:  # a domain that fails writes nothing
+            try:
+                write_domain_output(target, out, executable=args.format == "shell")
+            except DomcError as exc:
+                progress.write("".join(d.render() + "\n" for d in exc.diagnostics))
+                status = EXIT_FAILED
+        worst = max(worst, status)
+        progress.step(done)
+    progress.clear()
+    return worst
+
+
+def _targets(paths: list[str], out_dir: str, fmt: str) -> list[str]:
+    """The output file of each input; two inputs of one name are refused before any
+    is compiled (one output would overwrite the other)."""
+    from ..diagnostics import Diagnostic, DomcError, Span
+
+    errors, seen, out = [], {}, []
+    for path in paths:
+        if path == "-":
+            errors.append(Diagnostic("out-name", "standard input has no file name to name its "
+                                     "output after; compile it alone, without --out-dir",
+                                     Span("<stdin>")))
+            continue
+        base = os.path.basename(path)
+        name = (base[:-4] if base.endswith(".xml") else base) + EXTENSIONS[fmt]
+        if name in seen:
+            errors.append(Diagnostic("out-name", f"its output would be {name}, as for "
+                                     f"{seen[name]}: compile them into different directories",
+                                     Span(path)))
+        seen.setdefault(name, path)
+        out.append(os.path.join(out_dir, name))
+    if errors:
+        raise DomcError(errors)
+    return out
+
+
+def _make_dir(path: str) -> None:
+    from ..diagnostics import Span, fail
+
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise fail("io", f"cannot create directory: {exc.strerror or type(exc).__name__}",
+                   Span(path)) from None

@@ -15,7 +15,7 @@ import difflib
 import os
 import sys
 
-from attrs import evolve, frozen
+from ..record import evolve, frozen
 
 from ..diagnostics import Span, fail
 from ..inputs import STDIN, read_input_file, write_output_file

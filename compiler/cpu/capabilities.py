@@ -3,7 +3,7 @@ types the emulator profile offers (with their canonical names for aliases)."""
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 from xml.sax.saxutils import escape
 
 from .render import attr as quoteattr

@@ -8,7 +8,7 @@ Host checks happen only where the definition asks for one: host-model, match
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..diagnostics import Collector
 from ..model import Cpu, CpuFeature, CpuMatch, CpuMode, FeaturePolicy

@@ -5,7 +5,7 @@ layer ("backing": null); one that just stops leaves the rest to the image's head
 
 from __future__ import annotations
 
-from attrs import evolve, frozen
+from ..record import evolve, frozen
 
 from ..diagnostics import Span, span_field
 from ..xmlread import Reader

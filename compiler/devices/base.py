@@ -6,7 +6,7 @@ import enum
 import json
 from typing import TYPE_CHECKING, Callable
 
-from attrs import define, field, frozen
+from ..record import define, field, frozen
 
 from ..model import Device, DriveAddr, MachineFamily, OtherAddr, PciAddr
 from ..runtime import Helper, HostDirs, SecretNeed, StateFile
@@ -168,8 +168,11 @@ class EmitCtx:
 
 def qjson(obj: dict) -> str:
     """QEMU JSON option value: compact, keys in insertion order, None dropped."""
-    return json.dumps({k: v for k, v in obj.items() if v is not None}, separators=(",", ":"),
-                      ensure_ascii=False)
+    return _QJSON({k: v for k, v in obj.items() if v is not None})
+
+
+# json.dumps with these options would build a new encoder on every call
+_QJSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def pci_props(dev: Device, ctx: EmitCtx) -> dict:
@@ -407,7 +410,7 @@ class DeviceKind:
     state: Callable[[Device, "Domain", HostDirs], tuple[StateFile, ...]] = \
         lambda d, dom, dirs: ()
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         if self.wants_usb is not _no_usb and self.usb_order is None:
             raise TypeError(f"device kind <{self.tag}> plugs into USB ports but has no usb_order")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from attrs import evolve, frozen
+from ..record import evolve, frozen
 
 from ..runtime import HostDirs, SecretRef
 from ..xmlread import Reader

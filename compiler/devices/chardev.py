@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attrs import evolve, frozen
+from ..record import evolve, frozen
 
 from ..model import Device, MachineFamily
 from ..xmlread import Reader

@@ -5,7 +5,7 @@ qemuBuildControllerPCIDevProps and qemuBuildControllerSCSIDevProps)."""
 
 from __future__ import annotations
 
-from attrs import evolve, frozen
+from ..record import evolve, frozen
 
 from ..xmlread import Reader
 

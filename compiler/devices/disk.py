@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device, DriveAddr, MachineFamily
 from ..xmlread import Reader

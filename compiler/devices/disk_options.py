@@ -14,7 +14,7 @@ format node (see :mod:`compiler.devices.iotune`).
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..diagnostics import NOWHERE, Span
 from ..xmlread import Reader

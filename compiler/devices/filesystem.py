@@ -17,7 +17,7 @@ Aliases fs0.. in document order, PCI slots in the FILESYSTEM group.
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device
 from ..placement.tuning import MemoryAccess

@@ -21,7 +21,7 @@ Aliases hostdev0.. in document order.
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device, DriveAddr
 from ..runtime import HostDirs, SecretNeed, SecretRef

@@ -4,7 +4,7 @@ out of ports (passes/usb.py)."""
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device
 from ..xmlread import Reader

@@ -7,7 +7,7 @@ irqchip, so the machine gets kernel_irqchip=split.
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device, MachineFamily, PciAddr
 from ..xmlread import Reader

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from attrs import frozen
+from ..record import frozen
 
 from ..diagnostics import Span
 from ..xmlread import Reader

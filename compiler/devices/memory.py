@@ -16,7 +16,7 @@ use too (compiler/devices/memory_backend.py).
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device, OtherAddr
 from ..xmlread import Reader

@@ -23,7 +23,7 @@ nodes gets a ``thread-context`` object so the preallocation threads run there.
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Domain, NumaCell
 from ..placement.cpuset import CpuSet

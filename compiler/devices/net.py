@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-
-from attrs import evolve, frozen
+from ..record import evolve, frozen
 
 from ..model import Device, MachineFamily
 from ..xmlread import Reader
@@ -104,6 +102,8 @@ def from_xml(r: Reader) -> Interface:
 def stable_mac(seed: str, nth: int) -> str:
     """A MAC in QEMU's 52:54:00 range derived from the domain identity: the same
     domain always gets the same address (libvirt picks a random one)."""
+    import hashlib  # ~10 ms to import: only for the interfaces that need it
+
     h = hashlib.sha256(f"{seed}/{nth}".encode()).digest()
     return "52:54:00:%02x:%02x:%02x" % (h[0], h[1], h[2])
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from attrs import frozen
+from ..record import frozen
 
 from ..diagnostics import NOWHERE, Span
 from ..xmlread import Reader

@@ -3,7 +3,7 @@ PCI; hyperv is the hv-crash CPU flag, emitted with -cpu)."""
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device, OtherAddr
 from ..xmlread import Reader

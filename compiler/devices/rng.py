@@ -3,7 +3,7 @@ or rng-egd through a chardev)."""
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device
 from ..xmlread import Reader

@@ -10,7 +10,7 @@ on bus ccidN.0.  Aliases smartcard0.. in document order.
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device, OtherAddr
 from ..xmlread import Reader

@@ -3,7 +3,7 @@ audio backend their <audio id=N/> names (else the first); pcspk is a -machine pr
 
 from __future__ import annotations
 
-from attrs import evolve, frozen
+from ..record import evolve, frozen
 
 from ..model import Device, MachineFamily, PciAddr
 from ..xmlread import Reader

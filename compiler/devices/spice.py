@@ -21,7 +21,7 @@ Debian's qemu.conf defaults, except for TLS:
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..xmlread import Reader
 from .chardev import qemu_opt_value

@@ -17,7 +17,7 @@ Only tpm-tis and tpm-crb exist on x86, and a CRB TPM must be the guest's only TP
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device
 from ..runtime import Helper, HostDirs, SecretNeed, SecretRef, Setup, StateFile, \

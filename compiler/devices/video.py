@@ -11,7 +11,7 @@ listening on RUN/<name>/videoN-gpu.sock and gives QEMU that path:
 
 from __future__ import annotations
 
-from attrs import evolve, frozen
+from ..record import evolve, frozen
 
 from ..model import Device, MachineFamily, PciAddr, VirtType
 from ..runtime import Helper, HostDirs, unsafe_component

@@ -22,7 +22,7 @@ libvirt 9.0 + QEMU 7.2 (checked with the oracle):
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device, PciAddr
 from ..placement.tuning import MemoryAccess

@@ -7,7 +7,7 @@ a free CID, which a compile cannot do: domc asks for the address instead.
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..model import Device
 from ..xmlread import Reader

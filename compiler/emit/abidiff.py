@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from attrs import asdict, field, frozen
+from ..record import asdict, field, frozen
 
 from ..devices.identity import key_order
 from ..lockfile import address_text

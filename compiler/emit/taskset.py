@@ -19,7 +19,7 @@ and never overwritten.
 
 from __future__ import annotations
 
-from attrs import frozen
+from ..record import frozen
 
 from ..devices import kind_of
 from ..diagnostics import NOWHERE as _NOWHERE

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from attrs import frozen
+from ..record import frozen
 
 from ..devices.base import EmitCtx
 from ..emit.argv import device_words, emit_argv

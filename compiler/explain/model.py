@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 
-from attrs import frozen
+from ..record import frozen
 
 
 class Origin(enum.Enum):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-from attrs import define, field
+from ..record import define, field
 
 from ..devices.controller import Controller
 from ..model import Domain, MachineFamily, PciAddr

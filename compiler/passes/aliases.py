@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from attrs import evolve
+from ..record import evolve
 
 from ..devices import kind_of
 from ..devices.controller import USB2_COMPANIONS, Controller

@@ -3,7 +3,7 @@ does for QEMU (the first disk, cdrom, floppy or NIC of each listed kind)."""
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..devices.disk import Disk
 from ..devices.net import Interface

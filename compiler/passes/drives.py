@@ -10,7 +10,7 @@ libvirt (virDomainDiskDefAssignAddress), for QEMU's narrow SCSI bus:
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..devices.controller import FDC_UNITS, IDE_BUSES, IDE_UNITS, SATA_UNITS, SCSI_NARROW_UNITS, \
     Controller

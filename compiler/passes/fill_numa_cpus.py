@@ -9,7 +9,7 @@ and the cell then counts as one with vCPUs (it can be an HMAT initiator).
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..model import Domain
 from ..placement.cpuset import CpuSet, parse_cpuset

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from attrs import evolve
+from ..record import evolve
 
 from ..model import Domain, FirmwareKind, Loader, MachineFamily
 from ..runtime import unsafe_component

@@ -13,7 +13,7 @@ takes a hot-plugged device; when fewer than N are free, domc adds pci-bridges.
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..devices.controller import Controller, insert_controller
 from ..model import Domain, MachineFamily, PciAddr

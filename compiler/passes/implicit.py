@@ -19,7 +19,7 @@ Every added device carries the span of the element that caused it, or of <domain
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..devices import DEVICE_KINDS
 from ..devices.hostdev import Hostdev, check_scsi_controller

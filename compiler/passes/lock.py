@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from attrs import evolve
+from ..record import evolve
 
 from ..devices import BY_TAG, kind_of
 from ..devices.identity import IMPLICIT, USER_ALIAS_PREFIX, device_keys

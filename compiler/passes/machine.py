@@ -4,7 +4,7 @@ or none) becomes the versioned type a lockfile pinned, when there is one."""
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..model import Domain, MachineFamily
 from .machine_lint import machine_advice

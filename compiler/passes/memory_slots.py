@@ -8,7 +8,7 @@ stored on the device (``MemoryDevice.slot``) for the alias (dimmN) and the argv
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..devices.memory import MemoryDevice, takes_slot
 from ..model import Domain, OtherAddr

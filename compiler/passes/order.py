@@ -10,7 +10,7 @@ into the positions that kind occupied, so other devices keep their places.
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..devices.controller import Controller
 from ..devices.disk import Disk, disk_name_index

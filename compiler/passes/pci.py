@@ -17,7 +17,7 @@ connect flags, bus growth and the dry run have nothing to decide here.
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..devices import kind_of
 from ..devices.controller import USB2_COMPANIONS, USB2_FUNCTIONS, Controller

@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 
-from attrs import define, field
+from ..record import define, field
 
 from ..devices import DEVICE_KINDS, kind_of
 from ..devices.base import FixedSlot, PciConnect, PciGroup
@@ -155,21 +155,43 @@ class Bus:
         return not any(self.functions[self.min_slot:self.max_slot + 1])
 
 
+# the flags as plain ints for the checks below, which run for every slot tried:
+# arithmetic on IntFlag members makes a new member each time and costs ~20x more
+_INTEGRATED, _AUTOASSIGN, _PCI_BRIDGE, _PCI_DEVICE, _AGGREGATE = (
+    int(Conn.INTEGRATED), int(Conn.AUTOASSIGN), int(Conn.PCI_BRIDGE), int(Conn.PCI_DEVICE),
+    int(Conn.AGGREGATE))
+_ENDPOINT, _TYPES = int(ENDPOINT), int(TYPES)
+
+
+def _mismatch(bus_flags: int, dev_flags: int, bus: int, from_config: bool) -> int:
+    """0 when the device may plug in, else which rule of compatible() it breaks."""
+    if dev_flags & _INTEGRATED:
+        if bus != 0:
+            return 1
+        bus_flags |= _AUTOASSIGN
+    if from_config:
+        if bus_flags & _ENDPOINT:
+            bus_flags |= _ENDPOINT
+        if dev_flags & _PCI_BRIDGE:
+            dev_flags |= _PCI_DEVICE
+    elif dev_flags & _AUTOASSIGN and not bus_flags & _AUTOASSIGN:
+        return 2
+    if not (dev_flags & bus_flags & _TYPES):
+        return 3
+    return 0
+
+
 def compatible(bus_flags: Conn, dev_flags: Conn, bus: int, from_config: bool) -> str | None:
     """virDomainPCIAddressFlagsCompatible: None when the device may plug in, else why not."""
-    if dev_flags & Conn.INTEGRATED:
-        if bus != 0:
-            return "must be an integrated device (bus 0)"
-        bus_flags |= Conn.AUTOASSIGN
-    if from_config:
-        if bus_flags & ENDPOINT:
-            bus_flags |= ENDPOINT
-        if dev_flags & Conn.PCI_BRIDGE:
-            dev_flags |= Conn.PCI_DEVICE
-    elif dev_flags & Conn.AUTOASSIGN and not bus_flags & Conn.AUTOASSIGN:
+    why = _mismatch(int(bus_flags), int(dev_flags), bus, from_config)
+    if why == 1:
+        return "must be an integrated device (bus 0)"
+    if why == 2:
         return "does not take automatically placed devices"
-    if not (dev_flags & bus_flags & TYPES):
-        return f"requires a controller that accepts a {_conn_name(dev_flags)}"
+    if why == 3:
+        if from_config and dev_flags & _PCI_BRIDGE:
+            dev_flags = int(dev_flags) | _PCI_DEVICE
+        return f"requires a controller that accepts a {_conn_name(Conn(int(dev_flags)))}"
     return None
 
 
@@ -202,7 +224,7 @@ class AddressSet:
 
     def take(self, a: PciAddr, flags: Conn, owner: str) -> None:
         bus = self.buses[a.bus]
-        if not bus.functions[a.slot] and flags & Conn.AGGREGATE:
+        if not bus.functions[a.slot] and int(flags) & _AGGREGATE:
             bus.aggregate[a.slot] = True
         bus.functions[a.slot] |= 1 << a.function
         self.owner[(a.bus, a.slot, a.function)] = owner
@@ -214,13 +236,14 @@ class AddressSet:
 
     def _find_on_bus(self, n: int, flags: Conn, function: int) -> PciAddr | None:
         bus = self.buses[n]
-        if compatible(bus.flags, flags, n, False):
+        if _mismatch(int(bus.flags), int(flags), n, False):
             return None
+        aggregate = int(flags) & _AGGREGATE
         for slot in range(bus.min_slot, bus.max_slot + 1):
             used = bus.functions[slot]
             if not used:
                 return PciAddr(0, n, slot, max(function, 0))
-            if flags & Conn.AGGREGATE and bus.aggregate[slot]:
+            if aggregate and bus.aggregate[slot]:
                 fns = range(FUNCTIONS) if function == -1 else (function,)
                 for fn in fns:
                     if not used & (1 << fn):

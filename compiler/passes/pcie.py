@@ -34,7 +34,7 @@ pass: libvirt's order, the ICH9 chipset's slots and the two runs.
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..devices import kind_of
 from ..devices.controller import USB2_FUNCTIONS, Controller, insert_controller

@@ -7,7 +7,7 @@ given, so a static compile does not depend on the machine it runs on.
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..diagnostics import Span
 from ..model import Domain

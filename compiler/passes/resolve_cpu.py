@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..cpu.models import catalogue
 from ..cpu.policy import check_names, needs_host, resolve

@@ -11,7 +11,7 @@ the ports behind its hubs, in port order.
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..devices import kind_of
 from ..devices.controller import Controller

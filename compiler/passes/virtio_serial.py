@@ -3,7 +3,7 @@ port (from 1) of virtio-serial controller 0, bus 0."""
 
 from __future__ import annotations
 
-from attrs import evolve
+from ..record import evolve
 
 from ..devices.chardev import CharDevice
 from ..model import Domain, OtherAddr

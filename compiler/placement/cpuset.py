@@ -4,17 +4,21 @@ libvirt writes both CPU sets and NUMA node sets in one syntax (``0-7,^2``); the
 grammar is ``grammar/cpuset.lark``.  Errors point at the column inside the XML
 line when the attribute can be found there (in the document text the span carries),
 else at the column inside the value.
+
+The language is regular, so a well-formed value with ids in range is read by one
+regular expression and a split (:func:`quick_ids`), without loading lark; anything
+else goes to the grammar, which says what is wrong and where.  The quick reader
+accepts exactly what the grammar accepts with the same ids, and declines the rest
+(``tests/placement/test_cpuset_grammar.py`` checks both on generated strings).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
-from attrs import frozen
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput
-
 from ..diagnostics import Span, fail
-from ..grammars import CPUSET_ERROR_EXAMPLES, CpusetTransformer, CpusetValueError, load
+from ..record import frozen
 
 # libvirt's VIR_DOMAIN_CPUMASK_LEN: ids 0..16383
 MAX_ID = 16383
@@ -71,7 +75,47 @@ class CpuSet:
         return sorted(self.ids)
 
 
-def _match_code(exc: UnexpectedInput, parser) -> str:
+# grammar/cpuset.lark as one expression: SPACE is common.lark's, '^' sticks to its number
+_S = r"[ \t\n\v\f\r]*"
+_ITEM = rf"(?:\^[0-9]+|[0-9]+(?:{_S}-{_S}[0-9]+)?)"
+_SPACES = " \t\n\v\f\r"
+_WELL_FORMED = re.compile(f"{_S}{_ITEM}(?:{_S},{_S}{_ITEM})*(?:{_S},)?{_S}")
+
+
+def quick_ids(text: str, max_id: int = MAX_ID) -> frozenset[int] | None:
+    """The ids of a well-formed set whose ranges are in order and ids in range, as the
+    grammar reads them; None for anything else (the grammar then tells what is wrong)."""
+    if _WELL_FORMED.fullmatch(text) is None:
+        return None
+    ids: set[int] = set()
+    longest = len(str(max_id))
+    for item in text.split(","):
+        item = item.strip(_SPACES)
+        if not item:  # the trailing comma
+            continue
+        first, _, last = item.partition("-")
+        numbers = (first.lstrip("^").rstrip(_SPACES), last.lstrip(_SPACES))
+        if any(len(n.lstrip("0")) > longest for n in numbers):
+            return None  # too big (and too long for int() to take it)
+        if item[0] == "^":
+            n = int(item[1:])
+            if n > max_id:
+                return None
+            ids.discard(n)
+            continue
+        a = int(first)
+        b = int(last) if last else a
+        if a > max_id or b > max_id or b < a:
+            return None
+        ids.update(range(a, b + 1))
+    return frozenset(ids)
+
+
+def _match_code(exc, parser) -> str:
+    from lark.exceptions import UnexpectedCharacters
+
+    from ..grammars import CPUSET_ERROR_EXAMPLES
+
     if isinstance(exc, UnexpectedCharacters):
         return "cpuset-character"
     code = exc.match_examples(
@@ -94,6 +138,20 @@ _MESSAGES = {
 
 def parse_cpuset(text: str, span: Span, what: str = "cpuset", max_id: int = MAX_ID) -> CpuSet:
     """Parse ``text`` (the value of attribute ``what``); errors carry a column."""
+    ids = quick_ids(text, max_id)
+    if ids is None:
+        ids = grammar_ids(text, span, what, max_id)
+    if not ids:
+        raise _located("cpuset-no-ids", f"{what} {text!r} selects no id at all", span, what, text, 1)
+    return CpuSet(ids)
+
+
+def grammar_ids(text: str, span: Span, what: str = "cpuset", max_id: int = MAX_ID) -> frozenset[int]:
+    """``text`` read by grammar/cpuset.lark: its ids, or the located error."""
+    from lark.exceptions import UnexpectedInput
+
+    from ..grammars import CpusetTransformer, CpusetValueError, load
+
     parser = load("cpuset")
     try:
         ids = CpusetTransformer(max_id).transform(parser.parse(text))
@@ -115,9 +173,7 @@ def parse_cpuset(text: str, span: Span, what: str = "cpuset", max_id: int = MAX_
                 inner.code, f"{what} {text!r}: {inner.message}", span, what, text, inner.column
             ) from None
         raise
-    if not ids:
-        raise _located("cpuset-no-ids", f"{what} {text!r} selects no id at all", span, what, text, 1)
-    return CpuSet(ids)
+    return ids
 
 
 def _located(code: str, message: str, span: Span, attr: str, value: str, column: int):

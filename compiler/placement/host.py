@@ -9,11 +9,10 @@ plain files are read, so a capture is a directory of small text files made by
 from __future__ import annotations
 
 import os
-import platform
 import re
 from collections import Counter
 
-from attrs import frozen
+from ..record import frozen
 
 from ..diagnostics import DomcError, Span, fail
 from ..inputs import read_input_text, require_directory
@@ -152,7 +151,7 @@ def read_host(root: str | None = None) -> HostTopology:
     live = root in (None, "/")
     require_directory(root or "/")
     r = _Reader(root or "/")
-    arch = r.text("proc/sys/kernel/arch", "").strip() or (platform.machine() if live else "unknown")
+    arch = r.text("proc/sys/kernel/arch", "").strip() or (os.uname().machine if live else "unknown")
     model, mhz = _cpuinfo(r)
     online = r.cpuset("sys/devices/system/cpu/online")
 

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from attrs import frozen
+from ..record import frozen
 
 from ..diagnostics import DomcError, Span, fail
 from ..emit.taskset import AffinityPlan

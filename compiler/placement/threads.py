@@ -11,10 +11,10 @@ import asyncio
 import enum
 import os
 
-from attrs import frozen
 from qemu.qmp import QMPClient
 
 from ..diagnostics import Span, fail
+from ..record import frozen
 from .cpuset import CpuSet, parse_cpuset
 
 QMP_TIMEOUT = 10.0

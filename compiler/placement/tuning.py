@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 
-from attrs import frozen
+from ..record import frozen
 
 from ..diagnostics import Span, span_field
 from .cpuset import CpuSet

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from attrs import evolve, frozen
+from compiler.record import evolve, frozen
 from lxml import etree
 
 from compiler.api import compile_file, make_env

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from attrs import evolve
+from compiler.record import evolve
 
 from compiler.api import make_env
 from compiler.diagnostics import DomcError

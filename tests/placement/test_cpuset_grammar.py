@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from compiler.diagnostics import DomcError, Span
-from compiler.placement.cpuset import CpuSet, parse_cpuset
+from compiler.placement.cpuset import CpuSet, grammar_ids, parse_cpuset, quick_ids
 
 GOOD = [
     ("0", [0]),
@@ -99,3 +99,55 @@ def test_canonical_form_round_trips(ids):
 
 def test_canonical_form():
     assert str(CpuSet.of([0, 1, 2, 3, 5, 7, 8])) == "0-3,5,7-8"
+
+
+def test_an_id_too_long_for_int_is_too_big():
+    text = "0," + "1" * 5000
+    with pytest.raises(DomcError) as info:
+        parse_cpuset(text, Span("g.xml", 1))
+    (d,) = info.value.diagnostics
+    assert d.code == "cpuset-too-big"
+    assert "id 11111111...(5000 digits) is larger than the maximum 16383" in d.message
+
+
+# -------------------------------------------- the quick reader agrees with the grammar
+
+def _by_grammar(text: str, max_id: int):
+    try:
+        return grammar_ids(text, Span(), max_id=max_id)
+    except DomcError:
+        return None
+
+
+def _agree(text: str, max_id: int = 16383) -> None:
+    quick = quick_ids(text, max_id)
+    slow = _by_grammar(text, max_id)
+    if quick is not None:  # accepted: the grammar accepts it too, with the same ids
+        assert slow == quick, text
+    else:  # declined: the grammar has an error to report
+        assert slow is None, text
+
+
+@pytest.mark.parametrize("text", [t for t, _ in GOOD] + [t for t, _, _ in BAD])
+def test_quick_reader_on_the_tables(text):
+    _agree(text)
+
+
+@given(st.text(alphabet="0123456789^-, \t\n\x0bx", max_size=14), st.sampled_from([3, 40, 16383]))
+def test_quick_reader_agrees_on_any_string(text, max_id):
+    _agree(text, max_id)
+
+
+_ITEMS = st.one_of(
+    st.integers(0, 70).map(str),
+    st.tuples(st.integers(0, 70), st.integers(0, 70)).map(lambda t: f"{t[0]}-{t[1]}"),
+    st.integers(0, 70).map(lambda n: f"^{n}"),
+)
+
+
+@given(st.lists(_ITEMS, min_size=1, max_size=6), st.sampled_from(["", " ", "\t "]),
+       st.booleans(), st.sampled_from([40, 16383]))
+def test_quick_reader_agrees_on_sets(items, space, trailing, max_id):
+    text = f"{space},{space}".join(items) + ("," if trailing else "")
+    _agree(text, max_id)
+    _agree(space + text + space, max_id)

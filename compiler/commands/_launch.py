@@ -9,6 +9,7 @@ import errno
 import socket
 
 from ..devices.graphics import AutoPort
+from ..emit.qemuopts import split_opts
 
 
 def port_is_free(port: int) -> bool:
@@ -40,23 +41,6 @@ def free_port(first: int, last: int, taken: set[int] = frozenset()) -> int:
         if port not in taken and port_is_free(port):
             return port
     raise OSError(errno.EADDRINUSE, f"no free TCP port from {first} to {last}")
-
-
-def split_opts(value: str) -> list[str]:
-    """A QemuOpts value cut at its separating commas (',,' is an escaped comma)."""
-    parts, cur, i = [], "", 0
-    while i < len(value):
-        if value[i] == ",":
-            if value[i + 1:i + 2] == ",":
-                cur += ",,"
-                i += 2
-                continue
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += value[i]
-        i += 1
-    return parts + [cur]
 
 
 def set_port(argv: list[str], ap: AutoPort, port: int) -> list[str]:

@@ -6,26 +6,9 @@ from __future__ import annotations
 import json
 
 from .model import Origin, Prop, Source
+from ..emit.qemuopts import split_opts  # noqa: F401  (explain modules import it from here)
 
 FIXED = "emit_argv"
-
-
-def split_opts(value: str) -> list[str]:
-    """A QemuOpts value split at its commas (``,,`` is an escaped comma)."""
-    parts, cur, i = [], "", 0
-    while i < len(value):
-        if value[i] == ",":
-            if value[i + 1:i + 2] == ",":
-                cur += ",,"
-                i += 2
-                continue
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += value[i]
-        i += 1
-    parts.append(cur)
-    return parts
 
 
 def json_props(value: str, each) -> tuple[Prop, ...]:

@@ -126,6 +126,13 @@ CASES = [
      "chardev-source", None, {}),
     ("console-target", "<console type='pty'><target type='sclp' port='0'/></console>",
      "unsupported-device", None, {}),
+    # libvirt 9.0: "Only the first console can be a serial port"
+    ("console-second-serial", "<console type='pty'><target type='serial' port='0'/></console>\n"
+     "<console type='pty'><target type='serial' port='1'/></console>", "console-serial",
+     "port='1'", {}),
+    ("console-serial-after-virtio", "<serial type='pty'/>\n<console type='pty'><target "
+     "type='virtio'/></console>\n<console type='pty'/>", "console-serial", "<console type='pty'/>",
+     {}),
     ("console-virtio-source", "<console type='nmdm'><target type='virtio' port='0'/></console>",
      "unsupported-chardev", None, {}),
     ("console-implied-serial", "<console type='pipe'><target type='serial' port='0'/></console>",
@@ -212,9 +219,9 @@ def test_independent_errors_of_several_kinds_are_reported_in_one_run(tmp_path):
     # a serial console mirrors the serial of its port: its own source is not emitted
     "<serial type='pty'><target port='0'/></serial>\n"
     "<console type='nmdm'><target type='serial' port='0'/></console>",
-    # only the first serial console brings a serial port
+    # a virtio console after a serial one
     "<console type='pty'><target type='serial' port='0'/></console>\n"
-    "<console type='nmdm'><target type='serial' port='1'/></console>",
+    "<console type='pty'><target type='virtio' port='1'/></console>",
     # an iSCSI hostdev on the controller the SCSI disk implies
     fdisk("sda", "scsi") + "\n" + ISCSI_HOSTDEV.format(
         name="iqn.x:y/1", auth="", address="<address type='drive' controller='0' bus='0' "

@@ -118,3 +118,22 @@ def test_tcg_apic_ids_above_254(tmp_path):
                   tmp_path, "X2APIC")
     _domc_refuses(_xml(tmp_path, "refused.xml", vcpus=195, vcpu_attrs=" current='1'",
                        machine="q35", cpu=_topology(65)), "vcpu-max")
+
+
+def test_disk_without_source(tmp_path):
+    """An empty cdrom boots; a disk without storage is a block device with no drive,
+    which QEMU refuses (libvirt: "missing source information")."""
+    import json
+
+    cdrom = "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/></disk>"
+    disk = "<disk type='file' device='disk'>{}<target dev='vda' bus='virtio'/></disk>"
+    _boots(compile_file(_xml(tmp_path, devices=cdrom), make_env()).argv, tmp_path)
+    argv = list(compile_file(_xml(tmp_path, devices=disk.format("<source file='/a.img'/>")),
+                             make_env()).argv)
+    _boots(argv, tmp_path)
+    at = next(i for i, a in enumerate(argv) if a.startswith('{"driver":"virtio-blk-pci"'))
+    dev = json.loads(argv[at])
+    del dev["drive"]
+    argv[at] = json.dumps(dev)
+    _qemu_refuses(argv, tmp_path, "drive property not set")
+    _domc_refuses(_xml(tmp_path, "refused.xml", devices=disk.format("")), "disk-source")

@@ -6,6 +6,7 @@ import re
 
 from ..devices import kind_of
 from ..devices.blockdev import check_network_source, warn_credentials
+from ..devices.disk import Disk
 from ..model import Domain, FirmwareKind, MachineFamily, VirtType
 from ..placement.hmat import check_hmat
 from ..sysinfo import check_sysinfo
@@ -47,6 +48,8 @@ def validate_domain(dom: Domain, env) -> Domain:
     _nvram(dom, diag)
     for d in dom.devices:
         kind_of(d).validate(d, dom, diag)
+        if isinstance(d, Disk):
+            _disk_source(d, diag)
     _timers(dom, diag)
     _numa_distances(dom, diag)
     for name, _ in dom.features.kvm:
@@ -57,6 +60,26 @@ def validate_domain(dom: Domain, env) -> Domain:
         diag.warning("ignored", f"feature <{name}> is not used by domc; the compiled guest does "
                      "not have it", dom.features.span)
     return dom
+
+
+def _disk_source(d: Disk, diag) -> None:
+    """A disk that names no storage: libvirt 9.0 refuses it ("missing source
+    information"), QEMU 7.2 a disk device without a drive.  Only a cdrom or floppy may
+    be empty (its tray holds nothing); a USB disk and a vhost-user disk say so already."""
+    if d.device in ("cdrom", "floppy") or d.type == "vhostuser":
+        return
+    src = d.source
+    if src is None:
+        empty = d.target_bus != "usb"  # the disk kind refuses an empty usb-storage
+    elif d.type in ("file", "block", "dir"):
+        empty = not src.path
+    elif d.type == "volume":
+        empty = not (src.pool and src.volume)
+    else:
+        empty = False
+    if empty:
+        diag.error("disk-source", f"{d.describe()}: a {d.device} needs a <source> naming its "
+                   "storage (only a cdrom or floppy can be empty)", d.span)
 
 
 APIC_IDS_WITHOUT_X2APIC = 255  # xAPIC ids 0..254 (255 is the broadcast id)

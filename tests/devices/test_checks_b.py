@@ -95,6 +95,15 @@ CASES = [
     ("disk-protocol", fdisk("vda", "virtio", dtype="network",
                             source="<source protocol='sheepdog' name='i'><host name='h'/>"
                                    "</source>"), "unsupported-disk", None, {}),
+    # libvirt 9.0: "missing source information for device vda"
+    ("disk-no-source", fdisk("vda", "virtio", source=""), "disk-source", None, {}),
+    ("disk-source-no-file", fdisk("vda", "virtio", source="<source/>"), "disk-source", None, {}),
+    ("disk-block-no-dev", fdisk("sda", "sata", dtype="block", source=""), "disk-source", None,
+     {}),
+    ("disk-network-no-source", fdisk("vda", "virtio", dtype="network", source=""),
+     "disk-source", None, {}),
+    ("disk-volume-no-source", fdisk("vda", "virtio", dtype="volume", source=""),
+     "disk-source", None, {}),
     ("disk-iothread-bus", fdisk("sda", "sata", "<driver name='qemu' iothread='1'/>"),
      "iothread-ref", None, {"extra": IOTHREADS}),
     ("disk-iothread-undefined", fdisk("vda", "virtio", "<driver name='qemu' iothread='2'/>"),
@@ -219,6 +228,10 @@ def test_independent_errors_of_several_kinds_are_reported_in_one_run(tmp_path):
     # a serial console mirrors the serial of its port: its own source is not emitted
     "<serial type='pty'><target port='0'/></serial>\n"
     "<console type='nmdm'><target type='serial' port='0'/></console>",
+    # an empty cdrom or floppy (nothing in the tray)
+    fdisk("hdc", "ide", device="cdrom", source="") + "\n" + fdisk("sdb", "sata", device="cdrom",
+                                                                  source=""),
+    fdisk("fda", "fdc", device="floppy", source=""),
     # a virtio console after a serial one
     "<console type='pty'><target type='serial' port='0'/></console>\n"
     "<console type='pty'><target type='virtio' port='1'/></console>",

@@ -300,14 +300,14 @@ def validate_source(d: CharDevice, dom, diag) -> None:
 
 def implied_serial(devices) -> CharDevice | None:
     """The console that brings a serial port of its own (add_implicit_devices adds it,
-    with the console's source): the first serial console, when no <serial> has its
-    port.  Consoles of type serial mirror a serial port and emit nothing themselves."""
-    serial_ports = {s.target_port or 0 for s in devices
-                    if isinstance(s, CharDevice) and s.element == "serial"}
-    for d in devices:
-        if isinstance(d, CharDevice) and d.element == "console" and d.target_type in (None, "serial"):
-            return None if (d.target_port or 0) in serial_ports else d
-    return None
+    with the console's source): the first console, a serial one, when the domain has no
+    <serial> at all (with one, libvirt makes the console mirror the first serial port,
+    whatever port it names).  Consoles of type serial emit nothing themselves."""
+    if any(isinstance(s, CharDevice) and s.element == "serial" for s in devices):
+        return None
+    first = next((d for d in devices if isinstance(d, CharDevice) and d.element == "console"),
+                 None)
+    return first if first is not None and first.target_type in (None, "serial") else None
 
 
 def validate_console(d: CharDevice, dom, diag) -> None:

@@ -74,3 +74,11 @@ def test_usb2_companions_without_index(tmp_path, devices, masterbus):
     # one multifunction slot: function 0 of the first companion, 7 the master's
     slot = companions[0]["addr"]
     assert ehci["addr"] == slot + ".0x7"
+
+
+def test_serial_console_mirrors_the_first_serial_port(tmp_path):
+    """With a <serial>, a serial console brings no port of its own, whatever port it
+    names (libvirt makes it the first serial port's console)."""
+    argv = compile_snippet(tmp_path, "<serial type='pty'><target port='1'/></serial>"
+                           "<console type='pty'><target type='serial' port='0'/></console>")
+    assert [d["id"] for d in devices_of(argv, "isa-serial")] == ["serial0"]

@@ -125,6 +125,10 @@ CASES = [
     ("ctrl-xenbus", ctrl("xenbus", 0), "unsupported-controller", None, {}),
     ("ctrl-usb-companion", ctrl("usb", 0, "qemu-xhci") + "\n" + ctrl("usb", 1, "ich9-uhci1"),
      "usb-companion-master", "ich9-uhci1", {}),
+    # virt-install's USB2 set written companion first: all get index 0, and the
+    # companion's masterbus=usb.0 would name a bus QEMU has not created yet
+    ("ctrl-usb-companion-order", "<controller type='usb' model='ich9-uhci1'/>\n"
+     "<controller type='usb' model='ich9-ehci1'/>", "usb-companion-order", "ich9-uhci1", {}),
     ("ctrl-iothread", ctrl("scsi", 0, "lsilogic", "<driver iothread='1'/>"), "iothread-ref",
      None, {"extra": IOTHREADS}),
     # chardev kinds

@@ -201,6 +201,49 @@ def test_generated_usb_controllers_agree_with_libvirt(tmp_path_factory, xml):
     assert not diffs, "\n".join(diffs) + "\n\n" + xml
 
 
+CHARDEVS = [
+    "<serial type='pty'/>",
+    "<serial type='pty'><target port='{port}'/></serial>",
+    "<serial type='pty'><target type='pci-serial'/></serial>",
+    "<console type='pty'/>",
+    "<console type='pty'><target type='serial' port='{port}'/></console>",
+    "<console type='pty'><target type='virtio'/></console>",
+    "<channel type='pty'><target type='virtio' name='org.example.{port}'/></channel>",
+    "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>",
+]
+
+
+@st.composite
+def chardev_lists(draw) -> str:
+    """1-5 serials, consoles, channels and rngs, in any order: the ids libvirt gives
+    them (a serial port's console is console 0, a virtio console after it console1)."""
+    out = [draw(st.sampled_from(CHARDEVS)).format(port=draw(st.integers(0, 3)))
+           for _ in range(draw(st.integers(1, 5)))]
+    return _dom("".join(out), draw(st.sampled_from(["pc", "q35"])))
+
+
+@settings(max_examples=ORACLE_EXAMPLES, **COMMON)
+@given(chardev_lists())
+def test_generated_chardevs_agree_with_libvirt(tmp_path_factory, xml):
+    """Serial, console, channel and rng ids as libvirt gives them; what libvirt refuses
+    (a second serial console, two serials on one port), domc refuses."""
+    from compiler.api import compile_file, make_env
+    from compiler.diagnostics import DomcError
+
+    path = tmp_path_factory.mktemp("oracle") / "gen.xml"
+    path.write_text(xml)
+    lv = subprocess.run([str(ORACLE), "argv", str(path)], capture_output=True, timeout=60)
+    try:
+        compile_file(str(path), make_env())
+    except DomcError as exc:
+        assert lv.returncode != 0, f"domc refuses what libvirt runs: {exc}\n\n{xml}"
+        return
+    assert lv.returncode == 0, f"domc compiles what libvirt refuses: " \
+        f"{lv.stderr.decode().strip()}\n\n{xml}"
+    diffs = compare(xml, path.parent)
+    assert not diffs, "\n".join(diffs) + "\n\n" + xml
+
+
 # named regressions: disagreements the generator found, fixed in domc
 def _dom(devices: str, machine: str = "pc") -> str:
     return ("<domain type='qemu'><name>gen</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>"

@@ -152,11 +152,16 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
 
 
 def argv_value(cpu: Cpu) -> str:
-    """``MODEL,+flag,-flag`` (``host``/``max`` for host-passthrough/maximum)."""
+    """``MODEL,+flag,-flag`` (``host``/``max`` for host-passthrough/maximum).
+
+    host-passthrough is migratable unless the XML says ``migratable='off'`` (libvirt
+    9.0 writes ``host,migratable=on``: QEMU then hides the features a migration could
+    not carry, invtsc say); maximum says so only when the XML does."""
     if cpu.mode is CpuMode.HOST_PASSTHROUGH:
-        head = "host"
+        head = "host,migratable=" + ("off" if cpu.migratable is False else "on")
     elif cpu.mode is CpuMode.MAXIMUM:
-        head = "max"
+        head = "max" if cpu.migratable is None else \
+            "max,migratable=" + ("on" if cpu.migratable else "off")
     else:
         head = cpu.model or "qemu64"
     flags = [("+" if f.policy in ENABLE else "-") + f.name for f in cpu.features

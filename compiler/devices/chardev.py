@@ -300,17 +300,24 @@ def validate_source(d: CharDevice, dom, diag) -> None:
 
 def implied_serial(devices) -> CharDevice | None:
     """The console that brings a serial port of its own (add_implicit_devices adds it,
-    with the console's source): the first serial console, when no <serial> has its
-    port.  Consoles of type serial mirror a serial port and emit nothing themselves."""
-    serial_ports = {s.target_port or 0 for s in devices
-                    if isinstance(s, CharDevice) and s.element == "serial"}
-    for d in devices:
-        if isinstance(d, CharDevice) and d.element == "console" and d.target_type in (None, "serial"):
-            return None if (d.target_port or 0) in serial_ports else d
-    return None
+    with the console's source): the first console, a serial one, when the domain has no
+    <serial> at all (with one, libvirt makes the console mirror the first serial port,
+    whatever port it names).  Consoles of type serial emit nothing themselves."""
+    if any(isinstance(s, CharDevice) and s.element == "serial" for s in devices):
+        return None
+    first = next((d for d in devices if isinstance(d, CharDevice) and d.element == "console"),
+                 None)
+    return first if first is not None and first.target_type in (None, "serial") else None
 
 
 def validate_console(d: CharDevice, dom, diag) -> None:
+    first = next(c for c in dom.devices if isinstance(c, CharDevice) and c.element == "console")
+    if _is_serial_console(d) and first is not d:
+        # it would mirror a serial port; libvirt 9.0 refuses it ("Only the first console
+        # can be a serial port")
+        diag.error("console-serial", "only the first <console> can be a serial console; "
+                   "make this one type='virtio' or write it first", d.span)
+        return
     if d.target_type == "virtio":
         check_char_source(d.source, d.span, dom, diag)
     elif d.target_type in (None, "serial"):
@@ -365,8 +372,23 @@ def serial_for_console(devices: tuple, dom, family: MachineFamily) -> tuple:
     return devices[:at] + (new,) + devices[at:]
 
 
+def _is_serial_console(d: CharDevice) -> bool:
+    return d.element == "console" and d.target_type in (None, "serial")
+
+
+def console_alias(d: CharDevice, nth: int, dom) -> str:
+    """console<N>, N its place in libvirt's console list.  A domain with a serial port
+    has a serial console first in that list (virDomainDefAddConsoleCompat adds a stub
+    when the first <console> is another kind), so a virtio console after a <serial>
+    is console1 -- its chardev charconsole1."""
+    consoles = [c for c in dom.devices if isinstance(c, CharDevice) and c.element == "console"]
+    has_serial = any(isinstance(s, CharDevice) and s.element == "serial" for s in dom.devices)
+    stub = has_serial and bool(consoles) and not _is_serial_console(consoles[0])
+    return f"console{nth + stub}"
+
+
 CONSOLE = DeviceKind(tag="console", cls=CharDevice, from_xml=_from_xml("console"),
-                     emit=emit_console, validate=validate_console, alias=_alias("console"),
+                     emit=emit_console, validate=validate_console, alias=console_alias,
                      implicit=serial_for_console,
                      pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)
 def filled_source(d: CharDevice) -> tuple[XNode, ...]:

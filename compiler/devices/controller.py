@@ -43,6 +43,8 @@ USB_DRIVERS = {
     "qemu-xhci": "qemu-xhci",
 }
 USB2_COMPANIONS = ("ich9-uhci1", "ich9-uhci2", "ich9-uhci3")
+# the first port of the master's a companion takes when the XML has no <master startport>
+USB2_STARTPORTS = {"ich9-uhci1": 0, "ich9-uhci2": 2, "ich9-uhci3": 4}
 # the PCI function each part of an ICH9 USB2 set takes in the slot the set shares
 USB2_FUNCTIONS = {"ich9-ehci1": 7, "ich9-uhci1": 0, "ich9-uhci2": 1, "ich9-uhci3": 2}
 
@@ -126,6 +128,12 @@ def from_xml(r: Reader) -> Controller:
     drv = r.child("driver")
     master = r.child("master")
     target = r.child("target")
+    model = r.attr("model")
+    startport = master.attr_int("startport", hi=255) if master is not None else None
+    if startport is None and ctype == "usb":
+        # libvirt gives a companion without one its place in the set while parsing,
+        # before the controllers are sorted (a master goes before its companions)
+        startport = USB2_STARTPORTS.get(model)
     return Controller(
         type=ctype,
         index=r.attr_int("index", hi=2**31 - 1),  # None: numbered by number_controllers
@@ -134,7 +142,7 @@ def from_xml(r: Reader) -> Controller:
         vectors=r.attr_int("vectors", hi=2048),
         queues=drv.attr_int("queues", lo=1, hi=1024) if drv is not None else None,
         iothread=drv.attr_int("iothread", lo=1) if drv is not None else None,
-        master_startport=master.attr_int("startport", hi=255) if master is not None else None,
+        master_startport=startport,
         chassis=read_chassis(target, model),
         port=target.attr_int("port", hi=255) if target is not None else None,
         busnr=target.attr_int("busNr", hi=255) if target is not None else None,
@@ -144,21 +152,72 @@ def from_xml(r: Reader) -> Controller:
     )
 
 
+USB2_SET = ("ich9-ehci1", *USB2_COMPANIONS)
+
+
+def _is_usb2(c: Controller) -> bool:
+    return c.type == "usb" and c.model in USB2_SET
+
+
+def _insert(ordered: list[Controller], new: Controller) -> None:
+    """libvirt's virDomainControllerInsertPreAlloced, at parse time (an index the XML
+    leaves out is still unknown): by type, by index inside a type; one without an
+    index goes after the last of its type; a USB master before the companions of its
+    index."""
+    at = None
+    for i in range(len(ordered) - 1, -1, -1):
+        cur = ordered[i]
+        if cur.type != new.type:
+            continue
+        if new.index is None:
+            at = i + 1
+            break
+        cur_index = -1 if cur.index is None else cur.index
+        if cur_index > new.index:
+            at = i
+        elif (new.master_startport is None and cur.master_startport is not None
+              and cur_index == new.index):
+            at = i
+        elif at is None:
+            at = i + 1
+    ordered.insert(len(ordered) if at is None else at, new)
+
+
+def _lowest_unused(ordered: list[Controller], ctype: str) -> int:
+    used = {c.index for c in ordered if c.type == ctype and c.index is not None}
+    return next(i for i in range(len(used) + 1) if i not in used)
+
+
 def number_controllers(devices: list) -> list:
-    """Controllers written without index= get the lowest index of their type nobody uses
-    yet, in document order (libvirt's virDomainControllerFindUnusedIndex)."""
-    used: dict[str, set[int]] = {}
-    for d in devices:
-        if isinstance(d, Controller) and d.index is not None:
-            used.setdefault(d.type, set()).add(d.index)
-    out = []
-    for d in devices:
-        if isinstance(d, Controller) and d.index is None:
-            taken = used.setdefault(d.type, set())
-            idx = next(i for i in range(len(taken) + 1) if i not in taken)
-            taken.add(idx)
-            d = evolve(d, index=idx)
-        out.append(d)
+    """The user's controllers in libvirt's order, each with its index.
+
+    libvirt keeps them in one list sorted while parsing (``_insert``); that order is
+    the argv order and the order PCI slots are handed out in.  A controller written
+    without index= then gets the lowest index of its type nobody uses yet, in list
+    order (virDomainAssignControllerIndexes) -- except a part of an ICH9 USB2 set
+    (ich9-ehci1, ich9-uhci1..3) right after another part: it joins that part's index
+    unless a controller of its own model already has it.  So virt-install's EHCI1 and
+    three UHCI companions, none with an index, all get the EHCI's index."""
+    slots = [i for i, d in enumerate(devices) if isinstance(d, Controller)]
+    ordered: list[Controller] = []
+    for i in slots:
+        _insert(ordered, devices[i])
+    for pos, c in enumerate(ordered):
+        if c.index is not None:
+            continue
+        index = None
+        if pos > 0 and _is_usb2(c):
+            prev = next((p for p in reversed(ordered[:pos]) if p.type == "usb"), None)
+            if prev is not None and _is_usb2(prev) and not any(
+                    o.type == "usb" and o.index == prev.index and o.model == c.model
+                    for o in ordered):
+                index = prev.index
+        if index is None:
+            index = _lowest_unused(ordered, c.type)
+        ordered[pos] = evolve(c, index=index)
+    out = list(devices)
+    for i, c in zip(slots, ordered):
+        out[i] = c
     return out
 
 
@@ -190,19 +249,39 @@ def validate(c: Controller, dom, diag) -> None:
     elif c.type in ("xenbus", "isa"):
         diag.error("unsupported-controller", f"{c.describe()} does not exist on a QEMU x86 "
                    "guest", c.span)
-    if c.type == "usb" and c.model in USB2_COMPANIONS and not any(
-            isinstance(m, Controller) and m.type == "usb" and m.index == c.index
-            and m.model not in USB2_COMPANIONS for m in dom.devices):
-        # a UHCI companion hangs off the bus of the USB controller of its index
-        # (masterbus=usbN.0); libvirt refuses it too ("No master USB controller specified")
-        diag.error("usb-companion-master", f"{c.describe()}: {c.model} is a companion "
-                   f"of a USB2 controller, but there is no USB controller of index {c.index} "
-                   "to be its master (add e.g. <controller type='usb' "
-                   f"index='{c.index}' model='ich9-ehci1'/>)", c.span)
+    if c.type == "usb" and c.model in USB2_COMPANIONS:
+        _check_master(c, dom, diag)
     check_iothread_ref(c, c.type == "scsi" and c.model in (None, "virtio-scsi"), dom, diag)
     check_controller_options(c, dom, diag)
     numbered = number_expander_buses(dom.devices)
     check_bus_numbers(numbered[dom.devices.index(c)], diag)
+
+
+def _check_master(c: Controller, dom, diag) -> None:
+    """A UHCI companion hangs off the bus of the USB controller of its index
+    (masterbus=usbN.0), which QEMU must have created before: the master comes first in
+    the controller order (by index, then as written; a master goes before the
+    companions of its index when both name it).  libvirt refuses a companion without
+    a master too ("No master USB controller specified"); one written before its master
+    it compiles, and QEMU 7.2 then refuses to start ("USB bus 'usb.0' not found")."""
+    masters = [i for i, m in enumerate(dom.devices) if isinstance(m, Controller)
+               and m.type == "usb" and m.index == c.index and m.model not in USB2_COMPANIONS]
+    if not masters:
+        diag.error("usb-companion-master", f"{c.describe()}: {c.model} is a companion "
+                   f"of a USB2 controller, but there is no USB controller of index {c.index} "
+                   "to be its master (add e.g. <controller type='usb' "
+                   f"index='{c.index}' model='ich9-ehci1'/>)", c.span)
+        return
+    if next(i for i, d in enumerate(dom.devices) if d is c) < masters[0]:
+        m = dom.devices[masters[0]]
+        diag.error("usb-companion-order", f"{c.describe()}: {c.model} comes before its master "
+                   f"{m.model} (line {m.span.line}), so QEMU would create it before the bus it "
+                   f"joins and refuse to start (\"USB bus '{alias_for_index(c.index)}.0' not "
+                   "found\"); write the master first or give both an index", c.span)
+
+
+def alias_for_index(index: int) -> str:
+    return "usb" if index == 0 else f"usb{index}"
 
 
 def wants_pci(c: Controller, dom) -> bool:
@@ -414,13 +493,12 @@ def _default_model(c: Controller, family: MachineFamily) -> str | None:
 
 def implicit(devices: tuple, dom, family: MachineFamily) -> tuple:
     """The controllers libvirt adds: the machine's own first (qemuDomainDefAddDefaultDevices:
-    USB 0 unless the domain has a USB controller, SATA 0 on q35, the PCI root; i440fx
+    USB 0 unless the domain has one (of any model, 'none' too), SATA 0 on q35, the PCI root; i440fx
     gets IDE 0 only for IDE disks), then those the disks imply, then virtio-serial for
     virtio chardevs; their order decides PCI slots.  Controllers without a model get
     libvirt's default one."""
     devs = list(devices)
-    if not any(isinstance(d, Controller) and d.type == "usb" for d in devs):
-        _ensure(devs, "usb", 0, dom.span)
+    _ensure(devs, "usb", 0, dom.span)  # also beside a user's USB controller 1
     if family is MachineFamily.Q35:
         _ensure(devs, "sata", 0, dom.span)
     _ensure(devs, "pci", 0, dom.span)

@@ -292,6 +292,10 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
     if d.target_bus == "virtio":
         props.update(virtio_props(d.options))
     props.update(_bus_props(d, ctx))
+    if d.target_bus == "scsi" and d.device != "lun":
+        # the SCSI VPD device identification page (/dev/disk/by-id): libvirt keeps
+        # what QEMU's -drive days gave the guest, the serial or drive-ALIAS
+        props["device_id"] = d.serial if d.serial is not None else f"drive-{d.alias}"
     props.update(share_props(d))
     if node is not None:
         props["drive"] = node

@@ -85,6 +85,10 @@ class ResourceRules(RulesBase):
                 return self.xml("features/hyperv", "<hyperv mode='passthrough'>", "mode")
             if k == "pmu":
                 return self.xml("features/pmu", "<pmu state=...>", "state")
+            if k == "migratable":
+                return self.xml("cpu", f"<cpu mode='{parsed.cpu.mode.value}'>: migratable="
+                                f"{v} (the XML's migratable=, libvirt's default on for "
+                                "host-passthrough)", "migratable")
             hv = {p: n for n, p in HYPERV_PROPS.items()}.get(k)
             if hv is not None:
                 return self.xml("features/hyperv/" + hv.replace("-", "/"),

@@ -2,17 +2,18 @@
 decides which disk is "the first hard disk" for <boot dev='hd'/>, which device gets
 the next PCI slot, and the argv order.
 
-- disks: grouped by bus, by target index inside a bus (virDomainDiskInsert);
-- controllers: grouped by type, by index inside a type (virDomainControllerInsert).
-Each list is rebuilt by inserting its members in document order, then written back
-into the positions that kind occupied, so other devices keep their places.
+- disks: grouped by bus, by target index inside a bus (virDomainDiskInsert), rebuilt
+  by inserting them in document order, then written back into the positions disks
+  occupied, so other devices keep their places;
+- controllers: grouped by type, by index inside a type.  libvirt sorts them while it
+  parses, before it numbers those written without an index, so the parser does it
+  (compiler.devices.controller.number_controllers) and they arrive here in order.
 """
 
 from __future__ import annotations
 
 from ..record import evolve
 
-from ..devices.controller import Controller
 from ..devices.disk import Disk, disk_name_index
 from ..model import Domain
 
@@ -31,20 +32,6 @@ def _disk_insert(ordered: list[Disk], new: Disk) -> None:
     ordered.insert(len(ordered) if at is None else at, new)
 
 
-def _controller_insert(ordered: list[Controller], new: Controller) -> None:
-    at = None
-    for i in range(len(ordered) - 1, -1, -1):
-        c = ordered[i]
-        if c.type != new.type:
-            continue
-        if c.index > new.index:
-            at = i
-        elif at is None:
-            at = i + 1
-            break
-    ordered.insert(len(ordered) if at is None else at, new)
-
-
 def _reorder(devices: list, cls: type, insert) -> None:
     slots = [i for i, d in enumerate(devices) if isinstance(d, cls)]
     ordered: list = []
@@ -57,5 +44,4 @@ def _reorder(devices: list, cls: type, insert) -> None:
 def order_devices(dom: Domain, env) -> Domain:
     devices = list(dom.devices)
     _reorder(devices, Disk, _disk_insert)
-    _reorder(devices, Controller, _controller_insert)
     return evolve(dom, devices=tuple(devices))

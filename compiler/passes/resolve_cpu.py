@@ -6,7 +6,7 @@ from ..record import evolve
 
 from ..cpu.models import catalogue
 from ..cpu.policy import check_names, needs_host, resolve
-from ..model import Cpu, CpuMode, Domain
+from ..model import Cpu, CpuMode, Domain, VirtType
 from ..env import Env
 
 HOST_CACHE_KEY = "compiler.cpu.host"
@@ -27,6 +27,12 @@ def resolve_cpu(dom: Domain, env: Env) -> Domain:
         return evolve(dom, cpu=Cpu(mode=CpuMode.CUSTOM, model=model))
     if cpu.mode is CpuMode.CUSTOM and cpu.model is None and not cpu.features:
         return dom  # topology/NUMA only: QEMU's default CPU type
+    if cpu.mode is CpuMode.HOST_PASSTHROUGH and dom.type is VirtType.QEMU:
+        # QEMU 7.2 refuses it ("CPU model 'host' requires KVM or HVF"), libvirt too
+        env.diag.error("cpu-mode", "host-passthrough needs KVM: QEMU has no 'host' CPU for a "
+                       "domain of type 'qemu' (TCG); use <domain type='kvm'> or mode='maximum'",
+                       cpu.span)
+        return dom
     policies = check_names(cpu, env.profile, env.diag)
     if policies is None:
         return dom

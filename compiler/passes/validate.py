@@ -6,7 +6,8 @@ import re
 
 from ..devices import kind_of
 from ..devices.blockdev import check_network_source, warn_credentials
-from ..model import Domain, FirmwareKind, MachineFamily
+from ..devices.disk import Disk
+from ..model import Domain, FirmwareKind, MachineFamily, VirtType
 from ..placement.hmat import check_hmat
 from ..sysinfo import check_sysinfo
 from ..tables.hypervisor import KVM_PROPS
@@ -40,12 +41,15 @@ def validate_domain(dom: Domain, env) -> Domain:
                    f"{topo.cores} cores x {topo.threads} threads = {topo.total} CPUs does not "
                    f"match the {dom.vcpu.count} vCPUs of <vcpu>", topo.span)
     _cpu_names(dom, diag)
+    _vcpu_limits(dom, env)
     check_hmat(dom.cpu, diag)
     check_sysinfo(dom, diag)
     _features(dom, family, diag)
     _nvram(dom, diag)
     for d in dom.devices:
         kind_of(d).validate(d, dom, diag)
+        if isinstance(d, Disk):
+            _disk_source(d, diag)
     _timers(dom, diag)
     _numa_distances(dom, diag)
     for name, _ in dom.features.kvm:
@@ -56,6 +60,71 @@ def validate_domain(dom: Domain, env) -> Domain:
         diag.warning("ignored", f"feature <{name}> is not used by domc; the compiled guest does "
                      "not have it", dom.features.span)
     return dom
+
+
+def _disk_source(d: Disk, diag) -> None:
+    """A disk that names no storage: libvirt 9.0 refuses it ("missing source
+    information"), QEMU 7.2 a disk device without a drive.  Only a cdrom or floppy may
+    be empty (its tray holds nothing); a USB disk and a vhost-user disk say so already."""
+    if d.device in ("cdrom", "floppy") or d.type == "vhostuser":
+        return
+    src = d.source
+    if src is None:
+        empty = d.target_bus != "usb"  # the disk kind refuses an empty usb-storage
+    elif d.type in ("file", "block", "dir"):
+        empty = not src.path
+    elif d.type == "volume":
+        empty = not (src.pool and src.volume)
+    else:
+        empty = False
+    if empty:
+        diag.error("disk-source", f"{d.describe()}: a {d.device} needs a <source> naming its "
+                   "storage (only a cdrom or floppy can be empty)", d.span)
+
+
+APIC_IDS_WITHOUT_X2APIC = 255  # xAPIC ids 0..254 (255 is the broadcast id)
+
+
+def _apic_id_limit(count: int, topo) -> int:
+    """One more than the APIC ID of the last possible vCPU, as QEMU numbers them: each
+    topology level takes a whole number of bits (3 cores per die take 2), so a
+    topology with odd counts leaves gaps."""
+    if topo is None:
+        return count
+    def bits(n: int) -> int:
+        return (n - 1).bit_length()
+    t, c, d = topo.threads, topo.cores, topo.dies
+    i = count - 1
+    thread, core, die, socket = i % t, i // t % c, i // (t * c) % d, i // (t * c * d)
+    return ((socket << (bits(d) + bits(c) + bits(t))) | (die << (bits(c) + bits(t)))
+            | (core << bits(t)) | thread) + 1
+
+
+def _vcpu_limits(dom: Domain, env) -> None:
+    """What QEMU 7.2 and libvirt 9.0 refuse at start-up: more vCPUs than the machine
+    type takes (QEMU: "Invalid SMP CPUs"), more than 255 without the IOMMU's extended
+    interrupt mode (libvirt), and under TCG an APIC ID above 254 (QEMU: "requires kernel
+    irqchip and X2APIC API support")."""
+    count = dom.vcpu.count
+    machine = env.profile.machine(dom.os.machine) if dom.os.machine else None
+    span = dom.vcpu.span
+    if machine is not None and machine.max_cpus is not None and count > machine.max_cpus:
+        env.diag.error("vcpu-max", f"{count} vCPUs are more than machine type "
+                       f"'{machine.name}' takes: at most {machine.max_cpus} (QEMU "
+                       f"{env.profile.emulator_version})", span)
+        return
+    if count > APIC_IDS_WITHOUT_X2APIC and not any(
+            kind_of(d).tag == "iommu" and d.eim for d in dom.devices):
+        env.diag.error("vcpu-max", f"{count} vCPUs: more than {APIC_IDS_WITHOUT_X2APIC} need "
+                       "the IOMMU's extended interrupt mode (<iommu model='intel'><driver "
+                       "intremap='on' eim='on'/></iommu>, with <ioapic driver='qemu'/>)", span)
+        return
+    limit = _apic_id_limit(count, dom.cpu.topology if dom.cpu else None)
+    if dom.type is VirtType.QEMU and limit > APIC_IDS_WITHOUT_X2APIC:
+        env.diag.error("vcpu-max", f"{count} vCPUs with this topology have APIC IDs up to "
+                       f"{limit - 1}; under TCG (domain type 'qemu') QEMU takes APIC IDs up to "
+                       f"{APIC_IDS_WITHOUT_X2APIC - 1} only (cores and threads counts that are "
+                       "powers of two leave no gaps)", span)
 
 
 # tick policies QEMU can follow, per timer (libvirt 9.0 refuses the others)

@@ -5,7 +5,8 @@ import os
 import pytest
 
 from compiler.diagnostics import Span
-from compiler.model import Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy as P, Os
+from compiler.model import Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy as P, Os, \
+    VirtType
 from compiler.cpu.policy import argv_value as cpu_argv_value
 from compiler.passes.resolve_cpu import resolve_cpu
 from compiler.env import Env
@@ -20,9 +21,9 @@ def feat(name, policy=P.REQUIRE, line=0):
     return CpuFeature(name, policy, span=Span("guest.xml", line))
 
 
-def run(cpu, host=None, machine=None):
+def run(cpu, host=None, machine=None, virt=VirtType.QEMU):
     env = Env(profile=load_profile(), host_cpu_file=host)
-    dom = resolve_cpu(Domain(cpu=cpu, os=Os(machine=machine)), env)
+    dom = resolve_cpu(Domain(type=virt, cpu=cpu, os=Os(machine=machine)), env)
     return dom, env.diag
 
 
@@ -34,8 +35,9 @@ def run(cpu, host=None, machine=None):
     (Cpu(model="Westmere", features=(feat("vmx", P.OPTIONAL), feat("avx", P.OPTIONAL))), SERVER,
      "Westmere,+vmx,-avx"),
     (Cpu(model="Westmere", features=(feat("avx", P.FORBID),)), SERVER, "Westmere,-avx"),
-    (Cpu(mode=CpuMode.HOST_PASSTHROUGH), None, "host"),
     (Cpu(mode=CpuMode.MAXIMUM, features=(feat("vmx", P.DISABLE),)), None, "max,-vmx"),
+    (Cpu(mode=CpuMode.MAXIMUM, migratable=False), None, "max,migratable=off"),
+    (Cpu(mode=CpuMode.MAXIMUM, migratable=True), None, "max,migratable=on"),
     (Cpu(mode=CpuMode.HOST_MODEL), SERVER,
      "Westmere,+acpi,+dca,+ds,+ds-cpl,+est,+ht,+monitor,+pbe,+pdpe1gb,+rdtscp,+ss,+tm,+tm2,+vme,+vmx,+xtpr"
      ",-arat,-pclmulqdq"),
@@ -44,6 +46,25 @@ def test_resolved_argv(cpu, host, want):
     dom, diag = run(cpu, host)
     assert diag.items == []
     assert cpu_argv_value(dom.cpu) == want
+
+
+@pytest.mark.parametrize("cpu, want", [
+    # libvirt 9.0's default for host-passthrough is migratable='on'
+    (Cpu(mode=CpuMode.HOST_PASSTHROUGH), "host,migratable=on"),
+    (Cpu(mode=CpuMode.HOST_PASSTHROUGH, migratable=True), "host,migratable=on"),
+    (Cpu(mode=CpuMode.HOST_PASSTHROUGH, migratable=False), "host,migratable=off"),
+    (Cpu(mode=CpuMode.HOST_PASSTHROUGH, features=(feat("vme", P.DISABLE),)),
+     "host,migratable=on,-vme"),
+])
+def test_host_passthrough(cpu, want):
+    dom, diag = run(cpu, virt=VirtType.KVM)
+    assert diag.items == []
+    assert cpu_argv_value(dom.cpu) == want
+
+
+def test_host_passthrough_needs_kvm():
+    _, diag = run(Cpu(mode=CpuMode.HOST_PASSTHROUGH, span=Span("guest.xml", 4)))
+    assert [(d.code, d.span.line) for d in diag.items] == [("cpu-mode", 4)]
 
 
 def test_isapc_default_cpu():

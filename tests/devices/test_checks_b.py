@@ -95,6 +95,15 @@ CASES = [
     ("disk-protocol", fdisk("vda", "virtio", dtype="network",
                             source="<source protocol='sheepdog' name='i'><host name='h'/>"
                                    "</source>"), "unsupported-disk", None, {}),
+    # libvirt 9.0: "missing source information for device vda"
+    ("disk-no-source", fdisk("vda", "virtio", source=""), "disk-source", None, {}),
+    ("disk-source-no-file", fdisk("vda", "virtio", source="<source/>"), "disk-source", None, {}),
+    ("disk-block-no-dev", fdisk("sda", "sata", dtype="block", source=""), "disk-source", None,
+     {}),
+    ("disk-network-no-source", fdisk("vda", "virtio", dtype="network", source=""),
+     "disk-source", None, {}),
+    ("disk-volume-no-source", fdisk("vda", "virtio", dtype="volume", source=""),
+     "disk-source", None, {}),
     ("disk-iothread-bus", fdisk("sda", "sata", "<driver name='qemu' iothread='1'/>"),
      "iothread-ref", None, {"extra": IOTHREADS}),
     ("disk-iothread-undefined", fdisk("vda", "virtio", "<driver name='qemu' iothread='2'/>"),
@@ -116,6 +125,10 @@ CASES = [
     ("ctrl-xenbus", ctrl("xenbus", 0), "unsupported-controller", None, {}),
     ("ctrl-usb-companion", ctrl("usb", 0, "qemu-xhci") + "\n" + ctrl("usb", 1, "ich9-uhci1"),
      "usb-companion-master", "ich9-uhci1", {}),
+    # virt-install's USB2 set written companion first: all get index 0, and the
+    # companion's masterbus=usb.0 would name a bus QEMU has not created yet
+    ("ctrl-usb-companion-order", "<controller type='usb' model='ich9-uhci1'/>\n"
+     "<controller type='usb' model='ich9-ehci1'/>", "usb-companion-order", "ich9-uhci1", {}),
     ("ctrl-iothread", ctrl("scsi", 0, "lsilogic", "<driver iothread='1'/>"), "iothread-ref",
      None, {"extra": IOTHREADS}),
     # chardev kinds
@@ -126,6 +139,13 @@ CASES = [
      "chardev-source", None, {}),
     ("console-target", "<console type='pty'><target type='sclp' port='0'/></console>",
      "unsupported-device", None, {}),
+    # libvirt 9.0: "Only the first console can be a serial port"
+    ("console-second-serial", "<console type='pty'><target type='serial' port='0'/></console>\n"
+     "<console type='pty'><target type='serial' port='1'/></console>", "console-serial",
+     "port='1'", {}),
+    ("console-serial-after-virtio", "<serial type='pty'/>\n<console type='pty'><target "
+     "type='virtio'/></console>\n<console type='pty'/>", "console-serial", "<console type='pty'/>",
+     {}),
     ("console-virtio-source", "<console type='nmdm'><target type='virtio' port='0'/></console>",
      "unsupported-chardev", None, {}),
     ("console-implied-serial", "<console type='pipe'><target type='serial' port='0'/></console>",
@@ -212,9 +232,13 @@ def test_independent_errors_of_several_kinds_are_reported_in_one_run(tmp_path):
     # a serial console mirrors the serial of its port: its own source is not emitted
     "<serial type='pty'><target port='0'/></serial>\n"
     "<console type='nmdm'><target type='serial' port='0'/></console>",
-    # only the first serial console brings a serial port
+    # an empty cdrom or floppy (nothing in the tray)
+    fdisk("hdc", "ide", device="cdrom", source="") + "\n" + fdisk("sdb", "sata", device="cdrom",
+                                                                  source=""),
+    fdisk("fda", "fdc", device="floppy", source=""),
+    # a virtio console after a serial one
     "<console type='pty'><target type='serial' port='0'/></console>\n"
-    "<console type='nmdm'><target type='serial' port='1'/></console>",
+    "<console type='pty'><target type='virtio' port='1'/></console>",
     # an iSCSI hostdev on the controller the SCSI disk implies
     fdisk("sda", "scsi") + "\n" + ISCSI_HOSTDEV.format(
         name="iqn.x:y/1", auth="", address="<address type='drive' controller='0' bus='0' "

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, settings, strategies as st
 from lxml import etree
 
 from .test_properties import COMMON, domains, q35_domains
@@ -43,8 +43,9 @@ def _key(dev) -> tuple | None:
         return ("disk", dev.find("target").get("dev"))
     if tag == "interface":
         return ("interface", dev.find("mac").get("address"))
-    if tag == "controller":
-        return ("controller", dev.get("type"), dev.get("index"))
+    if tag == "controller":  # the parts of a USB2 set share an index
+        model = dev.get("model") if dev.get("type") == "usb" else None
+        return ("controller", dev.get("type"), dev.get("index"), model)
     if tag in ("video", "memballoon", "rng"):
         return (tag,)
     return None
@@ -140,6 +141,106 @@ def test_generated_domains_agree_with_libvirt(tmp_path_factory, xml):
 @given(q35_domains())
 def test_generated_q35_domains_agree_with_libvirt(tmp_path_factory, xml):
     diffs = compare(xml, tmp_path_factory.mktemp("oracle"))
+    assert not diffs, "\n".join(diffs) + "\n\n" + xml
+
+
+USB_MODELS = ["ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3", "qemu-xhci",
+              "piix3-uhci"]
+
+
+@st.composite
+def usb_controller_lists(draw) -> str:
+    """1-6 USB controllers as real clients write them: an index or none (virt-install
+    writes none), companions with or without <master startport>, in any order."""
+    out = []
+    for _ in range(draw(st.integers(1, 6))):
+        model = draw(st.sampled_from(USB_MODELS))
+        index = draw(st.sampled_from([None, None, 0, 1, 2]))
+        attrs = f" model='{model}'" + ("" if index is None else f" index='{index}'")
+        inner = ""
+        if model.startswith("ich9-uhci") and draw(st.booleans()):
+            inner = f"<master startport='{2 * (int(model[-1]) - 1)}'/>"
+        out.append(f"<controller type='usb'{attrs}>{inner}</controller>")
+    return _dom("".join(out), draw(st.sampled_from(["pc", "q35"])))
+
+
+def _companion_before_master(argv: list[str]) -> bool:
+    """A -device with masterbus=ID.0 before the -device with id=ID (QEMU 7.2 refuses
+    to start: "USB bus 'ID.0' not found")."""
+    seen = set()
+    for i, a in enumerate(argv[:-1]):
+        if a == "-device" and argv[i + 1].startswith("{"):
+            d = json.loads(argv[i + 1])
+            if "masterbus" in d and d["masterbus"].rsplit(".", 1)[0] not in seen:
+                return True
+            seen.add(d.get("id"))
+    return False
+
+
+@settings(max_examples=ORACLE_EXAMPLES, **COMMON)
+@given(usb_controller_lists())
+def test_generated_usb_controllers_agree_with_libvirt(tmp_path_factory, xml):
+    """Controller indexes libvirt gives USB controllers written without one (a USB2
+    companion joins the set before it), their slots and ids; a domain libvirt refuses,
+    or whose argv QEMU would refuse (a companion before its master), domc refuses."""
+    from compiler.api import compile_file, make_env
+    from compiler.diagnostics import DomcError
+
+    path = tmp_path_factory.mktemp("oracle") / "gen.xml"
+    path.write_text(xml)
+    lv = subprocess.run([str(ORACLE), "argv", str(path)], capture_output=True, timeout=60)
+    lv_refuses = lv.returncode != 0 or _companion_before_master(shlex.split(lv.stdout.decode()))
+    try:
+        compile_file(str(path), make_env())
+    except DomcError as exc:
+        assert lv_refuses, f"domc refuses what libvirt and QEMU run: {exc}\n\n{xml}"
+        return
+    assert not lv_refuses, f"domc compiles what libvirt or QEMU refuses: " \
+        f"{lv.stderr.decode().strip()}\n\n{xml}"
+    diffs = compare(xml, path.parent)
+    assert not diffs, "\n".join(diffs) + "\n\n" + xml
+
+
+CHARDEVS = [
+    "<serial type='pty'/>",
+    "<serial type='pty'><target port='{port}'/></serial>",
+    "<serial type='pty'><target type='pci-serial'/></serial>",
+    "<console type='pty'/>",
+    "<console type='pty'><target type='serial' port='{port}'/></console>",
+    "<console type='pty'><target type='virtio'/></console>",
+    "<channel type='pty'><target type='virtio' name='org.example.{port}'/></channel>",
+    "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>",
+]
+
+
+@st.composite
+def chardev_lists(draw) -> str:
+    """1-5 serials, consoles, channels and rngs, in any order: the ids libvirt gives
+    them (a serial port's console is console 0, a virtio console after it console1)."""
+    out = [draw(st.sampled_from(CHARDEVS)).format(port=draw(st.integers(0, 3)))
+           for _ in range(draw(st.integers(1, 5)))]
+    return _dom("".join(out), draw(st.sampled_from(["pc", "q35"])))
+
+
+@settings(max_examples=ORACLE_EXAMPLES, **COMMON)
+@given(chardev_lists())
+def test_generated_chardevs_agree_with_libvirt(tmp_path_factory, xml):
+    """Serial, console, channel and rng ids as libvirt gives them; what libvirt refuses
+    (a second serial console, two serials on one port), domc refuses."""
+    from compiler.api import compile_file, make_env
+    from compiler.diagnostics import DomcError
+
+    path = tmp_path_factory.mktemp("oracle") / "gen.xml"
+    path.write_text(xml)
+    lv = subprocess.run([str(ORACLE), "argv", str(path)], capture_output=True, timeout=60)
+    try:
+        compile_file(str(path), make_env())
+    except DomcError as exc:
+        assert lv.returncode != 0, f"domc refuses what libvirt runs: {exc}\n\n{xml}"
+        return
+    assert lv.returncode == 0, f"domc compiles what libvirt refuses: " \
+        f"{lv.stderr.decode().strip()}\n\n{xml}"
+    diffs = compare(xml, path.parent)
     assert not diffs, "\n".join(diffs) + "\n\n" + xml
 
 

@@ -1,0 +1,84 @@
+"""What libvirt 9.0 fills in for domains real clients write (virt-install, virt-manager
+leave indexes and ids to libvirt).  Each expected value was read off the reference's
+argv (`libvirt-oracle argv`); tests/hostile/test_oracle.py and tests/test_realclient.py
+check the same rules against the live reference on generated domains."""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import compile_snippet, devices_of
+
+SCSI = "<controller type='scsi' model='virtio-scsi'/>"
+
+
+def _scsi_disk(device: str = "disk", extra: str = "", dtype: str = "file") -> str:
+    source = "<source dev='/dev/sdz'/>" if dtype == "block" else \
+        "" if device == "cdrom" else "<source file='/a.img'/>"
+    return (f"<disk type='{dtype}' device='{device}'>{source}<target dev='sda' bus='scsi'/>"
+            f"{extra}</disk>")
+
+
+@pytest.mark.parametrize("disk, driver, device_id", [
+    (_scsi_disk(), "scsi-hd", "drive-scsi0-0-0-0"),
+    (_scsi_disk(extra="<serial>ABC123</serial>"), "scsi-hd", "ABC123"),
+    (_scsi_disk("cdrom"), "scsi-cd", "drive-scsi0-0-0-0"),
+    (_scsi_disk("cdrom", "<serial>X</serial>"), "scsi-cd", "X"),
+    (_scsi_disk(extra="<alias name='ua-foo'/>"), "scsi-hd", "drive-ua-foo"),
+    (_scsi_disk("lun", dtype="block"), "scsi-block", None),  # passthrough: the LUN's own
+])
+def test_scsi_device_id(tmp_path, disk, driver, device_id):
+    [dev] = devices_of(compile_snippet(tmp_path, SCSI + disk), driver)
+    assert dev.get("device_id") == device_id
+
+
+SERIAL = "<serial type='pty'/>"
+VIRTIO_CONSOLE = "<console type='pty'><target type='virtio'/></console>"
+SERIAL_CONSOLE = "<console type='pty'><target type='serial'/></console>"
+
+
+@pytest.mark.parametrize("devices, ids", [
+    (VIRTIO_CONSOLE, ["console0"]),
+    # a serial port's console is console 0, even when only libvirt writes it
+    (SERIAL + VIRTIO_CONSOLE, ["console1"]),
+    (VIRTIO_CONSOLE + SERIAL, ["console1"]),
+    (SERIAL + SERIAL_CONSOLE + VIRTIO_CONSOLE, ["console1"]),
+    (SERIAL_CONSOLE + VIRTIO_CONSOLE, ["console1"]),
+    (SERIAL + SERIAL + VIRTIO_CONSOLE + VIRTIO_CONSOLE, ["console1", "console2"]),
+])
+def test_virtio_console_ids(tmp_path, devices, ids):
+    argv = compile_snippet(tmp_path, devices)
+    consoles = devices_of(argv, "virtconsole")
+    assert [d["id"] for d in consoles] == ids
+    assert [d["chardev"] for d in consoles] == ["char" + i for i in ids]
+
+
+EHCI = "<controller type='usb' model='ich9-ehci1'/>"
+UHCI = "".join(f"<controller type='usb' model='ich9-uhci{n}'><master startport='{2 * n - 2}'/>"
+               "</controller>" for n in (1, 2, 3))
+
+
+@pytest.mark.parametrize("devices, masterbus", [
+    # virt-install's USB2 set: no index anywhere; the companions join the EHCI's
+    (EHCI + UHCI, "usb.0"),
+    # after a controller of another kind the set starts at the next free index
+    ("<controller type='usb' model='qemu-xhci'/>" + EHCI + UHCI, "usb1.0"),
+])
+def test_usb2_companions_without_index(tmp_path, devices, masterbus):
+    argv = compile_snippet(tmp_path, devices)
+    companions = [d for d in devices_of(argv) if d["driver"].startswith("ich9-usb-uhci")]
+    assert [(d["masterbus"], d["firstport"]) for d in companions] == \
+        [(masterbus, 0), (masterbus, 2), (masterbus, 4)]
+    [ehci] = devices_of(argv, "ich9-usb-ehci1")
+    assert ehci["id"] == masterbus[:-2]
+    # one multifunction slot: function 0 of the first companion, 7 the master's
+    slot = companions[0]["addr"]
+    assert ehci["addr"] == slot + ".0x7"
+
+
+def test_serial_console_mirrors_the_first_serial_port(tmp_path):
+    """With a <serial>, a serial console brings no port of its own, whatever port it
+    names (libvirt makes it the first serial port's console)."""
+    argv = compile_snippet(tmp_path, "<serial type='pty'><target port='1'/></serial>"
+                           "<console type='pty'><target type='serial' port='0'/></console>")
+    assert [d["id"] for d in devices_of(argv, "isa-serial")] == ["serial0"]

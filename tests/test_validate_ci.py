@@ -207,15 +207,18 @@ def test_a_typo_that_drops_every_disk_is_reported(capsys):
 
 
 def test_an_attribute_typo_is_reported(tmp_path, capsys):
-    """<source fiel=...>: a warning from compile, nothing from validate, then QEMU failed."""
+    """<source fiel=...>: the unread attribute is named (a warning), and the disk that is
+    left naming no storage is refused, as libvirt ('missing source information') and
+    QEMU refuse it (once: a warning from compile, nothing from validate, then QEMU failed)."""
     typo = tmp_path / "typo.xml"
     typo.write_text((ROOT / REPO / "good.xml").read_text().replace("source file=", "source fiel="))
-    rc, out, err = validate(str(typo), "--format", "json", "--strict", capsys=capsys)
-    assert rc == 1
-    (d,) = json.loads(out)
-    assert (d["line"], d["severity"], d["code"], d["path"]) == (
-        11, "warning", "ignored", "/domain/devices/disk/source")
-    assert "attribute 'fiel'" in d["message"]
+    rc, out, err = validate(str(typo), "--format", "json", capsys=capsys)
+    assert rc == 2
+    diags = json.loads(out)
+    (w,) = [d for d in diags if d["severity"] == "warning"]
+    assert (w["line"], w["code"], w["path"]) == (11, "ignored", "/domain/devices/disk/source")
+    assert "attribute 'fiel'" in w["message"]
+    assert [d["code"] for d in diags if d["severity"] == "error"] == ["disk-source"]
 
 
 def test_every_error_of_a_file_not_only_the_first(capsys):

@@ -15,6 +15,7 @@ Every test that proves an argv on QEMU goes through here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import subprocess
@@ -174,3 +175,26 @@ async def _session(argv: list[str], ask):
         finally:
             await stop(client, proc)
             proc.stderr.close()
+
+
+@contextlib.contextmanager
+def compiled_for_boot(xml, host_root: str):
+    """Compile an example to boot here: its helpers' sockets and state in a short
+    temporary directory (a unix socket path fits 108 bytes; pytest's tmp_path may be
+    deeper), skipped when a helper it needs is not installed.  Yields the result; boot
+    it inside ``Helpers(result.plan)``."""
+    import pytest
+
+    from compiler.api import compile_file, make_env
+    from compiler.runtime import HostDirs
+
+    host = tempfile.mkdtemp(prefix="domc-b.", dir="/tmp")
+    try:
+        result = compile_file(str(xml), make_env(host_root=host_root, dirs=HostDirs(
+            f"{host}/run", f"{host}/state")))
+        for h in result.plan.helpers:
+            if shutil.which(h.argv[0]) is None:
+                pytest.skip(f"{h.argv[0]} is not installed (the helper of {h.device})")
+        yield result
+    finally:
+        shutil.rmtree(host, ignore_errors=True)

@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-import shutil
-import tempfile
 
-from compiler.api import compile_file, make_env
 from compiler.model import PciAddr
 from compiler.placement.services import Helpers
-from compiler.runtime import HostDirs
 
 from .conftest import SEED_HOST, example_files
-from .qemu import NO_QEMU, QEMU, QemuRefused, ask_paused, bootable
+from .qemu import NO_QEMU, QEMU, QemuRefused, ask_paused, bootable, compiled_for_boot
 
 pytestmark = pytest.mark.skipif(QEMU is None, reason=NO_QEMU)
 
@@ -46,22 +42,13 @@ BOOTABLE = [p for p in example_files() if p.parent.name == "examples"]
 
 @pytest.mark.parametrize("xml", BOOTABLE, ids=lambda p: p.stem)
 def test_example_boots_as_planned(xml, tmp_path):
-    # helper sockets need a short path (108 bytes); pytest's tmp_path may be deeper
-    host = tempfile.mkdtemp(prefix="domc-b.", dir="/tmp")
-    try:
-        result = compile_file(str(xml), make_env(host_root=str(SEED_HOST), dirs=HostDirs(
-            f"{host}/run", f"{host}/state")))
-        for h in result.plan.helpers:
-            if shutil.which(h.argv[0]) is None:
-                pytest.skip(f"{h.argv[0]} is not installed (the helper of {h.device})")
+    with compiled_for_boot(xml, str(SEED_HOST)) as result:
         argv, images = bootable(list(result.argv), tmp_path)
         try:
             with Helpers(result.plan):
                 pci, block = ask_paused(argv, _query)
         except QemuRefused as e:
             pytest.fail(f"QEMU refused the argv: {str(e)[-500:]}")
-    finally:
-        shutil.rmtree(host, ignore_errors=True)
     seen, hidden = {}, set()
     for bus in pci:
         _walk(bus["bus"], bus["devices"], seen, hidden)

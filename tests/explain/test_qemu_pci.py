@@ -9,18 +9,16 @@ import asyncio
 import json
 import os
 import shutil
-import tempfile
 import time
 
 import pytest
 
-from compiler.api import compile_file, make_env
 from compiler.explain.pcitree import from_domain, from_query_pci, tree_text
 from compiler.placement.services import Helpers
-from compiler.runtime import HostDirs
 
 from ..conftest import SEED_HOST, example_files
-from ..qemu import NO_QEMU, QEMU, QEMU_IMG, QemuRefused, ask_paused, bootable
+from ..qemu import NO_QEMU, QEMU, QEMU_IMG, QemuRefused, ask_paused, bootable, \
+    compiled_for_boot
 
 ENUMERATED_WITHIN = 90  # seconds of TCG for the firmware to number the buses
 
@@ -76,14 +74,7 @@ def _runnable(result, tmp_path) -> list[str]:
 @pytest.mark.skipif(QEMU is None or QEMU_IMG is None, reason=NO_QEMU)
 @pytest.mark.parametrize("xml", example_files(), ids=lambda p: p.stem)
 def test_pci_tree_matches_the_booted_guest(xml, tmp_path):
-    # helper sockets (win11's swtpm) need a short path: a unix socket path fits 108 bytes
-    host = tempfile.mkdtemp(prefix="domc-t.", dir="/tmp")
-    try:
-        result = compile_file(str(xml), make_env(host_root=str(SEED_HOST), dirs=HostDirs(
-            f"{host}/run", f"{host}/state")))
-        for h in result.plan.helpers:
-            if shutil.which(h.argv[0]) is None:
-                pytest.skip(f"{h.argv[0]} is not installed (the helper of {h.device})")
+    with compiled_for_boot(xml, str(SEED_HOST)) as result:
         ours = tree_text(from_domain(result.domain, result.argv))
         try:
             with Helpers(result.plan):
@@ -91,8 +82,6 @@ def test_pci_tree_matches_the_booted_guest(xml, tmp_path):
                                    timeout=ENUMERATED_WITHIN + 60)
         except QemuRefused as e:
             pytest.fail(f"QEMU refused the argv: {str(e)[-600:]}")
-    finally:
-        shutil.rmtree(host, ignore_errors=True)
     assert _numbered(buses), "the firmware did not number the PCI buses in time"
     assert tree_text(from_query_pci(buses)) == ours
 

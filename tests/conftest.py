@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from compiler.cli import main
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 CORPUS = ROOT.parent / "shared" / "corpus" / "libvirt-9.0.0"
@@ -29,3 +31,13 @@ def corpus() -> Path:
         pytest.skip(f"reference corpus not found at {CORPUS} (it lives beside the repo, "
                     "in ../shared; a fresh clone does not have it)")
     return CORPUS
+
+
+@pytest.fixture
+def domc(capsys):
+    """Run the CLI in-process: (exit status, stdout, stderr)."""
+    def run(*argv):
+        rc = main([str(a) for a in argv])
+        out = capsys.readouterr()
+        return rc, out.out, out.err
+    return run

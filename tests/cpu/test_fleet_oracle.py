@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import subprocess
 
 import pytest
 
@@ -20,22 +19,12 @@ from compiler.cpu.expand import offered
 from compiler.cpu.models import catalogue
 from compiler.cpu.render import cpu_xml
 
-from ..libvirt import NO_LIBVIRT, URI, libvirt_answers
+from ..libvirt import NO_LIBVIRT, cpu_answer, libvirt_answers, virsh
 from .fleetgen import fleet
 
 pytestmark = pytest.mark.skipif(not libvirt_answers(), reason=NO_LIBVIRT)
 
 
-def _virsh(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["virsh", "-c", URI, *args], capture_output=True, text=True, check=False)
-
-
-def _answer(xml: str):
-    """(model, fallback, vendor, sorted (policy, feature)) of a <cpu> answer."""
-    model = re.search(r"<model fallback='(\w+)'>([^<]+)</model>", xml)
-    vendor = re.search(r"<vendor>([^<]+)</vendor>", xml)
-    feats = sorted(re.findall(r"<feature policy='(\w+)' name='([^']+)'/>", xml))
-    return (model.group(2), model.group(1), vendor and vendor.group(1), feats)
 
 
 def _host_cpus(domc, paths) -> str:
@@ -59,18 +48,18 @@ def test_best_common_model_is_virsh_cpu_baseline(domc, corpus, tmp_path, seed, v
     paths = fleet(d, seed, vendor, size=8 + seed * 3)
     cpus = tmp_path / "cpus.xml"
     cpus.write_text(_host_cpus(domc, paths))
-    lv = _virsh("cpu-baseline", str(cpus), *flags)
+    lv = virsh("cpu-baseline", str(cpus), *flags)
     assert lv.returncode == 0, lv.stderr
-    want = _answer(lv.stdout)
+    want = cpu_answer(lv.stdout)
     if catalogue().get(want[0]) is None:
         pytest.skip(f"libvirt answers {want[0]}, a model QEMU 7.2 does not offer")
     rc, out, err = domc("cpu-matrix", *flags, d, "--format", "json")
     assert (rc, err) == (0, "")
     doc = json.loads(out)
     assert doc["hosts"] == len(paths)
-    assert _answer(doc["best"]) == want
+    assert cpu_answer(doc["best"]) == want
     rc, out, err = domc("cpu-baseline", *flags, d)
-    assert (rc, err) == (0, "") and _answer(out) == want
+    assert (rc, err) == (0, "") and cpu_answer(out) == want
 
 
 def test_seed_pair_best_common_model_is_virsh_cpu_baseline(domc, tmp_path):
@@ -79,16 +68,16 @@ def test_seed_pair_best_common_model_is_virsh_cpu_baseline(domc, tmp_path):
     both = tmp_path / "both.xml"
     both.write_text(re.search(r"<cpu>.*?</cpu>", open(LAPTOP).read(), re.S).group(0) + "\n"
                     + re.search(r"<cpu>.*?</cpu>", open(SERVER).read(), re.S).group(0) + "\n")
-    lv = _virsh("cpu-baseline", str(both))
+    lv = virsh("cpu-baseline", str(both))
     assert lv.returncode == 0, lv.stderr
     rc, out, err = domc("cpu-matrix", LAPTOP, SERVER, "--format", "json")
-    assert _answer(json.loads(out)["best"]) == _answer(lv.stdout)
+    assert cpu_answer(json.loads(out)["best"]) == cpu_answer(lv.stdout)
 
 
 @pytest.fixture(scope="module")
 def this_machine(tmp_path_factory):
     """This machine recorded as libvirt sees it for KVM guests (domain capabilities)."""
-    caps = _virsh("domcapabilities", "--virttype", "kvm")
+    caps = virsh("domcapabilities", "--virttype", "kvm")
     if caps.returncode != 0 or "<mode name='host-model' supported='yes'>" not in caps.stdout:
         pytest.skip("libvirt offers no host-model CPU for KVM here")
     p = tmp_path_factory.mktemp("oracle") / "this-machine.xml"
@@ -140,7 +129,7 @@ def test_host_model_guests_on_this_machine_are_virsh_hypervisor_cpu_compare(domc
     for c in doc["classes"]:
         g = tmp_path / f"guest{c['class']}.xml"
         g.write_text(c["host_model"])
-        lv = _virsh("hypervisor-cpu-compare", "--virttype", "kvm", str(g))
+        lv = virsh("hypervisor-cpu-compare", "--virttype", "kvm", str(g))
         m = re.search(r"identical|superset|incompatible", lv.stdout + lv.stderr)
         assert m, lv.stdout + lv.stderr
         want = verdicts[m.group(0)]

@@ -13,13 +13,12 @@ from __future__ import annotations
 import os
 import random
 import re
-import subprocess
 
 import pytest
 
 from compiler.cpu.models import catalogue
 
-from ..libvirt import NO_LIBVIRT, URI, libvirt_answers
+from ..libvirt import NO_LIBVIRT, cpu_answer, libvirt_answers, virsh
 from .conftest import HOSTS
 
 LAPTOP = os.path.join(HOSTS, "laptop.xml")
@@ -36,16 +35,6 @@ def _cpu_element(path: str) -> str:
     return m.group(0)
 
 
-def _virsh(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["virsh", "-c", URI, *args], capture_output=True, text=True, check=False)
-
-
-def _answer(xml: str):
-    """(model, fallback, vendor, sorted (policy, feature)) of a cpu-baseline answer."""
-    model = re.search(r"<model fallback='(\w+)'>([^<]+)</model>", xml)
-    vendor = re.search(r"<vendor>([^<]+)</vendor>", xml)
-    feats = sorted(re.findall(r"<feature policy='(\w+)' name='([^']+)'/>", xml))
-    return (model.group(2), model.group(1), vendor and vendor.group(1), feats)
 
 
 def _generated(n: int, seed: int = 9):
@@ -81,22 +70,22 @@ def test_baseline_agrees_with_libvirt(domc, tmp_path, cpus, flags):
         files.append(f)
     both = tmp_path / "all.xml"
     both.write_text("".join(cpus))  # virsh takes the <cpu> elements one after the other
-    lv = _virsh("cpu-baseline", str(both), *flags)
+    lv = virsh("cpu-baseline", str(both), *flags)
     assert lv.returncode == 0, lv.stderr
-    want = _answer(lv.stdout)
+    want = cpu_answer(lv.stdout)
     if catalogue().get(want[0]) is None:
         # libvirt answers a model QEMU 7.2 does not offer (pentiumpro): domc answers from
         # QEMU's models, as libvirt does when it is told which models the hypervisor has
         # (hypervisor-cpu-baseline, whose fallback is always 'forbid': cpu-baseline's is kept)
-        hv = _virsh("hypervisor-cpu-baseline", str(both), "--virttype", "qemu", *flags)
+        hv = virsh("hypervisor-cpu-baseline", str(both), "--virttype", "qemu", *flags)
         assert hv.returncode == 0, hv.stderr
-        model, _, vendor, feats = _answer(hv.stdout)
+        model, _, vendor, feats = cpu_answer(hv.stdout)
         if catalogue().get(model) is None:
             pytest.skip(f"libvirt answers {want[0]} and {model}, models QEMU 7.2 does not offer")
         want = (model, want[1], vendor, feats)
     rc, out, err = domc("cpu-baseline", *flags, *files)
     assert (rc, err) == (0, "")
-    assert _answer(out) == want
+    assert cpu_answer(out) == want
 
 
 VERDICT = re.compile(r"identical to|superset of|incompatible with")
@@ -109,7 +98,7 @@ VERDICTS = {"identical to": "IDENTICAL", "superset of": "SUPERSET", "incompatibl
 def test_compare_with_this_host_agrees_with_libvirt(domc, tmp_path, cpu):
     f = tmp_path / "cpu.xml"
     f.write_text(cpu)
-    lv = _virsh("cpu-compare", str(f))
+    lv = virsh("cpu-compare", str(f))
     m = VERDICT.search(lv.stdout + lv.stderr)
     assert m, lv.stdout + lv.stderr
     rc, out, _ = domc("cpu-compare", f)
@@ -124,8 +113,8 @@ def test_non_migratable_features_are_what_libvirt_drops(tmp_path):
     f = tmp_path / "all.xml"
     f.write_text("<cpu><arch>x86_64</arch><model>qemu64</model>"
                  + "".join(f"<feature name='{x.name}'/>" for x in table().features) + "</cpu>")
-    plain = set(re.findall(r"name='([^']+)'", _virsh("cpu-baseline", str(f)).stdout))
-    migratable = set(re.findall(r"name='([^']+)'", _virsh("cpu-baseline", str(f), "--migratable").stdout))
+    plain = set(re.findall(r"name='([^']+)'", virsh("cpu-baseline", str(f)).stdout))
+    migratable = set(re.findall(r"name='([^']+)'", virsh("cpu-baseline", str(f), "--migratable").stdout))
     assert plain - migratable == set(catalogue().non_migratable)
 
 
@@ -138,7 +127,7 @@ def test_vendor_neutral_models_are_what_libvirt_accepts_with_any_vendor(tmp_path
             f = tmp_path / "v.xml"
             f.write_text(f"<cpu><arch>x86_64</arch><model>486</model></cpu>"
                          f"<cpu><arch>x86_64</arch><model>{m.name}</model><vendor>{v}</vendor></cpu>")
-            ok &= "differs from vendor" not in _virsh("cpu-baseline", str(f)).stderr
+            ok &= "differs from vendor" not in virsh("cpu-baseline", str(f)).stderr
         if ok:
             neutral.add(m.name)
     assert neutral == {m.name for m in catalogue().models if m.vendor is None}
@@ -192,7 +181,7 @@ def _argv_cases():
 def test_cpu_option_agrees_with_libvirt(domc, tmp_path, model, features):
     f = tmp_path / "dom.xml"
     f.write_text(_domain(f"<cpu mode='custom' match='exact'><model>{model}</model>{features}</cpu>"))
-    lv = _virsh("domxml-to-native", "qemu-argv", str(f))
+    lv = virsh("domxml-to-native", "qemu-argv", str(f))
     assert lv.returncode == 0, lv.stderr
     want = re.search(r"(?:^|\s)-cpu\s+(\S+)", lv.stdout).group(1)
     rc, out, err = domc("compile", f, "--format", "argv")
@@ -229,9 +218,9 @@ def test_host_model_on_a_noTSX_host_is_libvirts_guest_description(domc, tmp_path
     host = tmp_path / "host.xml"
     host.write_text(f"<cpu><arch>x86_64</arch><model>{model}</model><vendor>Intel</vendor>"
                     + "".join(f"<feature name='{f}'/>" for f in extra) + "</cpu>")
-    lv = _virsh("cpu-baseline", str(host))
+    lv = virsh("cpu-baseline", str(host))
     assert lv.returncode == 0, lv.stderr
-    want_model, _, _, feats = _answer(lv.stdout)
+    want_model, _, _, feats = cpu_answer(lv.stdout)
     dom = tmp_path / "dom.xml"
     dom.write_text(_domain("<cpu mode='host-model'/>"))
     rc, out, err = domc("compile", dom, "--host", host, "--format", "argv")

@@ -15,6 +15,7 @@ Every test that proves an argv on QEMU goes through here:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import shutil
@@ -144,6 +145,23 @@ def ask_paused(argv: list[str], ask: Callable[[object], Awaitable[T]], timeout: 
     return asyncio.run(asyncio.wait_for(_session(argv, ask), timeout))
 
 
+_LIVE: set[subprocess.Popen] = set()
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    proc.stderr.close()
+    _LIVE.discard(proc)
+
+
+@atexit.register
+def _reap_all() -> None:
+    for proc in list(_LIVE):
+        _reap(proc)
+
+
 def _said(proc: subprocess.Popen) -> str:
     return proc.stderr.read().decode(errors="replace").strip()
 
@@ -158,6 +176,7 @@ async def _session(argv: list[str], ask):
         await client.start_server(sock)
         proc = subprocess.Popen([*argv, "-S", "-qmp", f"unix:{sock}"], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _LIVE.add(proc)
         try:
             accept = asyncio.ensure_future(client.accept())
             while not accept.done():
@@ -173,8 +192,12 @@ async def _session(argv: list[str], ask):
                 proc.wait(timeout=30)
                 raise QemuRefused(_said(proc)) from None
         finally:
-            await stop(client, proc)
-            proc.stderr.close()
+            try:
+                await stop(client, proc)
+            finally:
+                # cancelled (timed out) or interrupted half-way through stop(): never
+                # leave a QEMU behind to compete with the tests after this one
+                _reap(proc)
 
 
 @contextlib.contextmanager

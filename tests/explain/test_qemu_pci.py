@@ -71,10 +71,7 @@ def _runnable(result, tmp_path) -> list[str]:
     return out
 
 
-# win11 (TPM emulator, secure boot) is left out: run after the rest of the suite its
-# firmware does not number the buses within the timeout, though alone it passes in
-# seconds (not understood yet; its PCI placement is proven by tests/test_qemu_boot.py)
-TREE_EXAMPLES = [p for p in example_files() if p.stem != "win11"]
+TREE_EXAMPLES = example_files()
 
 
 @pytest.mark.skipif(QEMU is None or QEMU_IMG is None, reason=NO_QEMU)

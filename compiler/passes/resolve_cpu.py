@@ -22,7 +22,6 @@ CPU stands in for it, as before domc knew better.
 from __future__ import annotations
 
 import os
-import shutil
 
 from ..record import evolve
 
@@ -34,7 +33,6 @@ from ..enums import FeaturePolicy
 from ..model import Cpu, CpuMatch, CpuMode, Domain, VirtType
 from ..env import Env
 from ..profile import AccelCpu
-from ..qmpclient import ask_kvm_host_cpu
 
 HOST_CACHE_KEY = "compiler.cpu.host"
 TARGET_CACHE_KEY = "compiler.cpu.target"  # the HostTarget of --host FILE
@@ -75,6 +73,8 @@ def _emulator(dom: Domain, env: Env) -> str | None:
     path = dom.emulator
     if path and os.access(path, os.X_OK):
         return path
+    import shutil  # only for a kvm guest's host-model without --host (start-up cost)
+
     return shutil.which(f"qemu-system-{env.profile.arch}")
 
 
@@ -87,6 +87,8 @@ def _answer(dom: Domain, env: Env, accel: str) -> tuple[AccelCpu | None, str]:
         emulator = _emulator(dom, env)
         key = (ACCEL_CACHE_KEY, emulator)
         if key not in env.cache:
+            from ..qmpclient import ask_kvm_host_cpu  # asyncio: only when QEMU is asked
+
             answer = ask_kvm_host_cpu(emulator) if emulator else None
             env.cache[key] = AccelCpu.from_dict(answer) if answer else None
         if env.cache[key] is not None:

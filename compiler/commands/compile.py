@@ -131,6 +131,10 @@ def _json_into(value, out: list[str], nl: str) -> None:
             out.append("[]")
             return
         inner = nl + "  "
+        if all(type(item) is str for item in value):
+            # a list of strings (the argv): encoded and joined in C, not word by word
+            out.append("[" + inner + ("," + inner).join(map(_ENCODE_STR, value)) + nl + "]")
+            return
         out.append("[")
         for i, item in enumerate(value):
             out.append(inner if i == 0 else "," + inner)
@@ -156,6 +160,9 @@ def _json_into(value, out: list[str], nl: str) -> None:
 
 def _encode_str(s: str) -> str:
     return json.encoder.encode_basestring(s)
+
+
+_ENCODE_STR = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
 
 
 # ------------------------------------------------------------------ one domain

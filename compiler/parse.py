@@ -7,7 +7,7 @@ is a Diagnostic with the line.
 
 from __future__ import annotations
 
-from .record import evolve
+from .record import evolve, fill
 
 from .devices import NOT_DEVICES, kind_for_element
 from .devices.blockdev import read_source
@@ -413,4 +413,5 @@ def _devices(d: Reader) -> tuple[tuple, tuple]:
 
 
 def _place(dev, origin: int, span: Span):
-    return evolve(dev, origin=origin, span=span)
+    # the kind's reader just made the device: set its place in it, no copy needed
+    return fill(dev, origin=origin, span=span)

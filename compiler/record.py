@@ -133,6 +133,22 @@ def evolve(inst, **changes):
 _new = object.__new__
 
 
+def fill(inst, **values):
+    """``inst`` with ``values`` set in place, for an instance no one else holds yet
+    (made a moment ago by the caller's callee, not yet returned or stored anywhere):
+    what ``evolve`` would give, without copying every field.  Only for classes without
+    ``__post_init__`` (it would not run again)."""
+    cls = inst.__class__
+    assert not cls.__record_post_init__, f"{cls.__qualname__} has __post_init__"
+    index, setters = cls.__record_index__, cls.__record_setters__
+    try:
+        for name, value in values.items():
+            setters[index[name]](inst, value)
+    except KeyError:
+        raise TypeError(f"{cls.__qualname__} has no field {name}") from None
+    return inst
+
+
 # ------------------------------------------------------------------ class building
 
 

@@ -165,15 +165,17 @@ class Reader:
         c = self._find(tag)
         if c is None:
             return None
+        usage = self.usage
         r = _new(Reader)  # what __init__ does, but the element is recorded already
-        r.el, r.file, r.usage, r.lines = c, self.file, self.usage, self.lines
-        r._seen = None if self.usage is None else self.usage.elements[c]
+        r.el, r.file, r.usage, r.lines = c, self.file, usage, self.lines
+        r._seen = None if usage is None else usage.elements[c]
         return r
 
     def children(self, tag: str | None = None) -> Iterator["Reader"]:
+        file, usage, lines = self.file, self.usage, self.lines
         # "*": elements only, not comments or processing instructions
         for c in self.el.iterchildren("*" if tag is None else tag):
-            yield Reader(c, self.file, self.usage, self.lines)
+            yield Reader(c, file, usage, lines)
 
     def text(self, tag: str | None = None) -> str | None:
         el = self.el if tag is None else self._find(tag)

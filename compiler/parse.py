@@ -49,12 +49,9 @@ _NOT_CHECKED = frozenset((*METADATA, "devices"))  # here: devices are checked on
 def _unread_outside_devices(usage: Usage, root, file: str) -> list[Diagnostic]:
     """A warning for every element and attribute outside <devices> that no reader used
     (the devices have their own, per device)."""
-    def skip(el) -> bool:
-        return el.tag in _NOT_CHECKED and el.getparent() is root
-
     return [Diagnostic("ignored", f"{what} is not used by domc; the compiled guest does not "
                        "have it", span, Severity.WARNING)
-            for span, what in usage.unread(root, file, skip)]
+            for span, what in usage.unread(root, file, _NOT_CHECKED)]
 
 
 # --------------------------------------------------------------------------- sections

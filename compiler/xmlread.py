@@ -66,15 +66,33 @@ class Usage:
             kids.setdefault(c.tag, c)
         return kids
 
-    def unread(self, root, file: str, skip=None) -> list[tuple[Span, str]]:
+    def unread(self, root, file: str, skip_children=()) -> list[tuple[Span, str]]:
         """(place, description) of every element and attribute under root not read;
-        elements for which ``skip`` is true are passed over with what they hold."""
-        out = []
-        stack = [root] if isinstance(root.tag, str) else []
+        the children of root whose tag is in ``skip_children`` are passed over with what
+        they hold."""
+        if not isinstance(root.tag, str):
+            return []
         elements = self.elements
+        seen = elements.get(root)
+        if seen is not None and seen.issuperset(root.keys()):
+            # the usual answer is none: asked first in lxml's own walks of the subtrees
+            for top in root.iterchildren("*"):
+                if top.tag in skip_children:
+                    continue
+                for el in top.iter("*"):
+                    seen = elements.get(el)
+                    if seen is None or not seen.issuperset(el.keys()):
+                        break
+                else:
+                    continue
+                break
+            else:
+                return []
+        out = []
+        stack = [root]
         while stack:
             el = stack.pop()
-            if skip is not None and skip(el):
+            if el.tag in skip_children and el.getparent() is root:
                 continue
             seen = elements.get(el)
             if seen is None:

@@ -114,15 +114,13 @@ def slot_group(d) -> int:
     return group.value
 
 
-_KIND_RANK = {k.tag: r for r, k in enumerate(DEVICE_KINDS)}  # registry order
-
-
 def fixed_slots(devices, family: MachineFamily) -> list[tuple[int, FixedSlot]]:
     """(index, fixed slot) of every device whose kind gives it one on this machine
     family (DeviceKind.fixed_slot), kind by kind in registry order -- the order of
     libvirt's chipset checks: controllers, then the primary video, then sound --
     document order inside a kind."""
-    rank = _KIND_RANK
+    # registry order, asked each time: a test may register a kind (DEVICE_KINDS)
+    rank = {k.tag: r for r, k in enumerate(DEVICE_KINDS)}
     counts: Counter = Counter()
     out = []
     for i, d in enumerate(devices):

@@ -49,7 +49,7 @@ class UsbOrder(enum.Enum):
     HUB = 0
     HOSTDEV = 1
     DISK = 2
-    CCID = 3  # domc's smartcards carry their CCID controller
+    CCID = 3  # <controller type='ccid'> (usb-ccid), the implicit one of a smartcard too
     INPUT = 4
     SERIAL = 5
     SOUND = 6

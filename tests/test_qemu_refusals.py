@@ -137,3 +137,25 @@ def test_disk_without_source(tmp_path):
     argv[at] = json.dumps(dev)
     _qemu_refuses(argv, tmp_path, "drive property not set")
     _domc_refuses(_xml(tmp_path, "refused.xml", devices=disk.format("")), "disk-source")
+
+
+RNG = ("<rng model='{}'><backend model='random'>/dev/urandom</backend><driver iommu='on'/>"
+       "</rng>")
+MODERN_ONLY = ("<input type='tablet' bus='virtio'><driver iommu='on'/></input>"
+               "<video><driver iommu='on'/><model type='virtio'/></video>"
+               "<video><driver iommu='on'/><model type='virtio'/></video>")
+
+
+def test_virtio_iommu_on_conventional_pci(tmp_path):
+    """On the i440fx root bus the virtio types QEMU makes modern-only (input, GPU) take
+    iommu_platform, and so does a legacy-capable one (rng) as virtio-non-transitional;
+    its generic device is transitional there and QEMU refuses it."""
+    argv = list(compile_file(_xml(tmp_path, devices=MODERN_ONLY + RNG.format(
+        "virtio-non-transitional")), make_env()).argv)
+    assert sum('"iommu_platform":true' in a for a in argv) == 4
+    _boots(argv, tmp_path)
+    at = next(i for i, a in enumerate(argv) if '"virtio-rng-pci-non-transitional"' in a)
+    generic = argv[:at] + [argv[at].replace("-non-transitional", "")] + argv[at + 1:]
+    _qemu_refuses(generic, tmp_path, "supported by neither legacy nor transitional")
+    _domc_refuses(_xml(tmp_path, "refused.xml", devices=MODERN_ONLY + RNG.format("virtio")),
+                  "virtio-iommu-transitional")

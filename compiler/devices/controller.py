@@ -548,6 +548,7 @@ KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit
                   pci_connect=pci_connect, filled_attrs=filled_attrs, argv_key=argv_key,
                   fixed_slot=fixed_slot, implicit=implicit,
                   lock_key=lock_key, lock_fields=("type", "index", "chassis", "port"),
-                  from_lock=from_lock)
+                  from_lock=from_lock,
+                  virtio_legacy=lambda c: c.type in ("scsi", "virtio-serial"))
 
 __all__ = ["Controller", "KIND", "PciAddr", "USB2_FUNCTIONS", "is_pci_root"]

@@ -382,6 +382,7 @@ KIND = DeviceKind(tag="disk", cls=Disk, from_xml=from_xml, emit=emit, validate=v
                   pci_group=pci_group, alias=alias,
                   wants_usb=lambda d, dom: d.target_bus == "usb", usb_order=UsbOrder.DISK,
                   pci_connect=lambda d: virtio_connect(d.model), secrets=secrets,
-                  lock_key=lambda d: d.target_dev, lock_fields=("target_bus", "device"))
+                  lock_key=lambda d: d.target_dev, lock_fields=("target_bus", "device"),
+                  virtio_legacy=lambda d: True)
 
 __all__ = ["Disk", "KIND", "disk_name_index", "qjson"]

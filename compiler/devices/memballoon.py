@@ -68,4 +68,5 @@ KIND = DeviceKind(tag="memballoon", cls=Memballoon, from_xml=from_xml, emit=emit
                   pci_group=lambda d: PciGroup.MEMBALLOON,
                   alias=lambda b, n, dom: f"balloon{n}", to_xml=to_xml,
                   pci_connect=lambda b: virtio_connect(b.model), implicit=implicit,
-                  lock_key=lambda b: "")
+                  lock_key=lambda b: "",
+                  virtio_legacy=lambda b: True)

@@ -22,7 +22,7 @@ DOMAIN = """<domain type='qemu'>
   <memory unit='MiB'>256</memory>
   <vcpu{vcpu_attrs}>{vcpus}</vcpu>
   <os><type arch='x86_64' machine='{machine}'>hvm</type></os>
-  {cpu}
+  {cpu}{extra}
   <devices>
 {devices}
   </devices>
@@ -30,10 +30,11 @@ DOMAIN = """<domain type='qemu'>
 """
 
 
-def _xml(tmp_path, name="d.xml", vcpus=1, vcpu_attrs="", machine="pc", cpu="", devices=""):
+def _xml(tmp_path, name="d.xml", vcpus=1, vcpu_attrs="", machine="pc", cpu="", devices="",
+         extra=""):
     path = tmp_path / name
     path.write_text(DOMAIN.format(vcpus=vcpus, vcpu_attrs=vcpu_attrs, machine=machine, cpu=cpu,
-                                  devices=devices))
+                                  devices=devices, extra=extra))
     return str(path)
 
 
@@ -159,3 +160,25 @@ def test_virtio_iommu_on_conventional_pci(tmp_path):
     _qemu_refuses(generic, tmp_path, "supported by neither legacy nor transitional")
     _domc_refuses(_xml(tmp_path, "refused.xml", devices=MODERN_ONLY + RNG.format("virtio")),
                   "virtio-iommu-transitional")
+
+
+NUMATUNE = "<numatune><memory mode='{}' nodeset='{}'/></numatune>"
+
+
+@pytest.mark.parametrize("mode", ["strict", "interleave", "preferred"])
+def test_host_node_above_qemus_limit(tmp_path, mode):
+    """A memory policy on host node 0 boots; QEMU names host nodes 0-127 and refuses
+    128 on any host (nodes in between exist or not by host)."""
+    argv = list(compile_file(_xml(tmp_path, extra=NUMATUNE.format(mode, 0)), make_env()).argv)
+    _boots(argv, tmp_path)
+    at = next(i for i, a in enumerate(argv) if '"host-nodes":[0]' in a)
+    over = argv[:at] + [argv[at].replace('"host-nodes":[0]', '"host-nodes":[128]')] + argv[at + 1:]
+    _qemu_refuses(over, tmp_path, "Invalid host-nodes value: 128")
+    _domc_refuses(_xml(tmp_path, "refused.xml", extra=NUMATUNE.format(mode, "0,128")),
+                  "numatune-node")
+
+
+def test_restrictive_host_nodes_never_reach_qemu(tmp_path):
+    argv = compile_file(_xml(tmp_path, extra=NUMATUNE.format("restrictive", 200)),
+                        make_env()).argv
+    assert not any("host-nodes" in a for a in argv)

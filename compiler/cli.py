@@ -28,6 +28,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="domc",
         description="Compile libvirt-style domain XML to a QEMU command line, without a daemon.",
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=VERSION_TEXT)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -41,11 +42,34 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         mod = importlib.import_module(f"{__package__}.commands.{module}") \
             if load or help_ is None else None
         text = help_ if help_ is not None else mod.HELP
-        p = sub.add_parser(name, help=text, description=text)
+        p = sub.add_parser(name, help=text, description=text, formatter_class=_Formatter)
         if load:
             mod.add_arguments(p)
             p.set_defaults(_run=mod.run)
     return parser
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's own, given the terminal width as shutil would work it out: argparse
+    imports shutil (and with it zlib, bz2 and lzma) for that on every start-up, though
+    only --help prints anything."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        super().__init__(prog, indent_increment, max_help_position,
+                         _columns() - 2 if width is None else width)
+
+
+def _columns() -> int:
+    try:
+        n = int(os.environ["COLUMNS"])
+        if n > 0:
+            return n
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 def _command_word(argv: list[str]) -> str | None:

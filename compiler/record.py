@@ -23,7 +23,11 @@ from __future__ import annotations
 
 import operator
 import types
-from typing import Any, Callable
+
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:  # typing costs a few milliseconds to import; annotations only
+    from typing import Any, Callable
 
 
 class _Nothing:

@@ -94,7 +94,10 @@ def _machine(dom: Domain, family: MachineFamily) -> str:
         opts.append(f"kernel_irqchip={'on' if dom.features.ioapic_driver == 'kvm' else 'split'}")
     opts.append("dump-guest-core=off")
     # what the devices need of the machine (nvdimm=on, pcspk-audiodev=), kind by kind
-    opts += dict.fromkeys(o for k in DEVICE_KINDS for d in dom.devices if kind_of(d) is k
+    by_kind: dict = {}
+    for d in dom.devices:
+        by_kind.setdefault(kind_of(d), []).append(d)
+    opts += dict.fromkeys(o for k in DEVICE_KINDS for d in by_kind.get(k, ())
                           for o in k.machine_opts(d))
     if not (dom.cpu and dom.cpu.numa):
         opts.append("memory-backend=pc.ram")

@@ -182,3 +182,22 @@ def test_restrictive_host_nodes_never_reach_qemu(tmp_path):
     argv = compile_file(_xml(tmp_path, extra=NUMATUNE.format("restrictive", 200)),
                         make_env()).argv
     assert not any("host-nodes" in a for a in argv)
+
+
+SEV = ("<launchSecurity type='sev'><cbitpos>47</cbitpos><reducedPhysBits>1</reducedPhysBits>"
+       "<policy>0x0001</policy></launchSecurity>")
+
+
+def test_sev_under_tcg(tmp_path):
+    """SEV encrypts through KVM; QEMU 7.2 aborts a TCG guest given a sev-guest object
+    (it cannot make the confidential guest support ready), so domc compiles SEV for
+    type='kvm' only."""
+    path = tmp_path / "kvm.xml"
+    path.write_text(DOMAIN.format(vcpus=1, vcpu_attrs="", machine="pc", cpu="", extra=SEV,
+                                  devices="").replace("<domain type='qemu'>",
+                                                      "<domain type='kvm'>"))
+    argv = list(compile_file(str(path), make_env()).argv)
+    assert "kvm" in argv
+    assert "-object" in argv and any('"qom-type":"sev-guest"' in a for a in argv)
+    _qemu_refuses(argv, tmp_path, "cgs->ready")  # bootable() runs it under TCG
+    _domc_refuses(_xml(tmp_path, "refused.xml", extra=SEV), "launch-security")

@@ -189,6 +189,12 @@ def host_steps(plan: AffinityPlan) -> list[str]:
                   f"    mkdir -p {shlex.quote(os.path.dirname(f.path))}",
                   f"    cp -n {shlex.quote(f.template)} {path}",
                   "fi"]
+    if plan.files:
+        lines.append("# files QEMU reads whose content is in the domain XML: written anew")
+    for f in plan.files:
+        lines += [f"# {f.what}",
+                  f"mkdir -p -m 0700 {shlex.quote(os.path.dirname(f.path))}",
+                  f"(umask 077 && printf %s {shlex.quote(f.content)} > {shlex.quote(f.path)})"]
     if not plan.helpers:
         return lines
     lines.append(_SERVICES)

@@ -68,7 +68,7 @@ BAD = [
     ("panic-s390", "<panic model='s390'/>", {}, "unsupported-device", "<panic"),
     ("panic-iobase", "<panic model='isa'><address type='isa' iobase='0x10000'/></panic>", {},
      "number-range", "<panic"),
-    ("vsock-auto", "<vsock model='virtio'><cid auto='yes'/></vsock>", {}, "vsock-cid", "<vsock"),
+    ("vsock-no-cid", "<vsock model='virtio'><cid auto='no'/></vsock>", {}, "vsock-cid", "<vsock"),
     ("video-xen", "<video><model type='xen'/></video>", {}, "unsupported-device", "<video"),
     ("video-vga-secondary", "<video><model type='virtio'/></video>\n"
      "<video><model type='vga'/></video>", {}, "unsupported-device", "'vga'"),

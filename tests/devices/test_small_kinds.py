@@ -69,6 +69,31 @@ def test_ccid_controller_alias_and_address_are_the_cards_bus(tmp_path):
     assert devices_of(argv, "ccid-card-emulated")[0]["bus"] == "ua-r.0"
 
 
+@pytest.mark.parametrize("vsock, cid, auto", [
+    ("<vsock model='virtio'/>", 3, True),  # no <cid>: libvirt chooses one
+    ("<vsock model='virtio'><cid/></vsock>", 3, True),
+    ("<vsock model='virtio'><cid auto='yes'/></vsock>", 3, True),
+    # libvirt searches from 3 whatever address an automatic CID names
+    ("<vsock model='virtio'><cid auto='yes' address='7'/></vsock>", 3, True),
+    ("<vsock model='virtio'><cid address='7'/></vsock>", 7, False),
+    ("<vsock model='virtio'><cid auto='no' address='7'/></vsock>", 7, False),
+])
+def test_vsock_cid_automatic_or_fixed(tmp_path, vsock, cid, auto):
+    """An automatic CID is chosen by the launcher: the argv carries the first of
+    libvirt's range, and the compile lists the device for the launcher."""
+    from compiler.api import compile_file, make_env
+    from compiler.devices.vsock import AutoCid
+
+    from .helpers import write
+
+    result = compile_file(write(tmp_path, vsock), make_env())
+    [dev] = devices_of(list(result.argv), "vhost-vsock-pci")
+    assert dev["guest-cid"] == cid
+    assert [(a.device, a.placeholder, a.first) for a in result.autocids] == \
+        ([("vsock0", 3, 3)] if auto else [])
+    assert all(isinstance(a, AutoCid) and a.where.line for a in result.autocids)
+
+
 def test_tpm_and_intremap_options(tmp_path):
     argv = compile_snippet(tmp_path, "<tpm><backend type='passthrough'/></tpm>")
     assert options(argv, "-tpmdev") == ["passthrough,id=tpm-tpm0,path=/dev/tpm0"]
@@ -83,7 +108,7 @@ def test_genid(tmp_path):
 
 
 BAD = [
-    ("vsock-auto", "<vsock><cid auto='yes'/></vsock>", {}, "<vsock", "automatic CID"),
+    ("vsock-no-cid", "<vsock><cid auto='no'/></vsock>", {}, "<vsock", "needs the address"),
     ("vsock-low-cid", "<vsock><cid address='2'/></vsock>", {}, "<cid", "minimum is 3"),
     ("intel-iommu-i440fx", "<iommu model='intel'/>", {}, "<iommu", "Q35"),
     ("virtio-iommu-mmio", "<iommu model='virtio'>\n<address type='virtio-mmio'/></iommu>",

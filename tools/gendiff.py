@@ -14,6 +14,7 @@ disagreement is printed with its differences; ``--keep DIR`` writes its XML ther
 Usage, from the repository root (libvirtd running: ../shared/tools/libvirt-oracle setup)::
 
     python3 tools/gendiff.py [-n 200] [--seed 1] [--machine pc|q35|both] [--extra] [--keep DIR]
+    python3 tools/gendiff.py --only devices -n 100     # one generator
 
 The last line is always (the figure is the whole domains'; ``--extra`` lists print
 their own lines before it)::
@@ -39,13 +40,14 @@ from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 from compiler.api import compile_file, make_env  # noqa: E402
 from compiler.diagnostics import DomcError  # noqa: E402
 from tests.hostile.test_oracle import ORACLE, SKIP, _companion_before_master, chardev_lists, \
-    compare, usb_controller_lists  # noqa: E402
+    compare, device_lists, usb_controller_lists  # noqa: E402
 from tests.hostile.test_properties import domains, q35_domains  # noqa: E402
 
 # the whole domains of each machine type; with --extra also the oracle tests' lists of
-# USB controllers (as clients write them) and of serials/consoles/channels, pc and q35
+# USB controllers (as clients write them), of serials/consoles/channels and of the
+# device kinds the whole domains leave out, pc and q35
 STRATEGIES = {"i440fx": domains, "q35": q35_domains, "usb": usb_controller_lists,
-              "chardev": chardev_lists}
+              "chardev": chardev_lists, "devices": device_lists}
 
 
 def generate(strategy, n: int, at: int) -> list[str]:
@@ -96,16 +98,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--machine", choices=("pc", "q35", "both"), default="both")
     ap.add_argument("--extra", action="store_true",
-                    help="also the USB-controller and chardev lists (reported apart)")
+                    help="also the USB-controller, chardev and device lists (reported apart)")
     ap.add_argument("--keep", type=Path, help="write each disagreeing domain here")
     ap.add_argument("--show", type=int, default=20, help="disagreements to print (20)")
+    ap.add_argument("--only", choices=tuple(STRATEGIES), help="one generator only")
     args = ap.parse_args(argv)
     if SKIP is not None:
         print(f"gendiff: {SKIP}", file=sys.stderr)
         return 2
     families = ["i440fx", "q35"] if args.machine == "both" else \
         ["i440fx" if args.machine == "pc" else "q35"]
-    extra = ["usb", "chardev"] if args.extra else []
+    extra = ["usb", "chardev", "devices"] if args.extra else []
+    if args.only:
+        families, extra = ([args.only], []) if args.only in ("i440fx", "q35") else \
+            ([], [args.only])
+    if args.n < 1:
+        ap.error("-n must be at least 1")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     counts: dict[str, tuple[int, int]] = {}
@@ -129,11 +137,12 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"    {d}")
             counts[fam] = (agree, len(xmls))
             print(f"{fam}: agree {agree}/{len(xmls)}", file=sys.stderr)
-    agree = sum(counts[f][0] for f in families)
-    total = sum(counts[f][1] for f in families)
-    per = ", ".join(f"{fam} {a}/{n}" for fam, (a, n) in counts.items() if fam in families)
+    head = families or extra  # --only: the one generator run
+    agree = sum(counts[f][0] for f in head)
+    total = sum(counts[f][1] for f in head)
+    per = ", ".join(f"{fam} {a}/{n}" for fam, (a, n) in counts.items() if fam in head)
     print(f"({time.monotonic() - start:.0f}s)", file=sys.stderr)
-    for fam in extra:
+    for fam in extra if families else ():
         a, n = counts[fam]
         print(f"gendiff {fam}: agree {a}/{n} ({100.0 * a / max(n, 1):.1f}%)")
     print(f"gendiff: agree {agree}/{total} ({100.0 * agree / max(total, 1):.1f}%) -- {per} "

@@ -64,7 +64,7 @@ class PciConnect(enum.Enum):
     NONE = "none"  # plugs into no bus (pci-root, pcie-root)
     PCI = "pci"  # conventional PCI endpoint
     PCIE = "pcie"  # PCI Express endpoint
-    PCI_INTEGRATED = "pci-integrated"  # conventional, built into bus 0 (pvpanic)
+    PCI_INTEGRATED = "pci-integrated"  # conventional, built into bus 0 (none on x86 yet)
     PCIE_INTEGRATED = "pcie-integrated"  # PCI Express, built into bus 0 (iommu)
     # PCI controllers, by what they are upstream
     PCI_BRIDGE = "pci-bridge"

@@ -46,6 +46,10 @@ def from_xml(r: Reader) -> Vsock:
 
 
 def validate(v: Vsock, dom, diag) -> None:
+    socks = dom.devices_of(Vsock)
+    if len(socks) > 1 and socks[1] is v:
+        diag.error("vsock-count", f"a second <vsock> (the first is on line "
+                   f"{socks[0].span.line}): libvirt gives a guest one vsock device", v.span)
     if v.cid is None and not v.auto:
         diag.error("vsock-cid", "<cid auto='no'> needs the address: <cid auto='no' "
                    "address='N'/> (N >= 3)", v.span)

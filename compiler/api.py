@@ -11,11 +11,11 @@ from .emit.facts import guest_facts
 from .emit.taskset import AffinityPlan, plan
 from .lockfile import load_lock
 from .model import Domain
-from .cpu.host import load_host
+from .cpu.host import load_target
 from .diagnostics import Collector
 from .env import Env
 from .parse import parse_bytes, parse_file
-from .passes.resolve_cpu import HOST_CACHE_KEY
+from .passes.resolve_cpu import TARGET_CACHE_KEY
 from .placement.host import host_topology
 from .pipeline import normalize
 from .profile import load_profile
@@ -51,7 +51,7 @@ def make_env(profile: str | None = None, host: str | None = None,
               lock=load_lock(lock) if lock is not None else None, hotplug=hotplug,
               dirs=dirs or HostDirs())
     if host is not None:
-        env.cache[HOST_CACHE_KEY] = load_host(host)
+        env.cache[TARGET_CACHE_KEY] = load_target(host)
     if host_root is not None:
         host_topology(env)
     return env

@@ -2,9 +2,12 @@
 
 The profile is the compiler's only knowledge of an emulator: machine types (with
 their aliases and default CPU types), the named CPU models with the QEMU
-properties each one turns on, and the boolean properties of the CPU type (the
-feature names ``-cpu MODEL,+f`` accepts: a feature not among them is refused).  ``compiler/tables/qemu-7.2.json`` is this module's
-output for Debian's QEMU 7.2 binary, shipped as the embedded default.
+properties each one turns on, the boolean properties of the CPU type (the
+feature names ``-cpu MODEL,+f`` accepts: a feature not among them is refused), and
+what each accelerator can give a guest (``accel_cpus``, host-model's source: TCG's
+'max' always; KVM's 'host' when /dev/kvm works on the probing machine, which makes the
+profile that machine's).  ``compiler/tables/qemu-7.2.json`` is this module's output
+for Debian's QEMU 7.2 binary (without KVM's part), shipped as the embedded default.
 
 QEMU runs paused, without devices or a display, under TCG with ``-machine none``
 (the CPU model answers do not depend on a machine type there), and is told to
@@ -21,10 +24,8 @@ import tempfile
 
 from .diagnostics import Span, fail
 from .inputs import check_executable, read_json_file
-from .qmpclient import stop
+from .qmpclient import NON_FEATURE_PROPS, ask_kvm_host_cpu, expand_accel_cpu, stop
 
-# Properties of a static expansion that are not CPUID features.
-_NON_FEATURE_PROPS = ("family", "model", "stepping", "vendor", "model-id", "min-level", "min-xlevel")
 # Models without a definition of their own: the accelerator's CPU ('host') has
 # nothing to expand under TCG.
 _UNEXPANDABLE = ("host",)
@@ -70,7 +71,7 @@ def _model_entry(d: dict, static: dict | None) -> dict:
             model=props.get("model"),
             stepping=props.get("stepping"),
             model_id=props.get("model-id"),
-            features=sorted(k for k, v in props.items() if v is True and k not in _NON_FEATURE_PROPS),
+            features=sorted(k for k, v in props.items() if v is True and k not in NON_FEATURE_PROPS),
         )
     return entry
 
@@ -98,8 +99,10 @@ async def interrogate(execute) -> dict:
             static = await execute(
                 "query-cpu-model-expansion", {"type": "static", "model": {"name": d["name"]}})
         models.append(_model_entry(d, static))
+    # TCG's host-model source; its blockers are the models' unavailable_tcg, kept once
+    tcg = await expand_accel_cpu(execute, "tcg", with_blockers=False)
     q = version["qemu"]
-    return {
+    profile = {
         "emulator_version": f"{q['major']}.{q['minor']}.{q['micro']}",
         "arch": arch["arch"],
         "machines": sorted((_machine_entry(m) for m in machines), key=lambda m: m["name"]),
@@ -108,6 +111,9 @@ async def interrogate(execute) -> dict:
         "cpu_properties": sorted({p["name"] for p in props if p.get("type") == "bool"}
                                  - set(_NOT_FEATURE_BOOLS)),
     }
+    if tcg is not None:
+        profile["accel_cpus"] = [tcg]
+    return profile
 
 
 async def _ask(emulator: str) -> dict:
@@ -190,6 +196,9 @@ def probe(emulator: str, firmware_dir: str | None = DEFAULT_FIRMWARE_DIR) -> dic
     except Exception as exc:  # qemu.qmp raises its own hierarchy (QMPError, ExecuteError ...)
         raise fail("probe-failed", f"probing failed: {type(exc).__name__}: {exc}",
                    Span(emulator)) from None
+    kvm = ask_kvm_host_cpu(emulator)
+    if kvm is not None:  # this machine's KVM: host-model here
+        profile.setdefault("accel_cpus", []).append(kvm)
     if firmware_dir is not None:
         profile["firmware"] = read_firmware_dir(firmware_dir)
     return profile

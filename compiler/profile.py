@@ -13,7 +13,7 @@ import re
 from functools import cache
 from importlib import resources
 
-from .record import frozen
+from .record import evolve, frozen
 
 from .diagnostics import Span, fail
 from .inputs import read_json_file
@@ -80,6 +80,36 @@ class FirmwareDescriptor:
 
 
 @frozen
+class AccelCpu:
+    """What an accelerator can give a guest, as QEMU answers it (the static expansion of
+    'host' under KVM, of 'max' under TCG): libvirt's source for host-model.  Features
+    are QEMU property names; ``non_migratable`` ones only a guest that may not migrate
+    gets."""
+
+    accel: str  # kvm, tcg
+    vendor: str | None = None  # the CPUID vendor string
+    family: int | None = None
+    model: int | None = None
+    stepping: int | None = None
+    features: tuple[str, ...] = ()
+    non_migratable: tuple[str, ...] = ()
+    # model name -> the features this accelerator cannot give it (QEMU names)
+    blockers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def blockers_of(self, model: str) -> tuple[str, ...]:
+        return next((b for name, b in self.blockers if name == model), ())
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AccelCpu":
+        return cls(accel=str(d["accel"]), vendor=d.get("vendor"), family=d.get("family"),
+                   model=d.get("model"), stepping=d.get("stepping"),
+                   features=tuple(d.get("features", ())),
+                   non_migratable=tuple(d.get("non_migratable", ())),
+                   blockers=tuple(sorted((str(k), tuple(v))
+                                         for k, v in d.get("blockers", {}).items())))
+
+
+@frozen
 class Profile:
     emulator_version: str
     arch: str
@@ -93,6 +123,12 @@ class Profile:
     # not say it (libvirt recorded its "8.0.0" capabilities from QEMU 7.2.50, the
     # development tree that became 8.0)
     release: str | None = None
+    # host-model's sources by accelerator: 'tcg' depends on the binary only; 'kvm' on the
+    # machine that probed it (a profile probed where /dev/kvm works has it)
+    accel_cpus: tuple[AccelCpu, ...] = ()
+
+    def accel_cpu(self, accel: str) -> AccelCpu | None:
+        return next((a for a in self.accel_cpus if a.accel == accel), None)
 
     def cpu_property(self, qemu_name: str) -> bool:
         """Whether ``-cpu MODEL,+qemu_name`` names a property this QEMU has."""
@@ -178,7 +214,17 @@ def _from_dict(data: dict) -> Profile:
         firmware=firmware,
         cpu_properties=(frozenset(data["cpu_properties"]) if "cpu_properties" in data else None),
         release=data.get("release"),
+        accel_cpus=tuple(_with_tcg_blockers(AccelCpu.from_dict(a), models)
+                         for a in data.get("accel_cpus", ())),
     )
+
+
+def _with_tcg_blockers(acc: AccelCpu, models: tuple[CpuModelDef, ...]) -> AccelCpu:
+    """TCG's blockers are the models' ``unavailable_tcg``: a profile keeps them once."""
+    if acc.accel != "tcg" or acc.blockers:
+        return acc
+    return evolve(acc, blockers=tuple(sorted((m.name, m.unavailable_tcg) for m in models
+                                             if m.unavailable_tcg)))
 
 
 def _version_key(version: str) -> tuple[int, ...]:

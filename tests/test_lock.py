@@ -281,12 +281,15 @@ def test_lock_output_is_stable_and_reviewable(tmp_path):
 
 def test_host_facts_name_their_source():
     host = "fixtures/hosts/laptop.xml"
-    xml = ("<domain type='qemu'><name>h</name><memory unit='MiB'>64</memory><os><type "
+    xml = ("<domain type='kvm'><name>h</name><memory unit='MiB'>64</memory><os><type "
            "arch='x86_64' machine='pc-i440fx-7.2'>hvm</type></os><cpu mode='host-model'/>"
            "<devices/></domain>")
     _, _, facts = compiled(xml, host=host)
     assert facts["from_host"] == {"cpu": f"--host {host}"}
     assert facts["cpu"]["features"]
+    # a TCG guest's host-model CPU is what QEMU's TCG gives, whatever the host
+    _, _, tcg = compiled(xml.replace("type='kvm'", "type='qemu'"), host=host)
+    assert tcg["from_host"] == {"cpu": "QEMU 7.2.22's TCG (the profile)"}
     _, _, plain = compiled(xml.replace("<cpu mode='host-model'/>", ""))
     assert plain["from_host"] == {}
 

@@ -9,6 +9,7 @@ import pytest
 
 from compiler.diagnostics import DomcError
 from compiler.profile import load_profile
+from compiler.qmpclient import kvm_usable
 
 QEMU = shutil.which("qemu-system-x86_64")
 DEBIAN_FIRMWARE = "/usr/share/qemu/firmware"
@@ -30,6 +31,9 @@ def test_reprobe_matches_shipped_profile():
     assert got["machines"] == want["machines"]
     assert {m["name"]: m for m in got["cpu_models"]} == {m["name"]: m for m in want["cpu_models"]}
     assert got["cpu_properties"] == want["cpu_properties"]
+    # TCG's host-model source is the binary's; KVM's (where /dev/kvm works) this machine's
+    assert [a for a in got["accel_cpus"] if a["accel"] == "tcg"] == want["accel_cpus"]
+    assert [a["accel"] for a in got["accel_cpus"]] == ["tcg"] + (["kvm"] if kvm_usable() else [])
     if not os.path.isdir(DEBIAN_FIRMWARE) or not os.path.exists(os.path.join(DEBIAN_FIRMWARE, "60-edk2-x86_64.json")):
         pytest.skip(f"{DEBIAN_FIRMWARE} does not hold Debian's descriptors")
     assert got["firmware"] == want["firmware"]

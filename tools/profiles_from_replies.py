@@ -20,6 +20,8 @@ that QEMU said, in the same shape:
   probed QEMU 7.2, ``compiler/tables/qemu-7.2.json``), limited to the CPU properties
   the recorded QEMU has.  A model the base profile lacks (Icelake-Client, gone in
   QEMU 7.1) is written without a feature list: domc then knows its name only;
+- what TCG gives a guest (``accel_cpus``, host-model's source for TCG guests): the
+  recorded static expansions of 'max', as ``domc probe`` asks them;
 - firmware descriptors are files of the host, not of QEMU: copied from the base.
 
 The recording of QEMU 7.2 itself is checked against the probed base profile instead
@@ -169,6 +171,8 @@ def check_base(path: str, base: dict) -> list[str]:
         problems.append("CPU model names differ")
     if got["cpu_properties"] != base["cpu_properties"]:
         problems.append("CPU properties differ")
+    if got.get("accel_cpus") != base.get("accel_cpus"):
+        problems.append("what TCG gives a guest (the expansion of 'max') differs")
     return [f"{os.path.basename(path)} vs {BASE}: {p}" for p in problems]
 
 

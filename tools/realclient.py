@@ -5,7 +5,9 @@ For N seeded virt-install command lines (tests/realclient/gen.py: osinfo variant
 the options people use, or with --virt-manager the defaults of virt-manager's "New VM"
 wizard), run `virt-install --print-xml`, ask ../shared/tools/libvirt-oracle for
 libvirt 9.0's QEMU argv, run `python3 -m compiler compile FILE --format json` from the
-repo root, and compare the guest ABI (tests/realclient/check.py).  Needs root, a libvirt
+repo root for this machine, libvirt's target too (--host and --profile written once per
+run by `domc capabilities` and `domc probe`), and compare the guest ABI
+(tests/realclient/check.py).  Needs root, a libvirt
 9.0 daemon (libvirt-oracle setup), virt-install, qemu-img and ../shared/tools.
 
   python3 tools/realclient.py --count 200 --seed 1 --jobs 2 --show-failures 5

@@ -100,10 +100,13 @@ def _better(cur: Decoded | None, cand: Decoded, sig, host: bool = True, is_prefe
 
 def decode(cat: Catalogue, features: int, vendor: str | None,
            signature: tuple[int, int, int] | None = None, *, host: bool,
-           preferred: str | tuple[str, ...] | None = None, where: tuple[str, int] = ("<input>", 0)) -> Decoded:
+           preferred: str | tuple[str, ...] | None = None, where: tuple[str, int] = ("<input>", 0),
+           blockers: dict[str, int] | None = None) -> Decoded:
     """``features`` is a bit set.  ``preferred``: the models the input CPUs named.  A
     single one wins as soon as it is usable; of several, one is also taken when it
-    needs fewer ``disable`` lines."""
+    needs fewer ``disable`` lines.  ``blockers``: per model name, what the accelerator
+    cannot give that model (QEMU's unavailable-features); libvirt counts them as part
+    of the model, so a guest result lacking them gets ``disable`` lines for them."""
     if isinstance(preferred, str):
         preferred = (preferred,)
     preferred = tuple(dict.fromkeys(preferred or ()))
@@ -114,6 +117,8 @@ def decode(cat: Catalogue, features: int, vendor: str | None,
         if not host and not model.guest_decodable:
             continue
         mm = model.mask
+        if blockers:
+            mm |= blockers.get(model.name, 0)
         disable = mm & ~features
         if host and disable:
             continue

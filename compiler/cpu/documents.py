@@ -33,12 +33,14 @@ ROOTS = frozenset({"cpu", "capabilities", "domain", "domainCapabilities", "cpuda
 
 class Document:
     """One distinct document: its CPUs and, for capabilities, the machine types its
-    emulator offers (canonical names and aliases; None: the document does not say)."""
+    emulator offers (canonical names and aliases; None: the document does not say);
+    for domain capabilities the virtualization type they describe (``kvm``, ``qemu``)."""
 
-    __slots__ = ("tag", "cpus", "machines")
+    __slots__ = ("tag", "cpus", "machines", "virttype")
 
-    def __init__(self, tag: str, cpus: tuple[CpuDesc, ...], machines: frozenset[str] | None = None):
-        self.tag, self.cpus, self.machines = tag, cpus, machines
+    def __init__(self, tag: str, cpus: tuple[CpuDesc, ...], machines: frozenset[str] | None = None,
+                 virttype: str | None = None):
+        self.tag, self.cpus, self.machines, self.virttype = tag, cpus, machines, virttype
 
 
 class FileDocs:
@@ -90,7 +92,9 @@ def parse_document(root, path: str) -> Document:
         cpu = host_model_mode(root, path)
         machine = root.find("machine")
         machines = frozenset({machine.text.strip()}) if machine is not None and machine.text else None
-        return Document(tag, (cpu,) if cpu is not None else (), machines)
+        domain = root.find("domain")
+        virttype = domain.text.strip() if domain is not None and domain.text else None
+        return Document(tag, (cpu,) if cpu is not None else (), machines, virttype)
     if tag in ROOTS or not any(c.tag in ROOTS for c in root):
         kind = CpuKind.HOST if tag == "capabilities" else None
         cpus = tuple(parse_cpu(el, path, kind) for el in cpu_elements(root))
@@ -152,6 +156,11 @@ def load_cpus(path: str) -> list[CpuDesc]:
 
 
 def load_one_cpu(path: str) -> CpuDesc:
+    return load_one(path)[0]
+
+
+def load_one(path: str) -> tuple[CpuDesc, Document]:
+    """The one CPU of ``path`` and the document it is in."""
     docs = read_file(path)
     docs.require_cpus()
     cpus = docs.cpus()
@@ -161,4 +170,4 @@ def load_one_cpu(path: str) -> CpuDesc:
         line = first[1].line if len(first) > 1 else next(
             docs.lines[i] for i in range(1, len(docs)) if docs.docs[docs.order[i]].cpus)
         raise fail("cpu-many", f"expected one <cpu>, found {len(cpus)}", path, line)
-    return cpus[0]
+    return cpus[0], next(docs.docs[i] for i in docs.order if docs.docs[i].cpus)

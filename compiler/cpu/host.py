@@ -6,15 +6,15 @@ from __future__ import annotations
 import os
 
 from .cpuid import read_local_cpuid, read_proc_cpuinfo
-from .documents import load_one_cpu
+from .documents import load_one
 from .errors import fail
 from .features import table
 from .hostdecode import ARCH, describe, from_cpuid, from_cpuid_file
 from .models import catalogue
 from .xml import CpuDesc, CpuKind, Topo
 
-__all__ = ["ARCH", "describe", "from_cpuid", "from_cpuid_file", "from_this_machine", "local_topology",
-           "load_host"]
+__all__ = ["ARCH", "HostTarget", "describe", "from_cpuid", "from_cpuid_file", "from_this_machine",
+           "local_topology", "load_host", "load_target"]
 
 def local_topology(root: str = "/sys/devices/system/cpu") -> Topo | None:
     """sockets/cores/threads from sysfs (cpu0's siblings), None when unavailable."""
@@ -60,12 +60,33 @@ def from_this_machine() -> CpuDesc:
                     ("/proc/cpuinfo", 0))
 
 
+class HostTarget:
+    """What ``--host FILE`` says of the target host: its CPU and, when the file is a
+    domain capabilities document (``virsh domcapabilities``), the virtualization type
+    it describes: the CPU is then that type's host-model CPU, not the host's own."""
+
+    __slots__ = ("cpu", "domcaps_virttype")
+
+    def __init__(self, cpu: CpuDesc, domcaps_virttype: str | None = None):
+        self.cpu, self.domcaps_virttype = cpu, domcaps_virttype
+
+    @property
+    def is_domcaps(self) -> bool:
+        return self.domcaps_virttype is not None
+
+
+def load_target(path: str) -> HostTarget:
+    """``--host FILE``, read once (any recorded-host document)."""
+    cpu, doc = load_one(path)
+    if cpu.kind is not CpuKind.HOST and cpu.model is None:
+        raise fail("host-cpu", "the host <cpu> names no model", *cpu.where)
+    virttype = (doc.virttype or "kvm") if doc.tag == "domainCapabilities" else None
+    return HostTarget(cpu, virttype)
+
+
 def load_host(path: str | None) -> CpuDesc:
     """The host CPU from ``--host FILE`` (any recorded-host document) or, without
     one, this machine."""
     if path is None:
         return from_this_machine()
-    cpu = load_one_cpu(path)
-    if cpu.kind is not CpuKind.HOST and cpu.model is None:
-        raise fail("host-cpu", "the host <cpu> names no model", *cpu.where)
-    return cpu
+    return load_target(path).cpu

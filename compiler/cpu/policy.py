@@ -1,9 +1,9 @@
 """Guest CPU policies: a domain's ``<cpu>`` resolved against a host CPU into the
 model and +flag/-flag list QEMU runs (libvirt 9.0.0 semantics).
 
-Host checks happen only where the definition asks for one: host-model, match
-'strict', policies 'optional' and 'forbid', and - when a host CPU file was given -
-'require'.  Everything else compiles without knowing the host, deterministically.
+``compare`` is libvirt's check of a guest CPU against the full host CPU before it
+starts a guest; ``resolve`` gives the CPU QEMU runs.  Which host and which checks a
+compile uses is compiler.passes.resolve_cpu's choice (its docstring).
 """
 
 from __future__ import annotations
@@ -14,22 +14,13 @@ from ..diagnostics import Collector
 from ..model import Cpu, CpuFeature, CpuMatch, CpuMode, FeaturePolicy
 from ..profile import Profile
 from .decode import decode
+from .expand import offered
 from .features import table
 from .models import Catalogue
 from .xml import CpuDesc
 
 ENABLE = (FeaturePolicy.FORCE, FeaturePolicy.REQUIRE)
 DISABLE = (FeaturePolicy.DISABLE, FeaturePolicy.FORBID)
-HOST_CHECKED = (FeaturePolicy.OPTIONAL, FeaturePolicy.FORBID)
-
-
-def needs_host(cpu: Cpu, host_given: bool) -> bool:
-    if cpu.mode is CpuMode.HOST_MODEL or cpu.match is CpuMatch.STRICT:
-        return True
-    if cpu.match is CpuMatch.MINIMUM and host_given:
-        return True
-    policies = {f.policy for f in cpu.features}
-    return bool(policies & set(HOST_CHECKED)) or (host_given and FeaturePolicy.REQUIRE in policies)
 
 
 def check_names(cpu: Cpu, profile: Profile, diag: Collector) -> dict[str, FeaturePolicy] | None:
@@ -68,15 +59,75 @@ def _feature_span(cpu: Cpu, name: str):
     return cpu.span
 
 
-def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profile: Profile,
-            host: CpuDesc | None, diag: Collector, *, host_given: bool, migratable: bool = False) -> Cpu:
-    """The final Cpu: model set, features only REQUIRE (+) / DISABLE (-), QEMU spellings."""
+def compare(cpu: Cpu, policies: dict[str, FeaturePolicy], model: str | None, cat: Catalogue, have: int,
+            host_vendor: str | None, diag: Collector, *, whole: bool = True) -> None:
+    """libvirt 9.0's check of a guest CPU against the full host CPU (``have``, a bit set)
+    before it starts a guest: the vendor the XML names, every feature of the model and
+    every ``require``d one present (``force``, ``disable`` and ``optional`` ones need
+    nothing), no ``forbid``den one present, and under ``match='strict'`` nothing beyond
+    what the guest CPU names.  Each failure is an error naming the features.  Not
+    ``whole``: only what the definition asks the host about itself (``forbid``,
+    ``match='strict'``)."""
     tab = table()
-    have = host_has(cat, host) if host is not None else None
+    vendor = cat.vendor_name(cpu.vendor) if cpu.vendor else None
+    if whole and vendor is not None and host_vendor is not None and vendor != host_vendor:
+        diag.error("cpu-host-vendor", f"the host CPU is {host_vendor}, the guest CPU asks for "
+                   f"vendor {vendor}", cpu.span)
+    m = cat.get(model) if model else None
+    named = tab.mask(policies)
+    missing = (m.mask if m is not None and whole else 0) & ~have & ~named
+    if missing:
+        diag.error("cpu-host-lacks", f"the host CPU cannot run CPU model {model!r}: it lacks "
+                   f"{', '.join(tab.names(missing))} (disable them with <feature "
+                   "policy='disable'/>, choose another model, or check='none' to leave the "
+                   "check to QEMU)", cpu.span)
+    for name, policy in policies.items():
+        bit = tab.bit(name)
+        if policy is FeaturePolicy.REQUIRE and whole and not have & bit:
+            diag.error("cpu-require", f"the host CPU lacks required feature {name!r}",
+                       _feature_span(cpu, name))
+        elif policy is FeaturePolicy.FORBID and have & bit:
+            diag.error("cpu-forbid", f"the host CPU has forbidden feature {name!r}",
+                       _feature_span(cpu, name))
+    if cpu.match is CpuMatch.STRICT and m is not None:
+        wanted = m.mask | tab.mask(n for n, p in policies.items() if p in ENABLE)
+        extra = have & ~wanted & ~named & ~tab.bit("hypervisor")
+        if extra:
+            diag.error("cpu-strict", "match='strict' but the host CPU has features the guest "
+                       "CPU does not name: " + ", ".join(tab.names(extra)), cpu.span)
+
+
+def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profile: Profile,
+            host: CpuDesc | None, diag: Collector, *, host_given: bool, migratable: bool = False,
+            host_model: CpuDesc | None = None) -> Cpu:
+    """The final Cpu: model set, features only REQUIRE (+) / DISABLE (-), QEMU spellings.
+
+    ``host_model``: libvirt's host-model CPU for the guest's accelerator
+    (compiler.cpu.hostmodel), when known.  host-model and ``match='minimum'`` become it,
+    with the features the XML names applied on top, and ``optional`` features are
+    settled by what it offers.  Without it the host CPU (``host``) stands in: its model
+    and features for host-model, its features for ``optional`` ones.  The host checks
+    are :func:`compare`'s."""
+    tab = table()
     enable: set[str] = set()
     disable: set[str] = set()
     model = cpu.model
-    if cpu.mode is CpuMode.HOST_MODEL and host is not None:
+    if host_model is not None:
+        have = frozenset(tab.names(offered(cat, host_model)))
+    else:
+        have = host_has(cat, host) if host is not None else None
+    becomes_host_model = cpu.mode is CpuMode.HOST_MODEL or (
+        cpu.mode is CpuMode.CUSTOM and cpu.match is CpuMatch.MINIMUM)
+    if becomes_host_model and host_model is not None:
+        # the accelerator's CPU as libvirt decodes it: its model, require and disable lines
+        model = host_model.model
+        for f in host_model.features:
+            (enable if f.policy in ENABLE else disable).add(tab.canonical(f.name))
+        for name, policy in policies.items():
+            if policy is FeaturePolicy.FORBID and name in have:
+                diag.error("cpu-forbid", f"the host-model CPU has forbidden feature {name!r}",
+                           _feature_span(cpu, name))
+    elif cpu.mode is CpuMode.HOST_MODEL and host is not None:
         model = host.model
         extra = {f.name for f in host.features if f.policy is FeaturePolicy.REQUIRE}
         hm = cat.get(model) if model else None
@@ -109,8 +160,6 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
                            f"feature {name!r} (it has no such property)", span)
             continue
         if policy in ENABLE:
-            if policy is FeaturePolicy.REQUIRE and have is not None and host_given and name not in have:
-                diag.error("cpu-require", f"the host CPU lacks required feature {name!r}", span)
             enable.add(name)
             disable.discard(name)
         elif policy is FeaturePolicy.OPTIONAL:
@@ -121,17 +170,8 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
                 disable.add(name)
                 enable.discard(name)
         else:
-            if policy is FeaturePolicy.FORBID and have is not None and name in have:
-                diag.error("cpu-forbid", f"the host CPU has forbidden feature {name!r}", span)
             disable.add(name)
             enable.discard(name)
-    if cpu.match is CpuMatch.STRICT and have is not None and cpu.mode is CpuMode.CUSTOM and model:
-        m = cat.get(model)
-        wanted = (m.features if m else frozenset()) | enable
-        extra = sorted(have - wanted - disable - {"hypervisor"})
-        if extra:
-            diag.error("cpu-strict", "match='strict' but the host CPU has features the guest CPU does not name: "
-                       + ", ".join(tab.sort(extra)), cpu.span)
     if migratable:
         # a migratable CPU has no feature that blocks migration (invtsc, ...), unless
         # the definition itself asks for it
@@ -145,6 +185,8 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
         CpuFeature(tab.qemu_name(n), FeaturePolicy.DISABLE, span=_feature_span(cpu, n))
         for n in sorted(disable, key=tab.qemu_name))
     mode, match = cpu.mode, cpu.match
+    if becomes_host_model and host_model is not None and mode is CpuMode.CUSTOM:
+        match = CpuMatch.EXACT  # libvirt: match='minimum' is the host-model CPU, exactly
     if migratable and mode in (CpuMode.CUSTOM, CpuMode.HOST_MODEL) and model:
         # what a migration destination needs: a named model and explicit features
         mode, match = CpuMode.CUSTOM, CpuMatch.EXACT

@@ -30,8 +30,8 @@ class ResourceRules(RulesBase):
                 return self.loc.rule("resolve_cpu", f"no <cpu>: the machine's default CPU type "
                                      f"{v} (QEMU profile)")
             if p.mode is CpuMode.HOST_MODEL:
-                return self.loc.xml(cpu_el, f"host-model: the named model closest to the host "
-                                    f"CPU ({self._host()}) is {v}", "mode", "resolve_cpu")
+                return self.loc.xml(cpu_el, f"host-model: the named model closest to "
+                                    f"{self._offer()} is {v}", "mode", "resolve_cpu")
             if p.mode in (CpuMode.HOST_PASSTHROUGH, CpuMode.MAXIMUM):
                 return self.loc.xml(cpu_el, f"<cpu mode='{p.mode.value}'>: QEMU's '{v}' CPU",
                                     "mode")
@@ -56,9 +56,9 @@ class ResourceRules(RulesBase):
             mode = parsed.cpu.mode if parsed.cpu else None
             model = resolved.model if resolved else None
             if mode is CpuMode.HOST_MODEL:
-                why = (f"host-model: a feature of the host CPU ({self._host()}) beyond {model}"
-                       if on else f"host-model: QEMU's {model} has it, the host CPU "
-                       f"({self._host()}) does not")
+                why = (f"host-model: a feature of {self._offer()} beyond {model}"
+                       if on else f"host-model: QEMU's {model} has it, {self._offer()} "
+                       "does not")
                 return self.loc.rule("resolve_cpu", why, cpu_el)
             m = catalogue(c.env.profile).get(model) if model else None
             if not on and m is not None and canon in m.removed:
@@ -121,8 +121,19 @@ class ResourceRules(RulesBase):
         return src, tuple(props)
 
     def _host(self) -> str:
+        got = self.c.env.host_facts.get("cpu")
+        if got:
+            return got
         f = self.c.env.host_cpu_file
         return f"--host {f}" if f else "this machine's CPU"
+
+    def _offer(self) -> str:
+        """What a host-model CPU was made from: the host CPU, or what the accelerator
+        gives a guest (resolve_cpu records which)."""
+        src = self._host()
+        if src.startswith("--host") or src == "this machine's CPU":
+            return f"the host CPU ({src})"
+        return f"what {src} gives a guest"
 
     # ------------------------------------------------------------ memory
     def memory(self, value):

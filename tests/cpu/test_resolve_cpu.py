@@ -21,7 +21,9 @@ def feat(name, policy=P.REQUIRE, line=0):
     return CpuFeature(name, policy, span=Span("guest.xml", line))
 
 
-def run(cpu, host=None, machine=None, virt=VirtType.QEMU):
+def run(cpu, host=None, machine=None, virt=VirtType.KVM):
+    """A kvm guest: with --host a host CPU file and the embedded profile (which knows
+    no KVM), the host CPU stands in for what KVM offers."""
     env = Env(profile=load_profile(), host_cpu_file=host)
     dom = resolve_cpu(Domain(type=virt, cpu=cpu, os=Os(machine=machine)), env)
     return dom, env.diag
@@ -63,7 +65,7 @@ def test_host_passthrough(cpu, want):
 
 
 def test_host_passthrough_needs_kvm():
-    _, diag = run(Cpu(mode=CpuMode.HOST_PASSTHROUGH, span=Span("guest.xml", 4)))
+    _, diag = run(Cpu(mode=CpuMode.HOST_PASSTHROUGH, span=Span("guest.xml", 4)), virt=VirtType.QEMU)
     assert [(d.code, d.span.line) for d in diag.items] == [("cpu-mode", 4)]
 
 
@@ -99,11 +101,11 @@ def test_migratable_definition_fixes_optional_features_and_host_model():
     env.cache["migratable"] = True
     cpu = Cpu(model="Westmere", match=CpuMatch.MINIMUM,
               features=(feat("vmx", P.OPTIONAL), feat("avx", P.OPTIONAL)))
-    got = resolve_cpu(Domain(cpu=cpu), env).cpu
+    got = resolve_cpu(Domain(type=VirtType.KVM, cpu=cpu), env).cpu
     assert got.match is CpuMatch.EXACT
     assert ("vmx", P.REQUIRE) in {(f.name, f.policy) for f in got.features}
     assert ("avx", P.DISABLE) in {(f.name, f.policy) for f in got.features}
-    hm = resolve_cpu(Domain(cpu=Cpu(mode=CpuMode.HOST_MODEL)), env).cpu
+    hm = resolve_cpu(Domain(type=VirtType.KVM, cpu=Cpu(mode=CpuMode.HOST_MODEL)), env).cpu
     assert (hm.mode, hm.match, hm.model) == (CpuMode.CUSTOM, CpuMatch.EXACT, "Westmere")
 
 

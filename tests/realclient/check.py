@@ -7,6 +7,10 @@ without ../shared the callers skip.  Nothing here is a copy of them: this module
 turns their results into short difference *classes* (one string per kind of problem,
 e.g. ``-cpu: libvirt has migratable=on``) that a run can count.
 
+domc compiles for the machine libvirt runs on: ``--host`` and ``--profile`` describe it
+(``target_options``, written once per Scratch), so host-model, match='minimum' and the
+host check of a custom CPU are decided for the same host on both sides.
+
 Agreement for one domain: both refuse it; or both compile it and the machine type,
 -cpu, -smp, -m, every -device's driver/id/bus/addr/guest props (parity.py) and every
 -device property (propdiff.py) are the same, with no -device that only one side has.
@@ -74,6 +78,13 @@ class Scratch:
         self.pool = self.dir.name
         _run(["virsh", "-c", URI, "pool-create-as", self.pool, "dir", "--target", str(self.dir)])
         self.env = gen.Env(images=self.dir)
+        # the target of domc's compiles is this machine, as libvirt's is: its CPU
+        # (`domc capabilities`) and its QEMU with what KVM offers here (`domc probe`)
+        try:
+            self.target = target_options(self.dir)
+        except Exception:
+            self.close()
+            raise
 
     def close(self) -> None:
         subprocess.run(["virsh", "-c", URI, "pool-destroy", self.pool], capture_output=True,
@@ -136,7 +147,7 @@ def judge(res: Result, scratch: Scratch, unmask: Collection[str] = ()) -> Result
     """Compile res.xml both ways and compare.  When domc alone refuses it, and only for
     codes in `unmask` (keys of UNMASK), the XML is changed accordingly and compared again
     (both sides); what then differs goes to res.masked."""
-    _answer(res, scratch.dir / f"{res.name}.xml")
+    _answer(res, scratch.dir / f"{res.name}.xml", scratch.target)
     res.diffs = verdict(res)
     if res.libvirt_argv is not None and res.domc_argv is not None:
         res.display = display_diffs(res.libvirt_argv, res.domc_argv)
@@ -148,13 +159,27 @@ def judge(res: Result, scratch: Scratch, unmask: Collection[str] = ()) -> Result
             break
         xml = unmasked_xml(inner.xml, inner.domc_codes)
         inner = Result(res.index, res.name + "-unmasked", res.args, xml=xml)
-        _answer(inner, scratch.dir / f"{inner.name}.xml")
+        _answer(inner, scratch.dir / f"{inner.name}.xml", scratch.target)
         res.masked = verdict(inner)
     return res
 
 
-def _answer(res: Result, xml_path: Path) -> None:
-    """Fill in libvirt's and domc's answers for res.xml."""
+def target_options(directory: Path) -> list[str]:
+    """``--host``/``--profile`` naming this machine, written once into ``directory``:
+    `domc capabilities` (the host CPU) and `domc probe` (this QEMU, with what its KVM
+    offers a guest where /dev/kvm works)."""
+    host, profile = directory / "host-caps.xml", directory / "profile.json"
+    p = _run([sys.executable, "-m", "compiler", "capabilities", "-o", str(host)], cwd=ROOT)
+    if p.returncode != 0:
+        raise RuntimeError(f"domc capabilities failed: {p.stderr.strip()}")
+    p = _run([sys.executable, "-m", "compiler", "probe", "-o", str(profile)], cwd=ROOT)
+    if p.returncode != 0:
+        raise RuntimeError(f"domc probe failed: {p.stderr.strip()}")
+    return ["--host", str(host), "--profile", str(profile)]
+
+
+def _answer(res: Result, xml_path: Path, target: list[str]) -> None:
+    """Fill in libvirt's and domc's answers for res.xml (domc compiling for ``target``)."""
     parity, _ = shared_tools()
     xml_path.write_text(res.xml)
     p = _run([str(ORACLE), "argv", str(xml_path)])
@@ -162,8 +187,8 @@ def _answer(res: Result, xml_path: Path) -> None:
         res.libvirt_argv = parity.split_cmdline(p.stdout)
     else:
         res.libvirt_error = " ".join(p.stderr.split()) or f"exit {p.returncode}"
-    p = _run([sys.executable, "-m", "compiler", "compile", str(xml_path), "--format", "json"],
-             cwd=ROOT)
+    p = _run([sys.executable, "-m", "compiler", "compile", str(xml_path), "--format", "json",
+              *target], cwd=ROOT)
     if p.returncode == 0:
         res.domc_argv, perr = parity.parse_output(p.stdout)
         if res.domc_argv is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .record import evolve, frozen
 
 from .devices.graphics import AutoPort, autoports
+from .devices.vsock import AutoCid, autocids
 from .emit.argv import emit_argv, emit_env
 from .emit.taskset import AffinityPlan, plan
 from .model import Domain
@@ -28,6 +29,8 @@ class Compiled:
     env: tuple[tuple[str, str], ...] = ()
     # ports the launcher chooses when the guest starts (SPICE, VNC websocket)
     autoports: tuple[AutoPort, ...] = ()
+    # vsock guest CIDs the launcher chooses when the guest starts (<cid auto='yes'>)
+    autocids: tuple[AutoCid, ...] = ()
 
 
 def make_env(profile: str | None = None, host: str | None = None,
@@ -92,4 +95,5 @@ def compile_source(data: bytes, name: str, env: Env) -> Compiled:
 def _compiled(dom: Domain, root, env: Env) -> Compiled:
     argv = tuple(emit_argv(dom, env))
     warnings = tuple(d.render() for d in env.diag.warnings)
-    return Compiled(dom, root, argv, plan(dom, env), warnings, emit_env(dom), autoports(dom))
+    return Compiled(dom, root, argv, plan(dom, env), warnings, emit_env(dom), autoports(dom),
+                    autocids(dom))

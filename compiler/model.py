@@ -440,6 +440,22 @@ class QemuNamespace:
 
 
 @frozen
+class LaunchSecurity:
+    """<launchSecurity type='sev'>: AMD SEV memory encryption, QEMU's sev-guest object.
+    ``dh_cert`` and ``session`` are the guest owner's base64 blobs, which QEMU reads
+    from files (the launchers write them)."""
+
+    type: str
+    policy: int
+    cbitpos: int
+    reduced_phys_bits: int
+    dh_cert: str | None = None
+    session: str | None = None
+    kernel_hashes: bool | None = None  # <launchSecurity kernelHashes=...>; None: QEMU's
+    span: Span = span_field()
+
+
+@frozen
 class Domain:
     type: VirtType = VirtType.QEMU
     name: str = ""
@@ -460,6 +476,7 @@ class Domain:
     # <cputune>, <numatune>, <iothreads>, <memoryBacking> (compiler/placement/tuning.py)
     tuning: Tuning = EMPTY
     qemu: QemuNamespace = QemuNamespace()
+    launch_security: LaunchSecurity | None = None
     file: str = field(default="<input>", eq=False)
     # warnings from parsing: parts of the XML no reader used (see xmlread.Usage)
     ignored: tuple = field(default=(), eq=False, repr=False)
@@ -501,6 +518,7 @@ __all__ = [
     "FirmwareKind",
     "FwCfgEntry",
     "HypervFeature",
+    "LaunchSecurity",
     "Loader",
     "MachineFamily",
     "Memory",

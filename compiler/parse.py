@@ -15,8 +15,8 @@ from .devices.controller import number_controllers
 from .diagnostics import Diagnostic, DomcError, Severity, Span, fail
 from .inputs import display_name, read_input_file
 from .model import (BootMenu, Clock, Cpu, CpuFeature, CpuMatch, CpuMode, Domain, FeaturePolicy,
-                    Features, FirmwareFeature, FirmwareKind, HypervFeature, Loader, Memory,
-                    NumaCell, Os, Timer, Topology, Vcpu, VirtType)
+                    Features, FirmwareFeature, FirmwareKind, HypervFeature, LaunchSecurity,
+                    Loader, Memory, NumaCell, Os, Timer, Topology, Vcpu, VirtType)
 from .placement.hmat import read_caches, read_interconnects
 from .placement.tuning import Placement
 from .placement.xml import tuning_from_xml
@@ -69,12 +69,6 @@ def domain_from_xml(r: Reader) -> Domain:
         raise r.error("bad-value", f"domain type {vtype!r} is not supported; expected kvm or "
                       "qemu") from None
     r.attr("id")  # the number libvirt gives a running domain: nothing to compile
-    secure = r.child("launchSecurity")
-    if secure is not None:
-        raise secure.error("unsupported-feature", f"<launchSecurity type="
-                           f"'{secure.attr('type') or ''}'> (memory encryption) needs the host's "
-                           "firmware keys and attestation that libvirt negotiates; domc will not "
-                           "start an unencrypted guest in its place")
     name = r.text("name")
     if name is None:
         raise r.error("missing-name", "<domain> needs a <name>")
@@ -104,10 +98,51 @@ def domain_from_xml(r: Reader) -> Domain:
         ignored=(*notes, *ignored),
         tuning=tuning_from_xml(r),
         qemu=qemu,
+        launch_security=_launch_security(r),
         file=r.file,
         span=r.span,
     )
     return dom
+
+
+def _launch_security(r: Reader) -> LaunchSecurity | None:
+    """<launchSecurity type='sev'> as libvirt 9.0 reads it: <policy> in hex, required;
+    <cbitpos> and <reducedPhysBits> are the host's (libvirt fills them in from the host's
+    SEV capabilities when they are missing, which a compile does not read)."""
+    ls = r.child("launchSecurity")
+    if ls is None:
+        return None
+    kind = ls.require("type")
+    if kind == "s390-pv":
+        raise ls.error("launch-security", "<launchSecurity type='s390-pv'> is s390x's "
+                       "protected virtualization; an x86 guest has type='sev'")
+    if kind != "sev":
+        raise ls.error("launch-security", f"<launchSecurity type='{kind}'> is not one libvirt "
+                       "9.0 knows; an x86 guest has type='sev'")
+    policy = ls.child("policy")
+    text = policy.text() if policy is not None else None
+    if text is None:
+        raise ls.error("launch-security", "<launchSecurity type='sev'> needs a <policy> (the "
+                       "guest policy bits, in hex: <policy>0x0001</policy>)")
+    try:
+        value = int(text, 16)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise policy.error("bad-value", f"<policy> must be a 32-bit hex number, not {text!r}")
+    host = {}
+    for tag in ("cbitpos", "reducedPhysBits"):
+        n = ls.text_int(tag, hi=63)
+        if n is None:
+            raise ls.error("launch-security", f"<launchSecurity type='sev'> needs <{tag}>: "
+                           "it is the host's (virsh domcapabilities: <sev><{tag}>), which "
+                           "libvirt fills in when the XML has none and a compile does not "
+                           "read; write the target host's value".replace("{tag}", tag))
+        host[tag] = n
+    return LaunchSecurity(type=kind, policy=value, cbitpos=host["cbitpos"],
+                          reduced_phys_bits=host["reducedPhysBits"], dh_cert=ls.text("dhCert"),
+                          session=ls.text("session"),
+                          kernel_hashes=ls.attr_bool("kernelHashes"), span=ls.span)
 
 
 def _genid(r: Reader) -> str | None:

@@ -149,6 +149,18 @@ class StateFile:
     made_by: str | None = None  # the helper whose setup creates it (None: a file)
 
 
+@frozen
+class GuestFile:
+    """A file QEMU reads whose content is in the domain XML (a SEV guest owner's
+    Diffie-Hellman certificate and launch session): the launchers write it, anew at
+    every start, readable by its owner only, before QEMU starts."""
+
+    what: str
+    path: str
+    content: str
+    where: Span = NOWHERE
+
+
 # what ``domc run`` and the shell launcher say when the host lacks something (one
 # wording, one code, in both)
 SECRET_MISSING = "secret-missing"

@@ -436,3 +436,66 @@ def test_qemu_takes_every_option(tmp_path):
     assert got["limits"]["bps-read"] == 7000
     assert devs["virtio-disk0"]["drive"] in got["nodes"]
     assert "libvirt-4-format" in got["nodes"]  # the backing layer
+
+
+ENCRYPTED_CHAIN = (
+    "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+    "<source file='/var/lib/top.qcow2'><encryption format='luks'><secret type='passphrase' "
+    "uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/></encryption></source>"
+    "<backingStore type='file'><format type='qcow2'/><source file='/var/lib/mid.qcow2'>"
+    "<encryption format='luks'><secret type='passphrase' "
+    "uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6e'/></encryption></source>"
+    "<backingStore type='file'><format type='raw'/><source file='/var/lib/base.raw'>"
+    "<slices><slice type='storage' offset='4096' size='65536'/></slices></source>"
+    "<backingStore/></backingStore></backingStore>"
+    "<target dev='vda' bus='virtio'/></disk>"
+    "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+    "<source file='/var/lib/top2.qcow2'/>"
+    "<backingStore type='file'><format type='raw'/><source file='/var/lib/base2.luks'>"
+    "<encryption format='luks'><secret type='passphrase' "
+    "uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6d'/></encryption></source></backingStore>"
+    "<target dev='vdb' bus='virtio'/></disk>")
+
+
+def test_backing_layers_keep_their_encryption_and_slices(tmp_path):
+    """A backing image's own <encryption> and <slices> reach its nodes as the top
+    image's do (libvirt: luks-disks-source-qcow2, disk-slices), and the plan asks for
+    each layer's passphrase."""
+    from compiler.emit.taskset import plan_json
+
+    result = compiled(tmp_path, ENCRYPTED_CHAIN)
+    no_ignored(result)
+    nodes = {b["node-name"]: b for b in blockdevs(result.argv)}
+    # vda: nodes 3 (top), 4, 5 (base); vdb: nodes 1 (top), 2
+    assert nodes["libvirt-3-format"]["encrypt"] == nodes["libvirt-4-format"]["encrypt"] | {
+        "key-secret": "libvirt-3-format-encryption-secret0"}
+    assert nodes["libvirt-4-format"]["encrypt"] == {
+        "format": "luks", "key-secret": "libvirt-4-format-encryption-secret0"}
+    assert (nodes["libvirt-5-format"]["offset"], nodes["libvirt-5-format"]["size"]) == \
+        (4096, 65536)
+    assert nodes["libvirt-2-format"] == {
+        "node-name": "libvirt-2-format", "read-only": True, "driver": "luks",
+        "key-secret": "libvirt-2-format-encryption-secret0", "file": "libvirt-2-storage"}
+    secrets = [(s["for"], s["uuid"][-2:]) for s in plan_json(result.plan)["secrets"]]
+    assert secrets == [("disk 'vda' (LUKS passphrase)", "6f"),
+                       ("disk 'vda' (LUKS passphrase, backing image 1)", "6e"),
+                       ("disk 'vdb' (LUKS passphrase, backing image 1)", "6d")]
+    bad = ENCRYPTED_CHAIN.replace("<format type='qcow2'/><source file='/var/lib/mid.qcow2'>",
+                                  "<format type='vmdk'/><source file='/var/lib/mid.qcow2'>")
+    assert "backing image 1): LUKS encryption needs format 'raw' or 'qcow2'" in \
+        refused(tmp_path, bad)
+
+
+@pytest.mark.skipif(QEMU is None, reason=NO_QEMU)
+def test_qemu_opens_encrypted_and_sliced_backing_layers(tmp_path):
+    result = compiled(tmp_path, ENCRYPTED_CHAIN)
+    argv, _ = bootable(list(result.argv), tmp_path)
+
+    async def ask(qmp):
+        return {n["node-name"]: n for n in await qmp.execute("query-named-block-nodes")}
+
+    nodes = ask_paused(argv, ask)
+    assert nodes["libvirt-3-format"]["backing_file_depth"] == 2
+    assert nodes["libvirt-4-format"]["encrypted"] is True
+    assert nodes["libvirt-2-format"]["drv"] == "luks"
+    assert nodes["libvirt-1-format"]["backing_file_depth"] == 1

@@ -22,7 +22,7 @@ DOMAIN = """<domain type='qemu'>
   <memory unit='MiB'>256</memory>
   <vcpu{vcpu_attrs}>{vcpus}</vcpu>
   <os><type arch='x86_64' machine='{machine}'>hvm</type></os>
-  {cpu}
+  {cpu}{extra}
   <devices>
 {devices}
   </devices>
@@ -30,10 +30,11 @@ DOMAIN = """<domain type='qemu'>
 """
 
 
-def _xml(tmp_path, name="d.xml", vcpus=1, vcpu_attrs="", machine="pc", cpu="", devices=""):
+def _xml(tmp_path, name="d.xml", vcpus=1, vcpu_attrs="", machine="pc", cpu="", devices="",
+         extra=""):
     path = tmp_path / name
     path.write_text(DOMAIN.format(vcpus=vcpus, vcpu_attrs=vcpu_attrs, machine=machine, cpu=cpu,
-                                  devices=devices))
+                                  devices=devices, extra=extra))
     return str(path)
 
 
@@ -137,3 +138,66 @@ def test_disk_without_source(tmp_path):
     argv[at] = json.dumps(dev)
     _qemu_refuses(argv, tmp_path, "drive property not set")
     _domc_refuses(_xml(tmp_path, "refused.xml", devices=disk.format("")), "disk-source")
+
+
+RNG = ("<rng model='{}'><backend model='random'>/dev/urandom</backend><driver iommu='on'/>"
+       "</rng>")
+MODERN_ONLY = ("<input type='tablet' bus='virtio'><driver iommu='on'/></input>"
+               "<video><driver iommu='on'/><model type='virtio'/></video>"
+               "<video><driver iommu='on'/><model type='virtio'/></video>")
+
+
+def test_virtio_iommu_on_conventional_pci(tmp_path):
+    """On the i440fx root bus the virtio types QEMU makes modern-only (input, GPU) take
+    iommu_platform, and so does a legacy-capable one (rng) as virtio-non-transitional;
+    its generic device is transitional there and QEMU refuses it."""
+    argv = list(compile_file(_xml(tmp_path, devices=MODERN_ONLY + RNG.format(
+        "virtio-non-transitional")), make_env()).argv)
+    assert sum('"iommu_platform":true' in a for a in argv) == 4
+    _boots(argv, tmp_path)
+    at = next(i for i, a in enumerate(argv) if '"virtio-rng-pci-non-transitional"' in a)
+    generic = argv[:at] + [argv[at].replace("-non-transitional", "")] + argv[at + 1:]
+    _qemu_refuses(generic, tmp_path, "supported by neither legacy nor transitional")
+    _domc_refuses(_xml(tmp_path, "refused.xml", devices=MODERN_ONLY + RNG.format("virtio")),
+                  "virtio-iommu-transitional")
+
+
+NUMATUNE = "<numatune><memory mode='{}' nodeset='{}'/></numatune>"
+
+
+@pytest.mark.parametrize("mode", ["strict", "interleave", "preferred"])
+def test_host_node_above_qemus_limit(tmp_path, mode):
+    """A memory policy on host node 0 boots; QEMU names host nodes 0-127 and refuses
+    128 on any host (nodes in between exist or not by host)."""
+    argv = list(compile_file(_xml(tmp_path, extra=NUMATUNE.format(mode, 0)), make_env()).argv)
+    _boots(argv, tmp_path)
+    at = next(i for i, a in enumerate(argv) if '"host-nodes":[0]' in a)
+    over = argv[:at] + [argv[at].replace('"host-nodes":[0]', '"host-nodes":[128]')] + argv[at + 1:]
+    _qemu_refuses(over, tmp_path, "Invalid host-nodes value: 128")
+    _domc_refuses(_xml(tmp_path, "refused.xml", extra=NUMATUNE.format(mode, "0,128")),
+                  "numatune-node")
+
+
+def test_restrictive_host_nodes_never_reach_qemu(tmp_path):
+    argv = compile_file(_xml(tmp_path, extra=NUMATUNE.format("restrictive", 200)),
+                        make_env()).argv
+    assert not any("host-nodes" in a for a in argv)
+
+
+SEV = ("<launchSecurity type='sev'><cbitpos>47</cbitpos><reducedPhysBits>1</reducedPhysBits>"
+       "<policy>0x0001</policy></launchSecurity>")
+
+
+def test_sev_under_tcg(tmp_path):
+    """SEV encrypts through KVM; QEMU 7.2 aborts a TCG guest given a sev-guest object
+    (it cannot make the confidential guest support ready), so domc compiles SEV for
+    type='kvm' only."""
+    path = tmp_path / "kvm.xml"
+    path.write_text(DOMAIN.format(vcpus=1, vcpu_attrs="", machine="pc", cpu="", extra=SEV,
+                                  devices="").replace("<domain type='qemu'>",
+                                                      "<domain type='kvm'>"))
+    argv = list(compile_file(str(path), make_env()).argv)
+    assert "kvm" in argv
+    assert "-object" in argv and any('"qom-type":"sev-guest"' in a for a in argv)
+    _qemu_refuses(argv, tmp_path, "cgs->ready")  # bootable() runs it under TCG
+    _domc_refuses(_xml(tmp_path, "refused.xml", extra=SEV), "launch-security")

@@ -1,14 +1,21 @@
 """What a launcher does to a compiled command line just before QEMU starts: choose
-the ports left to it (SPICE, VNC websocket: QEMU cannot search for a free one) and
-put QEMU's environment in front.  ``domc run`` uses this; the ``--format shell``
+the ports left to it (SPICE, VNC websocket: QEMU cannot search for a free one) and the
+vsock guest CIDs (<cid auto='yes'>: the host kernel knows which are free), and put
+QEMU's environment in front.  ``domc run`` uses this; the ``--format shell``
 launcher does the same in shell (compiler.emit.shell)."""
 
 from __future__ import annotations
 
 import errno
+import fcntl
+import json
+import os
 import socket
+import struct
 
 from ..devices.graphics import AutoPort
+from ..devices.vsock import AutoCid
+from ..diagnostics import fail
 from ..emit.qemuopts import split_opts
 
 
@@ -62,8 +69,64 @@ def choose_ports(argv: list[str], autoports) -> list[str]:
     return argv
 
 
-def launch_argv(argv, env=(), autoports=()) -> list[str]:
-    """The command to exec: ports chosen, and ``env NAME=value ...`` in front when QEMU
-    needs variables in its environment."""
-    out = choose_ports(list(argv), autoports)
+VHOST_VSOCK = "/dev/vhost-vsock"
+VHOST_VSOCK_SET_GUEST_CID = 0x4008AF60  # _IOW(VHOST_VIRTIO, 0x60, __u64)
+MAX_CID = 2**32 - 2  # 0xffffffff is VMADDR_CID_ANY
+
+
+def free_cid(first: int, taken: set[int] = frozenset(), device: str = VHOST_VSOCK) -> int:
+    """The first guest CID from ``first``, none of ``taken``, that the host kernel has
+    not given to a running guest: libvirt's test (virVsockAcquireGuestCid), setting it
+    on a vhost-vsock descriptor of our own, which gives it back when closed."""
+    try:
+        fd = os.open(device, os.O_RDWR | os.O_CLOEXEC)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot open {device} to choose a vsock guest CID: "
+                      f"{exc.strerror} (is the vhost_vsock module loaded?)") from None
+    try:
+        for cid in range(first, MAX_CID + 1):
+            if cid in taken:
+                continue
+            try:
+                fcntl.ioctl(fd, VHOST_VSOCK_SET_GUEST_CID, struct.pack("=Q", cid))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    continue
+                raise
+            return cid
+    finally:
+        os.close(fd)
+    raise OSError(errno.EADDRINUSE, "no free vsock guest CID")
+
+
+def set_cid(argv: list[str], ac: AutoCid, cid: int) -> list[str]:
+    """argv with the guest CID of the -device ``ac.device`` set to ``cid``."""
+    out = list(argv)
+    for i, word in enumerate(out):
+        if i and out[i - 1] == "-device" and word.startswith("{"):
+            dev = json.loads(word)
+            if dev.get("id") == ac.device:
+                old = f'"guest-cid":{ac.placeholder}'
+                assert old in word, f"{ac.device}: no {old} in {word}"
+                out[i] = word.replace(old, f'"guest-cid":{cid}', 1)
+                return out
+    raise AssertionError(f"no -device with id {ac.device}")
+
+
+def choose_cids(argv: list[str], autocids, device: str = VHOST_VSOCK) -> list[str]:
+    taken: set[int] = set()
+    for ac in autocids:
+        try:
+            cid = free_cid(ac.first, taken, device)
+        except OSError as exc:
+            raise fail("vsock-cid", f"{ac.device}: {exc.strerror}", ac.where) from None
+        taken.add(cid)
+        argv = set_cid(argv, ac, cid)
+    return argv
+
+
+def launch_argv(argv, env=(), autoports=(), autocids=()) -> list[str]:
+    """The command to exec: ports and vsock CIDs chosen, and ``env NAME=value ...`` in
+    front when QEMU needs variables in its environment."""
+    out = choose_cids(choose_ports(list(argv), autoports), autocids)
     return ["env", *(f"{k}={v}" for k, v in env), *out] if env else out

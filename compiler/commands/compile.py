@@ -73,6 +73,13 @@ def autoport_json(a) -> dict:
             "last": a.last, "avoid": list(a.avoid)}
 
 
+def autocid_json(a) -> dict:
+    """A vsock guest CID the launcher chooses: in the -device whose id is ``device``,
+    ``"guest-cid":placeholder`` becomes the first CID from ``first`` that the host
+    kernel has not given out (VHOST_VSOCK_SET_GUEST_CID on /dev/vhost-vsock)."""
+    return {"device": a.device, "placeholder": a.placeholder, "first": a.first}
+
+
 def render(result, fmt: str, diagnostics: list | tuple = ()) -> str:
     """The text ``--format fmt`` writes for a compiled domain (``diagnostics``: its
     warnings as JSON objects, for ``json``)."""
@@ -86,6 +93,8 @@ def render(result, fmt: str, diagnostics: list | tuple = ()) -> str:
             doc["env"] = dict(result.env)
         if result.autoports:
             doc["autoports"] = [autoport_json(a) for a in result.autoports]
+        if result.autocids:
+            doc["autocids"] = [autocid_json(a) for a in result.autocids]
         return json_text(doc) + "\n"
     if fmt == "argv":
         if result.env:  # an argv that still runs: env(1) sets the variables
@@ -94,7 +103,7 @@ def render(result, fmt: str, diagnostics: list | tuple = ()) -> str:
     if fmt == "shell":
         from ..emit.shell import shell_launcher
 
-        return shell_launcher(argv, result.plan, result.env, result.autoports)
+        return shell_launcher(argv, result.plan, result.env, result.autoports, result.autocids)
     return shell_lines(argv, result.env)
 
 

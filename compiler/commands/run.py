@@ -28,7 +28,7 @@ def _compile(path: str, host_root: str | None, dirs=None):
     from ..api import compile_file, make_env
 
     result = compile_file(path, make_env(host_root=host_root, dirs=dirs))
-    return launch_argv(result.argv, result.env, result.autoports), result.plan
+    return launch_argv(result.argv, result.env, result.autoports, result.autocids), result.plan
 
 
 def _guest_name(argv: list[str], path: str) -> str:

@@ -9,7 +9,7 @@ from ..record import evolve, frozen
 
 from ..diagnostics import Span, span_field
 from ..xmlread import Reader
-from .blockdev import BlockSource, _read_source, read_source_extras
+from .blockdev import BlockSource, _read_source, read_layer_extras, read_source_extras
 
 LAYER_TYPES = ("file", "block", "network")
 
@@ -42,7 +42,7 @@ def read_backing(r: Reader) -> tuple[tuple[BackingLayer, ...], bool]:
         if src is None or (btype != "network" and not src.path):
             raise s.error("disk-backing", f"the <source> of a {btype} <backingStore> needs "
                           f"its {'file' if btype == 'file' else 'dev'}")
-        src = evolve(src, **read_source_extras(s, btype))
+        src = read_layer_extras(None, s, evolve(src, **read_source_extras(s, btype)))
         layers.append(BackingLayer(btype, fmt.attr("type"), src, span=bs.span))
         bs = bs.child("backingStore")
     return tuple(layers), False

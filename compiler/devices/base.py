@@ -49,7 +49,7 @@ class UsbOrder(enum.Enum):
     HUB = 0
     HOSTDEV = 1
     DISK = 2
-    CCID = 3  # domc's smartcards carry their CCID controller
+    CCID = 3  # <controller type='ccid'> (usb-ccid), the implicit one of a smartcard too
     INPUT = 4
     SERIAL = 5
     SOUND = 6
@@ -64,7 +64,7 @@ class PciConnect(enum.Enum):
     NONE = "none"  # plugs into no bus (pci-root, pcie-root)
     PCI = "pci"  # conventional PCI endpoint
     PCIE = "pcie"  # PCI Express endpoint
-    PCI_INTEGRATED = "pci-integrated"  # conventional, built into bus 0 (pvpanic)
+    PCI_INTEGRATED = "pci-integrated"  # conventional, built into bus 0 (none on x86 yet)
     PCIE_INTEGRATED = "pcie-integrated"  # PCI Express, built into bus 0 (iommu)
     # PCI controllers, by what they are upstream
     PCI_BRIDGE = "pci-bridge"
@@ -340,6 +340,11 @@ class DeviceKind:
     usb_order  UsbOrder: its turn in libvirt's order of USB port assignment; a kind
                with ``wants_usb`` must have one (checked when the kind is defined)
 
+    virtio_legacy  device -> its QEMU virtio device can be legacy (transitional): QEMU's
+               legacy-capable virtio types are net, block, console, rng, balloon, scsi
+               and 9p; every other one (GPU, input, vsock, virtio-fs, pmem, crypto,
+               iommu) is modern-only on any bus (passes/virtio_transport.py)
+
     Checks, names, defaults
     validate   (device, domain, diag) -> None: the kind's checks of one device,
                reported through ``diag`` (a Collector); called for every device by
@@ -400,6 +405,7 @@ class DeviceKind:
     to_xml: Callable[[Device], XNode] | None = None
     wants_usb: Callable[[Device, "Domain"], bool] = _no_usb
     usb_order: UsbOrder | None = None
+    virtio_legacy: Callable[[Device], bool] = lambda d: False
     filled: Callable[[Device], tuple[XNode, ...]] = lambda d: ()
     filled_attrs: Callable[[Device], tuple[tuple[str, str], ...]] = lambda d: ()
     machine_opts: Callable[[Device], tuple[str, ...]] = lambda d: ()

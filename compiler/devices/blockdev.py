@@ -90,10 +90,10 @@ def read_secret(s: Reader, stype: str) -> SecretRef:
     return SecretRef(type=stype, usage=usage, span=s.span)
 
 
-def _read_encryption(r: Reader, s: Reader) -> Encryption | None:
+def _read_encryption(r: Reader | None, s: Reader) -> Encryption | None:
     """libvirt keeps one <encryption> per source, written in the <source> or (the old
-    way) in the <disk>."""
-    inner, outer = s.child("encryption"), r.child("encryption")
+    way, a disk's top image only: ``r`` its <disk>) in the <disk>."""
+    inner, outer = s.child("encryption"), r.child("encryption") if r is not None else None
     if inner is not None and outer is not None:
         raise inner.error("disk-encryption", "an <encryption> definition already found for "
                           "disk source")
@@ -126,11 +126,18 @@ def read_source(r: Reader, dtype: str) -> BlockSource | None:
     src = _read_source(r, s, dtype)
     if src is not None:
         src = evolve(src, **read_source_extras(s, dtype))
+    return None if src is None else read_layer_extras(r, s, src)
+
+
+def read_layer_extras(r: Reader | None, s: Reader, src: BlockSource) -> BlockSource:
+    """What an image's <source> says besides where it is, for a disk's top image and
+    its backing layers alike: its LUKS <encryption> (``r``: the <disk>, which may hold
+    the top image's) and its <slices>."""
     enc = _read_encryption(r, s)
-    if enc is not None and src is not None:
+    if enc is not None:
         src = evolve(src, encryption=enc)
     sl = s.child("slices")
-    if sl is not None and src is not None:
+    if sl is not None:
         for one in sl.children("slice"):
             one.attr_choice("type", ("storage",))
             src = evolve(src, slice=(one.attr_int("offset", 0, hi=2**63 - 1),
@@ -168,6 +175,9 @@ def _read_source(r: Reader, s: Reader, dtype: str) -> BlockSource | None:
             timeout = rc.attr_int("timeout", lo=1, hi=2**31 - 1)
         return BlockSource(path=s.attr("path"), reconnect=timeout)
     if dtype == "volume":
+        # how the pool's volume is reached (host: its local path, direct: the iSCSI LUN)
+        # is the pool's to say; the disk is refused for want of one (check_disk_source)
+        s.attr_choice("mode", ("host", "direct"))
         return BlockSource(pool=s.attr("pool"), volume=s.attr("volume"))
     if dtype == "nvme":
         s.attr_choice("type", ("pci",), "pci")
@@ -321,13 +331,15 @@ def check_network_source(what: str, src: BlockSource, span, diag) -> None:
 
 
 def check_encryption(d, diag) -> None:
-    """QEMU opens LUKS in a raw image (the luks driver) or inside qcow2."""
-    src = d.source
-    if src is None or src.encryption is None:
-        return
-    if (d.format or "raw") not in ("raw", "qcow2"):
-        diag.error("disk-encryption", f"{d.describe()}: LUKS encryption needs format 'raw' or "
-                   f"'qcow2', not {d.format!r}", d.span)
+    """QEMU opens LUKS in a raw image (the luks driver) or inside qcow2: the disk's
+    image and each backing layer."""
+    images = [(d.source, d.format or "raw", d.span, "")]
+    images += [(b.source, b.format, b.span, f" (backing image {n})")
+               for n, b in enumerate(getattr(d, "backing", ()), 1)]
+    for src, fmt, span, which in images:
+        if src is not None and src.encryption is not None and fmt not in ("raw", "qcow2"):
+            diag.error("disk-encryption", f"{d.describe()}{which}: LUKS encryption needs "
+                       f"format 'raw' or 'qcow2', not {fmt!r}", span)
 
 
 def check_disk_source(d, diag) -> None:
@@ -494,7 +506,8 @@ def _image_nodes(d, n: int, dtype: str, src: BlockSource, fmt: str, readonly: bo
             slice_name = f"libvirt-{n}-slice-sto"
             argv += ["-blockdev", qjson({"driver": "raw", "node-name": slice_name,
                                          "offset": offset, "size": size, "file": sname,
-                                         "auto-read-only": True, "discard": "unmap"})]
+                                         "auto-read-only": True, "discard": "unmap",
+                                         "cache": storage.get("cache")})]
             sname = slice_name
     fnode["file"] = sname
     if cache is not None:

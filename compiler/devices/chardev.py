@@ -376,14 +376,20 @@ def _is_serial_console(d: CharDevice) -> bool:
     return d.element == "console" and d.target_type in (None, "serial")
 
 
+def _is_isa_serial(d: CharDevice) -> bool:
+    return d.target_type in (None, "isa-serial") and d.target_model in (None, "isa-serial")
+
+
 def console_alias(d: CharDevice, nth: int, dom) -> str:
-    """console<N>, N its place in libvirt's console list.  A domain with a serial port
-    has a serial console first in that list (virDomainDefAddConsoleCompat adds a stub
-    when the first <console> is another kind), so a virtio console after a <serial>
-    is console1 -- its chardev charconsole1."""
+    """console<N>, N its place in libvirt's console list.  A domain whose first serial
+    port is an ISA one has a serial console first in that list
+    (virDomainDefAddConsoleCompat adds a stub when the first <console> is another
+    kind), so a virtio console after an ISA <serial> is console1 -- its chardev
+    charconsole1; after a PCI, USB or debug serial port it is console0."""
     consoles = [c for c in dom.devices if isinstance(c, CharDevice) and c.element == "console"]
-    has_serial = any(isinstance(s, CharDevice) and s.element == "serial" for s in dom.devices)
-    stub = has_serial and bool(consoles) and not _is_serial_console(consoles[0])
+    serials = [s for s in dom.devices if isinstance(s, CharDevice) and s.element == "serial"]
+    stub = bool(serials) and _is_isa_serial(serials[0]) and bool(consoles) \
+        and not _is_serial_console(consoles[0])
     return f"console{nth + stub}"
 
 

@@ -6,8 +6,8 @@ from ..record import evolve, frozen
 
 from ..model import Device, DriveAddr, MachineFamily, PciAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, XNode, address_xnode, \
-    check_iothread_ref, device_arg, pci_props, read_common, xnode
+from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, UsbOrder, XNode, \
+    address_xnode, check_iothread_ref, device_arg, pci_props, read_common, usb_props, xnode
 from .chardev import CharDevice
 from .controller_options import ControllerOptions, check_bus_numbers, \
     check_controller_options, number_expander_buses, pci_driver, pci_props as pci_own_props, \
@@ -82,7 +82,7 @@ PCI_CONNECT = {
 }
 # the order libvirt writes controllers in (qemuBuildControllersCommandLine): by type,
 # then by index
-ARGV_ORDER = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial")
+ARGV_ORDER = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial", "ccid")
 EXPRESS_USB = ("qemu-xhci", "nec-xhci")
 EXPRESS_VIRTIO = (None, "virtio", "virtio-scsi", "virtio-non-transitional")
 
@@ -373,7 +373,10 @@ def emit(c: Controller, ctx: EmitCtx) -> list[str]:
             props["chassis"] = c.chassis
             props["hotplug"] = c.hotplug
         return device_arg(pci_driver(c, driver), _pci_controller_order(props))
-    return []  # ide / fdc are built into the machine; ccid is emitted with smartcards
+    if c.type == "ccid":
+        # a USB CCID reader, with or without a card in it (the card is the <smartcard>)
+        return device_arg("usb-ccid", {"id": c.alias, **usb_props(c, ctx)})
+    return []  # ide / fdc are built into the machine
 
 
 def _pci_controller_order(props: dict) -> dict:
@@ -491,12 +494,21 @@ def _default_model(c: Controller, family: MachineFamily) -> str | None:
     return None
 
 
+def _ccid(devs: list) -> None:
+    """The CCID controller (a usb-ccid reader) a smartcard sits in."""
+    from .smartcard import Smartcard, ccid_index
+
+    for d in list(devs):
+        if isinstance(d, Smartcard):
+            _ensure(devs, "ccid", ccid_index(d), d.span)
+
+
 def implicit(devices: tuple, dom, family: MachineFamily) -> tuple:
     """The controllers libvirt adds: the machine's own first (qemuDomainDefAddDefaultDevices:
     USB 0 unless the domain has one (of any model, 'none' too), SATA 0 on q35, the PCI root; i440fx
     gets IDE 0 only for IDE disks), then those the disks imply, then virtio-serial for
-    virtio chardevs; their order decides PCI slots.  Controllers without a model get
-    libvirt's default one."""
+    virtio chardevs, then the CCID controller of a smartcard; their order decides PCI
+    slots (and USB ports).  Controllers without a model get libvirt's default one."""
     devs = list(devices)
     _ensure(devs, "usb", 0, dom.span)  # also beside a user's USB controller 1
     if family is MachineFamily.Q35:
@@ -504,6 +516,7 @@ def implicit(devices: tuple, dom, family: MachineFamily) -> tuple:
     _ensure(devs, "pci", 0, dom.span)
     _disk_controllers(devs)
     _virtio_serial(devs)
+    _ccid(devs)
     return number_expander_buses(tuple(evolve(d, model=_default_model(d, family))
                                        if isinstance(d, Controller) and d.model is None else d
                                        for d in devs))
@@ -531,9 +544,11 @@ def from_lock(locked, span) -> Controller:
 
 KIND = DeviceKind(tag="controller", cls=Controller, from_xml=from_xml, emit=emit,
                   validate=validate, wants_pci=wants_pci, pci_group=pci_group, alias=alias, to_xml=to_xml,
+                  wants_usb=lambda c, dom: c.type == "ccid", usb_order=UsbOrder.CCID,
                   pci_connect=pci_connect, filled_attrs=filled_attrs, argv_key=argv_key,
                   fixed_slot=fixed_slot, implicit=implicit,
                   lock_key=lock_key, lock_fields=("type", "index", "chassis", "port"),
-                  from_lock=from_lock)
+                  from_lock=from_lock,
+                  virtio_legacy=lambda c: c.type in ("scsi", "virtio-serial"))
 
 __all__ = ["Controller", "KIND", "PciAddr", "USB2_FUNCTIONS", "is_pci_root"]

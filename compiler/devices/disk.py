@@ -364,12 +364,15 @@ def secrets(d: Disk, dom, dirs: HostDirs) -> tuple[SecretNeed, ...]:
     if src is None or d.type not in ("file", "block", "network", "nvme"):
         return ()
     out = []
-    if src.auth_secret is not None and src.protocol in AUTH_PROTOCOLS:
-        out.append(SecretNeed(f"{d.describe()} (login of '{src.auth_user}')", src.auth_secret,
-                              src.auth_secret.span))
-    if src.encryption is not None:
-        out.append(SecretNeed(f"{d.describe()} (LUKS passphrase)", src.encryption.secret,
-                              src.encryption.secret.span))
+    images = [(src, "")] + [(b.source, f", backing image {n}")
+                            for n, b in enumerate(d.backing, 1)]
+    for image, which in images:
+        if image.auth_secret is not None and image.protocol in AUTH_PROTOCOLS:
+            out.append(SecretNeed(f"{d.describe()} (login of '{image.auth_user}'{which})",
+                                  image.auth_secret, image.auth_secret.span))
+        if image.encryption is not None:
+            out.append(SecretNeed(f"{d.describe()} (LUKS passphrase{which})",
+                                  image.encryption.secret, image.encryption.secret.span))
     return tuple(out)
 
 
@@ -382,6 +385,7 @@ KIND = DeviceKind(tag="disk", cls=Disk, from_xml=from_xml, emit=emit, validate=v
                   pci_group=pci_group, alias=alias,
                   wants_usb=lambda d, dom: d.target_bus == "usb", usb_order=UsbOrder.DISK,
                   pci_connect=lambda d: virtio_connect(d.model), secrets=secrets,
-                  lock_key=lambda d: d.target_dev, lock_fields=("target_bus", "device"))
+                  lock_key=lambda d: d.target_dev, lock_fields=("target_bus", "device"),
+                  virtio_legacy=lambda d: True)
 
 __all__ = ["Disk", "KIND", "disk_name_index", "qjson"]

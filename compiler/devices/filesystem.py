@@ -240,4 +240,5 @@ def emit(f: Filesystem, ctx: EmitCtx) -> list[str]:
 KIND = DeviceKind(tag="filesystem", cls=Filesystem, from_xml=from_xml, emit=emit,
                   validate=validate, wants_pci=wants_pci, pci_group=lambda d: PciGroup.FILESYSTEM,
                   alias=lambda f, n, dom: f"fs{n}", pci_connect=lambda f: virtio_connect(f.model),
-                  lock_key=lambda f: f.target_dir or None, helpers=helpers)
+                  lock_key=lambda f: f.target_dir or None, helpers=helpers,
+                  virtio_legacy=lambda f: f.driver != "virtiofs")

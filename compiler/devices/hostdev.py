@@ -337,4 +337,5 @@ KIND = DeviceKind(tag="hostdev", cls=Hostdev, from_xml=from_xml, emit=emit,
                   validate=validate, wants_pci=wants_pci, pci_group=lambda d: PciGroup.HOSTDEV,
                   alias=lambda h, n, dom: f"hostdev{n}", wants_usb=wants_usb,
                   usb_order=UsbOrder.HOSTDEV,
-                  pci_connect=lambda h: PciConnect.PCIE, lock_key=lock_key, secrets=secrets)
+                  pci_connect=lambda h: PciConnect.PCIE, lock_key=lock_key, secrets=secrets,
+                  virtio_legacy=lambda h: h.type == "scsi_host")

@@ -35,6 +35,10 @@ def from_xml(r: Reader) -> Memballoon:
 
 
 def validate(b: Memballoon, dom, diag) -> None:
+    balloons = [d for d in dom.devices if isinstance(d, Memballoon)]
+    if len(balloons) > 1 and balloons[1] is b:
+        diag.error("memballoon-count", f"a second <memballoon> (the first is on line "
+                   f"{balloons[0].span.line}): a guest has one balloon", b.span)
     if b.model != "none" and b.model not in DRIVERS:
         diag.error("unsupported-device", f"memballoon model '{b.model}' needs a Xen host", b.span)
 
@@ -68,4 +72,5 @@ KIND = DeviceKind(tag="memballoon", cls=Memballoon, from_xml=from_xml, emit=emit
                   pci_group=lambda d: PciGroup.MEMBALLOON,
                   alias=lambda b, n, dom: f"balloon{n}", to_xml=to_xml,
                   pci_connect=lambda b: virtio_connect(b.model), implicit=implicit,
-                  lock_key=lambda b: "")
+                  lock_key=lambda b: "",
+                  virtio_legacy=lambda b: True)

@@ -23,7 +23,7 @@ from ..xmlread import Reader
 from ..placement.cpuset import parse_cpuset
 from ..placement.tuning import MemoryAccess
 from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, pci_props, qjson, read_common
-from .memory_backend import BackendRequest, build_backend
+from .memory_backend import BackendRequest, build_backend, page_size_error
 
 MODELS = ("dimm", "nvdimm", "virtio-mem")
 UNSUPPORTED = ("sgx-epc",)  # virtio-pmem is a kind of its own: virtio_pmem.py
@@ -134,6 +134,10 @@ def validate(m: MemoryDevice, dom, diag) -> None:
     elif m.node is not None and m.node >= len(cells):
         diag.error("memory-hotplug", f"{m.describe()}: target node {m.node} does not exist "
                    f"(the guest has {len(cells)} NUMA cells)", m.span)
+    problem = None if m.pagesize_kib is None else page_size_error(m.pagesize_kib)
+    if problem is not None:
+        diag.error("hugepage-size", f"{m.describe()}: <pagesize> {m.pagesize_kib} KiB: "
+                   f"{problem}", m.span)
     a = m.address
     if a is not None and not (isinstance(a, OtherAddr) and a.type == "dimm") \
             and m.model != "virtio-mem":

@@ -34,6 +34,16 @@ SYSTEM_PAGE_KIB = 4
 # hugetlbfs mount points by page size; host-independent so a compile is reproducible
 HUGEPAGE_DIRS = {2048: "/dev/hugepages", 1048576: "/dev/hugepages1G"}
 MEMORY_BACKING_DIR = "/var/lib/domc/ram"
+# the page sizes an x86_64 MMU has: no hugetlbfs of any other size can exist
+X86_PAGE_KIB = (SYSTEM_PAGE_KIB, DEFAULT_HUGEPAGE_KIB, 1048576)
+
+
+def page_size_error(kib: int) -> str | None:
+    """Why no host can back guest memory with pages of ``kib`` KiB (None: one can)."""
+    if kib in X86_PAGE_KIB:
+        return None
+    return (f"x86_64 has no {kib} KiB pages (its page sizes are 4 KiB and the huge pages "
+            "of 2 MiB and 1 GiB), so no hugetlbfs mount can back them")
 
 
 def hugepage_kib(t: Tuning, cell: int | None) -> int | None:

@@ -255,4 +255,5 @@ def implicit(devices: tuple, dom, family: MachineFamily) -> tuple:
 KIND = DeviceKind(tag="interface", cls=Interface, from_xml=from_xml, emit=emit,
                   validate=validate, wants_pci=wants_pci, pci_group=pci_group, alias=alias, pci_connect=pci_connect,
                   filled=filled, implicit=implicit,
-                  lock_key=lambda n: n.mac, lock_fields=("mac",))
+                  lock_key=lambda n: n.mac, lock_fields=("mac",),
+                  virtio_legacy=lambda n: True)

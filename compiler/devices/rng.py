@@ -72,4 +72,5 @@ def emit(g: Rng, ctx: EmitCtx) -> list[str]:
 
 KIND = DeviceKind(tag="rng", cls=Rng, from_xml=from_xml, emit=emit, validate=validate,
                   wants_pci=lambda g, dom: True, pci_group=lambda d: PciGroup.RNG,
-                  alias=lambda g, n, dom: f"rng{n}", pci_connect=lambda g: virtio_connect(g.model))
+                  alias=lambda g, n, dom: f"rng{n}", pci_connect=lambda g: virtio_connect(g.model),
+                  virtio_legacy=lambda r: True)

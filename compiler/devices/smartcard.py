@@ -1,21 +1,22 @@
 """<smartcard>: a CCID card on a usb-ccid controller.
 
-libvirt 9.0: the first smartcard on a CCID controller brings ``usb-ccid`` (alias
-ccidN, on a USB port) and each card is
+libvirt 9.0: the card sits in CCID controller 0 (``<controller type='ccid'>``, a
+``usb-ccid`` on a USB port, emitted with the controllers; the controller pass adds it
+when the domain has none) and is
   mode='host'               ccid-card-emulated backend=nss-emulated
   mode='host-certificates'  ccid-card-emulated backend=certificates cert1..3 db
   mode='passthrough'        -chardev charsmartcardN + ccid-card-passthru
-on bus ccidN.0.  Aliases smartcard0.. in document order.
+on bus ccid0.0.  libvirt takes one smartcard, in slot 0 of controller 0 ("this QEMU
+binary lacks multiple smartcard support" otherwise).
 """
 
 from __future__ import annotations
 
-from ..record import frozen
+from ..record import evolve, frozen
 
 from ..model import Device, OtherAddr
 from ..xmlread import Reader
-from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, UsbOrder, device_arg, read_common, \
-    usb_props
+from .base import DeviceKind, EmitCtx, PciConnect, PciGroup, device_arg, read_common
 from .chardev import CharSource, chardev_value, check_char_source, read_char_source
 
 DEFAULT_DB = "/etc/pki/nssdb"
@@ -55,21 +56,27 @@ def ccid_index(s: Smartcard) -> int:
     return 0
 
 
-def wants_usb(s: Smartcard, dom) -> bool:
-    """The card's controller takes the USB port: the first card on a CCID controller
-    that no <controller type='ccid'> with a USB address describes."""
-    from .controller import Controller
-
-    idx = ccid_index(s)
-    for c in dom.devices:
-        if isinstance(c, Controller) and c.type == "ccid" and c.index == idx \
-                and c.address is not None:
-            return False
-    first = next(d for d in dom.devices if isinstance(d, Smartcard) and ccid_index(d) == idx)
-    return first.origin == s.origin
+def implicit(devices: tuple, dom, family) -> tuple:
+    """A smartcard without an address goes in slot 0 of CCID controller 0."""
+    slot0 = OtherAddr("ccid", (("controller", "0"), ("slot", "0")))
+    return tuple(evolve(d, address=slot0) if isinstance(d, Smartcard) and d.address is None
+                 else d for d in devices)
 
 
 def validate(s: Smartcard, dom, diag) -> None:
+    a = s.address
+    cards = [d for d in dom.devices if isinstance(d, Smartcard)]
+    if a is not None and not (isinstance(a, OtherAddr) and a.type == "ccid"):
+        diag.error("smartcard-address", "a smartcard sits in a CCID controller: its <address> "
+                   f"must be of type 'ccid', not '{getattr(a, 'type', 'pci')}'", s.span)
+    elif len(cards) > 1 and cards[1] is s:
+        diag.error("smartcard-multiple", f"a second smartcard (the first is on line "
+                   f"{cards[0].span.line}): libvirt 9.0 gives QEMU one smartcard, in slot 0 "
+                   "of CCID controller 0", s.span)
+    elif a is not None and (ccid_index(s) != 0 or a.get("slot", "0") != "0"):
+        diag.error("smartcard-multiple", f"smartcard in slot {a.get('slot', '0')} of CCID "
+                   f"controller {ccid_index(s)}: libvirt 9.0 gives QEMU one smartcard, in slot 0 "
+                   "of CCID controller 0", s.span)
     if s.mode != "passthrough":
         return
     if s.source is None:
@@ -81,15 +88,8 @@ def validate(s: Smartcard, dom, diag) -> None:
 
 def emit(s: Smartcard, ctx: EmitCtx) -> list[str]:
     idx = ccid_index(s)
-    ctl = ctx.controller("ccid", idx)
-    calias = (ctl.alias if ctl is not None else None) or f"ccid{idx}"
+    bus = f"{ctx.controller_alias('ccid', idx) or f'ccid{idx}'}.0"
     argv: list[str] = []
-    cards = [d for d in ctx.dom.devices if isinstance(d, Smartcard) and ccid_index(d) == idx]
-    if cards[0].origin == s.origin:
-        where = usb_props(ctl, ctx) if ctl is not None and ctl.address is not None \
-            else usb_props(s, ctx)
-        argv += device_arg("usb-ccid", {"id": calias, **where})
-    bus = f"{calias}.0"
     if s.mode == "host":
         return argv + device_arg("ccid-card-emulated", {"backend": "nss-emulated",
                                                         "id": s.alias, "bus": bus})
@@ -106,6 +106,5 @@ def emit(s: Smartcard, ctx: EmitCtx) -> list[str]:
 
 
 KIND = DeviceKind(tag="smartcard", cls=Smartcard, from_xml=from_xml, emit=emit, validate=validate,
-                  alias=lambda s, n, dom: f"smartcard{n}", wants_usb=wants_usb,
-                  usb_order=UsbOrder.CCID,
+                  alias=lambda s, n, dom: f"smartcard{n}", implicit=implicit,
                   pci_group=lambda d: PciGroup.NONE, pci_connect=lambda d: PciConnect.NONE)

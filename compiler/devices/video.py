@@ -30,7 +30,7 @@ DRIVERS = {
     "vmvga": ("vmware-svga", None),
     "qxl": ("qxl-vga", "qxl"),
     "virtio": ("virtio-vga", "virtio-gpu-pci"),
-    "bochs": ("bochs-display", "bochs-display"),
+    "bochs": ("bochs-display", None),  # libvirt: only qxl and virtio may be secondary
     "ramfb": ("ramfb", None),
 }
 
@@ -119,6 +119,9 @@ def validate(v: Video, dom, diag) -> None:
     """The model exists on x86 and, as a secondary adapter, has a secondary device.
     No pass reorders the videos, so the first one written is the primary."""
     if v.model == "none":
+        if len(dom.devices_of(Video)) > 1:
+            diag.error("unsupported-device", "a video of model 'none' must be the only video "
+                       "device of the domain (libvirt 9.0)", v.span)
         return
     if v.backend == "vhostuser":
         if v.model != "virtio":

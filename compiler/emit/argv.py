@@ -18,7 +18,7 @@ from ..devices.disk import Disk
 from ..devices.graphics import Graphics, audio_env, graphics_env
 from ..model import Domain, MachineFamily, VirtType
 from ..placement.hmat import has_hmat
-from ..runtime import HostDirs
+from ..runtime import GuestFile, HostDirs
 from ..tables.hypervisor import HYPERV_PROPS, KVM_PROPS
 from .numa import emit_numa, memory_backend_props, numa_memory_kib
 from .qemuopts import escape
@@ -72,6 +72,7 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += devices
     if dom.features.vmcoreinfo:
         argv += ["-device", qjson({"driver": "vmcoreinfo"})]
+    argv += _launch_security(dom, dirs)
     argv = apply_overrides(argv, dom.qemu) + list(dom.qemu.args)  # <qemu:arg>s as written
     argv += ["-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"]
     argv += late
@@ -107,7 +108,40 @@ def _machine(dom: Domain, family: MachineFamily) -> str:
             opts.append("pflash1=libvirt-pflash1-format")
     if has_hmat(dom.cpu):
         opts.append("hmat=on")
+    if dom.launch_security is not None:
+        opts.append(f"confidential-guest-support={LAUNCH_SECURITY_ID}")
     return ",".join(opts)
+
+
+LAUNCH_SECURITY_ID = "lsec0"
+
+
+def launch_security_files(dom: Domain, dirs: HostDirs) -> tuple[GuestFile, ...]:
+    """The SEV guest owner's blobs, in files under the domain's run directory (libvirt:
+    dh_cert.base64 and session.base64 in the domain's private directory)."""
+    ls = dom.launch_security
+    if ls is None:
+        return ()
+    run = dirs.domain_run_dir(dom.name)
+    return tuple(GuestFile(what, f"{run}/{name}", content, ls.span)
+                 for what, name, content in (
+                     ("SEV guest owner's certificate (<dhCert>)", "dh_cert.base64", ls.dh_cert),
+                     ("SEV launch session (<session>)", "session.base64", ls.session))
+                 if content is not None)
+
+
+def _launch_security(dom: Domain, dirs: HostDirs) -> list[str]:
+    """-object sev-guest (qemuBuildSEVCommandLine); the machine names it as its
+    confidential-guest-support."""
+    ls = dom.launch_security
+    if ls is None:
+        return []
+    files = {f.path.rsplit("/", 1)[1]: f.path for f in launch_security_files(dom, dirs)}
+    return ["-object", qjson({"qom-type": "sev-guest", "id": LAUNCH_SECURITY_ID,
+                              "cbitpos": ls.cbitpos, "reduced-phys-bits": ls.reduced_phys_bits,
+                              "policy": ls.policy, "dh-cert-file": files.get("dh_cert.base64"),
+                              "session-file": files.get("session.base64"),
+                              "kernel-hashes": ls.kernel_hashes})]
 
 
 def cpu_value(dom: Domain) -> str:

@@ -129,14 +129,45 @@ PY
 """.strip("\n")
 
 
+# free_cid FIRST [TAKEN...]: the first vsock guest CID from FIRST, none of TAKEN, that
+# the host kernel has not given out (set on a /dev/vhost-vsock descriptor of our own,
+# as domc run and libvirt test it)
+_FREE_CID = r"""
+free_cid() {
+    python3 - "$@" <<'PY'
+import errno, fcntl, os, struct, sys
+first, taken = int(sys.argv[1]), set(map(int, sys.argv[2:]))
+try:
+    fd = os.open("/dev/vhost-vsock", os.O_RDWR)
+except OSError as e:
+    sys.exit(f"domc: cannot open /dev/vhost-vsock to choose a vsock guest CID: {e.strerror} "
+             "(is the vhost_vsock module loaded?)")
+for cid in range(first, 2**32 - 1):
+    if cid in taken:
+        continue
+    try:
+        fcntl.ioctl(fd, 0x4008AF60, struct.pack("=Q", cid))  # VHOST_VSOCK_SET_GUEST_CID
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            continue
+        sys.exit(f"domc: cannot choose a vsock guest CID: {e.strerror}")
+    print(cid)
+    break
+else:
+    sys.exit("domc: no free vsock guest CID")
+PY
+}
+""".strip("\n")
+
+
 def _quote_with_ports(word: str, ports: dict[str, str]) -> str:
-    """``word`` shell-quoted, with each ``key=N`` of ``ports`` (text -> variable) taking
-    the variable's value instead of N."""
+    """``word`` shell-quoted, with each ``KEY N`` text of ``ports`` (text -> variable;
+    ``key=N`` in a QEMU option, ``"guest-cid":N`` in JSON) taking the variable's value
+    instead of the number N."""
     out, rest = "", word
     for text, var in ports.items():
         before, _, rest = rest.partition(text)
-        key = text.split("=")[0]
-        out += shlex.quote(before + key + "=") + f'"${{{var}}}"'
+        out += shlex.quote(before + text.rstrip("0123456789")) + f'"${{{var}}}"'
     return out + (shlex.quote(rest) if rest else "")
 
 
@@ -151,6 +182,19 @@ def _port_steps(argv: list[str], autoports) -> tuple[list[str], dict[int, dict[s
         at = argv.index(ap.option) + 1
         subst.setdefault(at, {})[f"{ap.key}={ap.placeholder}"] = var
     return lines, subst
+
+
+def _cid_steps(argv: list[str], autocids, subst: dict) -> list[str]:
+    """Shell lines choosing each vsock guest CID; ``subst`` gets the texts they replace."""
+    lines, taken = [], ""
+    for n, ac in enumerate(autocids):
+        var = f"cid{n}"
+        lines.append(f"{var}=$(free_cid {ac.first}{taken})")
+        taken += f' "${var}"'
+        at = next(i for i, w in enumerate(argv) if i and argv[i - 1] == "-device"
+                  and w.startswith("{") and f'"id":"{ac.device}"' in w)
+        subst.setdefault(at, {})[f'"guest-cid":{ac.placeholder}'] = var
+    return lines
 
 
 def _q(words) -> str:
@@ -189,6 +233,12 @@ def host_steps(plan: AffinityPlan) -> list[str]:
                   f"    mkdir -p {shlex.quote(os.path.dirname(f.path))}",
                   f"    cp -n {shlex.quote(f.template)} {path}",
                   "fi"]
+    if plan.files:
+        lines.append("# files QEMU reads whose content is in the domain XML: written anew")
+    for f in plan.files:
+        lines += [f"# {f.what}",
+                  f"mkdir -p -m 0700 {shlex.quote(os.path.dirname(f.path))}",
+                  f"(umask 077 && printf %s {shlex.quote(f.content)} > {shlex.quote(f.path)})"]
     if not plan.helpers:
         return lines
     lines.append(_SERVICES)
@@ -206,9 +256,11 @@ def host_steps(plan: AffinityPlan) -> list[str]:
     return lines
 
 
-def shell_launcher(argv: list[str], plan: AffinityPlan, env=(), autoports=()) -> str:
+def shell_launcher(argv: list[str], plan: AffinityPlan, env=(), autoports=(),
+                   autocids=()) -> str:
     argv = with_debug_threads(argv)
     port_lines, subst = _port_steps(argv, autoports)
+    cid_lines = _cid_steps(argv, autocids, subst)
     cmd = " ".join(_quote_with_ports(a, subst[i]) if i in subst else shlex.quote(a)
                    for i, a in enumerate(argv))
     if env:
@@ -217,6 +269,10 @@ def shell_launcher(argv: list[str], plan: AffinityPlan, env=(), autoports=()) ->
     if port_lines:
         lines += ["# the ports QEMU cannot choose itself (SPICE, VNC websocket)", _FREE_PORT]
         lines += port_lines
+    if cid_lines:
+        lines += ["# the vsock guest CIDs the host kernel hands out (<cid auto='yes'>)",
+                  _FREE_CID]
+        lines += cid_lines
     if plan.emulator is not None:
         lines.append(f"# emulator threads: CPUs {plan.emulator} (set before exec)")
         cmd = f"taskset -c {plan.emulator} {cmd}"

@@ -24,9 +24,9 @@ from ..record import frozen
 from ..devices import kind_of
 from ..diagnostics import NOWHERE as _NOWHERE
 from ..diagnostics import Span
-from .argv import nvram_auth
+from .argv import launch_security_files, nvram_auth
 from ..model import Domain
-from ..runtime import Helper, HostDirs, SecretNeed, SecretRef, Setup, StateFile
+from ..runtime import GuestFile, Helper, HostDirs, SecretNeed, SecretRef, Setup, StateFile
 from ..placement.cpuset import CpuSet, parse_cpuset
 from ..placement.tuning import MemoryMode, MemoryPolicy, Placement, cell_policy, memory_policy
 
@@ -59,6 +59,7 @@ class AffinityPlan:
     helpers: tuple[Helper, ...] = ()
     secrets: tuple[SecretNeed, ...] = ()
     state: tuple[StateFile, ...] = ()
+    files: tuple[GuestFile, ...] = ()  # written by the launcher at every start
 
     @property
     def pins_anything(self) -> bool:
@@ -100,6 +101,7 @@ def plan(dom: Domain, env=None) -> AffinityPlan:
         helpers=helpers,
         secrets=secrets,
         state=state,
+        files=launch_security_files(dom, dirs),
     )
 
 
@@ -149,6 +151,8 @@ def plan_json(p: AffinityPlan) -> dict:
                     for n in p.secrets],
         "state": [{"what": f.what, "where": str(f.where), "path": f.path,
                    "template": f.template, "made_by": f.made_by} for f in p.state],
+        "files": [{"what": f.what, "where": str(f.where), "path": f.path, "content": f.content}
+                  for f in p.files],
     }
 
 
@@ -193,5 +197,7 @@ def plan_from_json(data: dict) -> AffinityPlan:
             for n in data.get("secrets", ())),
         state=tuple(StateFile(f["what"], f["path"], f["template"], _span(f["where"]),
                               f["made_by"]) for f in data.get("state", ())),
+        files=tuple(GuestFile(f["what"], f["path"], f["content"], _span(f["where"]))
+                    for f in data.get("files", ())),
     )
 

@@ -74,6 +74,9 @@ class Rules(ResourceRules):
             if k == "hmat":
                 return self.xml("cpu/numa", "the guest NUMA cells have caches or <interconnects>: "
                                 "the guest gets an ACPI HMAT")
+            if k == "confidential-guest-support":
+                return self.xml("launchSecurity", "<launchSecurity>: the machine's memory "
+                                "encryption is the sev-guest object lsec0")
             for d in dom.devices:
                 if part in kind_of(d).machine_opts(d):
                     return c.device_source(d, f"the {d.describe()} needs {part} on the machine")

@@ -132,9 +132,9 @@ def added_reason(d, dom, trace) -> tuple[str, str]:
     if tag == "hub":
         note = trace.get("usb-hubs", None) if trace else None
         if note:
-            return "assign_usb_ports", (f"{note['needing']} USB devices need a port and only "
-                                        f"{note['free']} are free: libvirt adds "
-                                        f"{note['hubs']} hub(s) of 8 ports")
+            return "assign_usb_ports", (f"{note['needing']} USB devices and only "
+                                        f"{note['free']} ports on the controllers and hubs: "
+                                        f"libvirt adds {note['hubs']} hub(s) of 8 ports")
         return "assign_usb_ports", "more USB devices than ports: libvirt adds a hub"
     if tag == "input":
         return "add_implicit_devices", (f"the PS/2 {d.type} of the x86 machine's i8042: libvirt "

@@ -192,7 +192,33 @@ class ResourceRules(RulesBase):
                            "secret file", fallback=self.xml("os/nvram", "<nvram>: the login "
                                                             "of its network store"))
             return src, self.jsonprops(value, lambda k, v: src)
+        if qom == "sev-guest":
+            return self._sev(value)
         return self.c.unknown(value), ()
+
+    def _sev(self, value):
+        src = self.xml("launchSecurity", "<launchSecurity type='sev'>: AMD SEV memory encryption")
+        where = {"cbitpos": ("launchSecurity/cbitpos", "<cbitpos>: the host's C-bit position"),
+                 "reduced-phys-bits": ("launchSecurity/reducedPhysBits",
+                                       "<reducedPhysBits>: physical address bits the host loses"),
+                 "policy": ("launchSecurity/policy", "<policy>: the guest policy bits"),
+                 "dh-cert-file": ("launchSecurity/dhCert", "<dhCert>: the guest owner's "
+                                  "certificate, in the file the launcher writes"),
+                 "session-file": ("launchSecurity/session", "<session>: the launch session, "
+                                  "in the file the launcher writes")}
+
+        def each(k, v):
+            if k in where:
+                return self.xml(*where[k], fallback=src)
+            if k == "kernel-hashes":
+                return self.xml("launchSecurity", "<launchSecurity kernelHashes=...>: the "
+                                "firmware measures the kernel, initrd and command line",
+                                "kernelHashes", fallback=src)
+            if k == "id":
+                return fixed("libvirt's id of the launch security object")
+            return src
+
+        return src, self.jsonprops(value, each)
 
     def _pool(self, k: str, src: Source) -> Source:
         if k in ("thread-pool-min", "thread-pool-max"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..record import evolve
 
+from ..devices.memory_backend import page_size_error
 from ..diagnostics import Span
 from ..model import Domain
 from ..placement.auto import choose_nodes
@@ -30,8 +31,29 @@ def wants_auto(dom: Domain, tuning: Tuning) -> bool:
     )
 
 
+# QEMU 7.2's MAX_NODES: a memory backend's host-nodes at or above it is refused on
+# every host ("Invalid host-nodes value"); below it the host decides (mbind)
+QEMU_HOST_NODES = 128
+
+
+def _check_host_nodes(t: Tuning, diag) -> None:
+    """The host nodes a memory policy hands QEMU (restrictive mode binds through
+    cgroups only) must be ones QEMU can name."""
+    policies = [("<numatune><memory>", t.memory)] if t.memory is not None else []
+    policies += [(f"<memnode cellid='{m.cellid}'>", m) for m in t.memnodes]
+    for what, pol in policies:
+        if pol.nodeset is None or pol.mode.qemu_policy is None:
+            continue
+        over = [n for n in pol.nodeset.to_list() if n >= QEMU_HOST_NODES]
+        if over:
+            diag.error("numatune-node", f"{what} binds memory to host node {over[0]}, but QEMU "
+                       f"7.2 names host nodes 0-{QEMU_HOST_NODES - 1} only (\"Invalid "
+                       "host-nodes value\")", pol.span)
+
+
 def _check_guest(dom: Domain, t: Tuning, env) -> None:
     diag = env.diag
+    _check_host_nodes(t, diag)
     for pin in t.vcpupins:
         if pin.vcpu >= dom.vcpu.count:
             diag.error(
@@ -51,6 +73,10 @@ def _check_guest(dom: Domain, t: Tuning, env) -> None:
             diag.error("memnode-cell", f"<memnode cellid='{m.cellid}'>: the guest has no such NUMA cell", m.span)
     page_cells = cells or {0}  # a guest without <numa> is one node, 0
     for page in t.backing.pages:
+        problem = page_size_error(page.size_kib)
+        if problem is not None:
+            diag.error("hugepage-size", f"hugepages: <page> of {page.size_kib} KiB: {problem}",
+                       page.span)
         for cell in page.cells or ():
             if cell not in page_cells:
                 have = ",".join(map(str, sorted(page_cells)))

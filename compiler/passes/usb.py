@@ -2,8 +2,9 @@
 gives them.
 
 Ports count from 1 on each controller; a hub on port P offers ports P.1 .. P.8.  When
-the devices that need a port outnumber the free ports, libvirt adds hubs first
-(ceil((needed - free + 1) / 7) of them), and hubs are placed before the other devices.
+the USB devices (all of them, hubs and devices with a port included) outnumber the
+ports the controllers and hubs provide, libvirt adds hubs first
+(ceil((devices - ports + 1) / 7) of them), and hubs are placed before the other devices.
 Devices get ports kind by kind in libvirt's order (their kind's ``usb_order``), and a
 port is searched level by level: the free ports of a controller (or hub) first, then
 the ports behind its hubs, in port order.
@@ -42,10 +43,6 @@ class _Ports:
     def add_hub(self, bus: int, port: str) -> None:
         self.levels[(bus, port)] = [f"{port}.{p}" for p in range(1, HUB_PORTS + 1)]
 
-    def free_count(self) -> int:
-        return sum(1 for (bus, _), ports in self.levels.items()
-                   for p in ports if (bus, p) not in self.taken)
-
     def take(self) -> tuple[int, str] | None:
         for bus in sorted({b for b, parent in self.levels if parent == ""}):
             found = self._search(bus, "")
@@ -65,6 +62,14 @@ class _Ports:
                 if found is not None:
                     return found
         return None
+
+
+def provided_ports(controllers, devices) -> int:
+    """The USB ports of the controllers (a companion adds none to its EHCI's) and of
+    every USB hub (virDomainUSBAddressCountAllPorts)."""
+    ports = sum(c.ports if c.ports is not None else PORTS.get(c.model or "", 0)
+                for c in controllers)
+    return ports + HUB_PORTS * sum(isinstance(d, Hub) for d in devices)
 
 
 def _rank(d) -> int:
@@ -91,14 +96,16 @@ def assign_usb_ports(dom: Domain, env) -> Domain:
     for d in devices:  # hubs the user placed open their ports
         if isinstance(d, Hub) and isinstance(d.address, OtherAddr) and d.address.get("port"):
             tree.add_hub(int(d.address.get("bus", "0")), d.address.get("port"))
-    needing = [i for i, d in enumerate(devices)
-               if kind_of(d).wants_usb(d, dom) and d.address is None]
-    free = tree.free_count()
-    if controllers and len(needing) > free:
-        hubs = -(-(len(needing) - free + 1) // (HUB_PORTS - 1))
+    usb = [i for i, d in enumerate(devices) if kind_of(d).wants_usb(d, dom)]
+    needing = [i for i in usb if devices[i].address is None]
+    # libvirt's count (qemuDomainUSBAddressAddHubs): every USB device, placed or not,
+    # hubs included, against every port the controllers and the hubs have
+    count, free = len(usb), provided_ports(controllers, devices)
+    if controllers and count > free:
+        hubs = -(-(count - free + 1) // (HUB_PORTS - 1))
         span = dom.span if dom.span is not None else Span(dom.file)
         if env.trace:
-            env.trace.note("usb-hubs", None, "assign_usb_ports", hubs=hubs, needing=len(needing),
+            env.trace.note("usb-hubs", None, "assign_usb_ports", hubs=hubs, needing=count,
                            free=free)
         for _ in range(hubs):
             devices.append(Hub(span=span))

@@ -9,6 +9,7 @@ from ..devices.blockdev import check_network_source, warn_credentials
 from ..devices.disk import Disk
 from ..model import Domain, FirmwareKind, MachineFamily, VirtType
 from ..placement.hmat import check_hmat
+from ..runtime import unsafe_component
 from ..sysinfo import check_sysinfo
 from ..tables.hypervisor import KVM_PROPS
 
@@ -52,6 +53,7 @@ def validate_domain(dom: Domain, env) -> Domain:
             _disk_source(d, diag)
     _timers(dom, diag)
     _numa_distances(dom, diag)
+    _launch_security(dom, diag)
     for name, _ in dom.features.kvm:
         if name not in KVM_PROPS:
             diag.warning("ignored", f"KVM feature <{name}> is not used by domc; the compiled "
@@ -60,6 +62,23 @@ def validate_domain(dom: Domain, env) -> Domain:
         diag.warning("ignored", f"feature <{name}> is not used by domc; the compiled guest does "
                      "not have it", dom.features.span)
     return dom
+
+
+def _launch_security(dom: Domain, diag) -> None:
+    """SEV encrypts guest memory with the host's AMD secure processor, through KVM:
+    under TCG QEMU 7.2 aborts at start-up (assertion 'machine->cgs->ready')."""
+    ls = dom.launch_security
+    if ls is None:
+        return
+    if dom.type is not VirtType.KVM:
+        diag.error("launch-security", f"<launchSecurity type='{ls.type}'> needs <domain "
+                   "type='kvm'>: SEV runs through KVM, and QEMU 7.2 aborts a TCG guest with it",
+                   ls.span)
+    why = unsafe_component(dom.name)
+    if why is not None and (ls.dh_cert is not None or ls.session is not None):
+        diag.error("unsafe-name", f"<launchSecurity>: the domain name {why}; the files QEMU "
+                   "reads <dhCert> and <session> from live in a directory named after it",
+                   ls.span)
 
 
 def _disk_source(d: Disk, diag) -> None:

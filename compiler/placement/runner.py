@@ -29,7 +29,7 @@ from ..record import frozen
 from ..diagnostics import DomcError, Span, fail
 from ..emit.taskset import AffinityPlan
 from .cpuset import CpuSet
-from .services import Helpers, check_secrets, helper_mismatches, prepare_state
+from .services import Helpers, check_secrets, helper_mismatches, prepare_state, write_files
 from .threads import ThreadKind, ThreadRow, format_table, pin, qmp, thread_ids, thread_table
 
 START_TIMEOUT = 15.0
@@ -139,6 +139,7 @@ def run_guest(
     check_plan_fits(plan, where)
     check_secrets(plan)
     prepare_state(plan)
+    write_files(plan)
     with Helpers(plan):
         return _run(argv, plan, check=check, sock=sock, where=where, out=out)
 

@@ -47,6 +47,23 @@ def prepare_state(plan: AffinityPlan) -> list[str]:
     return made
 
 
+def write_files(plan: AffinityPlan) -> list[str]:
+    """Write the files QEMU reads whose content the XML holds, anew, owner-only.
+    Returns the files written."""
+    done = []
+    for f in plan.files:
+        try:
+            os.makedirs(os.path.dirname(f.path), mode=0o700, exist_ok=True)
+            fd = os.open(f.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(f.content)
+        except OSError as exc:
+            raise fail(HOST_DIR, f"{f.what}: cannot write {f.path}: {exc.strerror} (another "
+                       "place: --run-dir)", f.where) from None
+        done.append(f.path)
+    return done
+
+
 class Helpers:
     """The plan's helpers, started in order (``with Helpers(plan):``), each waited for
     until it listens on its socket, and stopped when the block ends."""

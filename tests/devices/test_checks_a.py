@@ -68,7 +68,19 @@ BAD = [
     ("panic-s390", "<panic model='s390'/>", {}, "unsupported-device", "<panic"),
     ("panic-iobase", "<panic model='isa'><address type='isa' iobase='0x10000'/></panic>", {},
      "number-range", "<panic"),
-    ("vsock-auto", "<vsock model='virtio'><cid auto='yes'/></vsock>", {}, "vsock-cid", "<vsock"),
+    ("vsock-no-cid", "<vsock model='virtio'><cid auto='no'/></vsock>", {}, "vsock-cid", "<vsock"),
+    # one of each, as libvirt 9.0 takes them (found by tools/gendiff.py --only devices)
+    ("vsock-two", "<vsock model='virtio'><cid address='3'/></vsock>\n<vsock model=\"virtio\">"
+     "<cid address='4'/></vsock>", {}, "vsock-count", "<vsock model=\"virtio\""),
+    ("memballoon-two", "<memballoon model='virtio'/>\n<memballoon model=\"none\"/>", {},
+     "memballoon-count", "<memballoon model=\"none\""),
+    ("panic-two-isa", "<panic model='isa'/>\n<panic model='hyperv'/>\n<panic model=\"isa\"/>",
+     {}, "panic-count", "<panic model=\"isa\""),
+    ("panic-pvpanic", "<panic model='pvpanic'/>", {}, "unsupported-device", "<panic"),
+    ("video-bochs-secondary", "<video><model type='vga'/></video>\n"
+     "<video><model type='bochs'/></video>", {}, "unsupported-device", "'bochs'"),
+    ("video-none-and-another", "<video><model type='vga'/></video>\n"
+     "<video><model type='none'/></video>", {}, "unsupported-device", "'none'"),
     ("video-xen", "<video><model type='xen'/></video>", {}, "unsupported-device", "<video"),
     ("video-vga-secondary", "<video><model type='virtio'/></video>\n"
      "<video><model type='vga'/></video>", {}, "unsupported-device", "'vga'"),

@@ -35,6 +35,7 @@ def test_scsi_device_id(tmp_path, disk, driver, device_id):
 SERIAL = "<serial type='pty'/>"
 VIRTIO_CONSOLE = "<console type='pty'><target type='virtio'/></console>"
 SERIAL_CONSOLE = "<console type='pty'><target type='serial'/></console>"
+PCI_SERIAL = "<serial type='pty'><target type='pci-serial'/></serial>"
 
 
 @pytest.mark.parametrize("devices, ids", [
@@ -45,6 +46,15 @@ SERIAL_CONSOLE = "<console type='pty'><target type='serial'/></console>"
     (SERIAL + SERIAL_CONSOLE + VIRTIO_CONSOLE, ["console1"]),
     (SERIAL_CONSOLE + VIRTIO_CONSOLE, ["console1"]),
     (SERIAL + SERIAL + VIRTIO_CONSOLE + VIRTIO_CONSOLE, ["console1", "console2"]),
+    # only an ISA serial port has that console: after a PCI, USB or debug one (the first
+    # serial port decides) a virtio console is console 0
+    (PCI_SERIAL + VIRTIO_CONSOLE, ["console0"]),
+    (VIRTIO_CONSOLE + PCI_SERIAL + VIRTIO_CONSOLE, ["console0", "console1"]),
+    ("<serial type='pty'><target type='usb-serial'/></serial>" + VIRTIO_CONSOLE, ["console0"]),
+    ("<serial type='pty'><target type='isa-debug'/></serial>" + VIRTIO_CONSOLE, ["console0"]),
+    (PCI_SERIAL + SERIAL + VIRTIO_CONSOLE, ["console0"]),
+    (SERIAL + PCI_SERIAL + VIRTIO_CONSOLE, ["console1"]),
+    ("<serial type='pty'><target type='isa-serial'/></serial>" + VIRTIO_CONSOLE, ["console1"]),
 ])
 def test_virtio_console_ids(tmp_path, devices, ids):
     argv = compile_snippet(tmp_path, devices)

@@ -99,3 +99,23 @@ def test_a_cell_memaccess_outside_shared_private_is_refused_where_written():
         backends(cell=" memAccess='bogus'")
     (d,) = e.value.diagnostics
     assert d.code == "bad-value" and "memAccess" in d.message and d.span.line == 1
+
+
+@pytest.mark.parametrize("backing, dimm", [
+    ("<memoryBacking><hugepages><page size='5' unit='MiB'/></hugepages></memoryBacking>", None),
+    ("<memoryBacking><hugepages><page size='4' unit='MiB' nodeset='0'/></hugepages>"
+     "</memoryBacking>", None),
+    ("", "><source><pagesize unit='KiB'>512</pagesize></source"),
+])
+def test_a_page_size_x86_does_not_have_is_refused(backing, dimm):
+    """x86_64 pages are 4 KiB, 2 MiB or 1 GiB: no hugetlbfs of another size exists,
+    so libvirt finds no mount for it and refuses to start the guest."""
+    with pytest.raises(DomcError) as e:
+        backends(backing=backing, dimm=dimm)
+    assert {d.code for d in e.value.diagnostics} == {"hugepage-size"}
+
+
+@pytest.mark.parametrize("size", ["4' unit='KiB", "2' unit='MiB", "1' unit='GiB"])
+def test_the_x86_page_sizes_are_taken(size):
+    backends(backing=f"<memoryBacking><hugepages><page size='{size}'/></hugepages>"
+                     "</memoryBacking>")

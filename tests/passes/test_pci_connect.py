@@ -75,12 +75,10 @@ CASES = [
     # input
     ("<input type='tablet' bus='virtio'/>", PCIE),
     ("<input type='tablet' bus='usb'/>", PCIE),
-    # sound, watchdog, panic
+    # sound, watchdog
     ("<sound model='ich9'/>", PCI),
     ("<sound model='ich6'/>", PCI),
     ("<watchdog model='i6300esb'/>", PCI),
-    ("<panic model='pvpanic'/>", PCI | Conn.INTEGRATED),
-    ("<panic model='isa'/>", PCI),
     # iommu
     ("<iommu model='intel'/>", PCIE | Conn.INTEGRATED),
     ("<iommu model='virtio'/>", PCIE | Conn.INTEGRATED),
@@ -110,6 +108,7 @@ CASES = [
     ("<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>", Conn(0)),
     ("<redirdev bus='usb' type='spicevmc'/>", Conn(0)),
     ("<hub type='usb'/>", Conn(0)),
+    ("<panic model='isa'/>", Conn(0)),
     ("<graphics type='vnc'/>", Conn(0)),
     ("<audio id='1' type='none'/>", Conn(0)),
 ]

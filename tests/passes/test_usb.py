@@ -70,6 +70,21 @@ def test_a_users_hub_opens_its_ports():
     assert [d[2] for d in usb_devices(argv)[1:]] == ["1", "2.1", "2.2"]
 
 
+@pytest.mark.parametrize("devices, hubs", [
+    # the user's hub, placed or not, counts its 8 ports: no hub of libvirt's own
+    ("<hub type='usb'/>" + "<input type='tablet' bus='usb'/>" * 2, 1),
+    ("<hub type='usb'/>" * 3, 3),
+    # every USB device counts, a placed one too: 3 tablets on 2 ports, one of them placed
+    ("<input type='tablet' bus='usb'><address type='usb' bus='0' port='1'/></input>"
+     + "<input type='tablet' bus='usb'/>" * 2, 1),
+])
+def test_hub_count_as_libvirt_counts(devices, hubs):
+    dom, _, argv = compiled(devices)
+    assert len(dom.devices_of(Hub)) == hubs
+    ports = [d[2] for d in usb_devices(argv)]
+    assert len(set(ports)) == len(ports)
+
+
 def test_normalize_writes_the_added_hub():
     dom, root, _ = compiled(THREE_INPUTS)
     xml = write_normalized(root, dom).decode()

@@ -96,3 +96,15 @@ def test_virtio_iommu_needs_a_modern_device(machine, model, refused):
                "</backend><driver iommu='on'/></rng>")
     codes = _errors(devices, machine)
     assert ("virtio-iommu-transitional" in codes) == refused
+
+
+@pytest.mark.parametrize("devices", [
+    "<input type='tablet' bus='virtio'><driver iommu='on'/></input>",
+    "<video><driver iommu='on'/><model type='virtio'/></video>",
+    "<video><model type='vga' primary='yes'/></video><video><driver iommu='on'/>"
+    "<model type='virtio'/></video>",
+    "<vsock model='virtio'><cid auto='no' address='3'/><driver iommu='on'/></vsock>",
+])
+def test_virtio_iommu_on_modern_only_types(devices):
+    """QEMU's GPU, input and vsock devices are modern-only on any bus: no refusal on pc."""
+    assert "virtio-iommu-transitional" not in _errors(devices, "pc")

@@ -13,6 +13,7 @@ check of a guest CPU against the target host, and match='minimum' / optional fea
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import re
 import shutil
@@ -35,22 +36,14 @@ QEMU = shutil.which("qemu-system-x86_64")
 
 
 def _sessions(path: Path) -> list[list[tuple[dict, dict]]]:
-    """The QMP sessions of a libvirt .replies file: (question, answer) pairs, a new
-    session at each qmp_capabilities."""
-    text, dec, objs, i = path.read_text(), json.JSONDecoder(), [], 0
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            break
-        obj, i = dec.raw_decode(text, i)
-        objs.append(obj)
-    sessions: list[list[tuple[dict, dict]]] = []
-    for q, a in zip(objs[::2], objs[1::2]):
-        if q.get("execute") == "qmp_capabilities":
-            sessions.append([])
-        sessions[-1].append((q, a))
-    return sessions
+    """The QMP sessions of a libvirt .replies file, read as the project's profile tool
+    reads them (tools/profiles_from_replies.py: (question, answer) pairs, a new
+    session at each qmp_capabilities)."""
+    spec = importlib.util.spec_from_file_location(
+        "profiles_from_replies", Path(__file__).resolve().parents[2] / "tools" / "profiles_from_replies.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool.read_conversation(str(path))
 
 
 def accel_entry_from_replies(path: Path, accel: str) -> dict:
@@ -185,11 +178,11 @@ KVM = {"accel": "kvm", "vendor": "GenuineIntel", "family": 6, "model": 44, "step
        "features": ["mds-no"], "non_migratable": ["invtsc"], "blockers": {}}
 
 
-def _dom(tmp_path, cpu: str, virt: str = "kvm") -> Path:
+def _dom(tmp_path, cpu: str, virt: str = "kvm", machine: str = "pc", devices: str = "") -> Path:
     path = tmp_path / "dom.xml"
     path.write_text(f"<domain type='{virt}'><name>hm</name><memory unit='MiB'>64</memory>"
-                    "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
-                    f"{cpu}<devices/></domain>")
+                    f"<os><type arch='x86_64' machine='{machine}'>hvm</type></os>"
+                    f"{cpu}<devices>{devices}</devices></domain>")
     return path
 
 
@@ -302,11 +295,8 @@ def here(tmp_path_factory):
 
 
 def _reference_dom(tmp_path, cpu: str, virt: str = "kvm") -> Path:
-    path = tmp_path / "dom.xml"
-    path.write_text(f"<domain type='{virt}'><name>hm</name><memory unit='MiB'>64</memory>"
-                    "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
-                    f"{cpu}<devices><emulator>{QEMU}</emulator></devices></domain>")
-    return path
+    """A q35 domain run by this machine's QEMU, for the reference libvirt too."""
+    return _dom(tmp_path, cpu, virt, "q35", f"<emulator>{QEMU}</emulator>")
 
 
 @needs_libvirt

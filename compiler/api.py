@@ -7,16 +7,12 @@ from .record import evolve, frozen
 from .devices.graphics import AutoPort, autoports
 from .devices.vsock import AutoCid, autocids
 from .emit.argv import emit_argv, emit_env
-from .emit.facts import guest_facts
 from .emit.taskset import AffinityPlan, plan
-from .lockfile import load_lock
 from .model import Domain
-from .cpu.host import load_target
 from .diagnostics import Collector
 from .env import Env
 from .parse import parse_bytes, parse_file
 from .passes.resolve_cpu import TARGET_CACHE_KEY
-from .placement.host import host_topology
 from .pipeline import normalize
 from .profile import load_profile
 from .runtime import HostDirs
@@ -47,12 +43,22 @@ def make_env(profile: str | None = None, host: str | None = None,
     are read only for a domain that needs them.  ``qemu`` names an embedded profile
     ("8.0") instead of a profile file; ``dirs`` where helper sockets, user data and
     secrets live."""
-    env = Env(profile=load_profile(profile, qemu), host_cpu_file=host, host_root=host_root,
-              lock=load_lock(lock) if lock is not None else None, hotplug=hotplug,
-              dirs=dirs or HostDirs())
+    # what only these options need is imported here, not by every compile's start-up
+    loaded = load_profile(profile, qemu)
+    locked = None
+    if lock is not None:
+        from .lockfile import load_lock
+
+        locked = load_lock(lock)
+    env = Env(profile=loaded, host_cpu_file=host, host_root=host_root, lock=locked,
+              hotplug=hotplug, dirs=dirs or HostDirs())
     if host is not None:
+        from .cpu.host import load_target
+
         env.cache[TARGET_CACHE_KEY] = load_target(host)
     if host_root is not None:
+        from .placement.host import host_topology
+
         host_topology(env)
     return env
 
@@ -70,6 +76,8 @@ def normalize_file(path: str, env: Env) -> tuple[Domain, object]:
 
 def facts_of(dom: Domain, env: Env) -> dict:
     """The guest-visible facts of a normalized domain (what ``domc lock`` writes)."""
+    from .emit.facts import guest_facts
+
     return guest_facts(dom, env)
 
 

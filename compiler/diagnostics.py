@@ -111,6 +111,7 @@ class Collector:
 
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
+        self._clean = 0  # raise_if_errors found no error among the first _clean items
 
     def error(self, code: str, message: str, span: Span = NOWHERE) -> None:
         self.items.append(Diagnostic(code, message, span))
@@ -127,6 +128,10 @@ class Collector:
         return [d for d in self.items if d.severity is Severity.WARNING]
 
     def raise_if_errors(self) -> None:
-        errs = self.errors
-        if errs:
-            raise DomcError(errs)
+        # called after every pass: only what was added since the last call is looked at
+        items = self.items
+        start = self._clean if self._clean <= len(items) else 0
+        for d in items[start:]:
+            if d.severity is Severity.ERROR:
+                raise DomcError(self.errors)
+        self._clean = len(items)

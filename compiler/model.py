@@ -7,9 +7,10 @@ kept out of equality, so two domains that differ only in layout compare equal.
 from __future__ import annotations
 
 import enum
+from operator import is_ as _is
 from typing import ClassVar
 
-from .record import field, frozen
+from .record import evolve, field, frozen
 
 from .diagnostics import NOWHERE, Span, span_field
 from .enums import CpuMatch, CpuMode, FeaturePolicy  # noqa: F401  (re-exported)
@@ -483,6 +484,15 @@ class Domain:
 
     def devices_of(self, cls: type) -> list:
         return [d for d in self.devices if isinstance(d, cls)]
+
+    def with_devices(self, devices) -> "Domain":
+        """This domain with ``devices``; itself when they are the very devices it has
+        (most passes change no device of most domains: no copy is made then)."""
+        devices = tuple(devices)
+        mine = self.devices
+        if len(devices) == len(mine) and all(map(_is, devices, mine)):
+            return self
+        return evolve(self, devices=devices)
 
 
 __all__ = [

@@ -7,7 +7,7 @@ is a Diagnostic with the line.
 
 from __future__ import annotations
 
-from .record import evolve
+from .record import evolve, fill
 
 from .devices import NOT_DEVICES, kind_for_element
 from .devices.blockdev import read_source
@@ -49,12 +49,9 @@ _NOT_CHECKED = frozenset((*METADATA, "devices"))  # here: devices are checked on
 def _unread_outside_devices(usage: Usage, root, file: str) -> list[Diagnostic]:
     """A warning for every element and attribute outside <devices> that no reader used
     (the devices have their own, per device)."""
-    def skip(el) -> bool:
-        return el.tag in _NOT_CHECKED and el.getparent() is root
-
     return [Diagnostic("ignored", f"{what} is not used by domc; the compiled guest does not "
                        "have it", span, Severity.WARNING)
-            for span, what in usage.unread(root, file, skip)]
+            for span, what in usage.unread(root, file, _NOT_CHECKED)]
 
 
 # --------------------------------------------------------------------------- sections
@@ -448,4 +445,5 @@ def _devices(d: Reader) -> tuple[tuple, tuple]:
 
 
 def _place(dev, origin: int, span: Span):
-    return evolve(dev, origin=origin, span=span)
+    # the kind's reader just made the device: set its place in it, no copy needed
+    return fill(dev, origin=origin, span=span)

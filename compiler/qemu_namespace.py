@@ -100,6 +100,10 @@ def apply_overrides(argv: list[str], ns: QemuNamespace) -> list[str]:
     """argv with the overrides applied to the -device of each id (an id no -device has
     changes nothing, as in libvirt; check_overrides warns)."""
     out = list(argv)
+    if not ns.overrides:
+        # nothing to change: every -device JSON here comes from qjson, which writes what
+        # the json round trip below would write again
+        return out
     for i, a in enumerate(out[:-1]):
         if a != "-device" or not out[i + 1].startswith("{"):
             continue

@@ -1,9 +1,13 @@
-"""Small helpers around the QEMU project's QMP library (qemu.qmp)."""
+"""Small helpers around the QEMU project's QMP library (qemu.qmp), and the one question
+a compile may ask this machine's QEMU (:func:`ask_kvm_host_cpu`), asked over a plain
+blocking socket: asyncio and qemu.qmp took 25 ms to import, more than a QEMU answers
+in, and a compile asks only three things in turn."""
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
+import socket
 import subprocess
 import tempfile
 
@@ -82,45 +86,106 @@ def ask_kvm_host_cpu(emulator: str, timeout: float = 30.0) -> dict | None:
     if not kvm_usable():
         return None
     try:
-        return asyncio.run(_ask_kvm(emulator, timeout))
+        with tempfile.TemporaryDirectory(prefix="domc-kvm.") as tmp:
+            return _ask_kvm(emulator, os.path.join(tmp, "qmp.sock"), timeout)
     except Exception:  # noqa: BLE001 - no answer is an answer: the caller falls back
         return None
 
 
-async def _ask_kvm(emulator: str, timeout: float) -> dict | None:
-    from qemu.qmp import QMPClient
-
-    with tempfile.TemporaryDirectory(prefix="domc-kvm.") as tmp:
-        sock = os.path.join(tmp, "qmp.sock")
-        client = QMPClient("domc-kvm-host")
-        await client.start_server(sock)
+def _ask_kvm(emulator: str, path: str, timeout: float) -> dict | None:
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        server.bind(path)
+        server.listen(1)
         proc = subprocess.Popen(
             [emulator, "-S", "-nodefaults", "-nographic", "-display", "none", "-machine", "none",
-             "-accel", "kvm", "-qmp", f"unix:{sock}"],
+             "-accel", "kvm", "-qmp", f"unix:{path}"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            await _accept(client, proc, timeout)
-
-            async def execute(command: str, arguments: dict | None):
-                return await asyncio.wait_for(client.execute(command, arguments), timeout)
-
-            return await expand_accel_cpu(execute, "kvm")
+            conn = _accept(server, proc, timeout)
+            with conn:
+                qmp = _BlockingQmp(conn, timeout)
+                qmp.execute("qmp_capabilities", None)
+                try:
+                    return _run_blocking(expand_accel_cpu(qmp.coroutine_execute, "kvm"))
+                finally:
+                    qmp.quit()
         finally:
-            await stop(client, proc)
-
-
-async def _accept(client, proc: subprocess.Popen, timeout: float) -> None:
-    """Wait for QEMU to connect; give up at once when it exits first (no KVM, say)."""
-    task = asyncio.ensure_future(client.accept())
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    try:
-        while not task.done():
-            if proc.poll() is not None or loop.time() > end:
-                raise OSError("QEMU did not connect")
-            await asyncio.wait({task}, timeout=0.05)
-        task.result()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
     finally:
-        if not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)  # retrieved: nothing printed
+        server.close()
+
+
+def _accept(server: socket.socket, proc: subprocess.Popen, timeout: float) -> socket.socket:
+    """QEMU's connection; give up at once when it exits first (no KVM, say)."""
+    server.settimeout(0.05)
+    waited = 0.0
+    while True:
+        try:
+            conn, _ = server.accept()
+            return conn
+        except socket.timeout:
+            waited += 0.05
+            if proc.poll() is not None or waited > timeout:
+                raise OSError("QEMU did not connect") from None
+
+
+class _BlockingQmp:
+    """QMP over a connected socket, one command at a time: the greeting is read first,
+    events are passed over, an error answer raises."""
+
+    def __init__(self, conn: socket.socket, timeout: float):
+        conn.settimeout(timeout)
+        self.conn = conn
+        self.lines = conn.makefile("rb")
+        self.count = 0
+        if "QMP" not in self._message():
+            raise OSError("QEMU sent no QMP greeting")
+
+    def _message(self) -> dict:
+        line = self.lines.readline()
+        if not line:
+            raise OSError("QEMU closed the QMP connection")
+        return json.loads(line)
+
+    def execute(self, command: str, arguments: dict | None):
+        self.count += 1
+        request = {"execute": command, "id": self.count}
+        if arguments:
+            request["arguments"] = arguments
+        self.conn.sendall(json.dumps(request).encode() + b"\n")
+        while True:
+            msg = self._message()
+            if msg.get("id") != self.count:
+                continue  # an event
+            if "error" in msg:
+                raise OSError(f"{command}: {msg['error'].get('desc', msg['error'])}")
+            return msg["return"]
+
+    async def coroutine_execute(self, command: str, arguments: dict | None):
+        """:meth:`execute` as expand_accel_cpu calls it (it awaits its answers)."""
+        return self.execute(command, arguments)
+
+    def quit(self) -> None:
+        """Ask QEMU to quit; it may close the socket before or after it answers."""
+        try:
+            self.execute("quit", None)
+        except (OSError, ValueError):
+            pass
+        self.lines.close()
+
+
+def _run_blocking(coro):
+    """The value of a coroutine that never waits: every await in it reaches a blocking
+    call that has its answer when it returns (``coroutine_execute``), so it runs to
+    its end on its first step, without an event loop."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    raise RuntimeError("the coroutine waited for something")

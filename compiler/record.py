@@ -117,23 +117,36 @@ def _plain_value(v):
 def evolve(inst, **changes):
     """A copy of ``inst`` with ``changes`` applied (``__post_init__`` runs on it)."""
     cls = inst.__class__
-    values = list(cls.__record_get__(inst))
-    index = cls.__record_index__
     try:
-        for name, value in changes.items():
-            values[index[name]] = value
+        new = cls.__record_copy__(inst, changes)
     except KeyError:
+        index = cls.__record_index__
         unknown = sorted(set(changes) - set(index))
+        if not unknown:
+            raise
         raise TypeError(f"{cls.__qualname__} has no field {', '.join(unknown)}") from None
-    new = _new(cls)
-    for put, value in zip(cls.__record_setters__, values):
-        put(new, value)
     if cls.__record_post_init__:
         new.__post_init__()
     return new
 
 
 _new = object.__new__
+
+
+def fill(inst, **values):
+    """``inst`` with ``values`` set in place, for an instance no one else holds yet
+    (made a moment ago by the caller's callee, not yet returned or stored anywhere):
+    what ``evolve`` would give, without copying every field.  Only for classes without
+    ``__post_init__`` (it would not run again)."""
+    cls = inst.__class__
+    assert not cls.__record_post_init__, f"{cls.__qualname__} has __post_init__"
+    index, setters = cls.__record_index__, cls.__record_setters__
+    try:
+        for name, value in values.items():
+            setters[index[name]](inst, value)
+    except KeyError:
+        raise TypeError(f"{cls.__qualname__} has no field {name}") from None
+    return inst
 
 
 # ------------------------------------------------------------------ class building
@@ -217,6 +230,7 @@ def _build(cls, is_frozen: bool, kw_only: bool, order: bool):
     new.__record_put__ = tuple((f.name, getattr(new, f.name).__set__) for f in all_fields)
     new.__record_setters__ = tuple(put for _, put in new.__record_put__)
     new.__record_index__ = {f.name: i for i, f in enumerate(all_fields)}
+    new.__record_copy__ = _copy_stub
     _fix_class_cells(cls, new)
     return new
 
@@ -333,6 +347,47 @@ def _template(n: int, factories: tuple[int, ...], post_init: bool) -> types.Code
         exec(compile("\n".join(lines) + "\n", "<record __init__>", "exec"), ns)
         code = _TEMPLATES[key] = ns["__init__"].__code__
     return code
+
+
+def _copy_stub(inst, changes):
+    """``cls.__record_copy__(inst, changes)``, what :func:`evolve` copies with: made for
+    the class on first use (see :func:`_make_copy`)."""
+    cls = inst.__class__
+    owner = next(k for k in cls.__mro__ if k.__dict__.get("__record_copy__") is _copy_stub)
+    type.__setattr__(owner, "__record_copy__", staticmethod(_make_copy(owner)))
+    return owner.__record_copy__(inst, changes)
+
+
+_COPY_TEMPLATES: dict[int, types.CodeType] = {}
+
+
+def _make_copy(cls):
+    """The copy function of ``cls``: its field values read in C, ``changes`` put in
+    (a KeyError for a name that is no field), each slot of a new instance set in
+    straight-line code (one compiled template per number of fields): evolve is
+    called about forty times per compiled domain, and a loop over the setters cost
+    a quarter more."""
+    n = len(cls.__record_fields__)
+    code = _COPY_TEMPLATES.get(n)
+    if code is None:
+        lines = ["def copy(inst, changes):",
+                 "    values = _get(inst)",
+                 "    if changes:",
+                 "        values = list(values)",
+                 "        for name, value in changes.items():",
+                 "            values[_index[name]] = value",
+                 "    new = _new(inst.__class__)",
+                 *(f"    _s{i}(new, values[{i}])" for i in range(n)),
+                 "    return new"]
+        ns: dict = {}
+        exec(compile("\n".join(lines) + "\n", "<record copy>", "exec"), ns)
+        code = _COPY_TEMPLATES[n] = ns["copy"].__code__
+    env: dict[str, Any] = {"_get": cls.__record_get__, "_index": cls.__record_index__,
+                           "_new": _new}
+    for i, put in enumerate(cls.__record_setters__):
+        env[f"_s{i}"] = put
+    return types.FunctionType(code.replace(co_qualname=f"{cls.__qualname__}.__record_copy__"),
+                              env, "copy")
 
 
 def _make_init(cls):

@@ -66,15 +66,33 @@ class Usage:
             kids.setdefault(c.tag, c)
         return kids
 
-    def unread(self, root, file: str, skip=None) -> list[tuple[Span, str]]:
+    def unread(self, root, file: str, skip_children=()) -> list[tuple[Span, str]]:
         """(place, description) of every element and attribute under root not read;
-        elements for which ``skip`` is true are passed over with what they hold."""
-        out = []
-        stack = [root] if isinstance(root.tag, str) else []
+        the children of root whose tag is in ``skip_children`` are passed over with what
+        they hold."""
+        if not isinstance(root.tag, str):
+            return []
         elements = self.elements
+        seen = elements.get(root)
+        if seen is not None and seen.issuperset(root.keys()):
+            # the usual answer is none: asked first in lxml's own walks of the subtrees
+            for top in root.iterchildren("*"):
+                if top.tag in skip_children:
+                    continue
+                for el in top.iter("*"):
+                    seen = elements.get(el)
+                    if seen is None or not seen.issuperset(el.keys()):
+                        break
+                else:
+                    continue
+                break
+            else:
+                return []
+        out = []
+        stack = [root]
         while stack:
             el = stack.pop()
-            if skip is not None and skip(el):
+            if el.tag in skip_children and el.getparent() is root:
                 continue
             seen = elements.get(el)
             if seen is None:
@@ -120,8 +138,9 @@ class Reader:
         self._seen = usage.element(el) if usage is not None else None
 
     def _get(self, name: str) -> str | None:
-        if self._seen is not None:
-            self._seen.add(name)
+        seen = self._seen
+        if seen is not None:
+            seen.add(name)
         return self.el.get(name)
 
     def _find(self, tag: str):
@@ -162,18 +181,34 @@ class Reader:
         return Span(self.file, self.el.sourceline or 0, lines=self.lines, node=self.el)
 
     def child(self, tag: str) -> "Reader | None":
-        c = self._find(tag)
+        # _find and __init__ written out: a domain asks for about a hundred children
+        usage = self.usage
+        if usage is None:
+            c = self.el.find(tag)
+            return None if c is None else Reader(c, self.file, None, self.lines)
+        el = self.el
+        kids = usage.kids.get(el)
+        if kids is None:
+            kids = usage.index(el)
+        c = kids.get(tag)
         if c is None:
-            return None
-        r = _new(Reader)  # what __init__ does, but the element is recorded already
-        r.el, r.file, r.usage, r.lines = c, self.file, self.usage, self.lines
-        r._seen = None if self.usage is None else self.usage.elements[c]
+            if _PLAIN.get(tag) or _plain(tag):  # most questions are of absent children
+                return None
+            c = el.find(tag)
+            if c is None:
+                return None
+        seen = usage.elements.get(c)
+        if seen is None:
+            seen = usage.elements[c] = set()
+        r = _new(Reader)
+        r.el, r.file, r.usage, r.lines, r._seen = c, self.file, usage, self.lines, seen
         return r
 
     def children(self, tag: str | None = None) -> Iterator["Reader"]:
+        file, usage, lines = self.file, self.usage, self.lines
         # "*": elements only, not comments or processing instructions
         for c in self.el.iterchildren("*" if tag is None else tag):
-            yield Reader(c, self.file, self.usage, self.lines)
+            yield Reader(c, file, usage, lines)
 
     def text(self, tag: str | None = None) -> str | None:
         el = self.el if tag is None else self._find(tag)

@@ -27,7 +27,7 @@ EXIT_INTERNAL = 70
 
 
 def add_arguments(p) -> None:
-    from ._batch import positive_int
+    from ._batch import DOMAINS_PER_WORKER, positive_int
 
     p.add_argument("files", metavar="FILE|DIR|-", nargs="+",
                    help="domain XML files; a directory stands for every *.xml beneath it "
@@ -42,7 +42,8 @@ def add_arguments(p) -> None:
                         "--format), NAME being the file name without .xml; needed for more "
                         "than one domain")
     p.add_argument("--jobs", "-j", type=positive_int, metavar="N",
-                   help="compile in N processes (default: the CPUs there are)")
+                   help="compile in N processes (default: the CPUs there are, but no more than "
+                        f"one per {DOMAINS_PER_WORKER} domains: a smaller batch runs in this one)")
     add_check_options(p)
     add_compile_options(p)
     add_lock_options(p)
@@ -140,6 +141,10 @@ def _json_into(value, out: list[str], nl: str) -> None:
             out.append("[]")
             return
         inner = nl + "  "
+        if all(type(item) is str for item in value):
+            # a list of strings (the argv): encoded and joined in C, not word by word
+            out.append("[" + inner + ("," + inner).join(map(_ENCODE_STR, value)) + nl + "]")
+            return
         out.append("[")
         for i, item in enumerate(value):
             out.append(inner if i == 0 else "," + inner)
@@ -165,6 +170,9 @@ def _json_into(value, out: list[str], nl: str) -> None:
 
 def _encode_str(s: str) -> str:
     return json.encoder.encode_basestring(s)
+
+
+_ENCODE_STR = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
 
 
 # ------------------------------------------------------------------ one domain
@@ -253,7 +261,7 @@ def run(args) -> int:
 
     progress = Progress(len(paths), "domains")
     worst = 0
-    results = run_ordered(compile_one, paths, args.jobs or default_jobs(),
+    results = run_ordered(compile_one, paths, args.jobs or default_jobs(len(paths)),
                           _prepare, (env, args.format, schema, args.strict), lost=_lost)
     for done, (target, (out, err, status)) in enumerate(zip(targets, results), 1):
         if err:

@@ -78,6 +78,9 @@ def number_expander_buses(devices: tuple) -> tuple:
     """Expander buses without busNr get one below the lowest bus number in use, two
     apart (one for the expander, one for the bridge inside it): libvirt's
     qemuDomainAddressFindNewBusNr.  The numbers run out below 3."""
+    if not any(d.kind_tag == "controller" and d.type == "pci" and d.model in EXPANDERS
+               and d.busnr is None for d in devices):
+        return tuple(devices)  # the usual case (it is asked three times per compile)
     pci = [d for d in devices if d.kind_tag == "controller" and d.type == "pci"]
     taken = [d.busnr for d in pci if d.busnr is not None]
     out = []

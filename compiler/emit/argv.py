@@ -95,10 +95,10 @@ def _machine(dom: Domain, family: MachineFamily) -> str:
         opts.append(f"kernel_irqchip={'on' if dom.features.ioapic_driver == 'kvm' else 'split'}")
     opts.append("dump-guest-core=off")
     # what the devices need of the machine (nvdimm=on, pcspk-audiodev=), kind by kind
-    by_kind: dict = {}
+    by_kind: dict = {}  # by tag: a DeviceKind record hashes all its fields
     for d in dom.devices:
-        by_kind.setdefault(kind_of(d), []).append(d)
-    opts += dict.fromkeys(o for k in DEVICE_KINDS for d in by_kind.get(k, ())
+        by_kind.setdefault(d.kind_tag, []).append(d)
+    opts += dict.fromkeys(o for k in DEVICE_KINDS for d in by_kind.get(k.tag, ())
                           for o in k.machine_opts(d))
     if not (dom.cpu and dom.cpu.numa):
         opts.append("memory-backend=pc.ram")
@@ -394,7 +394,8 @@ def device_words(dom: Domain, family: MachineFamily, dirs: HostDirs):
 def _devices(dom: Domain, family: MachineFamily, dirs: HostDirs) -> tuple[list[str], list[str]]:
     """The device options: those before -sandbox, and the late ones after it (each
     kind's argv_position)."""
-    out: dict[ArgvPosition, list[str]] = {p: [] for p in ArgvPosition}
+    devices: list[str] = []
+    late: list[str] = []
     for kind, _, words in device_words(dom, family, dirs):
-        out[kind.argv_position] += words
-    return out[ArgvPosition.DEVICES], out[ArgvPosition.LATE]
+        (late if kind.argv_position is ArgvPosition.LATE else devices).extend(words)
+    return devices, late

@@ -59,7 +59,8 @@ def assign_aliases(dom: Domain, env) -> Domain:
             devices.append(d)
             continue
         alias = _alias(kind, d, nth, dom, pinned)
-        if alias is not None and kind.alias(d, nth, dom) != alias:
+        # a bumped id is pinned too (with nothing pinned, none is bumped)
+        if pinned and alias is not None and kind.alias(d, nth, dom) != alias:
             pinned.add(alias)
         devices.append(evolve(d, alias=alias))
     seen = {}

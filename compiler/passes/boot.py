@@ -40,4 +40,4 @@ def apply_boot_order(dom: Domain, env) -> Domain:
                 order += 1
                 devices[i] = evolve(d, boot_order=order)
                 break
-    return evolve(dom, devices=tuple(devices))
+    return dom.with_devices(devices)

@@ -115,7 +115,7 @@ def assign_drive_addresses(dom: Domain, env) -> Domain:
             env.diag.error("drive-address-range", f"{d.describe()}: {why}", d.span)
             continue
         _claim(env, seen, (d.target_bus,) + _addr_key(a), d, d.target_bus)
-    return evolve(dom, devices=tuple(devices))
+    return dom.with_devices(devices)
 
 
 def _addr_key(a: DriveAddr) -> tuple[int, int, int, int]:

@@ -95,7 +95,7 @@ def reserve_hotplug_ports(dom: Domain, env) -> Domain:
             return dom
         insert_controller(devices, evolve(new, address=a))
     devices = controller_defaults(set_multifunction(devices), env.diag)
-    return evolve(dom, devices=tuple(devices))
+    return dom.with_devices(devices)
 
 
 __all__ = ["headroom", "reserve_hotplug_ports"]

@@ -19,8 +19,6 @@ Every added device carries the span of the element that caused it, or of <domain
 
 from __future__ import annotations
 
-from ..record import evolve
-
 from ..devices import DEVICE_KINDS
 from ..devices.hostdev import Hostdev, check_scsi_controller
 from ..model import Domain
@@ -35,4 +33,4 @@ def add_implicit_devices(dom: Domain, env) -> Domain:
     for d in devices:
         if isinstance(d, Hostdev):
             check_scsi_controller(d, devices, env.diag)
-    return evolve(dom, devices=devices)
+    return dom.with_devices(devices)

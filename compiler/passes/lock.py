@@ -159,7 +159,7 @@ def apply_lock(dom: Domain, env) -> Domain:
         devices = _restore(devices, lock, dom)
         devices = [_apply(d, lock.devices[d.lock_key], dom) if d.lock_key in lock.devices
                    else d for d in devices]
-    return evolve(dom, devices=tuple(devices))
+    return dom.with_devices(devices)
 
 
 def lock_implicit_devices(dom: Domain, env) -> Domain:
@@ -169,7 +169,7 @@ def lock_implicit_devices(dom: Domain, env) -> Domain:
         devices = _matched(devices, lock, dom)
         devices = [_apply(d, lock.devices[d.lock_key], dom)
                    if d.lock_key in lock.devices and not d.locked else d for d in devices]
-    return evolve(dom, devices=tuple(devices))
+    return dom.with_devices(devices)
 
 
 __all__ = ["apply_lock", "lock_implicit_devices"]

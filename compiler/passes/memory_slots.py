@@ -52,4 +52,4 @@ def assign_memory_slots(dom: Domain, env) -> Domain:
                 continue
         if slot is not BAD:
             devices[i] = evolve(m, slot=slot)
-    return evolve(dom, devices=tuple(devices))
+    return dom.with_devices(devices)

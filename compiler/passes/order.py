@@ -12,8 +12,6 @@ the next PCI slot, and the argv order.
 
 from __future__ import annotations
 
-from ..record import evolve
-
 from ..devices.disk import Disk, disk_name_index
 from ..model import Domain
 
@@ -44,4 +42,4 @@ def _reorder(devices: list, cls: type, insert) -> None:
 def order_devices(dom: Domain, env) -> Domain:
     devices = list(dom.devices)
     _reorder(devices, Disk, _disk_insert)
-    return evolve(dom, devices=tuple(devices))
+    return dom.with_devices(devices)

@@ -195,7 +195,7 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
             why(i, a, how)
         devices[i] = evolve(d, address=a)
         slots.take(a, name(i))
-    return evolve(dom, devices=tuple(devices))
+    return dom.with_devices(devices)
 
 
 def _exhausted(diag, d) -> None:

@@ -119,6 +119,7 @@ def fixed_slots(devices, family: MachineFamily) -> list[tuple[int, FixedSlot]]:
     family (DeviceKind.fixed_slot), kind by kind in registry order -- the order of
     libvirt's chipset checks: controllers, then the primary video, then sound --
     document order inside a kind."""
+    # registry order, asked each time: a test may register a kind (DEVICE_KINDS)
     rank = {k.tag: r for r, k in enumerate(DEVICE_KINDS)}
     counts: Counter = Counter()
     out = []

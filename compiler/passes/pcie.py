@@ -281,7 +281,7 @@ def assign_pcie_addresses(dom: Domain, env) -> Domain:
         return dom
     devices = set_multifunction(devices)
     devices = controller_defaults(devices, diag)
-    return evolve(dom, devices=tuple(devices))
+    return dom.with_devices(devices)
 
 
 def _exhausted(diag, d) -> None:

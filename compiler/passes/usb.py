@@ -130,4 +130,4 @@ def assign_usb_ports(dom: Domain, env) -> Domain:
         devices[i] = evolve(d, address=OtherAddr("usb", (("bus", str(bus)), ("port", port))))
         if isinstance(d, Hub):
             tree.add_hub(bus, port)
-    return evolve(dom, devices=tuple(devices))
+    return dom.with_devices(devices)

@@ -33,4 +33,4 @@ def assign_virtio_serial_ports(dom: Domain, env) -> Domain:
         used.add(("0", "0", str(port)))
         devices[i] = evolve(d, address=OtherAddr(
             "virtio-serial", (("bus", "0"), ("controller", "0"), ("port", str(port)))))
-    return evolve(dom, devices=tuple(devices))
+    return dom.with_devices(devices)

@@ -25,6 +25,21 @@ def invalid_examples() -> list[Path]:
     return sorted((EXAMPLES / "invalid").glob("*.xml"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_host_cache(tmp_path_factory):
+    """The tests keep compiler.hostcache's answers in a directory of their own, not in
+    the user's ~/.cache (the processes they start inherit it)."""
+    import os
+
+    old = os.environ.get("DOMC_CACHE_DIR")
+    os.environ["DOMC_CACHE_DIR"] = str(tmp_path_factory.mktemp("domc-cache"))
+    yield
+    if old is None:
+        os.environ.pop("DOMC_CACHE_DIR", None)
+    else:
+        os.environ["DOMC_CACHE_DIR"] = old
+
+
 @pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():

@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "compiler.xmldoc", "compiler.xmllight", "compiler.schema",
               "compiler.xmlread", "compiler.grammars", "compiler.record",
               "compiler.tables", "compiler.profile", "compiler.qmpclient",
+              "compiler.hostcache",
               "compiler.placement$", "compiler.placement.cpuset", "compiler.trace")),
     ("model", ("compiler.model", "compiler.env", "compiler.runtime", "compiler.placement.tuning",
                "compiler.lockfile")),

@@ -87,13 +87,27 @@ def _answer(dom: Domain, env: Env, accel: str) -> tuple[AccelCpu | None, str]:
         emulator = _emulator(dom, env)
         key = (ACCEL_CACHE_KEY, emulator)
         if key not in env.cache:
-            from ..qmpclient import ask_kvm_host_cpu  # asyncio: only when QEMU is asked
-
-            answer = ask_kvm_host_cpu(emulator) if emulator else None
+            answer = _ask_kvm(emulator) if emulator else None
             env.cache[key] = AccelCpu.from_dict(answer) if answer else None
         if env.cache[key] is not None:
             return env.cache[key], f"this machine's KVM (asked of {emulator})"
     return None, ""
+
+
+def _ask_kvm(emulator: str) -> dict | None:
+    """KVM's host CPU as this machine's QEMU gives it, from the on-disk cache when
+    neither the binary nor the machine changed since it was asked (compiler.hostcache,
+    as libvirt keeps its capabilities cache)."""
+    from ..hostcache import cached, file_identity
+    from ..qmpclient import ask_kvm_host_cpu, kvm_usable
+
+    if not kvm_usable():
+        return None
+    try:
+        binary = file_identity(emulator)
+    except OSError:
+        return None  # no such emulator: nothing to ask
+    return cached("kvm-host-cpu", binary, lambda: ask_kvm_host_cpu(emulator))
 
 
 class _HostModel:

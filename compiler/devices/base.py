@@ -315,6 +315,11 @@ def no_host_needs(d: Device, dom: "Domain", dirs: HostDirs) -> tuple:
     return ()
 
 
+def no_absent_words(ctx: EmitCtx) -> list[str]:
+    """emit_absent: nothing in the place of a kind the domain has no device of."""
+    return []
+
+
 def no_implicit(devices: tuple, dom: "Domain", family) -> tuple:
     """implicit: the devices as they are."""
     return devices
@@ -425,7 +430,7 @@ class DeviceKind:
     cpu_props: Callable[[Device], tuple[str, ...]] = lambda d: ()
     argv_position: ArgvPosition = ArgvPosition.DEVICES
     argv_key: Callable[[Device], tuple] = lambda d: ()
-    emit_absent: Callable[[EmitCtx], list[str]] = lambda ctx: []
+    emit_absent: Callable[[EmitCtx], list[str]] = no_absent_words
     fixed_slot: Callable[[Device, int, str], FixedSlot | None] = lambda d, nth, family: None
     implicit: Callable[[tuple[Device, ...], "Domain", str], tuple[Device, ...]] = no_implicit
     lock_key: Callable[[Device], str | None] = lambda d: None

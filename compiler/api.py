@@ -78,16 +78,24 @@ def facts_of(dom: Domain, env: Env) -> dict:
     """The guest-visible facts of a normalized domain (what ``domc lock`` writes)."""
     from .emit.facts import guest_facts
 
+    if env.lock is None and not env.lock_keys:
+        raise ValueError("facts_of: the domain was compiled without its devices' lock keys "
+                         "(compile_file, compile_source); normalize it (normalize_file) instead")
     return guest_facts(dom, env)
 
 
 def compile_file(path: str, env: Env) -> Compiled:
-    """Compile the domain in ``path`` (``-``: standard input)."""
+    """Compile the domain in ``path`` (``-``: standard input).  Its devices get no lock
+    keys (``Env.lock_keys``) unless a lock is given: the command line has no use for
+    them; ``facts_of`` wants a domain from ``normalize_file``."""
+    env.lock_keys = False
     return _compiled(*normalize_file(path, env), env)
 
 
 def compile_source(data: bytes, name: str, env: Env) -> Compiled:
-    """Compile a domain document already read; ``name`` names it in diagnostics."""
+    """Compile a domain document already read; ``name`` names it in diagnostics.  No
+    lock keys, as for :func:`compile_file`."""
+    env.lock_keys = False
     dom, root = parse_bytes(data, name)
     return _compiled(normalize(dom, env), root, env)
 

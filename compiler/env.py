@@ -35,3 +35,8 @@ class Env:
     # `domc explain`: the passes note why they filled what they filled (compiler/trace.py);
     # None for an ordinary compile, which then records nothing
     trace: Trace | None = None
+    # whether the lock passes file every device under its lock key (passes/lock.py)
+    # even without a lock: what facts_of reads (domc lock, abi-diff, matrix).  A
+    # compile that only emits (api.compile_file / compile_source) turns it off: no key
+    # reaches a command line, and keying costs two walks of the devices per domain
+    lock_keys: bool = True

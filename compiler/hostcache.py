@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -125,6 +124,8 @@ def _write(where: str, path: str, answer: dict) -> None:
     """Best effort: a cache that cannot be written is a cache that is not there."""
     try:
         os.makedirs(where, mode=0o700, exist_ok=True)
+        import tempfile  # only a miss writes: a hit need not import it
+
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=where)  # 0600
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:

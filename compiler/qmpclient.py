@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import tempfile
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only
+    import socket
+    import subprocess
+
+# socket, subprocess and tempfile are imported where QEMU is really asked: a compile
+# whose answer the host cache holds (compiler.hostcache) imports this module for
+# kvm_usable alone, and those three took 12 ms, more than twenty compiles
 
 
 async def quit_and_disconnect(client) -> None:
@@ -29,6 +35,8 @@ async def quit_and_disconnect(client) -> None:
 async def stop(client, proc: subprocess.Popen, grace: float = 10) -> None:
     """End a QEMU this process started: quit over QMP, then wait for it, killing it
     when it does not exit within ``grace`` seconds."""
+    import subprocess
+
     await quit_and_disconnect(client)
     try:
         proc.wait(timeout=grace)
@@ -83,6 +91,8 @@ def ask_kvm_host_cpu(emulator: str, timeout: float = 30.0) -> dict | None:
     """:func:`expand_accel_cpu` for KVM, from a QEMU started for the question (paused,
     ``-machine none``, no devices) and told to quit; None when /dev/kvm is not usable
     here or QEMU gives no answer."""
+    import tempfile
+
     if not kvm_usable():
         return None
     try:
@@ -93,6 +103,9 @@ def ask_kvm_host_cpu(emulator: str, timeout: float = 30.0) -> dict | None:
 
 
 def _ask_kvm(emulator: str, path: str, timeout: float) -> dict | None:
+    import socket
+    import subprocess
+
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         server.bind(path)
@@ -122,6 +135,8 @@ def _ask_kvm(emulator: str, path: str, timeout: float) -> dict | None:
 
 def _accept(server: socket.socket, proc: subprocess.Popen, timeout: float) -> socket.socket:
     """QEMU's connection; give up at once when it exits first (no KVM, say)."""
+    import socket
+
     server.settimeout(0.05)
     waited = 0.0
     while True:

@@ -32,6 +32,8 @@ _FALSE = {"no", "off", "false"}
 
 
 def parse_int_text(text: str) -> int | None:
+    if text.isascii() and text.isdigit():  # the usual plain decimal, without the regex
+        return int(text, 10)
     m = _INT_RE.match(text)
     if not m:
         return None
@@ -244,6 +246,9 @@ class Reader:
         v = self._get(name)
         if v is None:
             return default
+        n = parse_int_text(v)
+        if n is not None and n >= lo and (hi is None or n <= hi):
+            return n  # in range: no message to word
         return self._int(v, f"'{name}' of <{self.tag}>", lo, hi)
 
     def text_int(self, tag: str | None = None, default: int | None = None, *, lo: int = 0,
@@ -254,6 +259,9 @@ class Reader:
         t = r.text()
         if t is None:
             return default
+        n = parse_int_text(t)
+        if n is not None and n >= lo and (hi is None or n <= hi):
+            return n  # in range: no message to word
         return r._int(t, f"<{r.tag}>", lo, hi)
 
     def _int(self, value: str, what: str, lo: int, hi: int | None) -> int:

@@ -307,6 +307,24 @@ def _no_usb(d: Device, dom: "Domain") -> bool:
     return False
 
 
+# The defaults of the hooks most kinds leave alone, named so that the generic code can
+# tell a kind that has nothing to say (``kind.helpers is no_host_needs``) and skip the
+# call: a compile asks every device, and most devices have nothing to answer.
+def no_host_needs(d: Device, dom: "Domain", dirs: HostDirs) -> tuple:
+    """helpers, secrets, state: none."""
+    return ()
+
+
+def no_absent_words(ctx: EmitCtx) -> list[str]:
+    """emit_absent: nothing in the place of a kind the domain has no device of."""
+    return []
+
+
+def no_implicit(devices: tuple, dom: "Domain", family) -> tuple:
+    """implicit: the devices as they are."""
+    return devices
+
+
 @frozen
 class DeviceKind:
     """How domc handles one element under <devices>: every fact about a kind lives
@@ -412,19 +430,15 @@ class DeviceKind:
     cpu_props: Callable[[Device], tuple[str, ...]] = lambda d: ()
     argv_position: ArgvPosition = ArgvPosition.DEVICES
     argv_key: Callable[[Device], tuple] = lambda d: ()
-    emit_absent: Callable[[EmitCtx], list[str]] = lambda ctx: []
+    emit_absent: Callable[[EmitCtx], list[str]] = no_absent_words
     fixed_slot: Callable[[Device, int, str], FixedSlot | None] = lambda d, nth, family: None
-    implicit: Callable[[tuple[Device, ...], "Domain", str], tuple[Device, ...]] = \
-        lambda devices, dom, family: devices
+    implicit: Callable[[tuple[Device, ...], "Domain", str], tuple[Device, ...]] = no_implicit
     lock_key: Callable[[Device], str | None] = lambda d: None
     lock_fields: tuple[str, ...] = ()
     from_lock: Callable | None = None
-    helpers: Callable[[Device, "Domain", HostDirs], tuple[Helper, ...]] = \
-        lambda d, dom, dirs: ()
-    secrets: Callable[[Device, "Domain", HostDirs], tuple[SecretNeed, ...]] = \
-        lambda d, dom, dirs: ()
-    state: Callable[[Device, "Domain", HostDirs], tuple[StateFile, ...]] = \
-        lambda d, dom, dirs: ()
+    helpers: Callable[[Device, "Domain", HostDirs], tuple[Helper, ...]] = no_host_needs
+    secrets: Callable[[Device, "Domain", HostDirs], tuple[SecretNeed, ...]] = no_host_needs
+    state: Callable[[Device, "Domain", HostDirs], tuple[StateFile, ...]] = no_host_needs
 
     def __post_init__(self) -> None:
         if self.wants_usb is not _no_usb and self.usb_order is None:

@@ -9,7 +9,7 @@ from ..xmlread import Reader
 from .base import DeviceKind, EmitCtx, FixedSlot, PciConnect, PciGroup, UsbOrder, XNode, \
     address_xnode, check_iothread_ref, device_arg, pci_props, read_common, usb_props, xnode
 from .chardev import CharDevice
-from .controller_options import ControllerOptions, check_bus_numbers, \
+from .controller_options import EXPANDERS, ControllerOptions, check_bus_numbers, \
     check_controller_options, number_expander_buses, pci_driver, pci_props as pci_own_props, \
     pci_tail_props, read_chassis, read_controller_options, scsi_props
 from .disk import Disk
@@ -253,8 +253,11 @@ def validate(c: Controller, dom, diag) -> None:
         _check_master(c, dom, diag)
     check_iothread_ref(c, c.type == "scsi" and c.model in (None, "virtio-scsi"), dom, diag)
     check_controller_options(c, dom, diag)
-    numbered = number_expander_buses(dom.devices)
-    check_bus_numbers(numbered[dom.devices.index(c)], diag)
+    if c.type == "pci" and c.model in EXPANDERS and c.busnr is None:
+        # only an expander without busNr gets a number here: the others are checked
+        # as written, without numbering the whole domain once per controller
+        c = number_expander_buses(dom.devices)[dom.devices.index(c)]
+    check_bus_numbers(c, diag)
 
 
 def _check_master(c: Controller, dom, diag) -> None:

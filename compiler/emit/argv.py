@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..cpu.policy import argv_value
 from ..devices import DEVICE_KINDS, kind_of
-from ..devices.base import ArgvPosition, EmitCtx, qjson
+from ..devices.base import ArgvPosition, EmitCtx, no_absent_words, qjson
 from ..devices.blockdev import AUTH_PROTOCOLS, node_count, protocol_node, secret_object
 from ..devices.disk import Disk
 from ..devices.graphics import Graphics, audio_env, graphics_env
@@ -386,7 +386,8 @@ def device_words(dom: Domain, family: MachineFamily, dirs: HostDirs):
     by_kind = _device_order(dom)
     for kind in DEVICE_KINDS:
         if kind.tag not in by_kind:
-            yield kind, None, kind.emit_absent(ctx)
+            if kind.emit_absent is not no_absent_words:  # most kinds write nothing then
+                yield kind, None, kind.emit_absent(ctx)
         for d in by_kind.get(kind.tag, ()):
             yield kind, d, kind.emit(d, ctx)
 

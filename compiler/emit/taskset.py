@@ -22,6 +22,7 @@ from __future__ import annotations
 from ..record import frozen
 
 from ..devices import kind_of
+from ..devices.base import no_host_needs
 from ..diagnostics import NOWHERE as _NOWHERE
 from ..diagnostics import Span
 from .argv import launch_security_files, nvram_auth
@@ -118,10 +119,14 @@ def host_needs(dom: Domain, dirs: HostDirs) -> tuple[tuple, tuple, tuple]:
                                                                    dirs), o.nvram_span))
     for d in dom.devices:
         kind = kind_of(d)
-        helpers += kind.helpers(d, dom, dirs)
-        secrets += [SecretNeed(n.what, _filed(n.secret, dirs), n.where)
-                    for n in kind.secrets(d, dom, dirs)]
-        state += kind.state(d, dom, dirs)
+        # most kinds need nothing of the host: their hooks are not even asked
+        if kind.helpers is not no_host_needs:
+            helpers += kind.helpers(d, dom, dirs)
+        if kind.secrets is not no_host_needs:
+            secrets += [SecretNeed(n.what, _filed(n.secret, dirs), n.where)
+                        for n in kind.secrets(d, dom, dirs)]
+        if kind.state is not no_host_needs:
+            state += kind.state(d, dom, dirs)
     return tuple(helpers), tuple(secrets), tuple(state)
 
 

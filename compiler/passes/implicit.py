@@ -20,6 +20,7 @@ Every added device carries the span of the element that caused it, or of <domain
 from __future__ import annotations
 
 from ..devices import DEVICE_KINDS
+from ..devices.base import no_implicit
 from ..devices.hostdev import Hostdev, check_scsi_controller
 from ..model import Domain
 
@@ -28,7 +29,8 @@ def add_implicit_devices(dom: Domain, env) -> Domain:
     family = dom.os.family
     devices = dom.devices
     for kind in DEVICE_KINDS:
-        devices = kind.implicit(devices, dom, family)
+        if kind.implicit is not no_implicit:  # most kinds add nothing
+            devices = kind.implicit(devices, dom, family)
     # with the controllers complete, a SCSI <hostdev> must name one that exists
     for d in devices:
         if isinstance(d, Hostdev):

@@ -3,7 +3,10 @@ become values the user wrote, before any address is assigned.
 
 Every device gets its identity (``Device.lock_key``, devices/identity.py) from the XML
 as written -- whether or not a lock is given, so ``domc lock`` files devices under
-the keys a later compile finds them by.  With a lock (``env.lock``):
+the keys a later compile finds them by.  Only a compile that just emits, without a
+lock (``Env.lock_keys`` off: api.compile_file), skips the keys: nothing reads them.
+
+With a lock (``env.lock``):
 
 - a device the lock knows gets the locked address, id and kind fields (a NIC's MAC,
   a controller's model ...) that the XML leaves open, and they are marked
@@ -151,7 +154,14 @@ def _matched(devices: list, lock, dom: Domain) -> list:
     return out
 
 
+def _unkeyed(env) -> bool:
+    """No lock, and no one to read the keys (``Env.lock_keys``): nothing to do here."""
+    return env.lock is None and not env.lock_keys
+
+
 def apply_lock(dom: Domain, env) -> Domain:
+    if _unkeyed(env):
+        return dom
     devices = _keyed(dom.devices)
     lock = env.lock
     if _lock_applies(dom, lock):
@@ -163,6 +173,8 @@ def apply_lock(dom: Domain, env) -> Domain:
 
 
 def lock_implicit_devices(dom: Domain, env) -> Domain:
+    if _unkeyed(env):
+        return dom
     devices = _keyed(dom.devices)
     lock = env.lock
     if _lock_applies(dom, lock):

@@ -114,13 +114,23 @@ def slot_group(d) -> int:
     return group.value
 
 
+_RANK: list = [None, {}]  # [the DEVICE_KINDS it was made of, kind tag -> position]
+
+
+def _registry_rank() -> dict[str, int]:
+    """Each kind's position in the registry: made once, again only when DEVICE_KINDS
+    is another tuple (a test may register a kind)."""
+    if _RANK[0] is not DEVICE_KINDS:
+        _RANK[:] = [DEVICE_KINDS, {k.tag: r for r, k in enumerate(DEVICE_KINDS)}]
+    return _RANK[1]
+
+
 def fixed_slots(devices, family: MachineFamily) -> list[tuple[int, FixedSlot]]:
     """(index, fixed slot) of every device whose kind gives it one on this machine
     family (DeviceKind.fixed_slot), kind by kind in registry order -- the order of
     libvirt's chipset checks: controllers, then the primary video, then sound --
     document order inside a kind."""
-    # registry order, asked each time: a test may register a kind (DEVICE_KINDS)
-    rank = {k.tag: r for r, k in enumerate(DEVICE_KINDS)}
+    rank = _registry_rank()
     counts: Counter = Counter()
     out = []
     for i, d in enumerate(devices):

@@ -84,15 +84,17 @@ def key_of(kind: str, parts: tuple) -> str:
     return f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 
-def cached(kind: str, parts: tuple, compute: Callable[[], dict | None]) -> dict | None:
+def cached(kind: str, parts: tuple, compute: Callable[[], dict | None],
+           valid: Callable[[dict], bool] = lambda d: True) -> dict | None:
     """The stored answer for (kind, parts) on this machine, else ``compute()`` stored.
-    A None answer (no answer) is not stored: it is asked again next time."""
+    A None answer (no answer) is not stored: it is asked again next time; nor is a
+    stored answer ``valid`` finds wrong in shape used: it is asked again and replaced."""
     where = cache_dir()
     if where is None:
         return compute()
     path = os.path.join(where, key_of(kind, parts) + ".json")
     stored = _read(path)
-    if stored is not None:
+    if stored is not None and valid(stored):
         return stored
     answer = compute()
     if answer is not None:

@@ -74,6 +74,41 @@ def test_a_damaged_file_is_asked_again_and_replaced(cache, damage):
     assert ask.calls == 2 and json.loads(f.read_text()) == {"n": 1}
 
 
+def test_an_answer_of_the_wrong_shape_is_asked_again(cache):
+    ask = Asker({"accel": "kvm", "features": ["x2apic"]})
+    def valid(d):
+        return isinstance(d.get("features"), list)
+
+    hostcache.cached("t", ("a",), ask, valid)
+    (f,) = cache.glob("*.json")
+    f.write_text(json.dumps({"accel": "kvm", "features": "x2apic"}))  # a string, not a list
+    assert hostcache.cached("t", ("a",), ask, valid) == ask.answer
+    assert ask.calls == 2 and json.loads(f.read_text()) == ask.answer
+
+
+def test_a_stored_kvm_answer_of_the_wrong_shape_does_not_break_the_compile(cache, tmp_path,
+                                                                           monkeypatch):
+    """A damaged KVM answer is asked again (here: no answer), and the compile goes on."""
+    import compiler.qmpclient as qmp
+
+    monkeypatch.setattr(qmp, "kvm_usable", lambda device="/dev/kvm": True)
+    monkeypatch.setattr(qmp, "ask_kvm_host_cpu", lambda emulator, timeout=30.0: None)
+    emulator = tmp_path / "qemu-system-x86_64"
+    emulator.write_text("#!/bin/sh\nexit 1\n")
+    emulator.chmod(0o755)
+    cache.mkdir(mode=0o700)
+    path = cache / (hostcache.key_of("kvm-host-cpu", hostcache.file_identity(str(emulator)))
+                    + ".json")
+    path.write_text(json.dumps({"features": ["x2apic"]}))  # no accel: AccelCpu cannot read it
+    path.chmod(0o600)
+    dom = tmp_path / "dom.xml"
+    dom.write_text(KVM_HOST_MODEL.format(qemu=emulator))
+    env = make_env()
+    if env.profile.accel_cpu("kvm") is not None:
+        pytest.skip("the profile in use records KVM's answer itself")
+    assert "-cpu" in compile_file(str(dom), env).argv
+
+
 def test_a_file_others_may_write_is_not_trusted(cache):
     ask = Asker({"n": 1})
     hostcache.cached("t", ("a",), ask)

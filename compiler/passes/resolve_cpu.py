@@ -107,7 +107,15 @@ def _ask_kvm(emulator: str) -> dict | None:
         binary = file_identity(emulator)
     except OSError:
         return None  # no such emulator: nothing to ask
-    return cached("kvm-host-cpu", binary, lambda: ask_kvm_host_cpu(emulator))
+    return cached("kvm-host-cpu", binary, lambda: ask_kvm_host_cpu(emulator), _kvm_answer)
+
+
+def _kvm_answer(d: dict) -> bool:
+    """A stored answer has the shape ask_kvm_host_cpu gives (AccelCpu.from_dict reads it)."""
+    return (d.get("accel") == "kvm" and isinstance(d.get("features"), list)
+            and all(isinstance(f, str) for f in d["features"])
+            and isinstance(d.get("non_migratable", []), list)
+            and isinstance(d.get("blockers", {}), dict))
 
 
 class _HostModel:

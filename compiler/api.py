@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from .record import evolve, frozen
 
 from .devices.graphics import AutoPort, autoports
@@ -78,7 +80,7 @@ def facts_of(dom: Domain, env: Env) -> dict:
     """The guest-visible facts of a normalized domain (what ``domc lock`` writes)."""
     from .emit.facts import guest_facts
 
-    if env.lock is None and not env.lock_keys:
+    if dom.devices and all(d.lock_key is None for d in dom.devices):
         raise ValueError("facts_of: the domain was compiled without its devices' lock keys "
                          "(compile_file, compile_source); normalize it (normalize_file) instead")
     return guest_facts(dom, env)
@@ -88,16 +90,27 @@ def compile_file(path: str, env: Env) -> Compiled:
     """Compile the domain in ``path`` (``-``: standard input).  Its devices get no lock
     keys (``Env.lock_keys``) unless a lock is given: the command line has no use for
     them; ``facts_of`` wants a domain from ``normalize_file``."""
-    env.lock_keys = False
-    return _compiled(*normalize_file(path, env), env)
+    with _without_lock_keys(env):
+        return _compiled(*normalize_file(path, env), env)
 
 
 def compile_source(data: bytes, name: str, env: Env) -> Compiled:
     """Compile a domain document already read; ``name`` names it in diagnostics.  No
     lock keys, as for :func:`compile_file`."""
-    env.lock_keys = False
-    dom, root = parse_bytes(data, name)
-    return _compiled(normalize(dom, env), root, env)
+    with _without_lock_keys(env):
+        dom, root = parse_bytes(data, name)
+        return _compiled(normalize(dom, env), root, env)
+
+
+@contextlib.contextmanager
+def _without_lock_keys(env: Env):
+    """``env.lock_keys`` off for one compile, and as it was afterwards: the caller's Env
+    keys the domains it normalizes later as it did before."""
+    keys, env.lock_keys = env.lock_keys, False
+    try:
+        yield
+    finally:
+        env.lock_keys = keys
 
 
 def _compiled(dom: Domain, root, env: Env) -> Compiled:

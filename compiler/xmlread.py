@@ -183,27 +183,13 @@ class Reader:
         return Span(self.file, self.el.sourceline or 0, lines=self.lines, node=self.el)
 
     def child(self, tag: str) -> "Reader | None":
-        # _find and __init__ written out: a domain asks for about a hundred children
-        usage = self.usage
-        if usage is None:
-            c = self.el.find(tag)
-            return None if c is None else Reader(c, self.file, None, self.lines)
-        el = self.el
-        kids = usage.kids.get(el)
-        if kids is None:
-            kids = usage.index(el)
-        c = kids.get(tag)
+        c = self._find(tag)
         if c is None:
-            if _PLAIN.get(tag) or _plain(tag):  # most questions are of absent children
-                return None
-            c = el.find(tag)
-            if c is None:
-                return None
-        seen = usage.elements.get(c)
-        if seen is None:
-            seen = usage.elements[c] = set()
-        r = _new(Reader)
-        r.el, r.file, r.usage, r.lines, r._seen = c, self.file, usage, self.lines, seen
+            return None
+        r = _new(Reader)  # what __init__ does, but _find recorded the element already
+        usage = self.usage
+        r.el, r.file, r.usage, r.lines = c, self.file, usage, self.lines
+        r._seen = None if usage is None else usage.elements[c]
         return r
 
     def children(self, tag: str | None = None) -> Iterator["Reader"]:

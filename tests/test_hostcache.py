@@ -13,7 +13,8 @@ import pytest
 
 from compiler import hostcache
 from compiler.api import compile_file, make_env
-from compiler.profile import load_profile
+from compiler.profile import AccelCpu, load_profile
+from compiler.record import evolve
 
 
 class Asker:
@@ -89,23 +90,8 @@ def test_an_answer_of_the_wrong_shape_is_asked_again(cache):
 def test_a_stored_kvm_answer_of_the_wrong_shape_does_not_break_the_compile(cache, tmp_path,
                                                                            monkeypatch):
     """A damaged KVM answer is asked again (here: no answer), and the compile goes on."""
-    import compiler.qmpclient as qmp
-
-    monkeypatch.setattr(qmp, "kvm_usable", lambda device="/dev/kvm": True)
-    monkeypatch.setattr(qmp, "ask_kvm_host_cpu", lambda emulator, timeout=30.0: None)
-    emulator = tmp_path / "qemu-system-x86_64"
-    emulator.write_text("#!/bin/sh\nexit 1\n")
-    emulator.chmod(0o755)
-    cache.mkdir(mode=0o700)
-    path = cache / (hostcache.key_of("kvm-host-cpu", hostcache.file_identity(str(emulator)))
-                    + ".json")
-    path.write_text(json.dumps({"features": ["x2apic"]}))  # no accel: AccelCpu cannot read it
-    path.chmod(0o600)
-    dom = tmp_path / "dom.xml"
-    dom.write_text(KVM_HOST_MODEL.format(qemu=emulator))
-    env = make_env()
-    if env.profile.accel_cpu("kvm") is not None:
-        pytest.skip("the profile in use records KVM's answer itself")
+    dom, env = _kvm_host_model_domain(  # no accel: AccelCpu cannot read it
+        cache, tmp_path, monkeypatch, {"features": ["x2apic"]}, lambda emulator, timeout=30.0: None)
     assert "-cpu" in compile_file(str(dom), env).argv
 
 
@@ -164,26 +150,20 @@ KVM_HOST_MODEL = ("<domain type='kvm'><name>hc</name><memory unit='MiB'>64</memo
                   "</domain>")
 
 
-def test_kvm_host_model_comes_from_the_cache(cache, tmp_path, monkeypatch):
-    """A stored answer for this emulator and machine is what the guest gets: no QEMU
-    is started (the emulator is a fake one that would fail if run)."""
+def _kvm_host_model_domain(cache, tmp_path, monkeypatch, stored: dict, ask):
+    """A kvm host-model domain whose emulator (a fake one that fails if run) has
+    ``stored`` as its answer in the cache, KVM usable and QEMU asked through ``ask``;
+    with the Env to compile it (skipped when the profile records KVM's answer)."""
     import compiler.qmpclient as qmp
 
     monkeypatch.setattr(qmp, "kvm_usable", lambda device="/dev/kvm": True)
-    monkeypatch.setattr(qmp, "ask_kvm_host_cpu",
-                        lambda emulator, timeout=30.0: pytest.fail("QEMU was asked"))
+    monkeypatch.setattr(qmp, "ask_kvm_host_cpu", ask)
     emulator = tmp_path / "qemu-system-x86_64"
     emulator.write_text("#!/bin/sh\nexit 1\n")
     emulator.chmod(0o755)
-    profile = load_profile(None)
-    tcg = profile.accel_cpu("tcg")
-    assert tcg is not None, "the embedded profile has TCG's host-model answer"
-    stored = {"accel": "kvm", "vendor": tcg.vendor, "family": tcg.family, "model": tcg.model,
-              "stepping": tcg.stepping, "features": [*tcg.features, "avx2"],
-              "non_migratable": list(tcg.non_migratable), "blockers": {}}
+    cache.mkdir(mode=0o700)
     path = cache / (hostcache.key_of("kvm-host-cpu", hostcache.file_identity(str(emulator)))
                     + ".json")
-    cache.mkdir(mode=0o700)
     path.write_text(json.dumps(stored))
     path.chmod(0o600)
     dom = tmp_path / "dom.xml"
@@ -191,10 +171,22 @@ def test_kvm_host_model_comes_from_the_cache(cache, tmp_path, monkeypatch):
     env = make_env()
     if env.profile.accel_cpu("kvm") is not None:
         pytest.skip("the profile in use records KVM's answer itself")
+    return dom, env
+
+
+def test_kvm_host_model_comes_from_the_cache(cache, tmp_path, monkeypatch):
+    """A stored answer for this emulator and machine is what the guest gets: no QEMU
+    is started."""
+    tcg = load_profile(None).accel_cpu("tcg")
+    assert tcg is not None, "the embedded profile has TCG's host-model answer"
+    stored = {"accel": "kvm", "vendor": tcg.vendor, "family": tcg.family, "model": tcg.model,
+              "stepping": tcg.stepping, "features": [*tcg.features, "avx2"],
+              "non_migratable": list(tcg.non_migratable), "blockers": {}}
+    dom, env = _kvm_host_model_domain(
+        cache, tmp_path, monkeypatch, stored,
+        lambda emulator, timeout=30.0: pytest.fail("QEMU was asked"))
     argv = compile_file(str(dom), env).argv
     cpu = argv[argv.index("-cpu") + 1]
-    from compiler.profile import AccelCpu
-    from compiler.record import evolve
 
     # the same answer recorded in a profile (as `domc probe` records KVM's) gives the same
     # CPU, and TCG's own answer a different one: the stored answer is what was used

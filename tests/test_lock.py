@@ -327,3 +327,22 @@ def test_the_good_entry_of_the_hostile_test_is_accepted(tmp_path):
     lock.write_text(json.dumps({"domc-lock": 1, "machine": "pc-q35-7.2",
                                 "devices": {"controller:pci:1": GOOD_ENTRY}}))
     assert main(["compile", "examples/windows.xml", "--lock", str(lock)]) in (0, 1)
+
+
+def test_a_compile_skips_lock_keys_for_itself_only(tmp_path):
+    """compile_file keys no device (nothing on the command line reads the keys), so
+    facts_of refuses what it made; the Env it was given keys the next normalize as
+    before, and those facts are the lock's."""
+    from compiler.api import compile_file, normalize_file
+
+    from .conftest import EXAMPLES
+
+    env = make_env()
+    compiled = compile_file(str(EXAMPLES / "laptop.xml"), env)
+    assert all(d.lock_key is None for d in compiled.domain.devices)
+    with pytest.raises(ValueError, match="without its devices' lock keys"):
+        facts_of(compiled.domain, env)
+    assert env.lock_keys
+    dom, _ = normalize_file(str(EXAMPLES / "laptop.xml"), env)
+    assert all(d.lock_key is not None for d in dom.devices)
+    assert facts_of(dom, env)["devices"]

@@ -21,11 +21,16 @@ def add_compile_options(p) -> None:
     which.add_argument("--qemu", metavar="VERSION",
                        help="an embedded QEMU profile: 4.2, 5.0, 5.1, 5.2, 6.0, 6.1, 6.2, 7.0, "
                             "7.1, 7.2 (default) or 8.0")
+    add_host_options(p)
+    add_dir_options(p)
+
+
+def add_host_options(p) -> None:
+    """The host a compile targets: its CPU and its topology (default: this machine)."""
     p.add_argument("--host", metavar="FILE",
                    help="host CPU: capabilities XML or a bare <cpu>; default: this machine")
     p.add_argument("--host-root", metavar="DIR",
                    help="read host topology from a captured /proc + /sys tree")
-    add_dir_options(p)
 
 
 def add_dir_options(p) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from ._common import add_host_options
+
 NAME = "abi-diff"
 HELP = "list what the guest sees change between two domains, lockfiles, or one domain " \
        "under two QEMU versions; exit 0 identical, 1 different"
@@ -22,10 +24,7 @@ def add_arguments(p) -> None:
                            help=f"compile {side.upper()} with this profile (from `domc probe`)")
     p.add_argument("--lock", metavar="FILE.lock",
                    help="compile the domain sides with this lockfile (as `compile --lock`)")
-    p.add_argument("--host", metavar="FILE",
-                   help="host CPU: capabilities XML or a bare <cpu>; default: this machine")
-    p.add_argument("--host-root", metavar="DIR",
-                   help="read host topology from a captured /proc + /sys tree")
+    add_host_options(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
 
 

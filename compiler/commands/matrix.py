@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ._common import hotplug_count
+from ._common import add_host_options, hotplug_count
 
 NAME = "matrix"
 HELP = "compile a domain against every embedded QEMU profile: per version, whether it " \
@@ -19,10 +19,7 @@ def add_arguments(p) -> None:
                         "(default: compare with the newest QEMU that compiles the domain)")
     p.add_argument("--hotplug", metavar="N", type=hotplug_count, default=0,
                    help="as `compile --hotplug N`")
-    p.add_argument("--host", metavar="FILE",
-                   help="host CPU: capabilities XML or a bare <cpu>; default: this machine")
-    p.add_argument("--host-root", metavar="DIR",
-                   help="read host topology from a captured /proc + /sys tree")
+    add_host_options(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
 
 

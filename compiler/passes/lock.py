@@ -160,25 +160,26 @@ def _unkeyed(env) -> bool:
 
 
 def apply_lock(dom: Domain, env) -> Domain:
-    if _unkeyed(env):
-        return dom
-    devices = _keyed(dom.devices)
-    lock = env.lock
-    if _lock_applies(dom, lock):
-        devices = _matched(devices, lock, dom)
-        devices = _restore(devices, lock, dom)
-        devices = [_apply(d, lock.devices[d.lock_key], dom) if d.lock_key in lock.devices
-                   else d for d in devices]
-    return dom.with_devices(devices)
+    """Key the devices the XML wrote; with a lock, give them its values and put back
+    the locked implicit devices the domain lacks."""
+    return _lock_pass(dom, env, restore=True)
 
 
 def lock_implicit_devices(dom: Domain, env) -> Domain:
+    """Key the devices the passes added; with a lock, give them its values too."""
+    return _lock_pass(dom, env, restore=False)
+
+
+def _lock_pass(dom: Domain, env, restore: bool) -> Domain:
     if _unkeyed(env):
         return dom
     devices = _keyed(dom.devices)
     lock = env.lock
     if _lock_applies(dom, lock):
         devices = _matched(devices, lock, dom)
+        if restore:
+            devices = _restore(devices, lock, dom)
+        # a device an earlier pass locked keeps what it got (only this module locks)
         devices = [_apply(d, lock.devices[d.lock_key], dom)
                    if d.lock_key in lock.devices and not d.locked else d for d in devices]
     return dom.with_devices(devices)

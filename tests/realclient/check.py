@@ -340,15 +340,27 @@ def _option_diffs(parity, lib, ours, names) -> list[tuple[str, str]]:
     diffs = []
     for name in names:
         e, o = a.get(name, {}), b.get(name, {})
-        for k in sorted(set(e) | set(o)):
+        for k, side in _keyed_diffs(e, o):
             what = f"-{name} {k}" if k else f"-{name}"
-            if k not in o:
+            if side == "libvirt":
                 diffs.append((f"{what}: only libvirt sets it", f"libvirt={e[k]}"))
-            elif k not in e:
+            elif side == "domc":
                 diffs.append((f"{what}: only domc sets it", f"domc={o[k]}"))
-            elif e[k] != o[k]:
+            else:
                 diffs.append((f"{what} differs", f"libvirt={e[k]} domc={o[k]}"))
     return diffs
+
+
+def _keyed_diffs(lib: dict, ours: dict):
+    """(key, side) for every key the two dicts do not agree on, in key order: side is
+    'libvirt' or 'domc' for a key only that side has, 'both' for differing values."""
+    for k in sorted(set(lib) | set(ours)):
+        if k not in ours:
+            yield k, "libvirt"
+        elif k not in lib:
+            yield k, "domc"
+        elif lib[k] != ours[k]:
+            yield k, "both"
 
 
 def _cpu_diffs(e, o) -> list[tuple[str, str]]:
@@ -360,12 +372,12 @@ def _cpu_diffs(e, o) -> list[tuple[str, str]]:
     if em != om:
         out.append((f"-cpu model differs: libvirt {em}, domc {om}", ""))
     feats = []
-    for f in sorted(set(ef) | set(of)):
-        if f not in of:
+    for f, side in _keyed_diffs(ef, of):
+        if side == "libvirt":
             feats.append((f"-cpu {em}: only libvirt has {f}={ef[f]}", f"{f}={ef[f]}"))
-        elif f not in ef:
+        elif side == "domc":
             feats.append((f"-cpu {em}: only domc has {f}={of[f]}", f"{f}={of[f]}"))
-        elif ef[f] != of[f]:
+        else:
             feats.append((f"-cpu {em}: {f} differs", f"libvirt {f}={ef[f]} domc {f}={of[f]}"))
     if len(feats) > 3:
         lib_only = [d for c, d in feats if "only libvirt" in c]

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 
-from lxml import etree
-
 from .diagnostics import Diagnostic, Span, fail
 from .inputs import require_directory
 
@@ -34,6 +32,8 @@ def load_schema(directory: str | None = None) -> etree.RelaxNG:
         raise fail("io", f"cannot read: no {DOMAIN_SCHEMA} in this directory (a libvirt "
                    "schema directory has one; to check the files in it, name them before "
                    "--schema or write --schema=DIR)", Span(directory))
+    from lxml import etree  # here: the compile path never loads lxml for the constants
+
     parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
     try:
         return etree.RelaxNG(etree.parse(path, parser))

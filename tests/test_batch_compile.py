@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from compiler.cli import main
-from compiler.commands._batch import Progress, run_ordered
+from compiler.commands._batch import Progress, run_ordered, shares
 from compiler.commands._common import expand_inputs
 from compiler.commands.compile import EXTENSIONS, json_text
 
@@ -190,25 +190,47 @@ def test_run_ordered_keeps_input_order():
         assert list(run_ordered(_square, items, jobs)) == [_square(n) for n in items]
 
 
-def _dies_at_7(n: str) -> str:
-    if n == "7":
+def _dies_at_15(n: str) -> str:
+    if n == "15":
         os._exit(9)  # a worker that dies without a word
     return n
 
 
 def test_a_dead_worker_loses_its_items_only():
-    items = [str(n) for n in range(12)]
-    got = list(run_ordered(_dies_at_7, items, 2, lost=lambda n: f"lost {n}"))
-    # the first item runs here, then worker 0 takes 1, 3, 5, 7, 9, 11 and dies at 7 with
-    # 1, 3, 5 perhaps not sent yet; worker 1's items are all there
-    assert got[0::2] == ["0", "2", "4", "6", "8", "10"]
-    assert got[7::2] == ["lost 7", "lost 9", "lost 11"]
-    assert all(got[i] in (str(i), f"lost {i}") for i in (1, 3, 5))
+    items = [str(n) for n in range(31)]
+    got = list(run_ordered(_dies_at_15, items, 3, lost=lambda n: f"lost {n}"))
+    # item 0 runs here, then the rest in three blocks: 1-10 here too, 11-20 in the first
+    # worker (which dies at 15, with 11-14 perhaps not sent yet), 21-30 in the second
+    assert shares(30, 3) == [10, 10, 10]
+    assert got[:11] == [str(i) for i in range(11)]
+    assert all(got[i] in (str(i), f"lost {i}") for i in range(11, 15))
+    assert got[15:21] == [f"lost {i}" for i in range(15, 21)]
+    assert got[21:] == [str(i) for i in range(21, 31)]
+
+
+def test_shares_cover_the_items_in_order():
+    for n in (0, 1, 2, 5, 272, 1000):
+        for jobs in (1, 2, 3, 8):
+            got = shares(n, jobs)
+            assert len(got) == jobs and sum(got) == n
+            assert max(got) - min(got) <= 1  # no process idles while another works
+
+
+def test_large_results_come_back_whole():
+    # results far larger than a pipe holds (64 KiB) or one read returns: each comes back
+    # whole and in order, read while this process ran its own block and after it
+    items = [str(n) for n in range(40)]
+    got = list(run_ordered(_big, items, 2))
+    assert got == [_big(n) for n in items]
+
+
+def _big(n: str) -> str:
+    return n * 20000
 
 
 def test_stopping_early_ends_the_workers():
     before = {p.pid for p in _children()}
-    results = run_ordered(_square, [str(n) for n in range(500)], 2)
+    results = run_ordered(_square, [str(n) for n in range(500)], 3)
     assert next(results) == "0" and next(results) == "1"
     assert len({p.pid for p in _children()} - before) == 2  # the two workers
     results.close()  # the workers are killed and reaped; nothing is left running

@@ -1,11 +1,12 @@
 """Many domains in one run: a per-file function mapped over the inputs in input order,
 in worker processes when asked, with a progress bar on a terminal.
 
-The function runs in forked workers (they inherit everything the parent imported and
-read, so a worker starts in microseconds; no multiprocessing machinery, whose import
-and threads cost more than a dozen domains) and returns plain values; results come
-back in input order whatever finished first, so the output of a batch does not depend
-on ``--jobs``.
+This process runs the first block of the inputs and forked workers one block each
+after it (they inherit everything this process imported and read, so a worker starts
+in microseconds; no multiprocessing machinery, whose import and threads cost more
+than a dozen domains); the function returns plain values, which come back in input
+order whatever finished first, so the output of a batch does not depend on
+``--jobs``.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import time
 from typing import Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
-# Domains a forked worker must have to be worth its start: a worker takes 15-20 ms of
-# CPU before its compiles run as fast as this process's (copy-on-write faults on
-# every page it touches, caches cold), about what 50 domains cost; measured on 2
-# busy CPUs, --jobs 2 overtook --jobs 1 between 128 and 256 corpus domains.
-DOMAINS_PER_WORKER = 128
+# Domains a forked worker must have to be worth its start: a worker runs its first
+# items slower than this process (copy-on-write faults on every page it touches,
+# caches cold).  Measured with corpus domains on 2 idle CPUs, --jobs 2 was as fast as
+# --jobs 1 at 16 domains and 6 ms faster at 32 (10 ms at 48, 33 ms at 160).
+DOMAINS_PER_WORKER = 32
 
 
 def default_jobs(items: int | None = None) -> int:
@@ -51,14 +53,15 @@ def positive_int(text: str) -> int:
     return n
 
 
-def run_ordered(fn: Callable[[str], T], items: Sequence[str], jobs: int,
+def run_ordered(fn: Callable[[T], R], items: Sequence[T], jobs: int,
                 init: Callable | None = None, initargs: tuple = (),
-                lost: Callable[[str], T] | None = None) -> Iterator[T]:
-    """``fn(item)`` for every item, in order, in up to ``jobs`` processes.
-    ``init(*initargs)`` prepares this process before anything runs (workers are forked
-    from it, so they inherit what it prepared).  ``fn``'s results must be plain values
-    (``marshal``: strings, numbers, None, tuples, lists, dicts); ``lost(item)`` stands
-    for the result of an item whose worker died before giving it."""
+                lost: Callable[[T], R] | None = None) -> Iterator[R]:
+    """``fn(item)`` for every item, in order, in up to ``jobs`` processes (this one and
+    ``jobs - 1`` forked workers).  ``init(*initargs)`` prepares this process before
+    anything runs (workers are forked from it, so they inherit what it prepared).
+    ``fn``'s results must be plain values (``marshal``: strings, numbers, None, tuples,
+    lists, dicts); ``lost(item)`` stands for the result of an item whose worker died
+    before giving it."""
     if init is not None:
         init(*initargs)
     jobs = min(jobs, len(items))
@@ -69,52 +72,118 @@ def run_ordered(fn: Callable[[str], T], items: Sequence[str], jobs: int,
     # the first item here: what the first compile loads and builds (tables, the CPU
     # catalogue, host facts) is then shared by the forked workers, not redone by each
     yield fn(items[0])
-    yield from _forked(fn, items[1:], min(jobs, len(items) - 1), lost)
+    yield from _shared(fn, items[1:], jobs, lost)
 
 
-def _forked(fn, items, jobs, lost):
-    """Worker k takes items k, k + jobs, ...; each writes its results, length-prefixed
-    marshal data, to a pipe of its own, which this process reads in input order.  A
-    worker that dies takes with it the results it had not sent yet; each of those
-    items gets ``lost(item)``, nothing else is affected."""
+def shares(n: int, jobs: int) -> list[int]:
+    """How many of ``n`` items each of ``jobs`` processes takes, in order (this one
+    first): equal shares.  A forked worker runs its first items slower than this
+    process would (copy-on-write faults, cold caches), but this process also reports
+    every result; measured on the corpus, the two even out."""
+    return [n // jobs + (k < n % jobs) for k in range(jobs)]
+
+
+def _shared(fn, items, jobs, lost):
+    """This process runs the first block of ``items`` while each worker runs one of the
+    blocks after it; a worker writes its results, length-prefixed marshal data, to a
+    pipe of its own, which this process empties as it goes (so no worker waits on a
+    full pipe) and reads in input order once its own block is done.  A worker that
+    dies takes with it the results it had not sent yet; each of those items gets
+    ``lost(item)``, nothing else is affected."""
     import marshal
 
+    sizes = shares(len(items), jobs)
+    bounds = [sum(sizes[:k]) for k in range(jobs + 1)]
     sys.stdout.flush()
     sys.stderr.flush()
-    workers: list[tuple[int, object]] = []
+    workers: list[_Inbox] = []
     done = False
     try:
-        for k in range(jobs):
+        for k in range(1, jobs):
             r, w = os.pipe()
             pid = os.fork()
             if pid == 0:  # pragma: no cover (runs in the worker)
                 try:
                     os.close(r)
-                    for _, src in workers:
-                        src.close()
+                    for inbox in workers:
+                        os.close(inbox.fd)
                 finally:
-                    _work(fn, items[k::jobs], w)
+                    _work(fn, items[bounds[k]:bounds[k + 1]], w)
             os.close(w)
-            workers.append((pid, os.fdopen(r, "rb")))
-        for i, item in enumerate(items):
-            src = workers[i % jobs][1]
-            head = src.read(4)
-            if len(head) < 4:  # the worker is gone
-                if lost is None:
-                    raise RuntimeError(f"the worker for {item} died")
-                yield lost(item)
-                continue
-            yield marshal.loads(src.read(int.from_bytes(head, "little")))
+            workers.append(_Inbox(pid, r))
+        for item in items[:bounds[1]]:
+            yield fn(item)
+            for inbox in workers:
+                inbox.drain()
+        for k, inbox in enumerate(workers, 1):
+            for item in items[bounds[k]:bounds[k + 1]]:
+                data = inbox.next()
+                if data is None:  # the worker is gone
+                    if lost is None:
+                        raise RuntimeError(f"the worker for {item} died")
+                    yield lost(item)
+                    continue
+                yield marshal.loads(data)
         done = True
     finally:
-        for pid, src in workers:
-            src.close()
+        for inbox in workers:
+            os.close(inbox.fd)
             if not done:
                 try:
-                    os.kill(pid, signal.SIGTERM)
+                    os.kill(inbox.pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
-            os.waitpid(pid, 0)
+            os.waitpid(inbox.pid, 0)
+
+
+class _Inbox:
+    """What one worker has sent: its pipe, read without waiting while this process has
+    work of its own (:meth:`drain`), then frame by frame (:meth:`next`)."""
+
+    __slots__ = ("pid", "fd", "buf", "at", "eof")
+
+    def __init__(self, pid: int, fd: int):
+        self.pid, self.fd = pid, fd
+        self.buf = bytearray()
+        self.at = 0
+        self.eof = False
+        os.set_blocking(fd, False)
+
+    def drain(self) -> None:
+        while not self.eof:
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                return
+            if not chunk:
+                self.eof = True
+            self.buf += chunk
+
+    def _fill(self, need: int) -> bool:
+        """At least ``need`` unread bytes in the buffer (False at the end of the pipe)."""
+        while len(self.buf) - self.at < need:
+            if self.eof:
+                return False
+            if self.at:  # what was read already goes, before the buffer grows
+                del self.buf[:self.at]
+                self.at = 0
+            os.set_blocking(self.fd, True)
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk:
+                self.eof = True
+            self.buf += chunk
+        return True
+
+    def next(self) -> bytes | None:
+        """The next result's bytes, or None when the worker ended before sending it."""
+        if not self._fill(4):
+            return None
+        size = int.from_bytes(self.buf[self.at:self.at + 4], "little")
+        if not self._fill(4 + size):
+            return None
+        start = self.at + 4
+        self.at = start + size
+        return bytes(self.buf[start:self.at])
 
 
 def _work(fn, items, fd: int) -> None:  # pragma: no cover (runs in the worker)

@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.parse
-from typing import Iterable
-
-from lxml import etree
+from collections.abc import Iterable
 
 from .. import __version__
 from ..diagnostics import Diagnostic, Severity
@@ -101,6 +98,8 @@ def github(results: Results, strict: bool) -> str:
 def junit(results: Results, strict: bool) -> str:
     failing = sum(1 for _, diags in results if failed(diags, strict))
     counts = {"tests": str(len(results)), "failures": str(failing), "errors": "0"}
+    from lxml import etree  # only here: a compile reports its errors without lxml
+
     suites = etree.Element("testsuites", name=f"{TOOL} validate", **counts)
     suite = etree.SubElement(suites, "testsuite", name=f"{TOOL} validate", skipped="0", **counts)
     for f, diags in results:
@@ -122,6 +121,8 @@ def junit(results: Results, strict: bool) -> str:
 def _uri(path: str) -> str:
     """A file as a SARIF artifact URI: relative paths stay relative (the repository's
     files, for code scanning), absolute ones become file: URIs."""
+    import urllib.parse
+
     posix = path.replace(os.sep, "/")
     if os.path.isabs(path):
         return "file://" + urllib.parse.quote(posix)

@@ -215,9 +215,28 @@ def compile_one(path: str) -> tuple[str | None, str, int]:
                       "report this with the input that caused it)\n"), EXIT_INTERNAL
 
 
-def _lost(path: str) -> tuple[None, str, int]:
-    return None, (f"domc: internal error: {path}: the process compiling it died (please "
-                  "report this with the input that caused it)\n"), EXIT_INTERNAL
+def compile_into(job: tuple[str, str]) -> tuple[str, int]:
+    """:func:`compile_one` of ``job``'s input, its output written to ``job``'s target
+    where the domain compiled (a failed domain writes nothing): (standard error text,
+    exit status).  Run where the domain is compiled, so a worker process writes its
+    own domains' files."""
+    from ..diagnostics import DomcError
+    from ..inputs import write_domain_output
+
+    path, target = job
+    out, err, status = compile_one(path)
+    if out is not None and status == 0:
+        try:
+            write_domain_output(target, out, executable=_WORK["format"] == "shell")
+        except DomcError as exc:
+            err += "".join(d.render() + "\n" for d in exc.diagnostics)
+            status = EXIT_FAILED
+    return err, status
+
+
+def _lost_into(job: tuple[str, str]) -> tuple[str, int]:
+    return (f"domc: internal error: {job[0]}: the process compiling it died (please "
+            "report this with the input that caused it)\n"), EXIT_INTERNAL
 
 
 # ------------------------------------------------------------------ the command
@@ -256,22 +275,16 @@ def run(args) -> int:
             sys.stdout.write(out)
         return status
     _make_dir(args.out_dir)
-    from ..inputs import write_domain_output
     from ._batch import Progress, default_jobs, run_ordered
 
     progress = Progress(len(paths), "domains")
     worst = 0
-    results = run_ordered(compile_one, paths, args.jobs or default_jobs(len(paths)),
-                          _prepare, (env, args.format, schema, args.strict), lost=_lost)
-    for done, (target, (out, err, status)) in enumerate(zip(targets, results), 1):
+    results = run_ordered(compile_into, list(zip(paths, targets)),
+                          args.jobs or default_jobs(len(paths)),
+                          _prepare, (env, args.format, schema, args.strict), lost=_lost_into)
+    for done, (err, status) in enumerate(results, 1):
         if err:
             progress.write(err)
-        if out is not None and status == 0:  # a domain that fails writes nothing
-            try:
-                write_domain_output(target, out, executable=args.format == "shell")
-            except DomcError as exc:
-                progress.write("".join(d.render() + "\n" for d in exc.diagnostics))
-                status = EXIT_FAILED
         worst = max(worst, status)
         progress.step(done)
     progress.clear()

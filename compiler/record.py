@@ -324,28 +324,71 @@ def _init_stub(self, *args, **kwargs):
     return owner.__init__(self, *args, **kwargs)
 
 
+def init_source(n: int, factories: tuple[int, ...], post_init: bool) -> str:
+    """``def __init__(self, p0, ..., pN-1)`` setting slot i from pi through ``_si``
+    (``_fi()`` when pi is NOTHING, for a field with a factory)."""
+    params = "".join(f", p{i}" for i in range(n))
+    lines = [f"def __init__(self{params}):"]
+    for i in range(n):
+        value = f"_f{i}() if p{i} is NOTHING else p{i}" if i in factories else f"p{i}"
+        lines.append(f"    _s{i}(self, {value})")
+    if post_init:
+        lines.append("    self.__post_init__()")
+    if n == 0 and not post_init:
+        lines.append("    pass")
+    return "\n".join(lines) + "\n"
+
+
+def copy_source(n: int) -> str:
+    """``def copy(inst, changes)`` for a class of ``n`` fields: its field values read
+    in C, ``changes`` put in (a KeyError for a name that is no field), each slot of a
+    new instance set in straight-line code."""
+    return "\n".join(["def copy(inst, changes):",
+                      "    values = _get(inst)",
+                      "    if changes:",
+                      "        values = list(values)",
+                      "        for name, value in changes.items():",
+                      "            values[_index[name]] = value",
+                      "    new = _new(inst.__class__)",
+                      *(f"    _s{i}(new, values[{i}])" for i in range(n)),
+                      "    return new"]) + "\n"
+
+
+def shapes(cls) -> tuple[tuple, int]:
+    """The template keys of record class ``cls``: (its ``__init__``'s, its copy's)."""
+    fs = cls.__record_fields__
+    params = [f for f in fs if not f.kw_only] + [f for f in fs if f.kw_only]
+    factories = tuple(i for i, f in enumerate(params) if f.factory is not None)
+    return (len(params), factories, bool(cls.__record_post_init__)), len(fs)
+
+
+# the templates compiled so far, by key; those of domc's own classes come compiled
+# ahead of time (compiler/_record_code.py, written by tools/record_code.py: loading
+# bytecode costs a fraction of compiling the source at run time)
 _TEMPLATES: dict[tuple, types.CodeType] = {}
+_COPY_TEMPLATES: dict[int, types.CodeType] = {}
+_AHEAD: list = []
+
+
+def _ahead() -> tuple[dict, dict]:
+    if not _AHEAD:
+        from . import _record_code as ahead
+
+        _AHEAD.append((ahead.INITS, ahead.COPIES))
+    return _AHEAD[0]
 
 
 def _template(n: int, factories: tuple[int, ...], post_init: bool) -> types.CodeType:
-    """``def __init__(self, p0, ..., pN-1)`` setting slot i from pi through ``_si``
-    (``_fi()`` when pi is NOTHING, for a field with a factory); compiled once per
-    shape."""
+    """The code of :func:`init_source` for this shape: made once per shape."""
     key = (n, factories, post_init)
     code = _TEMPLATES.get(key)
     if code is None:
-        params = "".join(f", p{i}" for i in range(n))
-        lines = [f"def __init__(self{params}):"]
-        for i in range(n):
-            value = f"_f{i}() if p{i} is NOTHING else p{i}" if i in factories else f"p{i}"
-            lines.append(f"    _s{i}(self, {value})")
-        if post_init:
-            lines.append("    self.__post_init__()")
-        if n == 0 and not post_init:
-            lines.append("    pass")
-        ns: dict = {}
-        exec(compile("\n".join(lines) + "\n", "<record __init__>", "exec"), ns)
-        code = _TEMPLATES[key] = ns["__init__"].__code__
+        made = _ahead()[0].get(key)
+        if made is None:
+            ns: dict = {}
+            exec(compile(init_source(n, factories, post_init), "<record __init__>", "exec"), ns)
+            made = ns["__init__"]
+        code = _TEMPLATES[key] = made.__code__.replace(co_name="__init__")
     return code
 
 
@@ -358,30 +401,19 @@ def _copy_stub(inst, changes):
     return owner.__record_copy__(inst, changes)
 
 
-_COPY_TEMPLATES: dict[int, types.CodeType] = {}
-
-
 def _make_copy(cls):
-    """The copy function of ``cls``: its field values read in C, ``changes`` put in
-    (a KeyError for a name that is no field), each slot of a new instance set in
-    straight-line code (one compiled template per number of fields): evolve is
-    called about forty times per compiled domain, and a loop over the setters cost
-    a quarter more."""
+    """The copy function of ``cls`` (:func:`copy_source`, one template per number of
+    fields): evolve is called about forty times per compiled domain, and a loop over
+    the setters cost a quarter more."""
     n = len(cls.__record_fields__)
     code = _COPY_TEMPLATES.get(n)
     if code is None:
-        lines = ["def copy(inst, changes):",
-                 "    values = _get(inst)",
-                 "    if changes:",
-                 "        values = list(values)",
-                 "        for name, value in changes.items():",
-                 "            values[_index[name]] = value",
-                 "    new = _new(inst.__class__)",
-                 *(f"    _s{i}(new, values[{i}])" for i in range(n)),
-                 "    return new"]
-        ns: dict = {}
-        exec(compile("\n".join(lines) + "\n", "<record copy>", "exec"), ns)
-        code = _COPY_TEMPLATES[n] = ns["copy"].__code__
+        made = _ahead()[1].get(n)
+        if made is None:
+            ns: dict = {}
+            exec(compile(copy_source(n), "<record copy>", "exec"), ns)
+            made = ns["copy"]
+        code = _COPY_TEMPLATES[n] = made.__code__.replace(co_name="copy")
     env: dict[str, Any] = {"_get": cls.__record_get__, "_index": cls.__record_index__,
                            "_new": _new}
     for i, put in enumerate(cls.__record_setters__):

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "compiler"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("compiler$", "compiler.diagnostics", "compiler.enums", "compiler.inputs",
               "compiler.xmldoc", "compiler.xmllight", "compiler.schema",
-              "compiler.xmlread", "compiler.grammars", "compiler.record",
+              "compiler.xmlread", "compiler.grammars", "compiler.record", "compiler._record_code",
               "compiler.tables", "compiler.profile", "compiler.qmpclient",
               "compiler.hostcache",
               "compiler.placement$", "compiler.placement.cpuset", "compiler.trace")),

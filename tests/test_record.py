@@ -202,3 +202,47 @@ def test_asdict_and_has_as_in_attrs():
                    "table": {"k": ({"x": 6, "y": 0, "label": ""},)}}
     assert type(got["items"]) is tuple  # attrs.asdict keeps collection types
     assert has(Outer) and has(Child) and not has(int) and not has(Outer(Point(1)))
+
+
+def _record_code_tool():
+    import importlib.util
+
+    path = PACKAGE.parent / "tools" / "record_code.py"
+    spec = importlib.util.spec_from_file_location("record_code_tool", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_the_ahead_of_time_templates_are_current():
+    # compiler/_record_code.py is what tools/record_code.py writes for today's classes:
+    # a new shape of record class fails here until the tool is run again
+    tool = _record_code_tool()
+    assert (PACKAGE / "_record_code.py").read_text() == tool.source(), \
+        "compiler/_record_code.py is out of date: run python3 tools/record_code.py"
+
+
+def test_known_shapes_use_the_ahead_of_time_code_and_new_ones_compile():
+    from compiler import _record_code, record
+
+    @frozen
+    class Known:  # the shape of Point: two plain fields, one with a default
+        x: int
+        y: int = 0
+
+    init_key, copy_key = record.shapes(Known)
+    assert init_key in _record_code.INITS and copy_key in _record_code.COPIES
+    k = Known(1)
+    assert evolve(k, y=5) == Known(1, 5)
+    assert Known.__init__.__code__.co_filename == _record_code.__file__
+    assert Known.__record_copy__.__code__.co_filename == _record_code.__file__
+
+    names = [f"f{i}" for i in range(57)]  # no class of domc has 57 fields
+    Wide = frozen(type("Wide", (), {"__annotations__": {n: "int" for n in names},
+                                     **{n: field(factory=lambda: 7) for n in names[50:]}}))
+    init_key, copy_key = record.shapes(Wide)
+    assert init_key not in _record_code.INITS and copy_key not in _record_code.COPIES
+    w = Wide(*range(50))
+    assert [getattr(w, n) for n in names] == [*range(50)] + [7] * 7
+    assert evolve(w, f56=1).f56 == 1 and evolve(w, f56=1).f0 == 0
+    assert Wide.__init__.__code__.co_filename == "<record __init__>"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from compiler.cli import main
-from compiler.commands._batch import Progress, run_ordered, shares
+from compiler.commands._batch import MAX_CHUNKS, Progress, chunk_size, run_ordered
 from compiler.commands._common import expand_inputs
 from compiler.commands.compile import EXTENSIONS, json_text
 
@@ -190,30 +191,36 @@ def test_run_ordered_keeps_input_order():
         assert list(run_ordered(_square, items, jobs)) == [_square(n) for n in items]
 
 
-def _dies_at_15(n: str) -> str:
-    if n == "15":
-        os._exit(9)  # a worker that dies without a word
+_PARENT = os.getpid()
+
+
+def _dies_in_a_worker(n: str) -> str:
+    if os.getpid() != _PARENT:
+        os._exit(9)  # a worker that dies without a word, at its first item
+    time.sleep(0.002)  # this process is slow enough for the workers to claim chunks
     return n
 
 
-def test_a_dead_worker_loses_its_items_only():
-    items = [str(n) for n in range(31)]
-    got = list(run_ordered(_dies_at_15, items, 3, lost=lambda n: f"lost {n}"))
-    # item 0 runs here, then the rest in three blocks: 1-10 here too, 11-20 in the first
-    # worker (which dies at 15, with 11-14 perhaps not sent yet), 21-30 in the second
-    assert shares(30, 3) == [10, 10, 10]
-    assert got[:11] == [str(i) for i in range(11)]
-    assert all(got[i] in (str(i), f"lost {i}") for i in range(11, 15))
-    assert got[15:21] == [f"lost {i}" for i in range(15, 21)]
-    assert got[21:] == [str(i) for i in range(21, 31)]
+def test_a_dead_worker_loses_its_chunk_only():
+    items = [str(n) for n in range(200)]
+    size = chunk_size(199, 3)
+    got = list(run_ordered(_dies_in_a_worker, items, 3, lost=lambda n: f"lost {n}"))
+    # each of the two workers claims one chunk and dies on it: those items are lost,
+    # every other item is run here, and everything comes back in input order
+    lost = [i for i, g in enumerate(got) if g != str(i)]
+    assert all(got[i] == f"lost {i}" for i in lost)
+    assert 1 <= len(lost) <= 2 * size
+    chunks = {(i - 1) // size for i in lost}  # item 0 runs before the chunks
+    assert len(lost) == sum(len(items[1:][c * size:(c + 1) * size]) for c in chunks)
 
 
-def test_shares_cover_the_items_in_order():
-    for n in (0, 1, 2, 5, 272, 1000):
-        for jobs in (1, 2, 3, 8):
-            got = shares(n, jobs)
-            assert len(got) == jobs and sum(got) == n
-            assert max(got) - min(got) <= 1  # no process idles while another works
+def test_chunks_cover_the_items():
+    assert chunk_size(272, 2) == 16 and chunk_size(40, 2) == 2 and chunk_size(3, 8) == 1
+    assert -(-10**6 // chunk_size(10**6, 2)) <= MAX_CHUNKS  # the chunk numbers fit a pipe
+    for n in (2, 5, 40, 199, 1000):
+        for jobs in (2, 3, 8):
+            items = [str(i) for i in range(n)]
+            assert list(run_ordered(_square, items, jobs)) == [_square(i) for i in items]
 
 
 def test_large_results_come_back_whole():

@@ -1,12 +1,11 @@
 """Many domains in one run: a per-file function mapped over the inputs in input order,
 in worker processes when asked, with a progress bar on a terminal.
 
-This process runs the first block of the inputs and forked workers one block each
-after it (they inherit everything this process imported and read, so a worker starts
-in microseconds; no multiprocessing machinery, whose import and threads cost more
-than a dozen domains); the function returns plain values, which come back in input
-order whatever finished first, so the output of a batch does not depend on
-``--jobs``.
+This process and forked workers take chunks of the inputs in turn until none is left
+(workers inherit everything this process imported and read, so a worker starts in
+microseconds; no multiprocessing machinery, whose import and threads cost more than
+a dozen domains); the function returns plain values, which come back in input order
+whatever finished first, so the output of a batch does not depend on ``--jobs``.
 """
 
 from __future__ import annotations
@@ -75,31 +74,38 @@ def run_ordered(fn: Callable[[T], R], items: Sequence[T], jobs: int,
     yield from _shared(fn, items[1:], jobs, lost)
 
 
-def shares(n: int, jobs: int) -> list[int]:
-    """How many of ``n`` items each of ``jobs`` processes takes, in order (this one
-    first): equal shares.  A forked worker runs its first items slower than this
-    process would (copy-on-write faults, cold caches), but this process also reports
-    every result; measured on the corpus, the two even out."""
-    return [n // jobs + (k < n % jobs) for k in range(jobs)]
+MAX_CHUNKS = 8192  # chunk numbers are 4 bytes: all of them fit in a 64 KiB pipe
+
+
+def chunk_size(n: int, jobs: int) -> int:
+    """Items per chunk: about eight chunks per process, at most 16 items each (a
+    chunk is claimed with one read and its results sent with one write), larger only
+    when there would be more than MAX_CHUNKS."""
+    return max(1, min(16, n // (8 * jobs)), -(-n // MAX_CHUNKS))
 
 
 def _shared(fn, items, jobs, lost):
-    """This process runs the first block of ``items`` while each worker runs one of the
-    blocks after it; a worker writes its results, length-prefixed marshal data, to a
-    pipe of its own, which this process empties as it goes (so no worker waits on a
-    full pipe) and reads in input order once its own block is done.  A worker that
-    dies takes with it the results it had not sent yet; each of those items gets
+    """This process and ``jobs - 1`` forked workers take chunks of ``items`` in turn
+    from a shared pipe of chunk numbers until none is left, so a process slowed by its
+    first items (a worker's copy-on-write faults, cold caches, a one-off table load)
+    or by another program simply takes fewer.  A worker sends each chunk's results,
+    one marshal frame, to a pipe of its own; this process runs chunks of its own while
+    waiting for the next one in input order, and yields results in input order.  A
+    worker that dies takes with it the chunk it was running; each of those items gets
     ``lost(item)``, nothing else is affected."""
-    import marshal
-
-    sizes = shares(len(items), jobs)
-    bounds = [sum(sizes[:k]) for k in range(jobs + 1)]
+    size = chunk_size(len(items), jobs)
+    chunks = [items[at:at + size] for at in range(0, len(items), size)]
+    tokens_r, tokens_w = os.pipe()
+    # every chunk number is in the pipe before anyone reads: a 4-byte read then takes
+    # exactly one (pipe reads are atomic); the pipe must hold them all
+    os.write(tokens_w, b"".join(k.to_bytes(4, "little") for k in range(len(chunks))))
+    os.close(tokens_w)
     sys.stdout.flush()
     sys.stderr.flush()
     workers: list[_Inbox] = []
     done = False
     try:
-        for k in range(1, jobs):
+        for _ in range(jobs - 1):
             r, w = os.pipe()
             pid = os.fork()
             if pid == 0:  # pragma: no cover (runs in the worker)
@@ -108,24 +114,40 @@ def _shared(fn, items, jobs, lost):
                     for inbox in workers:
                         os.close(inbox.fd)
                 finally:
-                    _work(fn, items[bounds[k]:bounds[k + 1]], w)
+                    _work(fn, chunks, tokens_r, w)
             os.close(w)
             workers.append(_Inbox(pid, r))
-        for item in items[:bounds[1]]:
-            yield fn(item)
-            for inbox in workers:
-                inbox.drain()
-        for k, inbox in enumerate(workers, 1):
-            for item in items[bounds[k]:bounds[k + 1]]:
-                data = inbox.next()
-                if data is None:  # the worker is gone
-                    if lost is None:
-                        raise RuntimeError(f"the worker for {item} died")
-                    yield lost(item)
+        results: dict[int, list] = {}
+        claimed_all = False
+        for k in range(len(chunks)):
+            while k not in results:
+                for inbox in workers:
+                    inbox.drain(results)
+                if k in results:
+                    break
+                if not claimed_all:
+                    mine = _claim(tokens_r)
+                    if mine is None:
+                        claimed_all = True
+                    else:
+                        results[mine] = [fn(item) for item in chunks[mine]]
                     continue
-                yield marshal.loads(data)
+                # every chunk is taken; chunk k is a worker's: wait for it
+                if all(inbox.eof for inbox in workers):
+                    results[k] = None  # its worker died before sending it
+                    break
+                _wait([inbox for inbox in workers if not inbox.eof])
+            got = results.pop(k)
+            if got is None:
+                if lost is None:
+                    raise RuntimeError(f"the worker for {chunks[k][0]} died")
+                for item in chunks[k]:
+                    yield lost(item)
+            else:
+                yield from got
         done = True
     finally:
+        os.close(tokens_r)
         for inbox in workers:
             os.close(inbox.fd)
             if not done:
@@ -136,58 +158,57 @@ def _shared(fn, items, jobs, lost):
             os.waitpid(inbox.pid, 0)
 
 
-class _Inbox:
-    """What one worker has sent: its pipe, read without waiting while this process has
-    work of its own (:meth:`drain`), then frame by frame (:meth:`next`)."""
+def _claim(fd: int) -> int | None:
+    """The next chunk number from the shared pipe, or None when none is left."""
+    data = os.read(fd, 4)
+    return int.from_bytes(data, "little") if len(data) == 4 else None
 
-    __slots__ = ("pid", "fd", "buf", "at", "eof")
+
+def _wait(inboxes: list) -> None:
+    """Until one of these workers' pipes has something to read (or has ended)."""
+    import select
+
+    select.select([inbox.fd for inbox in inboxes], [], [])
+
+
+class _Inbox:
+    """What one worker has sent: frames of (chunk number, its results), read without
+    waiting into the results of the batch."""
+
+    __slots__ = ("pid", "fd", "buf", "eof")
 
     def __init__(self, pid: int, fd: int):
         self.pid, self.fd = pid, fd
         self.buf = bytearray()
-        self.at = 0
         self.eof = False
         os.set_blocking(fd, False)
 
-    def drain(self) -> None:
+    def drain(self, results: dict) -> None:
+        import marshal
+
         while not self.eof:
             try:
                 chunk = os.read(self.fd, 1 << 20)
             except BlockingIOError:
-                return
+                break
             if not chunk:
                 self.eof = True
             self.buf += chunk
-
-    def _fill(self, need: int) -> bool:
-        """At least ``need`` unread bytes in the buffer (False at the end of the pipe)."""
-        while len(self.buf) - self.at < need:
-            if self.eof:
-                return False
-            if self.at:  # what was read already goes, before the buffer grows
-                del self.buf[:self.at]
-                self.at = 0
-            os.set_blocking(self.fd, True)
-            chunk = os.read(self.fd, 1 << 20)
-            if not chunk:
-                self.eof = True
-            self.buf += chunk
-        return True
-
-    def next(self) -> bytes | None:
-        """The next result's bytes, or None when the worker ended before sending it."""
-        if not self._fill(4):
-            return None
-        size = int.from_bytes(self.buf[self.at:self.at + 4], "little")
-        if not self._fill(4 + size):
-            return None
-        start = self.at + 4
-        self.at = start + size
-        return bytes(self.buf[start:self.at])
+        buf, at = self.buf, 0
+        while len(buf) - at >= 4:
+            size = int.from_bytes(buf[at:at + 4], "little")
+            if len(buf) - at - 4 < size:
+                break
+            k, got = marshal.loads(buf[at + 4:at + 4 + size])
+            results[k] = got
+            at += 4 + size
+        if at:
+            del buf[:at]
 
 
-def _work(fn, items, fd: int) -> None:  # pragma: no cover (runs in the worker)
-    """A worker's life: its items, then a quick exit (nothing of the parent's may run
+def _work(fn, chunks, tokens: int, fd: int) -> None:  # pragma: no cover (in the worker)
+    """A worker's life: chunks claimed from ``tokens`` until none is left, each one's
+    results sent as one frame, then a quick exit (nothing of the parent's may run
     here: no exit handlers, no buffered output flushed twice)."""
     import gc
     import marshal
@@ -196,18 +217,12 @@ def _work(fn, items, fd: int) -> None:  # pragma: no cover (runs in the worker)
     status = 0
     try:
         with os.fdopen(fd, "wb", buffering=0) as out:
-            # results go out in batches (every 32 KiB or 50 ms): one wake-up of the
-            # reader per result cost more than the results, on a busy machine
-            pending = bytearray()
-            since = time.monotonic()
-            for item in items:
-                data = marshal.dumps(fn(item))
-                pending += len(data).to_bytes(4, "little") + data
-                if len(pending) >= 32768 or time.monotonic() - since >= 0.05:
-                    _write_all(out, pending)
-                    pending.clear()
-                    since = time.monotonic()
-            _write_all(out, pending)
+            while True:
+                k = _claim(tokens)
+                if k is None:
+                    break
+                data = marshal.dumps((k, [fn(item) for item in chunks[k]]))
+                _write_all(out, len(data).to_bytes(4, "little") + data)
     except KeyboardInterrupt:
         status = 130
     except BaseException:

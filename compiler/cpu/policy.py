@@ -111,6 +111,10 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
     tab = table()
     enable: set[str] = set()
     disable: set[str] = set()
+    # the host-model CPU's own features (libvirt's definition before the XML's are
+    # applied): they keep their places in the argv (see _in_libvirts_order)
+    base_enable: set[str] = set()
+    base_disable: set[str] = set()
     model = cpu.model
     if host_model is not None:
         have = frozenset(tab.names(offered(cat, host_model)))
@@ -127,6 +131,7 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
             if policy is FeaturePolicy.FORBID and name in have:
                 diag.error("cpu-forbid", f"the host-model CPU has forbidden feature {name!r}",
                            _feature_span(cpu, name))
+        base_enable, base_disable = set(enable), set(disable)
     elif cpu.mode is CpuMode.HOST_MODEL and host is not None:
         model = host.model
         extra = {f.name for f in host.features if f.policy is FeaturePolicy.REQUIRE}
@@ -142,15 +147,20 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
         defn = profile.cpu_model(model)
         qemu_feats = {tab.canonical(q) for q in (defn.features if defn else ())} - {None, "hypervisor"}
         disable |= qemu_feats - have
+        base_enable, base_disable = set(enable), set(disable)
     elif cpu.mode is CpuMode.CUSTOM and cpu.match is CpuMatch.MINIMUM and have is not None and host is not None:
         enable |= {f.name for f in host.features if f.policy is FeaturePolicy.REQUIRE}
+        base_enable = set(enable)
     if cpu.mode in (CpuMode.CUSTOM, CpuMode.HOST_MODEL) and model:
         # libvirt's "removed" features: not in its model, but QEMU's may have them, so a
         # guest CPU that does not ask for one runs without it (libvirt 9.0 emits
         # 'Icelake-Server,intel-pt=off', 'EPYC,monitor=off'; its host-model CPU is a guest
         # description of the host, which has 'disable monitor' on an EPYC without it)
         m = cat.get(model)
-        disable |= set(m.removed if m else ()) - set(policies) - enable
+        removed = set(m.removed if m else ()) - set(policies) - enable
+        disable |= removed
+        if base_enable or base_disable:  # a host-model CPU: libvirt's lists them among its own
+            base_disable |= removed
     for name, policy in policies.items():
         span = _feature_span(cpu, name)
         if not profile.cpu_property(tab.qemu_name(name)):
@@ -180,10 +190,11 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
     # out, as libvirt does when it turns a CPU definition into QEMU properties
     enable = {n for n in enable if profile.cpu_property(tab.qemu_name(n))}
     disable = {n for n in disable if profile.cpu_property(tab.qemu_name(n))}
-    feats = tuple(CpuFeature(tab.qemu_name(n), FeaturePolicy.REQUIRE, span=_feature_span(cpu, n))
-                  for n in sorted(enable, key=tab.qemu_name)) + tuple(
-        CpuFeature(tab.qemu_name(n), FeaturePolicy.DISABLE, span=_feature_span(cpu, n))
-        for n in sorted(disable, key=tab.qemu_name))
+    feats = tuple(CpuFeature(tab.qemu_name(n),
+                             FeaturePolicy.REQUIRE if n in enable else FeaturePolicy.DISABLE,
+                             span=_feature_span(cpu, n))
+                  for n in _in_libvirts_order(enable | disable, base_enable, base_disable,
+                                              policies))
     mode, match = cpu.mode, cpu.match
     if becomes_host_model and host_model is not None and mode is CpuMode.CUSTOM:
         match = CpuMatch.EXACT  # libvirt: match='minimum' is the host-model CPU, exactly
@@ -193,21 +204,48 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
     return evolve(cpu, mode=mode, model=model, features=feats, match=match)
 
 
-def argv_value(cpu: Cpu) -> str:
-    """``MODEL,+flag,-flag`` (``host``/``max`` for host-passthrough/maximum).
+def _in_libvirts_order(names: set[str], base_enable: set[str], base_disable: set[str],
+                       policies: dict) -> list[str]:
+    """The resolved features in the order libvirt 9.0 writes them (it writes its CPU
+    definition's features in turn): a host-model CPU's own, as domain capabilities
+    list them (required ones, then disabled ones, each in table order), where a
+    feature the XML names keeps its place; then the XML's other features in document
+    order; then what remains (a model's removed features), in table order."""
+    tab = table()
+    rank: dict[str, tuple] = {}
+    for n in (*tab.sort(base_enable), *tab.sort(base_disable - base_enable)):
+        rank.setdefault(n, (0, len(rank)))
+    for i, n in enumerate(policies):
+        rank.setdefault(n, (1, i))
+    last = len(tab.order)
+    return sorted(names, key=lambda n: rank.get(n) or (2, tab.order.get(n, last), n))
+
+
+def argv_head(cpu: Cpu) -> str:
+    """The model part of ``-cpu``: the model, or ``host``/``max`` for
+    host-passthrough/maximum.
 
     host-passthrough is migratable unless the XML says ``migratable='off'`` (libvirt
     9.0 writes ``host,migratable=on``: QEMU then hides the features a migration could
     not carry, invtsc say); maximum says so only when the XML does."""
     if cpu.mode is CpuMode.HOST_PASSTHROUGH:
-        head = "host,migratable=" + ("off" if cpu.migratable is False else "on")
-    elif cpu.mode is CpuMode.MAXIMUM:
-        head = "max" if cpu.migratable is None else \
+        return "host,migratable=" + ("off" if cpu.migratable is False else "on")
+    if cpu.mode is CpuMode.MAXIMUM:
+        return "max" if cpu.migratable is None else \
             "max,migratable=" + ("on" if cpu.migratable else "off")
-    else:
-        head = cpu.model or "qemu64"
-    flags = [("+" if f.policy in ENABLE else "-") + f.name for f in cpu.features
-             if f.policy in ENABLE or f.policy in DISABLE]
-    return ",".join([head, *flags])
+    return cpu.model or "qemu64"
+
+
+def argv_flags(cpu: Cpu) -> list[str]:
+    """``feature=on`` / ``feature=off`` for the resolved features, in their order: the
+    form libvirt 9.0 writes (not QEMU's older ``+feature``/``-feature``, which QEMU
+    applies after every ``feature=...`` whatever the order)."""
+    return [f"{f.name}={'on' if f.policy in ENABLE else 'off'}" for f in cpu.features
+            if f.policy in ENABLE or f.policy in DISABLE]
+
+
+def argv_value(cpu: Cpu) -> str:
+    """``MODEL,feature=on,feature=off``: :func:`argv_head` and :func:`argv_flags`."""
+    return ",".join([argv_head(cpu), *argv_flags(cpu)])
 
 

@@ -205,10 +205,12 @@ def _cpu(root, dom: Domain, migratable: bool) -> None:
         el.remove(c)
     model = etree.Element("model", fallback="forbid")
     model.text = cpu.model
-    features = []
-    for policy, name in (("require", FeaturePolicy.REQUIRE), ("disable", FeaturePolicy.DISABLE)):
-        names = sorted(tab.canonical(f.name) or f.name for f in cpu.features if f.policy is name)
-        features += [etree.Element("feature", policy=policy, name=n) for n in names]
+    # in the resolved order, libvirt's (compiler.cpu.policy): the written CPU then
+    # compiles to the very same -cpu
+    policies = {FeaturePolicy.REQUIRE: "require", FeaturePolicy.DISABLE: "disable"}
+    features = [etree.Element("feature", policy=policies[f.policy],
+                              name=tab.canonical(f.name) or f.name)
+                for f in cpu.features if f.policy in policies]
     numa_at = next((i for i, c in enumerate(kept) if c.tag == "numa"), len(kept))
     children = [model, *kept[:numa_at], *features, *kept[numa_at:]]
     indent = _indent_of(el)

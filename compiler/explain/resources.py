@@ -7,6 +7,7 @@ import json
 
 from ..cpu.features import table
 from ..cpu.models import catalogue
+from ..cpu.policy import argv_flags, argv_head
 from ..devices import kind_of
 from ..model import CpuMode, FeaturePolicy
 from ..tables.hypervisor import HYPERV_PROPS, KVM_PROPS
@@ -42,7 +43,8 @@ class ResourceRules(RulesBase):
                                  f"CPU type {v}", cpu_el)
 
         def flag(part):
-            on, name = part[0] == "+", part[1:]
+            name, _, state = part.partition("=")
+            on = state == "on"
             canon = tab.canonical(name) or name
             for f in parsed.cpu.features if parsed.cpu else ():
                 if (tab.canonical(f.name) or f.name) == canon:
@@ -104,16 +106,20 @@ class ResourceRules(RulesBase):
                     return c.device_source(d, f"the {d.describe()} needs the CPU property {part}")
             return c.unknown(part)
 
+        # the parts: the model (host-passthrough's also migratable=), the resolved
+        # features, then the properties of other elements (argv_head, argv_flags, cpu_value)
+        heads = len(argv_head(resolved).split(",")) if resolved is not None else 1
+        flags = heads + (len(argv_flags(resolved)) if resolved is not None else 0)
         props = []
         for i, part in enumerate(value.split(",")):
             if i == 0:
                 src = head(part)
-            elif part[:1] in "+-":
+            elif heads <= i < flags:
                 src = flag(part)
             else:
                 k = part.split("=", 1)[0]
                 src = extra(k, part.split("=", 1)[-1], part)
-            props.append(Prop(part.lstrip("+-").split("=")[0] if i else "", part, src))
+            props.append(Prop(part.split("=")[0] if i else "", part, src))
         if cpu_el is not None:
             src = self.loc.xml(cpu_el, "the guest CPU, resolved by resolve_cpu")
         else:

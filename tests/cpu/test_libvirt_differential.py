@@ -17,6 +17,7 @@ import re
 import pytest
 
 from compiler.cpu.models import catalogue
+from compiler.profile import load_profile
 
 from ..libvirt import NO_LIBVIRT, cpu_answer, libvirt_answers, virsh
 from .conftest import HOSTS
@@ -139,20 +140,15 @@ def _domain(cpu: str, virt: str = "qemu") -> str:
 
 
 def _cpu_option(value: str):
-    """(model, features on, features off) of a -cpu value, libvirt feature names;
-    libvirt writes ``f=on``/``f=off``, domc ``+f``/``-f``."""
+    """(model, features on, features off) of a -cpu value, libvirt feature names."""
     from compiler.cpu.features import table
 
     head, *props = value.split(",")
     on, off = set(), set()
     for p in props:
-        if p.startswith(("+", "-")):
-            name, state = p[1:], p[0] == "+"
-        else:
-            name, _, v = p.partition("=")
-            assert v in ("on", "off"), value
-            state = v == "on"
-        (on if state else off).add(table().canonical(name) or name)
+        name, _, v = p.partition("=")
+        assert v in ("on", "off"), value
+        (on if v == "on" else off).add(table().canonical(name) or name)
     return head, on, off
 
 
@@ -189,6 +185,48 @@ def test_cpu_option_agrees_with_libvirt(domc, tmp_path, model, features):
     args = out.splitlines()
     got = args[args.index("-cpu") + 1]
     assert _cpu_option(got) == _cpu_option(want), (got, want)
+    assert got == want  # libvirt's very words: feature=on/off, in libvirt's order
+
+
+def _host_model_cases():
+    """host-model with seeded XML feature lines (disable and optional, which any host
+    allows; require and force of what the accelerator's host-model CPU has): TCG always,
+    KVM where this machine has it."""
+    from compiler.cpu.features import table
+
+    tab = table()
+    settable = [f.name for f in tab.features if load_profile().cpu_property(tab.qemu_name(f.name))]
+    rng = random.Random(17)
+    out = [pytest.param("qemu", "", id="tcg")]
+    for i in range(6):
+        picks = rng.sample(settable, 4)
+        lines = "".join(f"<feature policy='{p}' name='{f}'/>"
+                        for p, f in zip(("disable", "optional", "disable", "optional"), picks))
+        out.append(pytest.param("qemu", lines, id=f"tcg-{i}"))
+    if os.access("/dev/kvm", os.R_OK | os.W_OK):
+        out.append(pytest.param("kvm", "", id="kvm"))
+        for i in range(3):
+            picks = rng.sample(settable, 3)
+            lines = "".join(f"<feature policy='disable' name='{f}'/>" for f in picks)
+            out.append(pytest.param("kvm", lines, id=f"kvm-{i}"))
+    return out
+
+
+@pytest.mark.parametrize("virt, features", _host_model_cases())
+def test_host_model_option_is_libvirts_word_for_word(domc, tmp_path, virt, features):
+    """The host-model CPU's own features in libvirt's order (as its domain capabilities
+    list them), the XML's changing theirs in place and the others after them."""
+    f = tmp_path / "dom.xml"
+    f.write_text(_domain(f"<cpu mode='host-model'>{features}</cpu>", virt))
+    lv = virsh("domxml-to-native", "qemu-argv", str(f))
+    rc, out, err = domc("compile", f, "--format", "argv")
+    if lv.returncode != 0:  # e.g. a feature this host's CPU lacks: both refuse
+        assert rc == 2, (lv.stderr, out)
+        return
+    want = re.search(r"(?:^|\s)-cpu\s+(\S+)", lv.stdout).group(1)
+    assert rc == 0, err
+    args = out.splitlines()
+    assert args[args.index("-cpu") + 1] == want
 
 
 def _noTSX_hosts():

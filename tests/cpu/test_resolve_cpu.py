@@ -33,16 +33,18 @@ def run(cpu, host=None, machine=None, virt=VirtType.KVM):
     (None, None, "qemu64"),
     (Cpu(model="Penryn", match=CpuMatch.EXACT), None, "Penryn"),
     (Cpu(model="Penryn", features=(feat("sse4_2", P.FORCE), feat("lahf_lm"), feat("vmx", P.DISABLE))),
-     None, "Penryn,+lahf-lm,+sse4.2,-vmx"),
+     None, "Penryn,sse4.2=on,lahf-lm=on,vmx=off"),
     (Cpu(model="Westmere", features=(feat("vmx", P.OPTIONAL), feat("avx", P.OPTIONAL))), SERVER,
-     "Westmere,+vmx,-avx"),
-    (Cpu(model="Westmere", features=(feat("avx", P.FORBID),)), SERVER, "Westmere,-avx"),
-    (Cpu(mode=CpuMode.MAXIMUM, features=(feat("vmx", P.DISABLE),)), None, "max,-vmx"),
+     "Westmere,vmx=on,avx=off"),
+    (Cpu(model="Westmere", features=(feat("avx", P.FORBID),)), SERVER, "Westmere,avx=off"),
+    (Cpu(mode=CpuMode.MAXIMUM, features=(feat("vmx", P.DISABLE),)), None, "max,vmx=off"),
     (Cpu(mode=CpuMode.MAXIMUM, migratable=False), None, "max,migratable=off"),
     (Cpu(mode=CpuMode.MAXIMUM, migratable=True), None, "max,migratable=on"),
     (Cpu(mode=CpuMode.HOST_MODEL), SERVER,
-     "Westmere,+acpi,+dca,+ds,+ds-cpl,+est,+ht,+monitor,+pbe,+pdpe1gb,+rdtscp,+ss,+tm,+tm2,+vme,+vmx,+xtpr"
-     ",-arat,-pclmulqdq"),
+     # the host's features as libvirt's domain capabilities list them: required ones,
+     # then disabled ones, each in table (CPUID leaf) order
+     "Westmere,vme=on,ds=on,acpi=on,ss=on,ht=on,tm=on,pbe=on,monitor=on,ds-cpl=on,vmx=on,est=on"
+     ",tm2=on,xtpr=on,dca=on,pdpe1gb=on,rdtscp=on,pclmulqdq=off,arat=off"),
 ])
 def test_resolved_argv(cpu, host, want):
     dom, diag = run(cpu, host)
@@ -56,7 +58,7 @@ def test_resolved_argv(cpu, host, want):
     (Cpu(mode=CpuMode.HOST_PASSTHROUGH, migratable=True), "host,migratable=on"),
     (Cpu(mode=CpuMode.HOST_PASSTHROUGH, migratable=False), "host,migratable=off"),
     (Cpu(mode=CpuMode.HOST_PASSTHROUGH, features=(feat("vme", P.DISABLE),)),
-     "host,migratable=on,-vme"),
+     "host,migratable=on,vme=off"),
 ])
 def test_host_passthrough(cpu, want):
     dom, diag = run(cpu, virt=VirtType.KVM)
@@ -79,7 +81,7 @@ def test_custom_exact_needs_no_host(monkeypatch):
 
     monkeypatch.setattr(host, "from_this_machine", lambda: pytest.fail("host consulted"))
     dom, diag = run(Cpu(model="Haswell", match=CpuMatch.EXACT, features=(feat("vmx"),)))
-    assert diag.items == [] and cpu_argv_value(dom.cpu) == "Haswell,+vmx"
+    assert diag.items == [] and cpu_argv_value(dom.cpu) == "Haswell,vmx=on"
 
 
 @pytest.mark.parametrize("cpu, code, line", [
@@ -111,17 +113,22 @@ def test_migratable_definition_fixes_optional_features_and_host_model():
 
 # What QEMU 7.2 has no property for (pconfig, ospke, osxsave ...) never reaches -cpu;
 # libvirt's "removed" features of a custom model are switched off (libvirt 9.0 emits
-# 'Icelake-Server,intel-pt=off' and 'EPYC,monitor=off').
+# 'Icelake-Server,intel-pt=off' and 'EPYC,monitor=off'), after the XML's own.
 @pytest.mark.parametrize("cpu, want", [
-    (Cpu(model="Icelake-Server", features=(feat("pconfig", P.DISABLE),)), "Icelake-Server,-intel-pt"),
-    (Cpu(model="Icelake-Server", features=(feat("pconfig", P.FORBID),)), "Icelake-Server,-intel-pt"),
-    (Cpu(model="Icelake-Server", features=(feat("intel-pt"),)), "Icelake-Server,+intel-pt"),
+    (Cpu(model="Icelake-Server", features=(feat("pconfig", P.DISABLE),)), "Icelake-Server,intel-pt=off"),
+    (Cpu(model="Icelake-Server", features=(feat("pconfig", P.FORBID),)), "Icelake-Server,intel-pt=off"),
+    (Cpu(model="Icelake-Server", features=(feat("intel-pt"),)), "Icelake-Server,intel-pt=on"),
     (Cpu(model="Skylake-Client", features=(feat("ospke", P.DISABLE), feat("osxsave", P.DISABLE))),
      "Skylake-Client"),
-    (Cpu(model="EPYC"), "EPYC,-monitor"),
-    (Cpu(model="EPYC", features=(feat("monitor"),)), "EPYC,+monitor"),
-    (Cpu(model="Opteron_G3"), "Opteron_G3,-monitor"),
+    (Cpu(model="EPYC"), "EPYC,monitor=off"),
+    (Cpu(model="EPYC", features=(feat("monitor"),)), "EPYC,monitor=on"),
+    (Cpu(model="Opteron_G3"), "Opteron_G3,monitor=off"),
     (Cpu(model="EPYC-Rome"), "EPYC-Rome"),
+    # the XML's features in document order, then the removed ones (what libvirt 9.0 wrote
+    # for this definition, byte for byte)
+    (Cpu(model="Icelake-Server", features=(feat("vmx"), feat("avx512f", P.DISABLE), feat("pcid"),
+                                           feat("aes", P.DISABLE))),
+     "Icelake-Server,vmx=on,avx512f=off,pcid=on,aes=off,intel-pt=off"),
 ])
 def test_features_qemu_lacks_and_removed_features(cpu, want):
     dom, diag = run(cpu)
@@ -144,17 +151,17 @@ def test_host_model_leaves_out_what_qemu_cannot_set(tmp_path):
     dom, diag = run(Cpu(mode=CpuMode.HOST_MODEL), str(host))
     assert diag.items == []
     value = cpu_argv_value(dom.cpu)
-    assert value.startswith("Skylake-Client,") and "+pku" in value and "+vmx" in value
+    assert value.startswith("Skylake-Client,") and "pku=on" in value and "vmx=on" in value
     for name in ("osxsave", "ospke", "cmt"):
         assert name not in value
 
 
 @pytest.mark.parametrize("host_model, want", [
-    ("Skylake-Client-noTSX-IBRS", "Skylake-Client-IBRS,-hle,-rtm"),
-    ("Skylake-Server-noTSX-IBRS", "Skylake-Server-IBRS,-hle,-pku,-rtm"),
-    ("Cascadelake-Server-noTSX", "Cascadelake-Server,-hle,-pku,-rtm"),
-    ("Icelake-Server-noTSX", "Icelake-Server,-hle,-intel-pt,-rtm"),
-    ("Haswell-noTSX", "Haswell-noTSX,-abm,-arat,-f16c,-rdrand,-xsaveopt"),
+    ("Skylake-Client-noTSX-IBRS", "Skylake-Client-IBRS,hle=off,rtm=off"),
+    ("Skylake-Server-noTSX-IBRS", "Skylake-Server-IBRS,hle=off,rtm=off,pku=off"),
+    ("Cascadelake-Server-noTSX", "Cascadelake-Server,hle=off,rtm=off,pku=off"),
+    ("Icelake-Server-noTSX", "Icelake-Server,hle=off,rtm=off,intel-pt=off"),
+    ("Haswell-noTSX", "Haswell-noTSX,f16c=off,rdrand=off,arat=off,xsaveopt=off,abm=off"),
 ])
 def test_host_model_never_names_a_model_libvirt_keeps_for_hosts(tmp_path, host_model, want):
     # libvirt 9.0 describes hosts with these noTSX models, guest CPUs with the TSX sibling
@@ -164,3 +171,14 @@ def test_host_model_never_names_a_model_libvirt_keeps_for_hosts(tmp_path, host_m
     dom, diag = run(Cpu(mode=CpuMode.HOST_MODEL), str(host))
     assert diag.items == []
     assert cpu_argv_value(dom.cpu) == want
+
+
+def test_host_model_features_the_xml_names_keep_their_place():
+    # libvirt applies the XML's features to its host-model CPU: one the host-model CPU
+    # lists changes in place (vme), another is added after its list (ssse3)
+    dom, diag = run(Cpu(mode=CpuMode.HOST_MODEL, features=(feat("ssse3", P.DISABLE),
+                                                           feat("vme", P.DISABLE))), SERVER)
+    assert diag.items == []
+    assert cpu_argv_value(dom.cpu) == (
+        "Westmere,vme=off,ds=on,acpi=on,ss=on,ht=on,tm=on,pbe=on,monitor=on,ds-cpl=on,vmx=on"
+        ",est=on,tm2=on,xtpr=on,dca=on,pdpe1gb=on,rdtscp=on,pclmulqdq=off,arat=off,ssse3=off")

@@ -188,9 +188,10 @@ _QJSON = (lambda obj: "".join(_C_QJSON(obj, 0))) if _C_QJSON else \
 def pci_props(dev: Device, ctx: EmitCtx) -> dict:
     a = dev.address
     if isinstance(a, PciAddr):
-        props = {"bus": ctx.pci_bus_name(a.bus), "addr": a.qemu_addr()}
+        props = {"bus": ctx.pci_bus_name(a.bus)}
         if a.multifunction is not None:  # libvirt writes an explicit off as false
             props["multifunction"] = a.multifunction
+        props["addr"] = a.qemu_addr()
         if dev.acpi_index is not None:
             props["acpi-index"] = dev.acpi_index
         props.update(dev.virtio_options)
@@ -198,7 +199,15 @@ def pci_props(dev: Device, ctx: EmitCtx) -> dict:
     return {}
 
 
+# libvirt writes a virtio device's transport options right after its driver (its
+# qemuBuildVirtioDevProps starts every virtio device's properties), in this order
+VIRTIO_FIRST = ("iommu_platform", "ats", "packed", "page-per-vq")
+
+
 def device_arg(driver: str, props: dict) -> list[str]:
+    if any(k in props for k in VIRTIO_FIRST):
+        first = {k: props[k] for k in VIRTIO_FIRST if k in props}
+        props = {**first, **{k: v for k, v in props.items() if k not in first}}
     return ["-device", qjson({"driver": driver, **props})]
 
 

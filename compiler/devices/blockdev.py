@@ -482,16 +482,31 @@ def _image_nodes(d, n: int, dtype: str, src: BlockSource, fmt: str, readonly: bo
         argv += secret_object(enc_id, src.encryption.secret, dirs)
     storage = source_node(dtype, src, d.device, auth_id)
     argv += _source_objects(src, sname, storage)
-    storage = {**storage, "node-name": sname, "auto-read-only": True, "discard": "unmap"}
+    # libvirt's order: the protocol's own properties (aio among them), then node-name,
+    # cache, auto-read-only and discard
+    storage = dict(storage)
+    if d.io in ("native", "threads", "io_uring") and dtype in ("file", "block"):
+        storage["aio"] = d.io
+    storage["node-name"] = sname
     cache = _CACHE.get(d.cache or "")
     if cache is not None:
         storage["cache"] = {"direct": cache[0], "no-flush": cache[1]}
-    if d.io in ("native", "threads", "io_uring") and dtype in ("file", "block"):
-        storage["aio"] = d.io
+    storage.update({"auto-read-only": True, "discard": "unmap"})
     if fmt == "aio":
         fmt = "raw"  # libvirt's old name for raw
     argv += ["-blockdev", qjson(storage)]
-    fnode = {"node-name": fname, "read-only": readonly, "driver": fmt}
+    # the format node in libvirt's order: node-name, read-only, discard, detect-zeroes,
+    # cache; then the format (driver and its own properties) and the file below
+    fnode = {"node-name": fname, "read-only": readonly}
+    if d.discard in ("unmap", "ignore"):
+        fnode["discard"] = d.discard
+    if top and d.detect_zeroes in ("on", "unmap"):
+        # QEMU unmaps zeroes only where discards are passed down; otherwise 'on'
+        unmap = d.detect_zeroes == "unmap" and d.discard == "unmap"
+        fnode["detect-zeroes"] = "unmap" if unmap else "on"
+    if cache is not None:
+        fnode["cache"] = storage["cache"]
+    fnode["driver"] = fmt
     if enc_id is not None:
         assert fmt in ("raw", "qcow2"), "checked by check_encryption"
         if fmt == "raw":  # the LUKS layer is the format node
@@ -510,14 +525,6 @@ def _image_nodes(d, n: int, dtype: str, src: BlockSource, fmt: str, readonly: bo
                                          "cache": storage.get("cache")})]
             sname = slice_name
     fnode["file"] = sname
-    if cache is not None:
-        fnode["cache"] = storage["cache"]
-    if d.discard in ("unmap", "ignore"):
-        fnode["discard"] = d.discard
-    if top and d.detect_zeroes in ("on", "unmap"):
-        # QEMU unmaps zeroes only where discards are passed down; otherwise 'on'
-        unmap = d.detect_zeroes == "unmap" and d.discard == "unmap"
-        fnode["detect-zeroes"] = "unmap" if unmap else "on"
     if backing is not ... and fmt in BACKING_FORMATS:
         fnode["backing"] = backing  # None: json null, no backing image
     # json.dumps, not qjson: a "backing" of None is JSON null, QEMU's "no backing image"

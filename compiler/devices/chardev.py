@@ -291,11 +291,21 @@ def emit_channel(d: CharDevice, ctx: EmitCtx) -> list[str]:
             "-netdev", qjson({"type": "user", "guestfwd": [{"str": fwd}], "id": d.alias})]
 
 
+# QEMU 7.2's isa-serial: "Max. supported number of ISA serial ports is 4"
+ISA_SERIAL_PORTS = 4
+
+
 def validate_source(d: CharDevice, dom, diag) -> None:
     """<serial>, <parallel>: the backend is emitted as written."""
     check_char_source(d.source, d.span, dom, diag)
     if d.element == "parallel":
         check_parallel_address(d, dom, diag)
+    elif _is_isa_serial(d) and not serial_wants_pci(d, dom) \
+            and (d.target_port or 0) >= ISA_SERIAL_PORTS:
+        diag.error("serial-port", f"serial port {d.target_port}: QEMU has {ISA_SERIAL_PORTS} "
+                   f"ISA serial ports, 0 to {ISA_SERIAL_PORTS - 1} (a <serial> without a "
+                   "port takes one more than the largest port of the serials, as libvirt "
+                   "numbers them)", d.span)
 
 
 def implied_serial(devices) -> CharDevice | None:

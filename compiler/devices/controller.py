@@ -342,7 +342,7 @@ def emit(c: Controller, ctx: EmitCtx) -> list[str]:
     if c.type == "usb":
         if c.model == "none":
             return []
-        return device_arg(USB_DRIVERS[c.model], {**common, **_usb_props(c, ctx)})
+        return device_arg(USB_DRIVERS[c.model], {**_usb_props(c, ctx), **common})
     if c.type == "scsi":
         props = {} if c.iothread is None else {"iothread": f"iothread{c.iothread}"}
         props["id"] = common.pop("id")
@@ -351,12 +351,12 @@ def emit(c: Controller, ctx: EmitCtx) -> list[str]:
         props.update(scsi_props(c.options))
         return device_arg(SCSI_DRIVERS[c.model], {**props, **common})
     if c.type == "virtio-serial":
-        props = dict(common)
+        props = {"id": common.pop("id")}
         if c.ports is not None:
             props["max_ports"] = c.ports
         if c.vectors is not None:
             props["vectors"] = c.vectors
-        return device_arg(VIRTIO_SERIAL_DRIVERS[c.model], props)
+        return device_arg(VIRTIO_SERIAL_DRIVERS[c.model], {**props, **common})
     if c.type == "sata":
         if c.index == 0 and _is_q35(ctx.dom):
             return []  # the ICH9's own AHCI

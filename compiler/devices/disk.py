@@ -16,7 +16,7 @@ from .backing import BackingLayer, read_backing
 from .blockdev import AUTH_PROTOCOLS, BlockSource, blockdev_args, check_disk_source, \
     check_encryption, check_source_extras, read_source, warn_credentials
 from .disk_options import DiskOptions, cache_mode, check_disk_options, read_disk_options, \
-    share_props, tail_props, virtio_props
+    share_props, block_size_props, error_props, geometry_props, virtio_props
 from .iotune import check_iotune_group, throttle_args
 
 BUSES = ("ide", "scsi", "virtio", "sata", "fdc", "usb", "sd", "xen", "uml")
@@ -161,6 +161,13 @@ def validate(d: Disk, dom, diag) -> None:
     if (d.vendor is not None or d.product is not None) and d.target_bus != "scsi":
         diag.error("disk-vpd", f"{d.describe()}: <vendor> and <product> exist only for SCSI "
                    "disks", d.span)
+    if d.wwn is not None and d.target_bus not in ("ide", "scsi"):
+        # QEMU's ide-hd on a SATA port would take it, but libvirt 9.0 refuses it there too
+        diag.error("disk-wwn", f"{d.describe()}: <wwn> exists only for IDE and SCSI disks, "
+                   f"not bus '{d.target_bus}'", d.span)
+    if d.rotation_rate is not None and d.target_bus not in ("ide", "sata", "scsi"):
+        diag.error("disk-rotation", f"{d.describe()}: rotation_rate exists only for IDE, SATA "
+                   f"and SCSI disks, not bus '{d.target_bus}'", d.span)
     for what, value, limit in (("vendor", d.vendor, SCSI_VENDOR_MAX),
                                ("product", d.product, SCSI_PRODUCT_MAX)):
         if value is not None and (len(value) > limit or not value.isprintable()):
@@ -288,9 +295,10 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
     if node is not None and d.options.iotune is not None:
         more, node = throttle_args(d, node, ctx)
         argv += more
+    # libvirt 9.0's order (qemuBuildDiskDeviceProps), word for word
     props = {} if d.iothread is None else {"iothread": f"iothread{d.iothread}"}
     if d.target_bus == "virtio":
-        props.update(virtio_props(d.options))
+        props.update(virtio_props(d.options, d.queues))
     props.update(_bus_props(d, ctx))
     if d.target_bus == "scsi" and d.device != "lun":
         # the SCSI VPD device identification page (/dev/disk/by-id): libvirt keeps
@@ -300,28 +308,31 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
     if node is not None:
         props["drive"] = node
     props["id"] = d.alias
-    if d.target_bus == "virtio" and d.queues is not None:
-        props["num-queues"] = d.queues
     if d.boot_order is not None and d.target_bus != "fdc":
         props["bootindex"] = d.boot_order  # a floppy's goes to its isa-fdc
-    if d.serial is not None:
-        props["serial"] = d.serial
-    if d.wwn is not None and d.target_bus in ("ide", "sata", "scsi"):
+    props.update(block_size_props(d.options))
+    if d.wwn is not None:  # IDE and SCSI only (validate)
         props["wwn"] = int(d.wwn, 16)
+    if d.rotation_rate is not None:  # IDE, SATA and SCSI only (validate)
+        props["rotation_rate"] = d.rotation_rate
     if d.target_bus == "scsi":
         if d.vendor is not None:
             props["vendor"] = d.vendor
         if d.product is not None:
             props["product"] = d.product
-    if d.rotation_rate is not None and d.target_bus in ("ide", "sata", "scsi"):
-        props["rotation_rate"] = d.rotation_rate
-    if d.cache in ("none", "writeback", "directsync", "unsafe"):
-        props["write-cache"] = "on"
-    elif d.cache == "writethrough":
-        props["write-cache"] = "off"
     if d.target_bus == "usb":
         props["removable"] = bool(d.removable)  # libvirt 9.0 always says
-    props.update(tail_props(d.options))
+    # the guest's volatile write cache: on where the host caches writes (libvirt's
+    # qemuDomainDiskCachemodeFlags: none, writeback, unsafe), off where each write
+    # reaches the disk before it completes (writethrough, directsync)
+    if d.cache in ("none", "writeback", "unsafe"):
+        props["write-cache"] = "on"
+    elif d.cache in ("writethrough", "directsync"):
+        props["write-cache"] = "off"
+    props.update(geometry_props(d.options))
+    if d.serial is not None:
+        props["serial"] = d.serial
+    props.update(error_props(d.options))
     argv += device_arg(_guest_driver(d, ctx), props)
     if d.target_bus == "fdc":
         argv = _isa_fdc_args(d, ctx) + argv

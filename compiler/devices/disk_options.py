@@ -148,19 +148,28 @@ def error_policies(o: DiskOptions) -> tuple[str | None, str | None]:
     return w, r or w
 
 
-def virtio_props(o: DiskOptions) -> dict:
+def virtio_props(o: DiskOptions, queues: int | None) -> dict:
     """virtio-blk's own properties, which libvirt writes first."""
-    return {"ioeventfd": o.ioeventfd, "event_idx": o.event_idx, "queue-size": o.queue_size}
+    return {"ioeventfd": o.ioeventfd, "event_idx": o.event_idx, "num-queues": queues,
+            "queue-size": o.queue_size}
 
 
 def share_props(d) -> dict:
     return {"share-rw": True} if d.shareable else {}
 
 
-def tail_props(o: DiskOptions) -> dict:
-    """Block sizes, geometry and error policies, in libvirt's order (after the id)."""
-    werror, rerror = error_policies(o)
+def block_size_props(o: DiskOptions) -> dict:
+    """<blockio>'s sizes, which libvirt writes right after the boot index."""
     return {"logical_block_size": o.logical_block_size,
-            "physical_block_size": o.physical_block_size,
-            "cyls": o.cyls, "heads": o.heads, "secs": o.secs, "bios-chs-trans": o.trans,
-            "werror": werror, "rerror": rerror}
+            "physical_block_size": o.physical_block_size}
+
+
+def geometry_props(o: DiskOptions) -> dict:
+    """<geometry>, which libvirt writes after write-cache and before the serial."""
+    return {"cyls": o.cyls, "heads": o.heads, "secs": o.secs, "bios-chs-trans": o.trans}
+
+
+def error_props(o: DiskOptions) -> dict:
+    """The error policies, which libvirt writes last."""
+    werror, rerror = error_policies(o)
+    return {"werror": werror, "rerror": rerror}

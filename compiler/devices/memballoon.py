@@ -46,11 +46,12 @@ def validate(b: Memballoon, dom, diag) -> None:
 def emit(b: Memballoon, ctx: EmitCtx) -> list[str]:
     if b.model == "none":
         return []
-    props = {"id": b.alias, **pci_props(b, ctx)}
+    props = {"id": b.alias}
     if b.autodeflate is not None:
         props["deflate-on-oom"] = b.autodeflate
     if b.free_page_reporting is not None:
         props["free-page-reporting"] = b.free_page_reporting
+    props.update(pci_props(b, ctx))  # libvirt: the address after the balloon's own
     return device_arg(DRIVERS[b.model], props)
 
 

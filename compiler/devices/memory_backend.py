@@ -84,6 +84,8 @@ class BackendRequest:
     # virtio-pmem: ``path`` is used as it is, neither preallocated for its own sake nor
     # given the guest-wide discard setting
     plain_file: bool = False
+    # the guest's RAM without NUMA (``pc.ram``, the machine's memory-backend)
+    system_memory: bool = False
 
 
 @frozen
@@ -161,6 +163,10 @@ def build_backend(dom: Domain, req: BackendRequest) -> Backend:
             props["discard-data"] = discard
     if access is not None and qom != "memory-backend-ram":
         props["share"] = access is MemoryAccess.SHARED
+    if req.system_memory and qom != "memory-backend-ram":
+        # the RAM block keeps the id 'pc.ram' (not '/objects/pc.ram'), as in guests
+        # started without a backend object: a migration stream names RAM blocks by it
+        props["x-use-canonical-path-for-ramblock-id"] = False
     if req.pmem:
         props["pmem"] = True
     device_prealloc = False

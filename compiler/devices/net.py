@@ -204,9 +204,9 @@ def emit(n: Interface, ctx: EmitCtx) -> list[str]:
         props["vectors"] = 2 * n.queues + 2
     if n.mtu is not None and driver.startswith("virtio-net"):
         props["host_mtu"] = n.mtu
-    props.update(pci_props(n, ctx))
     if n.boot_order is not None:
-        props["bootindex"] = n.boot_order
+        props["bootindex"] = n.boot_order  # libvirt: before the address
+    props.update(pci_props(n, ctx))
     if n.rom_bar is not None:
         props["rombar"] = 1 if n.rom_bar else 0
     return pre + ["-netdev", qjson(nd)] + device_arg(driver, props)

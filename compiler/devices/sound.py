@@ -51,9 +51,10 @@ def implicit(devices: tuple, dom, family: MachineFamily) -> tuple:
 def emit(s: Sound, ctx: EmitCtx) -> list[str]:
     if s.model == "pcspk":
         return []  # machine property, see emit.argv
-    props = {"id": s.alias, **pci_props(s, ctx)}
+    props = {"id": s.alias}
     if s.model not in ("ich6", "ich9", "ich7"):
-        props["audiodev"] = f"audio{s.audio_id or 1}"
+        props["audiodev"] = f"audio{s.audio_id or 1}"  # libvirt: before the address
+    props.update(pci_props(s, ctx))
     props.update(usb_props(s, ctx))
     argv = device_arg(SOUND_DRIVERS[s.model], props)
     if s.model in ("ich6", "ich9", "ich7"):

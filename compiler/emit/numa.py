@@ -55,7 +55,8 @@ def memory_backend_props(dom: Domain, alias: str, size_kib: int,
     """The ``-object`` dicts for the backend of cell ``cell`` (None: ``pc.ram``, all
     guest RAM) and whether the settings need a backend at all."""
     b = build_backend(dom, BackendRequest(alias=alias, size_kib=size_kib,
-                                          node=cell.id if cell is not None else None, cell=cell))
+                                          node=cell.id if cell is not None else None, cell=cell,
+                                          system_memory=cell is None))
     return list(b.objects), b.needed
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .aliases import assign_aliases
 from .boot import apply_boot_order
+from .char_ports import number_char_ports
 from .drives import assign_drive_addresses
 from .fill_numa_cpus import fill_numa_cpus
 from .firmware import select_firmware
@@ -30,6 +31,7 @@ PASSES = (
     canonicalize_machine,
     select_firmware,
     fill_numa_cpus,
+    number_char_ports,
     validate_domain,
     order_devices,
     apply_boot_order,

@@ -23,7 +23,7 @@ from ..devices import kind_of
 from ..devices.controller import USB2_COMPANIONS, USB2_FUNCTIONS, Controller
 from ..model import Domain, MachineFamily, PciAddr
 from .pci_buses import FUNCTIONS, SLOTS, fixed_slots, slot_group
-from .pcie import assign_pcie_addresses
+from .pcie import assign_pcie_addresses, controller_defaults
 
 PIIX3_SLOT = 1
 HOST_BRIDGE_SLOT = 0
@@ -195,7 +195,8 @@ def assign_pci_addresses(dom: Domain, env) -> Domain:
             why(i, a, how)
         devices[i] = evolve(d, address=a)
         slots.take(a, name(i))
-    return dom.with_devices(devices)
+    # bridges and ports get their chassis (and port) numbers, as on q35
+    return dom.with_devices(controller_defaults(devices, diag))
 
 
 def _exhausted(diag, d) -> None:

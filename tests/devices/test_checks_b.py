@@ -73,6 +73,13 @@ CASES = [
     ("disk-vpd-bus", fdisk("vda", "virtio", "<vendor>X</vendor>"), "disk-vpd", None, {}),
     ("disk-vpd-long", fdisk("sda", "scsi", "<product>A-PRODUCT-TOO-LONG</product>"),
      "disk-vpd", None, {}),
+    # libvirt 9.0: "Only ide and scsi disk support wwn", "rotation rate is only valid for
+    # SCSI/IDE/SATA bus" (QEMU's virtio-blk and usb-storage have neither property)
+    ("disk-wwn-sata", fdisk("sda", "sata", "<wwn>5000c50015ea71ad</wwn>"), "disk-wwn", None, {}),
+    ("disk-wwn-virtio", fdisk("vda", "virtio", "<wwn>5000c50015ea71ad</wwn>"), "disk-wwn",
+     None, {}),
+    ("disk-rotation-usb", fdisk("sda", "usb").replace("bus='usb'", "bus='usb' rotation_rate='1'"),
+     "disk-rotation", None, {}),
     ("disk-bus-sd", fdisk("sda", "sd"), "unsupported-disk", None, {}),
     ("disk-floppy-bus", fdisk("hda", "ide", device="floppy"), "unsupported-disk", None, {}),
     ("disk-fdc-disk", fdisk("fda", "fdc"), "unsupported-disk", None, {}),

@@ -58,9 +58,21 @@ HUGE_MEMFD = ("<memoryBacking><hugepages/><source type='memfd'/><access mode='sh
     ("", "", " access='private'", "memdimm0",
      {"qom-type": "memory-backend-file", "id": "memdimm0",
       "mem-path": "/var/lib/domc/ram/t/dimm0", "share": False, "size": 536870912}),
+    # the guest's RAM without NUMA: a file or memfd backend keeps the RAM block id
+    # 'pc.ram' (x-use-canonical-path-for-ramblock-id=false), a cell's or device's not
     ("<memoryBacking><access mode='private'/></memoryBacking>", None, None, "pc.ram",
      {"qom-type": "memory-backend-file", "id": "pc.ram",
-      "mem-path": "/var/lib/domc/ram/t/pc.ram", "share": False, "size": 2147483648}),
+      "mem-path": "/var/lib/domc/ram/t/pc.ram", "share": False,
+      "x-use-canonical-path-for-ramblock-id": False, "size": 2147483648}),
+    ("<memoryBacking><source type='memfd'/></memoryBacking>", None, None, "pc.ram",
+     {"qom-type": "memory-backend-memfd", "id": "pc.ram",
+      "x-use-canonical-path-for-ramblock-id": False, "size": 2147483648}),
+    ("<memoryBacking><source type='file'/></memoryBacking>", None, None, "pc.ram",
+     {"qom-type": "memory-backend-file", "id": "pc.ram", "mem-path": "/var/lib/domc/ram/t/pc.ram",
+      "x-use-canonical-path-for-ramblock-id": False, "size": 2147483648}),
+    ("<memoryBacking><source type='memfd'/></memoryBacking>", "", None, "ram-node0",
+     {"qom-type": "memory-backend-memfd", "id": "ram-node0", "size": 1073741824}),
+    ("", None, None, "pc.ram", {"qom-type": "memory-backend-ram", "id": "pc.ram", "size": 2147483648}),
     # discard alone does not call for a file backend, for a device as for a cell
     ("", "", " discard='yes'", "memdimm0",
      {"qom-type": "memory-backend-ram", "id": "memdimm0", "size": 536870912}),

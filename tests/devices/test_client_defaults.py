@@ -92,3 +92,23 @@ def test_serial_console_mirrors_the_first_serial_port(tmp_path):
     argv = compile_snippet(tmp_path, "<serial type='pty'><target port='1'/></serial>"
                            "<console type='pty'><target type='serial' port='0'/></console>")
     assert [d["id"] for d in devices_of(argv, "isa-serial")] == ["serial0"]
+
+
+@pytest.mark.parametrize("cache, write_cache", [
+    ("none", "on"), ("writeback", "on"), ("unsafe", "on"),
+    # each write reaches the disk before it completes: the guest's cache is off
+    ("writethrough", "off"), ("directsync", "off"),
+    ("default", None),
+])
+def test_the_guest_write_cache_follows_the_cache_mode(tmp_path, cache, write_cache):
+    disk = (f"<disk type='file' device='disk'><driver name='qemu' type='raw' cache='{cache}'/>"
+            "<source file='/a.img'/><target dev='vda' bus='virtio'/></disk>")
+    [dev] = devices_of(compile_snippet(tmp_path, disk), "virtio-blk-pci")
+    assert dev.get("write-cache") == write_cache
+
+
+def test_a_pci_bridge_gets_its_chassis_number_on_i440fx(tmp_path):
+    # libvirt 9.0 fills in chassisNr = index for a bridge written without one
+    argv = compile_snippet(tmp_path, "<controller type='pci' index='1' model='pci-bridge'/>"
+                           "<controller type='pci' index='2' model='pci-bridge'/>")
+    assert [d.get("chassis_nr") for d in devices_of(argv, "pci-bridge")] == [1, 2]

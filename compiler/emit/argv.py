@@ -259,10 +259,9 @@ def _smp(dom: Domain) -> str:
     if topo is None:
         parts += [f"sockets={v.count}", "cores=1", "threads=1"]
     else:
-        parts.append(f"sockets={topo.sockets}")
-        if topo.dies != 1:
-            parts.append(f"dies={topo.dies}")
-        parts += [f"cores={topo.cores}", f"threads={topo.threads}"]
+        # with a <topology>, libvirt 9.0 writes dies too (every QEMU it supports has them)
+        parts += [f"sockets={topo.sockets}", f"dies={topo.dies}", f"cores={topo.cores}",
+                  f"threads={topo.threads}"]
     return ",".join(parts)
 
 

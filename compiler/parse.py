@@ -89,9 +89,7 @@ def domain_from_xml(r: Reader) -> Domain:
         features=_power(r, _features(r)),
         cpu=_cpu(r, notes),
         clock=_clock(r),
-        on_poweroff=r.text("on_poweroff"),
-        on_reboot=r.text("on_reboot"),
-        on_crash=r.text("on_crash"),
+        **_lifecycle(r),
         emulator=emulator,
         devices=devices,
         sysinfo=sysinfo,
@@ -103,6 +101,38 @@ def domain_from_xml(r: Reader) -> Domain:
         span=r.span,
     )
     return dom
+
+
+# libvirt's lifecycle actions, and those its QEMU driver carries out (9.0's
+# qemuValidateLifecycleAction: no rename-restart anywhere, no preserve on poweroff or
+# reboot; the coredump ones are on_crash's alone)
+LIFECYCLE_ACTIONS = ("destroy", "restart", "rename-restart", "preserve", "coredump-destroy",
+                     "coredump-restart")
+LIFECYCLE_QEMU = {"on_poweroff": ("destroy", "restart"), "on_reboot": ("destroy", "restart"),
+                  "on_crash": ("destroy", "restart", "preserve", "coredump-destroy",
+                               "coredump-restart")}
+
+
+def _lifecycle(r: Reader) -> dict:
+    """<on_poweroff>, <on_reboot>, <on_crash>: what the launcher does when the guest
+    powers off, reboots or panics (None: libvirt's default, destroy/restart/destroy)."""
+    out, errors = {}, []
+    for event, allowed in LIFECYCLE_QEMU.items():
+        el = r.child(event)
+        value = el.text() if el is not None else None
+        out[event] = value
+        if value is None or value in allowed:
+            continue
+        if value not in LIFECYCLE_ACTIONS:
+            why = (f"<{event}>{value}</{event}> is not a lifecycle action; expected one of: "
+                   f"{', '.join(allowed)}")
+        else:
+            why = (f"<{event}>{value}</{event}>: QEMU guests take {', '.join(allowed)} here "
+                   "(libvirt 9.0's QEMU driver refuses the others)")
+        errors.append(Diagnostic("lifecycle", why, el.span))
+    if errors:
+        raise DomcError(errors)
+    return out
 
 
 def _launch_security(r: Reader) -> LaunchSecurity | None:

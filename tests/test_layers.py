@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("api", ("compiler.api", "compiler.explain")),
     ("commands", ("compiler.commands", "compiler.cli", "compiler.__main__", "compiler.probe",
                   "compiler.pytest_plugin",
-                  "compiler.placement.capture", "compiler.placement.runner",
+                  "compiler.placement.capture", "compiler.placement.runner", "compiler.placement.lifecycle",
                   "compiler.placement.services",
                   "compiler.placement.threads")),
 )

@@ -161,6 +161,10 @@ def validate(d: Disk, dom, diag) -> None:
     if (d.vendor is not None or d.product is not None) and d.target_bus != "scsi":
         diag.error("disk-vpd", f"{d.describe()}: <vendor> and <product> exist only for SCSI "
                    "disks", d.span)
+    if d.copy_on_read and (d.readonly or d.device == "cdrom"):
+        diag.error("disk-copy-on-read", f"{d.describe()}: copy_on_read='on' needs a writable "
+                   "disk (it writes what it reads from the backing image into the image)",
+                   d.span)
     if d.wwn is not None and d.target_bus not in ("ide", "scsi"):
         # QEMU's ide-hd on a SATA port would take it, but libvirt 9.0 refuses it there too
         diag.error("disk-wwn", f"{d.describe()}: <wwn> exists only for IDE and SCSI disks, "
@@ -295,6 +299,13 @@ def emit(d: Disk, ctx: EmitCtx) -> list[str]:
     if node is not None and d.options.iotune is not None:
         more, node = throttle_args(d, node, ctx)
         argv += more
+    if node is not None and d.copy_on_read:
+        # libvirt 9.0: a copy-on-read filter over the image (and its throttle); the
+        # device reads through it
+        cor = f"libvirt-CoR-{d.target_dev}"
+        argv += ["-blockdev", qjson({"driver": "copy-on-read", "node-name": cor,
+                                     "file": node, "discard": "unmap"})]
+        node = cor
     # libvirt 9.0's order (qemuBuildDiskDeviceProps), word for word
     props = {} if d.iothread is None else {"iothread": f"iothread{d.iothread}"}
     if d.target_bus == "virtio":

@@ -61,6 +61,9 @@ class AffinityPlan:
     secrets: tuple[SecretNeed, ...] = ()
     state: tuple[StateFile, ...] = ()
     files: tuple[GuestFile, ...] = ()  # written by the launcher at every start
+    # what the launcher does when the guest powers off, reboots or panics, where the
+    # domain says something else than libvirt's defaults (LIFECYCLE_DEFAULTS)
+    lifecycle: tuple[tuple[str, str], ...] = ()
 
     @property
     def pins_anything(self) -> bool:
@@ -103,7 +106,20 @@ def plan(dom: Domain, env=None) -> AffinityPlan:
         secrets=secrets,
         state=state,
         files=launch_security_files(dom, dirs),
+        lifecycle=tuple((event, action) for event, action in (
+            ("on_poweroff", dom.on_poweroff), ("on_reboot", dom.on_reboot),
+            ("on_crash", dom.on_crash)) if action not in (None, LIFECYCLE_DEFAULTS[event])),
     )
+
+
+# libvirt's: a guest that powers off is destroyed, one that reboots restarts, one that
+# panics is destroyed
+LIFECYCLE_DEFAULTS = {"on_poweroff": "destroy", "on_reboot": "restart", "on_crash": "destroy"}
+
+
+def lifecycle_actions(p: AffinityPlan) -> dict[str, str]:
+    """Every event's action: the plan's, else libvirt's default."""
+    return {**LIFECYCLE_DEFAULTS, **dict(p.lifecycle)}
 
 
 def host_needs(dom: Domain, dirs: HostDirs) -> tuple[tuple, tuple, tuple]:
@@ -158,6 +174,8 @@ def plan_json(p: AffinityPlan) -> dict:
                    "template": f.template, "made_by": f.made_by} for f in p.state],
         "files": [{"what": f.what, "where": str(f.where), "path": f.path, "content": f.content}
                   for f in p.files],
+        # only when the domain says something else than libvirt's defaults
+        **({"lifecycle": dict(p.lifecycle)} if p.lifecycle else {}),
     }
 
 
@@ -204,5 +222,7 @@ def plan_from_json(data: dict) -> AffinityPlan:
                               f["made_by"]) for f in data.get("state", ())),
         files=tuple(GuestFile(f["what"], f["path"], f["content"], _span(f["where"]))
                     for f in data.get("files", ())),
+        lifecycle=tuple((e, data["lifecycle"][e]) for e in LIFECYCLE_DEFAULTS
+                        if e in data.get("lifecycle", {})),
     )
 

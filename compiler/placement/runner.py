@@ -7,7 +7,8 @@
    Memory needs no step: the binding is in the backends' host-nodes/policy.
 4. The table is read back from /proc.  With ``check`` it is compared with the
    plan, the guest is stopped (``quit``) and the result is the exit status;
-   otherwise the guest is resumed (``cont``) and runs in the foreground.
+   otherwise the guest is resumed (``cont``) and runs in the foreground, its
+   power-off, reboot and panic handled as the domain says (lifecycle.py).
 
 Before 2., the plan's host needs (services.py): every secret file must be readable,
 absent user data (UEFI variables) is created from its template, and the helpers
@@ -27,8 +28,9 @@ import time
 from ..record import frozen
 
 from ..diagnostics import DomcError, Span, fail
-from ..emit.taskset import AffinityPlan
+from ..emit.taskset import AffinityPlan, lifecycle_actions
 from .cpuset import CpuSet
+from .lifecycle import watch
 from .services import Helpers, check_secrets, helper_mismatches, prepare_state, write_files
 from .threads import ThreadKind, ThreadRow, format_table, pin, qmp, thread_ids, thread_table
 
@@ -175,6 +177,12 @@ def _run(argv: list[str], plan: AffinityPlan, *, check: bool, sock: str | None, 
             qmp(sock, "quit")
             proc.wait(timeout=START_TIMEOUT)
         else:
+            # the guest runs until QEMU exits; its power-off, reboot and panic are
+            # handled as libvirt's daemon handles them (placement/lifecycle.py)
+            try:
+                watch(sock, lifecycle_actions(plan))
+            except OSError:
+                pass  # the monitor is gone: QEMU is exiting
             proc.wait()
         stopped = True
         return RunResult(tuple(rows), tuple(mismatches))

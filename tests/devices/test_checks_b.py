@@ -78,6 +78,10 @@ CASES = [
     ("disk-wwn-sata", fdisk("sda", "sata", "<wwn>5000c50015ea71ad</wwn>"), "disk-wwn", None, {}),
     ("disk-wwn-virtio", fdisk("vda", "virtio", "<wwn>5000c50015ea71ad</wwn>"), "disk-wwn",
      None, {}),
+    ("disk-cor-readonly", fdisk("vda", "virtio", "<driver name='qemu' type='raw' "
+                                "copy_on_read='on'/><readonly/>"), "disk-copy-on-read", None, {}),
+    ("disk-cor-cdrom", fdisk("sda", "sata", "<driver name='qemu' type='raw' copy_on_read='on'/>",
+                             device="cdrom"), "disk-copy-on-read", None, {}),
     ("disk-rotation-usb", fdisk("sda", "usb").replace("bus='usb'", "bus='usb' rotation_rate='1'"),
      "disk-rotation", None, {}),
     ("disk-bus-sd", fdisk("sda", "sd"), "unsupported-disk", None, {}),

@@ -5,6 +5,8 @@ check the same rules against the live reference on generated domains."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .helpers import compile_snippet, devices_of
@@ -112,3 +114,21 @@ def test_a_pci_bridge_gets_its_chassis_number_on_i440fx(tmp_path):
     argv = compile_snippet(tmp_path, "<controller type='pci' index='1' model='pci-bridge'/>"
                            "<controller type='pci' index='2' model='pci-bridge'/>")
     assert [d.get("chassis_nr") for d in devices_of(argv, "pci-bridge")] == [1, 2]
+
+
+@pytest.mark.parametrize("iotune, below", [
+    ("", "libvirt-1-format"),
+    # domc throttles with a filter node (libvirt 9.0 through QMP): the filter sits under it
+    ("<iotune><total_bytes_sec>1000000</total_bytes_sec></iotune>", "libvirt-1-throttle"),
+])
+def test_copy_on_read_is_a_filter_node_the_device_reads_through(tmp_path, iotune, below):
+    # libvirt 9.0: -blockdev {"driver":"copy-on-read","node-name":"libvirt-CoR-vda",
+    # "file":"libvirt-1-format","discard":"unmap"} and the device's drive is that node
+    disk = ("<disk type='file' device='disk'><driver name='qemu' type='qcow2' copy_on_read='on'/>"
+            f"<source file='/a.qcow2'/><target dev='vda' bus='virtio'/>{iotune}</disk>")
+    argv = compile_snippet(tmp_path, disk)
+    nodes = [json.loads(v) for o, v in zip(argv, argv[1:]) if o == "-blockdev"]
+    assert nodes[-1] == {"driver": "copy-on-read", "node-name": "libvirt-CoR-vda",
+                         "file": below, "discard": "unmap"}
+    [dev] = devices_of(argv, "virtio-blk-pci")
+    assert dev["drive"] == "libvirt-CoR-vda"

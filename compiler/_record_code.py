@@ -57,15 +57,6 @@ def __init__(self, p0, p1, p2, p3, p4):
 INITS[(5, (), False)] = __init__
 
 
-def __init__(self, p0, p1, p2, p3, p4):
-    _s0(self, p0)
-    _s1(self, p1)
-    _s2(self, p2)
-    _s3(self, _f3() if p3 is NOTHING else p3)
-    _s4(self, _f4() if p4 is NOTHING else p4)
-INITS[(5, (3, 4), False)] = __init__
-
-
 def __init__(self, p0, p1, p2, p3, p4, p5):
     _s0(self, p0)
     _s1(self, p1)

@@ -39,7 +39,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
 from compiler.api import compile_file, make_env  # noqa: E402
 from compiler.diagnostics import DomcError  # noqa: E402
-from tests.hostile.test_oracle import ORACLE, SKIP, _companion_before_master, chardev_lists, \
+from tests.hostile.test_oracle import ORACLE, SKIP, chardev_lists, qemu_refuses, \
     compare, device_lists, usb_controller_lists  # noqa: E402
 from tests.hostile.test_properties import domains, q35_domains  # noqa: E402
 
@@ -72,8 +72,9 @@ def _libvirt_refuses(path: Path) -> str | None:
         r = subprocess.run([str(ORACLE), verb, str(path)], capture_output=True, timeout=60)
         if r.returncode != 0:
             return r.stderr.decode().strip().splitlines()[-1] if r.stderr.strip() else verb
-        if verb == "argv" and _companion_before_master(shlex.split(r.stdout.decode())):
-            return "QEMU refuses libvirt's argv: a USB companion before its master"
+        why = qemu_refuses(shlex.split(r.stdout.decode())) if verb == "argv" else None
+        if why:
+            return f"QEMU refuses libvirt's argv: {why}"
     return None
 
 

@@ -133,7 +133,10 @@ class EmitCtx:
 
     dom: "Domain"
     machine_family: MachineFamily
+    # libvirt's block node numbers: the disks' images count down from the total, so the
+    # last disk's is 1; the SCSI host devices' backends then count up from the total
     blockdev_index: int = 0
+    backend_index: int = 0
     warnings: list[str] = field(factory=list)
     # where helper sockets and secret files are (a compile names them, never opens them)
     dirs: HostDirs = field(factory=HostDirs)

@@ -542,6 +542,7 @@ def blockdev_args(d, ctx: EmitCtx) -> tuple[list[str], str | None]:
     the images of the domain's disks from the last one, each disk top-down)."""
     storage = storage_node(d, ctx)
     if storage is None:
+        ctx.blockdev_index -= node_count(d)  # an empty drive keeps its number (libvirt)
         return [], None
     layers = getattr(d, "backing", ())
     top = ctx.blockdev_index - len(layers)

@@ -377,8 +377,9 @@ def serial_for_console(devices: tuple, dom, family: MachineFamily) -> tuple:
     if d is None:
         return devices
     at = devices.index(d)
-    new = CharDevice(element="serial", source=d.source, target_port=d.target_port or 0,
-                     span=d.span)
+    # the domain's only serial port: port 0, whatever port the console names (libvirt
+    # numbers the copy it makes as a serial port of its own)
+    new = CharDevice(element="serial", source=d.source, target_port=0, span=d.span)
     return devices[:at] + (new,) + devices[at:]
 
 

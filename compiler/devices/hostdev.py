@@ -284,8 +284,8 @@ def _emit_scsi(h: Hostdev, ctx: EmitCtx) -> list[str]:
     target = h.iscsi_name.partition("/")[0]
     lun_n = _iscsi_lun(h)
     assert lun_n is not None, "checked by validate"
-    ctx.blockdev_index += 1
-    node = f"libvirt-{ctx.blockdev_index}-backend"
+    ctx.backend_index += 1
+    node = f"libvirt-{ctx.backend_index}-backend"
     backend = {"driver": "iscsi", "portal": f"{h.iscsi_host}:{h.iscsi_port}", "target": target,
                "lun": lun_n, "transport": "tcp"}
     argv = []

@@ -379,9 +379,9 @@ def device_words(dom: Domain, family: MachineFamily, dirs: HostDirs):
     order; a kind the domain has no device of may still write something in its place
     (emit_absent: the default audio backend), yielded with device None.  Each device's
     words are its own (``domc explain`` attributes them to it)."""
-    ctx = EmitCtx(dom=dom, machine_family=family,
-                  blockdev_index=sum(node_count(d) for d in dom.devices if isinstance(d, Disk)),
-                  dirs=dirs)
+    disk_nodes = sum(node_count(d) for d in dom.devices if isinstance(d, Disk))
+    ctx = EmitCtx(dom=dom, machine_family=family, blockdev_index=disk_nodes,
+                  backend_index=disk_nodes, dirs=dirs)
     by_kind = _device_order(dom)
     for kind in DEVICE_KINDS:
         if kind.tag not in by_kind:

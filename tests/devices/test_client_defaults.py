@@ -132,3 +132,25 @@ def test_copy_on_read_is_a_filter_node_the_device_reads_through(tmp_path, iotune
                          "file": below, "discard": "unmap"}
     [dev] = devices_of(argv, "virtio-blk-pci")
     assert dev["drive"] == "libvirt-CoR-vda"
+
+
+def test_block_node_numbers_are_libvirts(tmp_path):
+    # libvirt numbers the disks' images down from the total in its disk order (an empty
+    # cdrom keeps its number: the sata cdroms here are 4 and 3), then the SCSI host
+    # devices' backends up from the total (libvirt 9.0's argv for this domain)
+    iscsi = ("<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' "
+             "name='iqn.2008-06.com.example:t/{lun}'><host name='192.0.2.1'/></source>"
+             "<address type='drive' controller='0' bus='0' target='0' unit='{lun}'/></hostdev>")
+    devices = ("<disk type='file' device='cdrom'><target dev='sda' bus='sata'/></disk>"
+               "<disk type='file' device='disk'><source file='/a.img'/><target dev='vda' "
+               "bus='virtio'/></disk>"
+               "<disk type='file' device='cdrom'><target dev='sdb' bus='sata'/></disk>"
+               "<disk type='file' device='disk'><source file='/b.img'/><target dev='vdb' "
+               "bus='virtio'/></disk>"
+               "<controller type='scsi' model='virtio-scsi'/>"
+               + iscsi.format(lun=1) + iscsi.format(lun=2))
+    argv = compile_snippet(tmp_path, devices, machine="q35")
+    assert [d["drive"] for d in devices_of(argv, "virtio-blk-pci")] == \
+        ["libvirt-2-format", "libvirt-1-format"]
+    assert [d["drive"] for d in devices_of(argv, "scsi-generic")] == \
+        ["libvirt-5-backend", "libvirt-6-backend"]

@@ -43,6 +43,35 @@ def test_serial_ports_as_libvirt_numbers_them(devices, want):
     assert serial_indexes(devices) == want
 
 
+USB = "<serial type='pty'><target type='usb-serial'/></serial>"
+PCI = "<serial type='pty'><target type='pci-serial'/></serial>"
+ISA = "<serial type='pty'><target type='isa-serial'/></serial>"  # the type written
+
+
+def ports(devices: str) -> list[int]:
+    dom, _ = parse_bytes(domain_xml(devices, "pc"), "t.xml")
+    got = normalize(dom, make_env())
+    return [d.target_port for d in got.devices if getattr(d, "element", "") == "serial"]
+
+
+# each row: libvirt-oracle normalize's target ports, in document order
+@pytest.mark.parametrize("devices, want", [
+    (USB + PTY, [0, 1]),
+    (USB + ISA, [1, 0]),              # a serial written isa-serial is numbered first
+    (USB + PTY + PTY, [0, 1, 2]),
+    (PCI + PTY, [0, 1]),
+    (ISA + ISA, [0, 1]),
+    (USB + ISA + PTY, [1, 0, 2]),
+    (PTY + ISA, [1, 0]),
+    (ISA + USB + ISA, [0, 2, 1]),
+    (USB + ISA + at(0), [1, 0, 0]),   # only the isa-serials before it count
+    (PTY + "<serial type='pty'><target type='pci-serial' port='2'/></serial>" + ISA, [3, 2, 0]),
+    (USB + PTY + ISA + PTY, [1, 2, 0, 3]),
+])
+def test_target_ports_as_libvirt_numbers_them(devices, want):
+    assert ports(devices) == want
+
+
 def test_a_number_past_the_isa_ports_is_refused():
     # libvirt numbers these 3, 2, 4 and QEMU then refuses isa-serial index 4
     with pytest.raises(DomcError) as e:

@@ -5,7 +5,8 @@ tests/hostile/test_oracle.py runs a few generated domains per machine type in ev
 test run; this runs as many as asked, with the same generators (the i440fx and q35
 strategies of tests/hostile/test_properties.py) and the same comparison
 (``compare``: drive and PCI addresses, controllers and models through normalize, the
-set of -device ids through the argv), and prints how often domc and libvirt agree.
+set of -device ids through the argv, and every word of the command line but the
+host's, as ``word_diffs`` lists them), and prints how often domc and libvirt agree.
 
 A domain agrees when both accept it and nothing differs, or when both refuse it
 (libvirt: ``virsh define``/``domxml-to-native`` fail; domc: a DomcError).  Each

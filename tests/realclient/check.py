@@ -29,6 +29,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..argv_words import word_diffs
 from . import gen
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -251,7 +252,17 @@ def verdict(res: Result) -> list[tuple[str, str]]:
         # the class is the message without its particulars: up to its second colon
         msg = ":".join((res.libvirt_error or "").removeprefix("error: ").split(":")[:2])
         return [(f"libvirt refuses, domc accepts: {msg.strip()}", res.libvirt_error or "")]
-    return compare_argv(res.libvirt_argv, res.domc_argv)
+    return compare_argv(res.libvirt_argv, res.domc_argv) + [
+        (f"words: {w.split(' ', 3)[0]} {w.split(' ', 3)[1]} {w.split(' ', 3)[2]}", w)
+        for w in word_diffs(res.domc_argv, res.libvirt_argv, res.xml, skip=_host_side)]
+
+
+def _host_side(opt: str, value: str | None) -> bool:
+    """Words a real client's domain has that are the host's besides argv_words'
+    HOST_WORDS: the displays (their ports are allocated at start; display_diffs lists
+    them) and the TPM emulator's chardev (virsh domxml-to-native writes a null one: the
+    swtpm socket exists only once libvirt started swtpm)."""
+    return opt in ("-spice", "-vnc") or (opt == "-chardev" and "id=chrtpm" in (value or ""))
 
 
 

@@ -332,33 +332,6 @@ def __init__(self, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p
 INITS[(22, (), False)] = __init__
 
 
-def __init__(self, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15, p16, p17, p18, p19, p20, p21, p22):
-    _s0(self, p0)
-    _s1(self, p1)
-    _s2(self, p2)
-    _s3(self, p3)
-    _s4(self, p4)
-    _s5(self, p5)
-    _s6(self, p6)
-    _s7(self, p7)
-    _s8(self, p8)
-    _s9(self, p9)
-    _s10(self, p10)
-    _s11(self, p11)
-    _s12(self, p12)
-    _s13(self, p13)
-    _s14(self, p14)
-    _s15(self, p15)
-    _s16(self, p16)
-    _s17(self, p17)
-    _s18(self, p18)
-    _s19(self, p19)
-    _s20(self, p20)
-    _s21(self, p21)
-    _s22(self, p22)
-INITS[(23, (), False)] = __init__
-
-
 def __init__(self, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15, p16, p17, p18, p19, p20, p21, p22, p23):
     _s0(self, p0)
     _s1(self, p1)
@@ -1022,40 +995,6 @@ def copy(inst, changes):
     _s21(new, values[21])
     return new
 COPIES[22] = copy
-
-
-def copy(inst, changes):
-    values = _get(inst)
-    if changes:
-        values = list(values)
-        for name, value in changes.items():
-            values[_index[name]] = value
-    new = _new(inst.__class__)
-    _s0(new, values[0])
-    _s1(new, values[1])
-    _s2(new, values[2])
-    _s3(new, values[3])
-    _s4(new, values[4])
-    _s5(new, values[5])
-    _s6(new, values[6])
-    _s7(new, values[7])
-    _s8(new, values[8])
-    _s9(new, values[9])
-    _s10(new, values[10])
-    _s11(new, values[11])
-    _s12(new, values[12])
-    _s13(new, values[13])
-    _s14(new, values[14])
-    _s15(new, values[15])
-    _s16(new, values[16])
-    _s17(new, values[17])
-    _s18(new, values[18])
-    _s19(new, values[19])
-    _s20(new, values[20])
-    _s21(new, values[21])
-    _s22(new, values[22])
-    return new
-COPIES[23] = copy
 
 
 def copy(inst, changes):

@@ -180,6 +180,8 @@ class Os:
     machine_written: str | None = field(default=None, eq=False, repr=False)
     boot_devs: tuple[str, ...] = ()
     boot_menu: BootMenu | None = None
+    bios_serial: bool | None = None  # <bios useserial=...>: SeaBIOS's output on the serial port
+    reboot_timeout: int | None = None  # <bios rebootTimeout=...>: ms before a failed boot retries
     loader: Loader | None = None
     nvram: str | None = None
     nvram_template: str | None = None

@@ -103,6 +103,21 @@ def domain_from_xml(r: Reader) -> Domain:
     return dom
 
 
+def _reboot_timeout(bios: Reader) -> int | None:
+    """<bios rebootTimeout=...>: milliseconds, or -1 for no retry (libvirt: -1..65535)."""
+    text = bios.attr("rebootTimeout")
+    if text is None:
+        return None
+    try:
+        value = int(text.strip(), 10)
+    except ValueError:
+        value = None
+    if value is None or not -1 <= value <= 65535:
+        raise bios.error("bad-number", f"rebootTimeout {text!r} must be a number of "
+                         "milliseconds from -1 (no retry) to 65535")
+    return value
+
+
 # libvirt's lifecycle actions, and those its QEMU driver carries out (9.0's
 # qemuValidateLifecycleAction: no rename-restart anywhere, no preserve on poweroff or
 # reboot; the coredump ones are on_crash's alone)
@@ -244,6 +259,7 @@ def _os(r: Reader) -> Os:
         raise t.error("bad-arch", f"architecture {arch!r} is not supported; domc targets "
                       "x86_64 and i686")
     bm = o.child("bootmenu")
+    bios = o.child("bios")
     loader = o.child("loader")
     nvram = o.child("nvram")
     fw = o.child("firmware")
@@ -256,6 +272,8 @@ def _os(r: Reader) -> Os:
                         for b in o.children("boot")),
         boot_menu=BootMenu(bm.attr_bool("enable"), bm.attr_int("timeout", hi=65535))
         if bm is not None else None,
+        bios_serial=bios.attr_bool("useserial") if bios is not None else None,
+        reboot_timeout=_reboot_timeout(bios) if bios is not None else None,
         loader=Loader(loader.text(), loader.attr_bool("readonly"),
                       loader.attr_choice("type", ("rom", "pflash")), loader.attr_bool("secure"),
                       loader.attr_bool("stateless"), loader.attr_choice("format", ("raw", "qcow2")),

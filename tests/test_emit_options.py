@@ -320,3 +320,43 @@ def test_numa_cells_must_be_numbered_in_order():
 def test_unknown_kvm_features_are_reported_not_dropped():
     assert ignored_for("<acpi/><kvm><hidden state='on'/><dirty-ring state='on'/></kvm>") == [
         "KVM feature <dirty-ring> is not used by domc"]
+
+
+def _with_bios(bios: str, devices: str = "<serial type='pty'/>") -> list[str]:
+    data = ("<domain type='qemu'><name>m</name><memory unit='MiB'>64</memory>"
+            f"<os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type>{bios}</os>"
+            f"<devices>{devices}</devices></domain>").encode()
+    dom, _ = parse_bytes(data, "m.xml")
+    env = make_env()
+    return emit_argv(normalize(dom, env), env)
+
+
+@pytest.mark.parametrize("bios, machine_end, boot", [
+    ("<bios useserial='yes' rebootTimeout='0'/><bootmenu enable='yes' timeout='200'/>",
+     "memory-backend=pc.ram,graphics=off", "menu=on,reboot-timeout=0,splash-time=200,strict=on"),
+    ("<bios useserial='no'/>", "memory-backend=pc.ram", "strict=on"),
+    ("<bios rebootTimeout='-1'/>", "memory-backend=pc.ram", "reboot-timeout=-1,strict=on"),
+    ("<bios rebootTimeout='5000'/><bootmenu enable='no' timeout='100'/>", "memory-backend=pc.ram",
+     "menu=off,reboot-timeout=5000,strict=on"),
+])
+def test_bios_serial_output_and_reboot_timeout(bios, machine_end, boot):
+    # <bios> was dropped with a warning[ignored]; these are libvirt 9.0's words
+    argv = _with_bios(bios)
+    assert values(argv, "-machine")[0].endswith(machine_end)
+    assert values(argv, "-boot") == [boot]
+
+
+@pytest.mark.parametrize("bios, devices, code", [
+    ("<bios useserial='yes'/>", "", "bios-serial"),  # libvirt: "need at least one serial port"
+    ("<bios rebootTimeout='65536'/>", "<serial type='pty'/>", "bad-number"),
+    ("<bios rebootTimeout='-2'/>", "<serial type='pty'/>", "bad-number"),
+])
+def test_bios_settings_libvirt_refuses(bios, devices, code):
+    with pytest.raises(DomcError) as e:
+        _with_bios(bios, devices)
+    assert [d.code for d in e.value.diagnostics] == [code]
+
+
+def test_a_serial_console_is_a_serial_port_for_the_bios():
+    argv = _with_bios("<bios useserial='yes'/>", "<console type='pty'/>")
+    assert values(argv, "-machine")[0].endswith(",graphics=off")

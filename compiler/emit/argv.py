@@ -106,6 +106,8 @@ def _machine(dom: Domain, family: MachineFamily) -> str:
         opts.append("pflash0=libvirt-pflash0-format")
         if dom.os.nvram or dom.os.nvram_source is not None:
             opts.append("pflash1=libvirt-pflash1-format")
+    if dom.os.bios_serial:
+        opts.append("graphics=off")  # SeaBIOS writes to the serial port (libvirt 9.0)
     if has_hmat(dom.cpu):
         opts.append("hmat=on")
     if dom.launch_security is not None:
@@ -294,8 +296,10 @@ def _boot(dom: Domain) -> str:
     bm = dom.os.boot_menu
     if bm is not None and bm.enable is not None:
         opts.append(f"menu={'on' if bm.enable else 'off'}")
-        if bm.enable and bm.timeout is not None:
-            opts.append(f"splash-time={bm.timeout}")
+    if dom.os.reboot_timeout is not None:
+        opts.append(f"reboot-timeout={dom.os.reboot_timeout}")
+    if bm is not None and bm.enable and bm.timeout is not None:
+        opts.append(f"splash-time={bm.timeout}")
     opts.append("strict=on")
     return ",".join(opts)
 

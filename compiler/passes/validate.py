@@ -6,6 +6,7 @@ import re
 
 from ..devices import kind_of
 from ..devices.blockdev import check_network_source, warn_credentials
+from ..devices.chardev import implied_serial
 from ..devices.disk import Disk
 from ..model import Domain, FirmwareKind, MachineFamily, VirtType
 from ..placement.hmat import check_hmat
@@ -47,6 +48,11 @@ def validate_domain(dom: Domain, env) -> Domain:
     check_sysinfo(dom, diag)
     _features(dom, family, diag)
     _nvram(dom, diag)
+    if dom.os.bios_serial and not any(getattr(d, "element", None) == "serial"
+                                      for d in dom.devices) \
+            and implied_serial(dom.devices) is None:  # a serial console brings one
+        diag.error("bios-serial", "<bios useserial='yes'> needs a <serial> port for the BIOS "
+                   "to write to", dom.os.span)
     for d in dom.devices:
         kind_of(d).validate(d, dom, diag)
         if isinstance(d, Disk):

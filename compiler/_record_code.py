@@ -261,6 +261,27 @@ def __init__(self, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p
 INITS[(16, (), False)] = __init__
 
 
+def __init__(self, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15, p16):
+    _s0(self, p0)
+    _s1(self, p1)
+    _s2(self, p2)
+    _s3(self, p3)
+    _s4(self, p4)
+    _s5(self, p5)
+    _s6(self, p6)
+    _s7(self, p7)
+    _s8(self, p8)
+    _s9(self, p9)
+    _s10(self, p10)
+    _s11(self, p11)
+    _s12(self, p12)
+    _s13(self, p13)
+    _s14(self, p14)
+    _s15(self, p15)
+    _s16(self, p16)
+INITS[(17, (), False)] = __init__
+
+
 def __init__(self, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15, p16, p17):
     _s0(self, p0)
     _s1(self, p1)
@@ -903,6 +924,34 @@ def copy(inst, changes):
     _s15(new, values[15])
     return new
 COPIES[16] = copy
+
+
+def copy(inst, changes):
+    values = _get(inst)
+    if changes:
+        values = list(values)
+        for name, value in changes.items():
+            values[_index[name]] = value
+    new = _new(inst.__class__)
+    _s0(new, values[0])
+    _s1(new, values[1])
+    _s2(new, values[2])
+    _s3(new, values[3])
+    _s4(new, values[4])
+    _s5(new, values[5])
+    _s6(new, values[6])
+    _s7(new, values[7])
+    _s8(new, values[8])
+    _s9(new, values[9])
+    _s10(new, values[10])
+    _s11(new, values[11])
+    _s12(new, values[12])
+    _s13(new, values[13])
+    _s14(new, values[14])
+    _s15(new, values[15])
+    _s16(new, values[16])
+    return new
+COPIES[17] = copy
 
 
 def copy(inst, changes):

@@ -28,6 +28,9 @@ def _words(argv: list[str], xml: str, skip) -> list[tuple[str, str | None]]:
             continue  # libvirt makes a random one, domc derives one from the name
         if opt == "-vnc" and value:
             value = value.replace(",to=99", "")  # domc's autoport: QEMU finds a free display
+        if opt == "-fsdev" and value and value.endswith(",readonly"):
+            # libvirt 9.0's short form, which QEMU 7.2 warns is deprecated; domc: readonly=on
+            value += "=on"
         if opt == "-device" and value and value.startswith("{"):
             d = json.loads(value)
             if "netdev" in d or (d.get("driver") == "pcie-root-port" and "<interface" in xml):
@@ -47,7 +50,8 @@ def word_diffs(mine: list[str], theirs: list[str], xml: str,
     rebuilds them, their addresses and the q35 root ports that place them: the
     oracle tests compare them through normalize, the real-client differential through
     their properties);
-    domc's VNC autoport (to=99) and vhost-vsock's descriptor; and what ``skip`` says."""
+    domc's VNC autoport (to=99) and vhost-vsock's descriptor, and libvirt's deprecated
+    short form of -fsdev's readonly; and what ``skip`` says."""
     a, b = Counter(_words(mine, xml, skip)), Counter(_words(theirs, xml, skip))
     return ([f"only domc: {o} {v}" for (o, v), n in (a - b).items()]
             + [f"only libvirt: {o} {v}" for (o, v), n in (b - a).items()])

@@ -360,3 +360,27 @@ def test_bios_settings_libvirt_refuses(bios, devices, code):
 def test_a_serial_console_is_a_serial_port_for_the_bios():
     argv = _with_bios("<bios useserial='yes'/>", "<console type='pty'/>")
     assert values(argv, "-machine")[0].endswith(",graphics=off")
+
+
+def test_evdev_inputs_are_input_linux_objects_in_their_place():
+    # libvirt 9.0's argv for these inputs, word for word (they were compiled to nothing)
+    argv = argv_for("<input type='evdev'><source dev='/dev/input/event1'/></input>"
+                    "<input type='evdev'><source dev='/dev/input/event2' grab='all' "
+                    "grabToggle='ctrl-ctrl' repeat='on'/></input>"
+                    "<input type='tablet' bus='usb'/>", machine="q35")
+    objects = [v for v in values(argv, "-object") if "input-linux" in v]
+    assert objects == [
+        '{"qom-type":"input-linux","id":"input0","evdev":"/dev/input/event1"}',
+        '{"qom-type":"input-linux","id":"input1","evdev":"/dev/input/event2","repeat":true,'
+        '"grab_all":true,"grab-toggle":"ctrl-ctrl"}']
+    assert [json.loads(v)["id"] for v in values(argv, "-device") if "usb-tablet" in v] == ["input2"]
+
+
+@pytest.mark.parametrize("inner, code", [
+    ("", "missing-attribute"),
+    ("<source dev='/dev/input/event1' grabToggle='f12'/>", "bad-value"),
+])
+def test_evdev_inputs_libvirt_refuses(inner, code):
+    with pytest.raises(DomcError) as e:
+        argv_for(f"<input type='evdev'>{inner}</input>")
+    assert [d.code for d in e.value.diagnostics] == [code]

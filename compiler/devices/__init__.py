@@ -4,8 +4,8 @@ through DEVICE_KINDS; its order is the order devices appear in the argv."""
 from __future__ import annotations
 
 from . import (chardev, controller, disk, filesystem, graphics, hostdev, hub, input, iommu,
-               memballoon, memory, net, panic, redirdev, rng, smartcard, sound, tpm, video, vsock,
-               virtio_pmem, watchdog)
+               memballoon, memory, net, panic, redirdev, rng, shmem, smartcard, sound, tpm, video,
+               vsock, virtio_pmem, watchdog)
 from .base import DeviceKind
 
 DEVICE_KINDS: tuple[DeviceKind, ...] = (
@@ -34,6 +34,7 @@ DEVICE_KINDS: tuple[DeviceKind, ...] = (
     memballoon.KIND,
     rng.KIND,
     panic.KIND,
+    shmem.KIND,
     vsock.KIND,
 )
 

@@ -96,8 +96,10 @@ CASES = [
      "<size unit='KiB'>131072</size></target></memory>", PCIE),
     ("<memory model='dimm'><target><size unit='KiB'>131072</size><node>0</node></target>"
      "</memory>", PCIE),
-    # serial ports: conventional PCI
+    # serial ports, ivshmem: conventional PCI (on q35 libvirt 9.0 puts the shmem behind
+    # a pcie-to-pci-bridge it adds)
     ("<serial type='pty'><target type='pci-serial'/></serial>", PCI),
+    ("<shmem name='s'><model type='ivshmem-plain'/></shmem>", PCI),
     ("<serial type='pty'/>", PCI),
     # kinds that never take a PCI slot plug into no bus
     ("<parallel type='pty'/>", Conn(0)),

@@ -205,10 +205,11 @@ def pci_props(dev: Device, ctx: EmitCtx) -> dict:
 # libvirt writes a virtio device's transport options right after its driver (its
 # qemuBuildVirtioDevProps starts every virtio device's properties), in this order
 VIRTIO_FIRST = ("iommu_platform", "ats", "packed", "page-per-vq")
+_VIRTIO_FIRST = frozenset(VIRTIO_FIRST)
 
 
 def device_arg(driver: str, props: dict) -> list[str]:
-    if any(k in props for k in VIRTIO_FIRST):
+    if not _VIRTIO_FIRST.isdisjoint(props):  # rare: most devices have none of them
         first = {k: props[k] for k in VIRTIO_FIRST if k in props}
         props = {**first, **{k: v for k, v in props.items() if k not in first}}
     return ["-device", qjson({"driver": driver, **props})]

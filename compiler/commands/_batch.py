@@ -74,7 +74,9 @@ def run_ordered(fn: Callable[[T], R], items: Sequence[T], jobs: int,
     yield from _shared(fn, items[1:], jobs, lost)
 
 
-MAX_CHUNKS = 8192  # chunk numbers are 4 bytes: all of them fit in a 64 KiB pipe
+# chunk numbers are 4 bytes, all written before anyone reads: they must fit in the
+# smallest pipe Linux hands out (one 4 KiB page, once a user has too many pipes)
+MAX_CHUNKS = 1024
 
 
 def chunk_size(n: int, jobs: int) -> int:

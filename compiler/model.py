@@ -207,11 +207,20 @@ class Vcpu:
     current: int | None = None
     placement: Placement = Placement.STATIC
     cpuset: str | None = None
+    # <vcpus>: the vCPUs online at start (None: the first ``online`` ones), and those of
+    # them hotpluggable, in the order they are plugged (libvirt plugs them at start)
+    enabled: tuple[int, ...] | None = None
+    hotplug: tuple[int, ...] = ()
     span: Span = span_field()
 
     @property
     def online(self) -> int:
+        if self.enabled is not None:
+            return len(self.enabled)
         return self.current if self.current is not None else self.count
+
+    def is_online(self, n: int) -> bool:
+        return n in self.enabled if self.enabled is not None else n < self.online
 
 
 @frozen

@@ -231,9 +231,54 @@ def _vcpu(r: Reader) -> Vcpu:
     if count is None:
         raise v.error("bad-number", "<vcpu> needs a count")
     current = v.attr_int("current", lo=1, hi=count)
+    enabled, hotplug = _vcpus(r.child("vcpus"), count)
     return Vcpu(count=count, current=current,
                 placement=Placement(v.attr_choice("placement", ("static", "auto"), "static")),
-                cpuset=v.attr("cpuset"), span=v.span)
+                cpuset=v.attr("cpuset"), enabled=enabled, hotplug=hotplug, span=v.span)
+
+
+def _vcpus(vs: Reader | None, count: int) -> tuple[tuple[int, ...] | None, tuple[int, ...]]:
+    """<vcpus>: (the vCPUs online at start, the hotpluggable ones of them in plug
+    order), with libvirt 9.0's rules (its qemuDomainDefVcpusPostParse and
+    qemuValidateDomainVcpuHotplug): vCPU 0 online and not hotpluggable, every offline
+    vCPU hotpluggable (one the element leaves out is both), the online non-hotpluggable
+    ones first, an order on all of them or none.  None when the element is absent
+    (<vcpu current> says)."""
+    if vs is None:
+        return None, ()
+    seen: dict[int, tuple] = {}
+    errors = []
+    for c in vs.children("vcpu"):
+        n = c.attr_int("id", hi=count - 1)
+        if n in seen:
+            errors.append(c.error("vcpus", f"vcpu {n} is listed twice"))
+            continue
+        seen[n] = (c.attr_bool("enabled") is not False, c.attr_bool("hotpluggable") is True,
+                   c.attr_int("order", lo=1), c)
+    if errors:
+        raise DomcError([d for e in errors for d in e.diagnostics])
+    for n in range(count):  # libvirt: a vCPU <vcpus> leaves out is offline, hotpluggable
+        seen.setdefault(n, (False, True, None, vs))
+    ids = sorted(seen)
+    if not seen[0][0] or seen[0][1]:
+        errors.append(seen[0][3].error("vcpus", "vcpu 0 must be online and not hotpluggable"))
+    for n in ids:
+        on, hot, _, c = seen[n]
+        if not on and not hot:
+            errors.append(c.error("vcpus", f"vcpu {n} is both offline and not hotpluggable"))
+    fixed = [n for n in ids if seen[n][0] and not seen[n][1]]
+    if fixed and fixed != list(range(len(fixed))):
+        errors.append(vs.error("vcpus", "the online vCPUs that are not hotpluggable must be "
+                               "the first ones (ids 0, 1, ...)"))
+    orders = [seen[n][2] for n in ids if seen[n][0]]
+    if any(o is not None for o in orders) and any(o is None for o in orders):
+        errors.append(vs.error("vcpus", "an order on every online vCPU or on none"))
+    if errors:
+        raise DomcError([d for e in errors for d in e.diagnostics])
+    enabled = tuple(n for n in ids if seen[n][0])
+    hotplug = tuple(sorted((n for n in enabled if seen[n][1]),
+                           key=lambda n: (seen[n][2] or 0, n)))
+    return enabled, hotplug
 
 
 _FIRMWARE_FEATURES = ("enrolled-keys", "secure-boot")

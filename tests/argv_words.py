@@ -35,6 +35,8 @@ def _words(argv: list[str], xml: str, skip) -> list[tuple[str, str | None]]:
             d = json.loads(value)
             if "netdev" in d or (d.get("driver") == "pcie-root-port" and "<interface" in xml):
                 continue  # see word_diffs
+            if d.get("driver", "").endswith("-x86_64-cpu"):
+                continue  # a hotpluggable vCPU: libvirt plugs it over QMP at start
             if "vhostfd" in d:  # the vhost-vsock descriptor libvirt's daemon opens
                 del d["vhostfd"]
                 value = json.dumps(d, separators=(",", ":"), ensure_ascii=False)
@@ -50,8 +52,9 @@ def word_diffs(mine: list[str], theirs: list[str], xml: str,
     rebuilds them, their addresses and the q35 root ports that place them: the
     oracle tests compare them through normalize, the real-client differential through
     their properties);
-    domc's VNC autoport (to=99) and vhost-vsock's descriptor, and libvirt's deprecated
-    short form of -fsdev's readonly; and what ``skip`` says."""
+    domc's VNC autoport (to=99) and vhost-vsock's descriptor, libvirt's deprecated
+    short form of -fsdev's readonly, and the hotpluggable vCPUs of <vcpus> (domc's
+    -device CPUs, libvirt's QMP device_add at start); and what ``skip`` says."""
     a, b = Counter(_words(mine, xml, skip)), Counter(_words(theirs, xml, skip))
     return ([f"only domc: {o} {v}" for (o, v), n in (a - b).items()]
             + [f"only libvirt: {o} {v}" for (o, v), n in (b - a).items()])

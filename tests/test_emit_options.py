@@ -384,3 +384,71 @@ def test_evdev_inputs_libvirt_refuses(inner, code):
     with pytest.raises(DomcError) as e:
         argv_for(f"<input type='evdev'>{inner}</input>")
     assert [d.code for d in e.value.diagnostics] == [code]
+
+
+def _vcpus(lines: str, current: int = 4, topology: str = "") -> list[str]:
+    data = (f"<domain type='qemu'><name>m</name><memory unit='MiB'>64</memory>"
+            f"<vcpu placement='static' current='{current}'>4</vcpu><vcpus>{lines}</vcpus>"
+            "<os><type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type></os>"
+            f"<cpu><model>qemu64</model>{topology}</cpu><devices/></domain>").encode()
+    dom, _ = parse_bytes(data, "m.xml")
+    env = make_env()
+    return emit_argv(normalize(dom, env), env)
+
+
+def _v(n: int, on: str, hot: str, extra: str = "") -> str:
+    return f"<vcpu id='{n}' enabled='{on}' hotpluggable='{hot}'{extra}/>"
+
+
+TOPO = "<topology sockets='2' dies='1' cores='2' threads='1'/>"
+
+
+def test_hotpluggable_vcpus_are_cpu_devices_and_not_in_smp():
+    # libvirt 9.0: -smp 1,maxcpus=4,... (current='3' is overruled by <vcpus>) and vcpu1
+    # plugged at start; here vcpu1 is a -device CPU at socket 0, core 1
+    argv = _vcpus(_v(0, "yes", "no") + _v(1, "yes", "yes") + _v(2, "no", "yes")
+                  + _v(3, "no", "yes"), current=3, topology=TOPO)
+    assert values(argv, "-smp") == ["1,maxcpus=4,sockets=2,dies=1,cores=2,threads=1"]
+    assert [v for v in values(argv, "-device") if "x86_64-cpu" in v] == [
+        '{"driver":"qemu64-x86_64-cpu","id":"vcpu1","socket-id":0,"core-id":1,"thread-id":0}']
+
+
+def test_hotpluggable_vcpus_follow_their_order():
+    argv = _vcpus(_v(0, "yes", "no", " order='1'") + _v(1, "yes", "yes", " order='3'")
+                  + _v(2, "yes", "yes", " order='2'") + _v(3, "no", "yes", " order='4'"))
+    assert [json.loads(v)["id"] for v in values(argv, "-device") if "x86_64-cpu" in v] == \
+        ["vcpu2", "vcpu1"]
+    assert values(argv, "-smp") == ["1,maxcpus=4,sockets=4,cores=1,threads=1"]
+
+
+@pytest.mark.parametrize("lines", [
+    _v(0, "yes", "yes") + _v(1, "yes", "no") + _v(2, "no", "yes") + _v(3, "no", "yes"),
+    _v(0, "yes", "no") + _v(1, "no", "yes") + _v(2, "yes", "no") + _v(3, "no", "yes"),
+    _v(0, "yes", "no") + _v(1, "no", "no") + _v(2, "no", "yes") + _v(3, "no", "yes"),
+    _v(0, "yes", "no") + _v(1, "yes", "yes", " order='3'") + _v(2, "yes", "yes") + _v(3, "no", "yes"),
+], ids=["vcpu0-hotpluggable", "not-first", "offline-fixed", "some-orders"])
+def test_vcpus_libvirt_refuses(lines):
+    # each refused by libvirt 9.0 too (libvirt-oracle argv)
+    with pytest.raises(DomcError) as e:
+        _vcpus(lines)
+    assert {d.code for d in e.value.diagnostics} == {"vcpus"}
+
+
+@pytest.mark.skipif(QEMU is None, reason=NO_QEMU)
+def test_qemu_starts_with_the_hotpluggable_vcpu_plugged(tmp_path):
+    argv = _vcpus(_v(0, "yes", "no") + _v(1, "no", "yes") + _v(2, "yes", "yes")
+                  + _v(3, "no", "yes"), topology=TOPO)
+    argv, _ = bootable(argv, tmp_path)
+
+    async def ask(qmp):
+        return await qmp.execute("query-hotpluggable-cpus")
+
+    plugged = {c["qom-path"] for c in ask_paused(argv, ask) if "qom-path" in c}
+    assert "/machine/peripheral/vcpu2" in plugged and len(plugged) == 2
+
+
+def test_vcpus_left_out_are_offline_and_hotpluggable():
+    # libvirt 9.0 fills in <vcpu id='2' enabled='no' hotpluggable='yes'/> and id 3 alike
+    argv = _vcpus(_v(0, "yes", "no") + _v(1, "yes", "yes"))
+    assert values(argv, "-smp") == ["1,maxcpus=4,sockets=4,cores=1,threads=1"]
+    assert [json.loads(v)["id"] for v in values(argv, "-device") if "x86_64-cpu" in v] == ["vcpu1"]

@@ -69,7 +69,7 @@ def emit_argv(dom: Domain, env=None) -> list[str]:
     argv += ["-boot", _boot(dom)]
     argv += _kernel(dom)
     devices, late = _devices(dom, family, dirs)
-    argv += devices
+    argv += devices + _vcpu_devices(dom)
     if dom.features.vmcoreinfo:
         argv += ["-device", qjson({"driver": "vmcoreinfo"})]
     argv += _launch_security(dom, dirs)
@@ -255,8 +255,9 @@ def _wants_mem_prealloc(dom: Domain, objects: list, tail: list) -> bool:
 def _smp(dom: Domain) -> str:
     v = dom.vcpu
     topo = dom.cpu.topology if dom.cpu and dom.cpu.topology else None
-    parts = [str(v.online)]
-    if v.online != v.count:
+    boot = v.online - len(v.hotplug)  # the hotpluggable ones are -device cpus (_vcpu_devices)
+    parts = [str(boot)]
+    if boot != v.count:
         parts.append(f"maxcpus={v.count}")
     if topo is None:
         parts += [f"sockets={v.count}", "cores=1", "threads=1"]
@@ -265,6 +266,29 @@ def _smp(dom: Domain) -> str:
         parts += [f"sockets={topo.sockets}", f"dies={topo.dies}", f"cores={topo.cores}",
                   f"threads={topo.threads}"]
     return ",".join(parts)
+
+
+def _vcpu_devices(dom: Domain) -> list[str]:
+    """The online hotpluggable vCPUs of <vcpus>, in plug order: CPU devices at their
+    place in the topology.  libvirt 9.0 starts QEMU with the others only and plugs these
+    over QMP before the guest runs; on the command line the guest gets the same CPUs,
+    unpluggable as libvirt's are, with no monitor needed."""
+    v = dom.vcpu
+    if not v.hotplug:
+        return []
+    topo = dom.cpu.topology if dom.cpu and dom.cpu.topology else None
+    sockets, dies, cores, threads = (topo.sockets, topo.dies, topo.cores, topo.threads) \
+        if topo is not None else (v.count, 1, 1, 1)
+    cpu_type = (cpu_value(dom).split(",")[0] if dom.cpu is not None else "qemu64") + "-x86_64-cpu"
+    argv = []
+    for n in v.hotplug:
+        props = {"driver": cpu_type, "id": f"vcpu{n}",
+                 "socket-id": n // (threads * cores * dies)}
+        if dies > 1:
+            props["die-id"] = n // (threads * cores) % dies
+        props.update({"core-id": n // threads % cores, "thread-id": n % threads})
+        argv += ["-device", qjson(props)]
+    return argv
 
 
 def _display(dom: Domain) -> list[str]:

@@ -84,7 +84,7 @@ def plan(dom: Domain, env=None) -> AffinityPlan:
     vcpus = []
     for n in range(dom.vcpu.count):
         pin = t.vcpupin(n)
-        vcpus.append(ThreadAffinity(n, pin.cpuset if pin else default, online=n < dom.vcpu.online))
+        vcpus.append(ThreadAffinity(n, pin.cpuset if pin else default, online=dom.vcpu.is_online(n)))
     iopins = {p.iothread: p.cpuset for p in t.iothreadpins}
     iothreads = tuple(ThreadAffinity(i, iopins.get(i, emulator)) for i in t.iothread_ids)
     cells = []

@@ -222,6 +222,11 @@ class Rules(ResourceRules):
             src = self.xml("genid", "<genid>: the VM generation ID")
         elif drv == "vmcoreinfo":
             src = self.xml("features/vmcoreinfo", "<vmcoreinfo state='on'>")
+        elif drv.endswith("-x86_64-cpu") and obj.get("id", "").startswith("vcpu"):
+            n = obj["id"][4:]
+            src = self.xml(f"vcpus/vcpu[@id='{n}']", f"<vcpu id='{n}' enabled='yes' "
+                           "hotpluggable='yes'>: a vCPU the guest starts with and may lose, "
+                           "at its place in the topology (libvirt plugs it over QMP)")
         else:
             return self.c.unknown(value), ()
 

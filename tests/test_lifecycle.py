@@ -151,3 +151,8 @@ def test_the_shell_launcher_says_what_it_cannot_do(tmp_path):
     argv, notes = lifecycle_argv(["qemu-system-x86_64", "-no-shutdown"], plan)
     assert argv == ["qemu-system-x86_64", "-no-shutdown", "-action", "panic=pause"]
     assert len(notes) == 1 and "on_poweroff='restart' needs a monitor" in notes[0]
+    # -no-shutdown stays, so a panic that destroys the guest must not pause it
+    plan = compile_file(str(_domain(tmp_path, "<on_poweroff>restart</on_poweroff>")),
+                        make_env()).plan
+    argv, _ = lifecycle_argv(["qemu-system-x86_64", "-no-shutdown"], plan)
+    assert argv == ["qemu-system-x86_64", "-no-shutdown", "-action", "panic=exit-failure"]

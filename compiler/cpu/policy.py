@@ -115,6 +115,7 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
     # applied): they keep their places in the argv (see _in_libvirts_order)
     base_enable: set[str] = set()
     base_disable: set[str] = set()
+    from_host = False  # the CPU is a host-model one (libvirt's own definition of it)
     model = cpu.model
     if host_model is not None:
         have = frozenset(tab.names(offered(cat, host_model)))
@@ -131,7 +132,7 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
             if policy is FeaturePolicy.FORBID and name in have:
                 diag.error("cpu-forbid", f"the host-model CPU has forbidden feature {name!r}",
                            _feature_span(cpu, name))
-        base_enable, base_disable = set(enable), set(disable)
+        base_enable, base_disable, from_host = set(enable), set(disable), True
     elif cpu.mode is CpuMode.HOST_MODEL and host is not None:
         model = host.model
         extra = {f.name for f in host.features if f.policy is FeaturePolicy.REQUIRE}
@@ -147,7 +148,7 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
         defn = profile.cpu_model(model)
         qemu_feats = {tab.canonical(q) for q in (defn.features if defn else ())} - {None, "hypervisor"}
         disable |= qemu_feats - have
-        base_enable, base_disable = set(enable), set(disable)
+        base_enable, base_disable, from_host = set(enable), set(disable), True
     elif cpu.mode is CpuMode.CUSTOM and cpu.match is CpuMatch.MINIMUM and have is not None and host is not None:
         enable |= {f.name for f in host.features if f.policy is FeaturePolicy.REQUIRE}
         base_enable = set(enable)
@@ -159,7 +160,7 @@ def resolve(cpu: Cpu, policies: dict[str, FeaturePolicy], cat: Catalogue, profil
         m = cat.get(model)
         removed = set(m.removed if m else ()) - set(policies) - enable
         disable |= removed
-        if base_enable or base_disable:  # a host-model CPU: libvirt's lists them among its own
+        if from_host:  # libvirt's host-model CPU lists them among its own
             base_disable |= removed
     for name, policy in policies.items():
         span = _feature_span(cpu, name)

@@ -483,8 +483,7 @@ def _image_nodes(d, n: int, dtype: str, src: BlockSource, fmt: str, readonly: bo
     storage = source_node(dtype, src, d.device, auth_id)
     argv += _source_objects(src, sname, storage)
     # libvirt's order: the protocol's own properties (aio among them), then node-name,
-    # cache, auto-read-only and discard
-    storage = dict(storage)
+    # cache, auto-read-only and discard (source_node made the dict for this image)
     if d.io in ("native", "threads", "io_uring") and dtype in ("file", "block"):
         storage["aio"] = d.io
     storage["node-name"] = sname

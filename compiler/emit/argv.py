@@ -10,7 +10,7 @@ kinds whose argv_position is LATE (panic, vsock) last.
 
 from __future__ import annotations
 
-from ..cpu.policy import argv_value
+from ..cpu.policy import argv_head, argv_value
 from ..devices import DEVICE_KINDS, kind_of
 from ..devices.base import ArgvPosition, EmitCtx, no_absent_words, qjson
 from ..devices.blockdev import AUTH_PROTOCOLS, node_count, protocol_node, secret_object
@@ -279,7 +279,8 @@ def _vcpu_devices(dom: Domain) -> list[str]:
     topo = dom.cpu.topology if dom.cpu and dom.cpu.topology else None
     sockets, dies, cores, threads = (topo.sockets, topo.dies, topo.cores, topo.threads) \
         if topo is not None else (v.count, 1, 1, 1)
-    cpu_type = (cpu_value(dom).split(",")[0] if dom.cpu is not None else "qemu64") + "-x86_64-cpu"
+    cpu_type = (argv_head(dom.cpu).split(",")[0] if dom.cpu is not None else "qemu64") \
+        + "-x86_64-cpu"
     argv = []
     for n in v.hotplug:
         props = {"driver": cpu_type, "id": f"vcpu{n}",

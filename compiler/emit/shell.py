@@ -260,8 +260,9 @@ def lifecycle_argv(argv: list[str], plan: AffinityPlan) -> tuple[list[str], list
     """The command line with the domain's lifecycle actions in QEMU's own options, for
     a launcher that does not watch the monitor (libvirt's daemon, and ``domc run``, act
     on QEMU's events instead): -no-shutdown goes for on_poweroff='destroy' (QEMU exits
-    when the guest powers off), -no-reboot comes for on_reboot='destroy', and
-    on_crash='preserve' is QEMU's panic=pause.  Returns (argv, comment lines for the
+    when the guest powers off), -no-reboot comes for on_reboot='destroy',
+    on_crash='preserve' is QEMU's panic=pause, and a panic that destroys the guest
+    while -no-shutdown stays is panic=exit-failure.  Returns (argv, comment lines for the
     actions QEMU cannot take itself)."""
     actions = lifecycle_actions(plan)
     notes = []
@@ -275,6 +276,9 @@ def lifecycle_argv(argv: list[str], plan: AffinityPlan) -> tuple[list[str], list
         out.append("-no-reboot")
     if actions["on_crash"] == "preserve":
         out += ["-action", "panic=pause"]
+    elif actions["on_crash"] in ("destroy", "coredump-destroy") and "-no-shutdown" in out:
+        # QEMU's default panic action shuts down, which -no-shutdown turns into a pause
+        out += ["-action", "panic=exit-failure"]
     elif actions["on_crash"] in ("restart", "coredump-restart"):
         notes.append(f"# on_crash='{actions['on_crash']}' needs a monitor (domc run): here "
                      "QEMU stops when the guest panics")
